@@ -1,0 +1,307 @@
+package dev.txoutbox.relay;
+
+import dev.txoutbox.store.OutboxRecord;
+import dev.txoutbox.store.OutboxStore;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Publishes the rows of the outbox table and deletes each one once the broker acknowledged it.
+ *
+ * <p>One cycle, in one database transaction: claim a batch in id order with {@code FOR UPDATE SKIP LOCKED}, leaving
+ * out rows whose key has an earlier row elsewhere; send every record; wait for the acknowledgements up to the send
+ * timeout; delete the acknowledged rows in one statement; record the failures with their retry delay; commit. A
+ * full batch is followed by the next cycle at once; otherwise the relay waits for {@link #wakeUp()} or the poll
+ * interval. Several relays, in one process or many, can work on one table: the row locks keep them apart.
+ *
+ * <p>The relay thread never dies of an exception: it logs it and backs off.
+ */
+public final class OutboxRelay implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
+
+    private static final int MAX_ERROR_LENGTH = 2000;
+
+    private static final AtomicInteger instances = new AtomicInteger();
+
+    private final OutboxStore store;
+
+    private final RecordPublisher publisher;
+
+    private final RelaySettings settings;
+
+    private final Backoff retryBackoff;
+
+    private final TransactionTemplate transactions;
+
+    private final String name;
+
+    private final Object monitor = new Object();
+
+    private boolean wakeUpRequested;
+
+    private volatile boolean running;
+
+    private @Nullable Thread thread;
+
+    /**
+     * Creates a relay; {@link #start()} starts its thread.
+     *
+     * @param store the outbox table
+     * @param publisher sends the records
+     * @param settings batch size, intervals, timeouts and retry backoff
+     */
+    public OutboxRelay(OutboxStore store, RecordPublisher publisher, RelaySettings settings) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.publisher = Objects.requireNonNull(publisher, "publisher");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.retryBackoff = settings.backoff();
+        this.transactions = new TransactionTemplate(new DataSourceTransactionManager(store.dataSource()));
+        // The transaction spans the claim, the wait for acknowledgements and the delete; statements get the rest.
+        this.transactions.setTimeout(
+                (int) Math.max(1, settings.sendTimeout().plusSeconds(30).toSeconds()));
+        this.name = "outbox-relay-" + instances.incrementAndGet();
+    }
+
+    /** Asks the relay to look for rows now rather than at the end of the poll interval. Cheap, never blocks. */
+    public void wakeUp() {
+        synchronized (this.monitor) {
+            this.wakeUpRequested = true;
+            this.monitor.notifyAll();
+        }
+    }
+
+    /**
+     * Runs one cycle in the calling thread: claim, publish, delete, record failures, commit.
+     *
+     * @return what the cycle did
+     */
+    public CycleResult relayOnce() {
+        CycleResult result = this.transactions.execute(status -> publishBatch());
+        return Objects.requireNonNull(result);
+    }
+
+    private CycleResult publishBatch() {
+        OutboxStore.Claim claim = this.store.claim(this.settings.batchSize());
+        List<OutboxRecord> records = claim.records();
+        if (records.isEmpty()) {
+            return new CycleResult(claim.locked(), 0, 0);
+        }
+        long deadline = System.nanoTime() + this.settings.sendTimeout().toNanos();
+        List<CompletableFuture<?>> sends = new ArrayList<>(records.size());
+        // Once a record of a key failed, the later ones of that key stay in the table untouched, so that they
+        // cannot overtake it; they are claimed again after it.
+        Set<String> failedKeys = new HashSet<>();
+        for (OutboxRecord record : records) {
+            CompletableFuture<?> send;
+            if (record.key() != null && failedKeys.contains(record.key())) {
+                send = null;
+            } else if (System.nanoTime() - deadline >= 0) {
+                send = CompletableFuture.failedFuture(new TimeoutException(
+                        "not sent: the batch's send timeout of " + this.settings.sendTimeout() + " was used up"));
+            } else {
+                send = startSend(record);
+            }
+            if (send != null && send.isCompletedExceptionally() && record.key() != null) {
+                failedKeys.add(record.key());
+            }
+            sends.add(send);
+        }
+        List<Long> published = new ArrayList<>(records.size());
+        List<OutboxStore.Failure> failures = new ArrayList<>();
+        for (int i = 0; i < records.size(); i++) {
+            CompletableFuture<?> send = sends.get(i);
+            if (send == null) {
+                continue;
+            }
+            OutboxRecord record = records.get(i);
+            Throwable error = awaitAcknowledgement(send, deadline);
+            if (error == null) {
+                published.add(record.id());
+            } else {
+                failures.add(failure(record, error));
+            }
+        }
+        this.store.delete(published);
+        this.store.recordFailures(failures);
+        if (!failures.isEmpty()) {
+            OutboxStore.Failure first = failures.get(0);
+            log.warn(
+                    "Outbox relay {}: {} of {} records were not acknowledged and will be retried; first: row {}: {}",
+                    this.name,
+                    failures.size(),
+                    records.size(),
+                    first.id(),
+                    first.error());
+        }
+        log.debug(
+                "Outbox relay {}: claimed {}, published {}, failed {}",
+                this.name,
+                claim.locked(),
+                published.size(),
+                failures.size());
+        return new CycleResult(claim.locked(), published.size(), failures.size());
+    }
+
+    private CompletableFuture<?> startSend(OutboxRecord record) {
+        try {
+            return this.publisher.publish(record);
+        } catch (RuntimeException ex) {
+            return CompletableFuture.failedFuture(ex);
+        }
+    }
+
+    private static @Nullable Throwable awaitAcknowledgement(CompletableFuture<?> send, long deadline) {
+        try {
+            send.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            return null;
+        } catch (ExecutionException ex) {
+            return ex.getCause() != null ? ex.getCause() : ex;
+        } catch (TimeoutException ex) {
+            return new TimeoutException("not acknowledged within the send timeout");
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return ex;
+        }
+    }
+
+    private OutboxStore.Failure failure(OutboxRecord record, Throwable error) {
+        String text = "event %s to topic '%s' (key %s, attempt %d): %s: %s"
+                .formatted(
+                        record.eventId(),
+                        record.topic(),
+                        record.key(),
+                        record.attempts() + 1,
+                        error.getClass().getName(),
+                        error.getMessage());
+        if (text.length() > MAX_ERROR_LENGTH) {
+            text = text.substring(0, MAX_ERROR_LENGTH);
+        }
+        log.debug("Outbox relay {}: send failed for {}", this.name, record, error);
+        return new OutboxStore.Failure(record.id(), this.retryBackoff.delayMillis(record.attempts() + 1), text);
+    }
+
+    private void run() {
+        long errorDelay = this.settings.pollInterval().toMillis();
+        while (this.running) {
+            try {
+                CycleResult result = relayOnce();
+                errorDelay = this.settings.pollInterval().toMillis();
+                if (result.locked() < this.settings.batchSize()) {
+                    awaitWakeUp(this.settings.pollInterval().toMillis());
+                }
+            } catch (RuntimeException ex) {
+                log.warn(
+                        "Outbox relay {}: cycle failed, trying again in {} ms: {}",
+                        this.name,
+                        errorDelay,
+                        ex.toString(),
+                        ex);
+                awaitWakeUp(errorDelay);
+                errorDelay = Math.min(
+                        errorDelay * 2,
+                        Math.max(30_000, this.settings.pollInterval().toMillis()));
+            } catch (Error err) {
+                log.error("Outbox relay {}: stopped by {}", this.name, err.toString(), err);
+                this.running = false;
+                throw err;
+            }
+        }
+    }
+
+    private void awaitWakeUp(long millis) {
+        synchronized (this.monitor) {
+            long until = System.currentTimeMillis() + millis;
+            while (!this.wakeUpRequested && this.running) {
+                long left = until - System.currentTimeMillis();
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    this.monitor.wait(left);
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            this.wakeUpRequested = false;
+        }
+    }
+
+    @Override
+    public void start() {
+        synchronized (this.monitor) {
+            if (this.running) {
+                return;
+            }
+            this.running = true;
+            Thread relayThread = new Thread(this::run, this.name);
+            relayThread.setDaemon(true);
+            this.thread = relayThread;
+            relayThread.start();
+        }
+        log.info(
+                "Outbox relay {} started on table '{}': batch size {}, poll interval {}, send timeout {}",
+                this.name,
+                this.store.table(),
+                this.settings.batchSize(),
+                this.settings.pollInterval(),
+                this.settings.sendTimeout());
+    }
+
+    @Override
+    public void stop() {
+        Thread relayThread;
+        synchronized (this.monitor) {
+            if (!this.running) {
+                return;
+            }
+            this.running = false;
+            this.monitor.notifyAll();
+            relayThread = this.thread;
+            this.thread = null;
+        }
+        if (relayThread != null && relayThread != Thread.currentThread()) {
+            try {
+                // A cycle in progress finishes: its acknowledged rows are deleted before the relay stops.
+                relayThread.join(this.settings.sendTimeout().plusSeconds(5).toMillis());
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        log.info("Outbox relay {} stopped", this.name);
+    }
+
+    @Override
+    public boolean isRunning() {
+        return this.running;
+    }
+
+    /** The relay's name, also the name of its thread. */
+    public String name() {
+        return this.name;
+    }
+
+    /**
+     * What one cycle did.
+     *
+     * @param locked how many rows the claim locked, including those held back for per-key order
+     * @param published how many records the broker acknowledged (and whose rows were deleted)
+     * @param failed how many sends failed and were scheduled for a retry
+     */
+    public record CycleResult(int locked, int published, int failed) {}
+}

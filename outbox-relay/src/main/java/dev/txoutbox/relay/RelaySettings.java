@@ -1,0 +1,103 @@
+package dev.txoutbox.relay;
+
+import java.time.Duration;
+
+/**
+ * How the relay polls, sends and retries.
+ *
+ * @param batchSize how many rows one cycle claims at the most
+ * @param pollInterval how long the relay waits for new rows when it was not woken up; the fallback for rows written
+ *     by other instances
+ * @param sendTimeout how long a cycle waits for the broker's acknowledgements; records not acknowledged by then are
+ *     retried later. Together with the claim and the delete it bounds how long the relay's transaction stays open
+ * @param retryInitialDelay the delay before the first retry of a failed record
+ * @param retryMultiplier the factor by which the delay grows with every further failure
+ * @param retryMaxDelay the longest delay between two attempts
+ */
+public record RelaySettings(
+        int batchSize,
+        Duration pollInterval,
+        Duration sendTimeout,
+        Duration retryInitialDelay,
+        double retryMultiplier,
+        Duration retryMaxDelay) {
+
+    public static final int DEFAULT_BATCH_SIZE = 500;
+
+    public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofMillis(500);
+
+    public static final Duration DEFAULT_SEND_TIMEOUT = Duration.ofSeconds(30);
+
+    public static final Duration DEFAULT_RETRY_INITIAL_DELAY = Duration.ofSeconds(1);
+
+    public static final double DEFAULT_RETRY_MULTIPLIER = 2.0;
+
+    public static final Duration DEFAULT_RETRY_MAX_DELAY = Duration.ofMinutes(5);
+
+    public RelaySettings {
+        require(batchSize >= 1 && batchSize <= 10_000, "outbox.relay.batch-size", batchSize, "between 1 and 10000");
+        requirePositive(pollInterval, "outbox.relay.poll-interval");
+        requirePositive(sendTimeout, "outbox.relay.send-timeout");
+        requirePositive(retryInitialDelay, "outbox.relay.retry.initial-delay");
+        require(retryMultiplier >= 1.0, "outbox.relay.retry.multiplier", retryMultiplier, "at least 1.0");
+        requirePositive(retryMaxDelay, "outbox.relay.retry.max-delay");
+        require(
+                retryMaxDelay.compareTo(retryInitialDelay) >= 0,
+                "outbox.relay.retry.max-delay",
+                retryMaxDelay,
+                "at least outbox.relay.retry.initial-delay (" + retryInitialDelay + ")");
+    }
+
+    /** The defaults. */
+    public static RelaySettings defaults() {
+        return new RelaySettings(
+                DEFAULT_BATCH_SIZE,
+                DEFAULT_POLL_INTERVAL,
+                DEFAULT_SEND_TIMEOUT,
+                DEFAULT_RETRY_INITIAL_DELAY,
+                DEFAULT_RETRY_MULTIPLIER,
+                DEFAULT_RETRY_MAX_DELAY);
+    }
+
+    /** These settings with another batch size. */
+    public RelaySettings withBatchSize(int batchSize) {
+        return new RelaySettings(
+                batchSize, pollInterval, sendTimeout, retryInitialDelay, retryMultiplier, retryMaxDelay);
+    }
+
+    /** These settings with another poll interval. */
+    public RelaySettings withPollInterval(Duration pollInterval) {
+        return new RelaySettings(
+                batchSize, pollInterval, sendTimeout, retryInitialDelay, retryMultiplier, retryMaxDelay);
+    }
+
+    /** These settings with another send timeout. */
+    public RelaySettings withSendTimeout(Duration sendTimeout) {
+        return new RelaySettings(
+                batchSize, pollInterval, sendTimeout, retryInitialDelay, retryMultiplier, retryMaxDelay);
+    }
+
+    /** These settings with another retry backoff. */
+    public RelaySettings withRetry(Duration initialDelay, double multiplier, Duration maxDelay) {
+        return new RelaySettings(batchSize, pollInterval, sendTimeout, initialDelay, multiplier, maxDelay);
+    }
+
+    Backoff backoff() {
+        return new Backoff(retryInitialDelay, retryMultiplier, retryMaxDelay);
+    }
+
+    private static void requirePositive(Duration value, String property) {
+        require(
+                value != null && !value.isNegative() && !value.isZero(),
+                property,
+                value,
+                "a positive duration such as 500ms or 30s");
+    }
+
+    private static void require(boolean valid, String property, Object value, String expected) {
+        if (!valid) {
+            throw new IllegalArgumentException(
+                    "Invalid outbox relay setting %s=%s: it must be %s.".formatted(property, value, expected));
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package dev.txoutbox.relay.kafka;
+
+import dev.txoutbox.relay.RecordPublisher;
+import dev.txoutbox.relay.RelaySettings;
+import dev.txoutbox.store.OutboxRecord;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.kafka.core.DefaultKafkaProducerFactory;
+import org.springframework.kafka.core.KafkaTemplate;
+
+/**
+ * Publishes outbox records through a {@link KafkaTemplate}: the record key is the event key, the value the payload
+ * (null for a tombstone), the timestamp the row's creation time, and the headers carry the event id, the event type
+ * and the event's own headers.
+ */
+public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(KafkaRecordPublisher.class);
+
+    private final KafkaTemplate<String, byte[]> template;
+
+    private final boolean ownsProducerFactory;
+
+    /**
+     * Publishes through a template the caller configured and closes. Its producer should have
+     * {@code acks=all} and {@code enable.idempotence=true}; see {@link #producerProperties(Map, RelaySettings)}.
+     */
+    public KafkaRecordPublisher(KafkaTemplate<String, byte[]> template) {
+        this(template, false);
+    }
+
+    private KafkaRecordPublisher(KafkaTemplate<String, byte[]> template, boolean ownsProducerFactory) {
+        this.template = Objects.requireNonNull(template, "template");
+        this.ownsProducerFactory = ownsProducerFactory;
+    }
+
+    /**
+     * Creates a publisher with a producer of its own, configured by
+     * {@link #producerProperties(Map, RelaySettings)}; {@link #close()} closes it.
+     *
+     * @param producerConfig Kafka producer properties, at least {@code bootstrap.servers}
+     * @param settings the relay's settings, which bound how long a send may block
+     */
+    public static KafkaRecordPublisher create(Map<String, Object> producerConfig, RelaySettings settings) {
+        DefaultKafkaProducerFactory<String, byte[]> factory =
+                new DefaultKafkaProducerFactory<>(producerProperties(producerConfig, settings));
+        return new KafkaRecordPublisher(new KafkaTemplate<>(factory), true);
+    }
+
+    /**
+     * The producer properties the relay runs with: the given ones, with the settings that the outbox's guarantees
+     * rest on enforced ({@code acks=all}, idempotence, string keys and byte-array values), and {@code max.block.ms}
+     * no longer than the send timeout unless set explicitly, so that a send cannot block a claim's transaction
+     * longer than that when the broker is unreachable.
+     */
+    public static Map<String, Object> producerProperties(Map<String, Object> given, RelaySettings settings) {
+        Map<String, Object> properties = new HashMap<>(given);
+        enforce(properties, ProducerConfig.ACKS_CONFIG, "all");
+        enforce(properties, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        enforce(properties, ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        enforce(properties, ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        properties.putIfAbsent(
+                ProducerConfig.MAX_BLOCK_MS_CONFIG,
+                String.valueOf(settings.sendTimeout().toMillis()));
+        properties.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "outbox-relay");
+        return properties;
+    }
+
+    private static void enforce(Map<String, Object> properties, String name, String value) {
+        Object previous = properties.put(name, value);
+        if (previous != null && !normalize(previous).equals(value)) {
+            log.warn(
+                    "Kafka producer property {}={} is replaced by {}={} for the outbox relay: a row is deleted only"
+                            + " after the broker acknowledged its record durably",
+                    name,
+                    previous,
+                    name,
+                    value);
+        }
+    }
+
+    private static String normalize(Object value) {
+        return value instanceof Class<?> type ? type.getName() : value.toString();
+    }
+
+    @Override
+    public CompletableFuture<?> publish(OutboxRecord record) {
+        List<Header> headers = new ArrayList<>(record.headers().size() + 2);
+        headers.add(header(OutboxHeaders.EVENT_ID, record.eventId().toString()));
+        headers.add(header(OutboxHeaders.EVENT_TYPE, record.eventType()));
+        record.headers().forEach((name, value) -> headers.add(header(name, value)));
+        ProducerRecord<String, byte[]> producerRecord = new ProducerRecord<>(
+                record.topic(), null, record.createdAt().toEpochMilli(), record.key(), record.payload(), headers);
+        return this.template.send(producerRecord);
+    }
+
+    private static Header header(String name, String value) {
+        return new RecordHeader(name, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Closes the producer if this publisher created it. */
+    @Override
+    public void close() {
+        if (this.ownsProducerFactory
+                && this.template.getProducerFactory() instanceof DefaultKafkaProducerFactory<?, ?> factory) {
+            factory.destroy();
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.txoutbox.store;
+
+import java.sql.DatabaseMetaData;
+import java.util.List;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.support.JdbcUtils;
+import org.springframework.jdbc.support.MetaDataAccessException;
+
+/** Finds the {@link OutboxDialect} for the database behind a {@link DataSource}. */
+public final class OutboxDialects {
+
+    private static final Logger log = LoggerFactory.getLogger(OutboxDialects.class);
+
+    private static final List<OutboxDialect> DIALECTS = List.of(new PostgresDialect());
+
+    private OutboxDialects() {}
+
+    /** The PostgreSQL dialect. */
+    public static OutboxDialect postgres() {
+        return DIALECTS.get(0);
+    }
+
+    /**
+     * Asks the database for its product name and returns the dialect that serves it.
+     *
+     * @throws IllegalStateException when the database cannot be reached or its product is not supported
+     */
+    public static OutboxDialect detect(DataSource dataSource) {
+        String product;
+        try {
+            product = JdbcUtils.extractDatabaseMetaData(dataSource, DatabaseMetaData::getDatabaseProductName);
+        } catch (MetaDataAccessException ex) {
+            throw new IllegalStateException(
+                    "Could not detect the database of the outbox: reading the JDBC metadata failed. Check that the"
+                            + " DataSource can connect.",
+                    ex);
+        }
+        for (OutboxDialect dialect : DIALECTS) {
+            if (dialect.productName().equalsIgnoreCase(product)) {
+                log.info("Outbox database detected: {}", product);
+                return dialect;
+            }
+        }
+        throw new IllegalStateException("The outbox does not support the database '%s'. Supported: %s."
+                .formatted(
+                        product,
+                        DIALECTS.stream().map(OutboxDialect::productName).toList()));
+    }
+}

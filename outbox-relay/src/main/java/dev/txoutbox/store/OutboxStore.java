@@ -1,0 +1,192 @@
+package dev.txoutbox.store;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
+import org.springframework.jdbc.BadSqlGrammarException;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.support.SqlArrayValue;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Reads and writes the outbox table through Spring's {@link JdbcClient}. Every method runs in the caller's
+ * transaction, if there is one, since the connection comes from Spring's transaction synchronization.
+ */
+public final class OutboxStore {
+
+    private static final TypeReference<Map<String, String>> HEADERS = new TypeReference<>() {};
+
+    private final DataSource dataSource;
+
+    private final JdbcClient jdbc;
+
+    private final TableName table;
+
+    private final JsonMapper json = JsonMapper.builder().build();
+
+    private final String insertSql;
+
+    private final String claimSql;
+
+    private final String deleteSql;
+
+    private final String recordFailuresSql;
+
+    private final String countSql;
+
+    /**
+     * Creates a store for one table.
+     *
+     * @param dataSource where the table lives
+     * @param dialect the SQL of the database, see {@link OutboxDialects#detect(DataSource)}
+     * @param table the table's name
+     */
+    public OutboxStore(DataSource dataSource, OutboxDialect dialect, TableName table) {
+        this.dataSource = dataSource;
+        this.jdbc = JdbcClient.create(dataSource);
+        this.table = table;
+        this.insertSql = dialect.insert(table);
+        this.claimSql = dialect.claim(table);
+        this.deleteSql = dialect.delete(table);
+        this.recordFailuresSql = dialect.recordFailures(table);
+        this.countSql = dialect.count(table);
+    }
+
+    /** The data source the table lives in. */
+    public DataSource dataSource() {
+        return this.dataSource;
+    }
+
+    /** The table's name. */
+    public TableName table() {
+        return this.table;
+    }
+
+    /** Inserts one row. */
+    public void insert(NewRecord record) {
+        this.jdbc
+                .sql(this.insertSql)
+                .params(
+                        record.eventId(),
+                        record.topic(),
+                        record.key(),
+                        record.eventType(),
+                        record.payload(),
+                        this.json.writeValueAsString(record.headers()))
+                .update();
+    }
+
+    /**
+     * Locks up to {@code limit} claimable rows in id order and returns the ones that may be published now without
+     * breaking per-key order: rows whose key has an earlier row outside this claim stay locked, but are left out.
+     * Must run in a transaction, which holds the locks.
+     */
+    public Claim claim(int limit) {
+        List<Claimed> claimed = this.jdbc
+                .sql(this.claimSql)
+                .param(limit)
+                .query(this::mapClaimed)
+                .list();
+        List<OutboxRecord> publishable = new ArrayList<>(claimed.size());
+        for (Claimed row : claimed) {
+            if (row.blockedBy() == null || row.blockedBy() > row.record().id()) {
+                publishable.add(row.record());
+            }
+        }
+        return new Claim(publishable, claimed.size());
+    }
+
+    /** Deletes the rows with these ids; returns how many it deleted. */
+    public int delete(Collection<Long> ids) {
+        if (ids.isEmpty()) {
+            return 0;
+        }
+        return this.jdbc
+                .sql(this.deleteSql)
+                .param(new SqlArrayValue("bigint", ids.toArray()))
+                .update();
+    }
+
+    /** Records failed sends: each row's attempts go up by one, and it may be claimed again after its delay. */
+    public void recordFailures(Collection<Failure> failures) {
+        if (failures.isEmpty()) {
+            return;
+        }
+        Object[] ids = new Object[failures.size()];
+        Object[] delays = new Object[failures.size()];
+        Object[] errors = new Object[failures.size()];
+        int i = 0;
+        for (Failure failure : failures) {
+            ids[i] = failure.id();
+            delays[i] = failure.retryDelayMillis();
+            errors[i] = failure.error();
+            i++;
+        }
+        this.jdbc
+                .sql(this.recordFailuresSql)
+                .params(
+                        new SqlArrayValue("bigint", ids),
+                        new SqlArrayValue("bigint", delays),
+                        new SqlArrayValue("text", errors))
+                .update();
+    }
+
+    /** How many rows wait in the table. */
+    public long count() {
+        return this.jdbc.sql(this.countSql).query(Long.class).single();
+    }
+
+    /**
+     * Checks that the table exists and can be read.
+     *
+     * @throws OutboxTableMissingException when it does not exist
+     */
+    public void verifyTable() {
+        try {
+            count();
+        } catch (BadSqlGrammarException ex) {
+            throw new OutboxTableMissingException(this.table, ex);
+        }
+    }
+
+    private Claimed mapClaimed(ResultSet rs, int rowNum) throws SQLException {
+        OutboxRecord record = new OutboxRecord(
+                rs.getLong("id"),
+                rs.getObject("event_id", UUID.class),
+                rs.getString("topic"),
+                rs.getString("record_key"),
+                rs.getString("event_type"),
+                rs.getBytes("payload"),
+                this.json.readValue(rs.getString("headers"), HEADERS),
+                rs.getTimestamp("created_at").toInstant(),
+                rs.getInt("attempts"));
+        long blockedBy = rs.getLong("blocked_by");
+        return new Claimed(record, rs.wasNull() ? null : blockedBy);
+    }
+
+    /**
+     * The outcome of {@link #claim(int)}.
+     *
+     * @param records the rows that may be published now, in id order
+     * @param locked how many rows the claim locked, including those held back for per-key order
+     */
+    public record Claim(List<OutboxRecord> records, int locked) {}
+
+    private record Claimed(OutboxRecord record, @Nullable Long blockedBy) {}
+
+    /**
+     * A send that failed.
+     *
+     * @param id the row's id
+     * @param retryDelayMillis how long the row waits before it may be claimed again
+     * @param error what went wrong, kept in the row for operators
+     */
+    public record Failure(long id, long retryDelayMillis, String error) {}
+}

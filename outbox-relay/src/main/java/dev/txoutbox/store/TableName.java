@@ -1,0 +1,30 @@
+package dev.txoutbox.store;
+
+import java.util.regex.Pattern;
+
+/**
+ * The name of the outbox table, checked once so that it can be placed into SQL text safely.
+ *
+ * @param value a lower-case unquoted PostgreSQL identifier
+ */
+public record TableName(String value) {
+
+    private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+
+    /** The table name used when none is configured. */
+    public static final String DEFAULT = "outbox_event";
+
+    public TableName {
+        if (value == null || !IDENTIFIER.matcher(value).matches()) {
+            throw new IllegalArgumentException(("Invalid outbox table name '%s': use a lower-case identifier of at"
+                            + " most 63 letters, digits and underscores that starts with a letter or underscore"
+                            + " (pattern %s), for example '%s'. The table lives in the connection's current schema.")
+                    .formatted(value, IDENTIFIER.pattern(), DEFAULT));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return value;
+    }
+}

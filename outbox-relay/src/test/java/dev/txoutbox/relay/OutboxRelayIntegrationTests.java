@@ -1,0 +1,236 @@
+package dev.txoutbox.relay;
+
+import static dev.txoutbox.testing.OutboxTestTables.event;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.relay.kafka.OutboxHeaders;
+import dev.txoutbox.store.NewRecord;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.OutboxTestTables;
+import dev.txoutbox.testing.TopicReader;
+import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/** The relay, built without Spring Boot, against embedded PostgreSQL and Kafka. */
+class OutboxRelayIntegrationTests {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    private final List<OutboxRelay> relays = new ArrayList<>();
+
+    private OutboxStore store;
+
+    private JdbcClient jdbc;
+
+    private String topic;
+
+    @BeforeEach
+    void createTableAndTopic() {
+        this.store = OutboxTestTables.newStore();
+        this.jdbc = JdbcClient.create(this.store.dataSource());
+        this.topic = EmbeddedInfrastructure.newTopic("relay", 3);
+    }
+
+    @AfterEach
+    void stopRelays() throws Exception {
+        this.relays.forEach(OutboxRelay::stop);
+        for (AutoCloseable closeable : this.closeables) {
+            closeable.close();
+        }
+    }
+
+    @Test
+    void publishesARowWithKeyValueHeadersAndTimestampThenDeletesIt() {
+        NewRecord event = new NewRecord(
+                UUID.randomUUID(),
+                this.topic,
+                "order-1",
+                "OrderPlaced",
+                "{\"id\":1}".getBytes(StandardCharsets.UTF_8),
+                Map.of("tenant", "acme"));
+        this.store.insert(event);
+        Timestamp createdAt = this.jdbc
+                .sql("SELECT created_at FROM outbox_event")
+                .query(Timestamp.class)
+                .single();
+
+        OutboxRelay.CycleResult result = newRelay(RelaySettings.defaults()).relayOnce();
+
+        assertThat(result.published()).isEqualTo(1);
+        try (TopicReader reader = new TopicReader(this.topic)) {
+            ConsumerRecord<String, byte[]> record =
+                    reader.awaitRecords(1, TIMEOUT).get(0);
+            assertThat(record.key()).isEqualTo("order-1");
+            assertThat(new String(record.value(), StandardCharsets.UTF_8)).isEqualTo("{\"id\":1}");
+            assertThat(header(record, OutboxHeaders.EVENT_ID))
+                    .isEqualTo(event.eventId().toString());
+            assertThat(header(record, OutboxHeaders.EVENT_TYPE)).isEqualTo("OrderPlaced");
+            assertThat(header(record, "tenant")).isEqualTo("acme");
+            assertThat(record.timestamp()).isEqualTo(createdAt.getTime());
+        }
+        assertThat(this.store.count()).isZero();
+    }
+
+    @Test
+    void tombstoneArrivesWithNullValue() {
+        this.store.insert(new NewRecord(UUID.randomUUID(), this.topic, "order-1", "OrderDeleted", null, Map.of()));
+
+        newRelay(RelaySettings.defaults()).relayOnce();
+
+        try (TopicReader reader = new TopicReader(this.topic)) {
+            ConsumerRecord<String, byte[]> record =
+                    reader.awaitRecords(1, TIMEOUT).get(0);
+            assertThat(record.key()).isEqualTo("order-1");
+            assertThat(record.value()).isNull();
+            assertThat(header(record, OutboxHeaders.EVENT_TYPE)).isEqualTo("OrderDeleted");
+        }
+        assertThat(this.store.count()).isZero();
+    }
+
+    @Test
+    void rowsWrittenWhileTheRelayWasStoppedArePublishedWhenItStarts() {
+        for (int i = 0; i < 50; i++) {
+            this.store.insert(event(this.topic, "key-" + (i % 5), "{\"n\":" + i + "}"));
+        }
+        OutboxRelay relay = newRelay(RelaySettings.defaults().withBatchSize(20));
+        assertThat(this.store.count()).isEqualTo(50);
+
+        relay.start();
+
+        try (TopicReader reader = new TopicReader(this.topic)) {
+            assertThat(reader.awaitRecords(50, TIMEOUT)).hasSize(50);
+        }
+        await().atMost(TIMEOUT).until(() -> this.store.count() == 0);
+    }
+
+    @Test
+    void twoRelaysOnOneTablePublishEveryRowExactlyOnceAndInKeyOrder() {
+        int events = 3000;
+        for (int i = 0; i < events; i++) {
+            this.store.insert(event(this.topic, "key-" + (i % 40), "{\"seq\":" + i + "}"));
+        }
+        RelaySettings settings = RelaySettings.defaults().withBatchSize(50).withPollInterval(Duration.ofMillis(20));
+        OutboxRelay first = newRelay(settings);
+        OutboxRelay second = newRelay(settings);
+
+        first.start();
+        second.start();
+
+        await().atMost(TIMEOUT).until(() -> this.store.count() == 0);
+        try (TopicReader reader = new TopicReader(this.topic)) {
+            List<ConsumerRecord<String, byte[]>> records = reader.awaitRecords(events, TIMEOUT);
+            assertThat(reader.endOffsetTotal()).isEqualTo(events);
+            Set<String> eventIds = records.stream()
+                    .map(record -> header(record, OutboxHeaders.EVENT_ID))
+                    .collect(Collectors.toSet());
+            assertThat(eventIds).hasSize(events);
+            Map<String, Integer> lastSeqByKey = new HashMap<>();
+            for (ConsumerRecord<String, byte[]> record : records) {
+                int seq = Integer.parseInt(new String(record.value(), StandardCharsets.UTF_8).replaceAll("\\D", ""));
+                Integer previous = lastSeqByKey.put(record.key(), seq);
+                assertThat(previous == null || previous < seq)
+                        .as("record %d of %s after %d", seq, record.key(), previous)
+                        .isTrue();
+            }
+        }
+    }
+
+    @Test
+    void aFailedSendIsRetriedLaterAndHoldsBackOnlyItsOwnKey() {
+        for (int i = 0; i < 3; i++) {
+            this.store.insert(event(this.topic, "poison", "{\"seq\":" + i + "}"));
+            this.store.insert(event(this.topic, "healthy", "{\"seq\":" + i + "}"));
+        }
+        KafkaRecordPublisher kafka = kafkaPublisher(RelaySettings.defaults());
+        Set<String> failOnce = ConcurrentHashMap.newKeySet();
+        failOnce.add("poison");
+        RecordPublisher flaky = record -> failOnce.remove(record.key())
+                ? CompletableFuture.failedFuture(new IllegalStateException("broker said no"))
+                : kafka.publish(record);
+        OutboxRelay relay = new OutboxRelay(
+                this.store,
+                flaky,
+                RelaySettings.defaults().withRetry(Duration.ofMillis(300), 2.0, Duration.ofSeconds(1)));
+
+        OutboxRelay.CycleResult first = relay.relayOnce();
+
+        assertThat(first.published()).isEqualTo(3);
+        assertThat(first.failed()).isEqualTo(1);
+        Map<String, Object> failed = this.jdbc
+                .sql("SELECT attempts, last_error, next_attempt_at > now() AS waiting FROM outbox_event ORDER BY id"
+                        + " LIMIT 1")
+                .query()
+                .singleRow();
+        assertThat(failed.get("attempts")).isEqualTo(1);
+        assertThat((String) failed.get("last_error")).contains("broker said no").contains("poison");
+        assertThat(failed.get("waiting")).isEqualTo(true);
+        assertThat(relay.relayOnce().published())
+                .as("the poison key waits for its retry, its later rows with it")
+                .isZero();
+
+        await().atMost(TIMEOUT).until(() -> relay.relayOnce().published() == 3);
+
+        try (TopicReader reader = new TopicReader(this.topic)) {
+            List<String> poison = reader.awaitRecords(6, TIMEOUT).stream()
+                    .filter(record -> "poison".equals(record.key()))
+                    .map(record -> new String(record.value(), StandardCharsets.UTF_8))
+                    .toList();
+            assertThat(poison).containsExactly("{\"seq\":0}", "{\"seq\":1}", "{\"seq\":2}");
+        }
+    }
+
+    @Test
+    void recordsThatTheBrokerRejectsStayInTheTableWithTheirError() {
+        this.store.insert(event("no-such-topic-" + UUID.randomUUID(), "k", "{}"));
+        RelaySettings settings = RelaySettings.defaults().withSendTimeout(Duration.ofSeconds(2));
+
+        OutboxRelay.CycleResult result = newRelay(settings).relayOnce();
+
+        assertThat(result.failed()).isEqualTo(1);
+        assertThat(this.store.count()).isEqualTo(1);
+        assertThat(this.jdbc
+                        .sql("SELECT last_error FROM outbox_event")
+                        .query(String.class)
+                        .single())
+                .contains("no-such-topic");
+    }
+
+    private OutboxRelay newRelay(RelaySettings settings) {
+        OutboxRelay relay = new OutboxRelay(this.store, kafkaPublisher(settings), settings);
+        this.relays.add(relay);
+        return relay;
+    }
+
+    private KafkaRecordPublisher kafkaPublisher(RelaySettings settings) {
+        KafkaRecordPublisher publisher = KafkaRecordPublisher.create(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfrastructure.kafkaBootstrapServers()),
+                settings);
+        this.closeables.add(publisher);
+        return publisher;
+    }
+
+    private static String header(ConsumerRecord<?, ?> record, String name) {
+        return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,139 @@
+package dev.txoutbox.store;
+
+import static dev.txoutbox.testing.OutboxTestTables.event;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.OutboxTestTables;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/** The outbox table's SQL against embedded PostgreSQL. */
+class OutboxStoreIntegrationTests {
+
+    private OutboxStore store;
+
+    private TransactionTemplate transactions;
+
+    @BeforeEach
+    void createTable() {
+        this.store = OutboxTestTables.newStore();
+        this.transactions = new TransactionTemplate(new DataSourceTransactionManager(this.store.dataSource()));
+    }
+
+    @Test
+    void claimReturnsRowsInIdOrder() {
+        for (int i = 0; i < 5; i++) {
+            this.store.insert(event("t", "k" + (i % 2), "{}"));
+        }
+
+        OutboxStore.Claim claim = this.transactions.execute(status -> this.store.claim(10));
+
+        assertThat(claim.locked()).isEqualTo(5);
+        assertThat(claim.records()).extracting(OutboxRecord::id).isSorted().hasSize(5);
+    }
+
+    @Test
+    void claimSkipsRowsAnotherTransactionHoldsAndLaterRowsOfTheirKeys() throws Exception {
+        this.store.insert(event("t", "a", "{\"n\":1}"));
+        this.store.insert(event("t", "b", "{\"n\":2}"));
+        this.store.insert(event("t", "a", "{\"n\":3}"));
+        this.store.insert(event("t", null, "{\"n\":4}"));
+        CountDownLatch firstClaimed = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try {
+            Future<OutboxStore.Claim> other = executor.submit(() -> this.transactions.execute(status -> {
+                OutboxStore.Claim claim = this.store.claim(1);
+                firstClaimed.countDown();
+                await(release);
+                return claim;
+            }));
+            assertThat(firstClaimed.await(10, TimeUnit.SECONDS)).isTrue();
+
+            OutboxStore.Claim claim = this.transactions.execute(status -> this.store.claim(10));
+
+            assertThat(claim.locked()).as("row 1 is held elsewhere").isEqualTo(3);
+            assertThat(claim.records())
+                    .as("row 3 of key a must wait for row 1, which another relay holds")
+                    .extracting(OutboxRecord::key)
+                    .containsExactly("b", null);
+            release.countDown();
+            assertThat(other.get(10, TimeUnit.SECONDS).records())
+                    .extracting(OutboxRecord::key)
+                    .containsExactly("a");
+        } finally {
+            release.countDown();
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void deleteRemovesOnlyTheGivenRows() {
+        this.store.insert(event("t", "a", "{}"));
+        this.store.insert(event("t", "b", "{}"));
+        List<OutboxRecord> records =
+                this.transactions.execute(status -> this.store.claim(10)).records();
+
+        int deleted = this.store.delete(List.of(records.get(0).id()));
+
+        assertThat(deleted).isEqualTo(1);
+        assertThat(this.store.count()).isEqualTo(1);
+    }
+
+    @Test
+    void migrationsUseTheConfiguredTableAndTheirOwnHistoryTable() {
+        DataSource dataSource = EmbeddedInfrastructure.newDatabase();
+        JdbcClient jdbc = JdbcClient.create(dataSource);
+        jdbc.sql("CREATE TABLE flyway_schema_history (installed_rank int)").update();
+
+        OutboxMigrations.migrate(
+                dataSource, OutboxDialects.postgres(), new TableName("orders_outbox"), new TableName("my_history"));
+
+        OutboxStore custom = new OutboxStore(dataSource, OutboxDialects.postgres(), new TableName("orders_outbox"));
+        custom.verifyTable();
+        assertThat(jdbc.sql("SELECT count(*) FROM my_history WHERE success")
+                        .query(Long.class)
+                        .single())
+                .isPositive();
+        assertThat(jdbc.sql("SELECT count(*) FROM flyway_schema_history")
+                        .query(Long.class)
+                        .single())
+                .as("the application's own history is left alone")
+                .isZero();
+    }
+
+    @Test
+    void verifyTableNamesTheMissingTable() {
+        DataSource dataSource = EmbeddedInfrastructure.newDatabase();
+        OutboxStore missing = new OutboxStore(dataSource, OutboxDialects.postgres(), new TableName("outbox_event"));
+
+        assertThatThrownBy(missing::verifyTable)
+                .isInstanceOf(OutboxTableMissingException.class)
+                .hasMessageContaining("'outbox_event'");
+    }
+
+    @Test
+    void detectsPostgres() {
+        assertThat(OutboxDialects.detect(this.store.dataSource()).productName()).isEqualTo("PostgreSQL");
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

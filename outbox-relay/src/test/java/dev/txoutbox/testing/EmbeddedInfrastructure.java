@@ -1,0 +1,92 @@
+package dev.txoutbox.testing;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.postgresql.ds.PGSimpleDataSource;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+
+/**
+ * A real PostgreSQL server and a real Kafka broker (KRaft), started in-process once per JVM and shared by all tests
+ * in it. Every test takes a database and topics of its own, so that tests never see each other's rows or records.
+ */
+public final class EmbeddedInfrastructure {
+
+    private static final AtomicInteger names = new AtomicInteger();
+
+    private static EmbeddedPostgres postgres;
+
+    private static EmbeddedKafkaKraftBroker kafka;
+
+    private EmbeddedInfrastructure() {}
+
+    /** The embedded PostgreSQL server, started on first use. */
+    public static synchronized EmbeddedPostgres postgres() {
+        if (postgres == null) {
+            try {
+                postgres = EmbeddedPostgres.builder().start();
+            } catch (IOException ex) {
+                throw new UncheckedIOException("Could not start embedded PostgreSQL", ex);
+            }
+            EmbeddedPostgres server = postgres;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    server.close();
+                } catch (IOException ignored) {
+                    // The JVM is exiting; the server's directory is temporary.
+                }
+            }));
+        }
+        return postgres;
+    }
+
+    /** Creates an empty database and returns its JDBC URL. */
+    public static String newDatabaseUrl() {
+        String name = "test_" + names.incrementAndGet();
+        try (Connection connection = postgres().getPostgresDatabase().getConnection();
+                Statement statement = connection.createStatement()) {
+            statement.execute("CREATE DATABASE " + name);
+        } catch (SQLException ex) {
+            throw new IllegalStateException("Could not create database " + name, ex);
+        }
+        return postgres().getJdbcUrl("postgres", name);
+    }
+
+    /** Creates an empty database and returns a data source for it (a new connection for each use). */
+    public static DataSource newDatabase() {
+        PGSimpleDataSource dataSource = new PGSimpleDataSource();
+        dataSource.setUrl(newDatabaseUrl());
+        dataSource.setUser("postgres");
+        return dataSource;
+    }
+
+    /** The embedded Kafka broker, started on first use. */
+    public static synchronized EmbeddedKafkaKraftBroker kafka() {
+        if (kafka == null) {
+            EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 1);
+            broker.brokerProperty("auto.create.topics.enable", "false");
+            broker.afterPropertiesSet();
+            kafka = broker;
+            Runtime.getRuntime().addShutdownHook(new Thread(broker::destroy));
+        }
+        return kafka;
+    }
+
+    /** The bootstrap servers of the embedded broker. */
+    public static String kafkaBootstrapServers() {
+        return kafka().getBrokersAsString();
+    }
+
+    /** Creates a topic of its own for a test and returns its name. */
+    public static String newTopic(String prefix, int partitions) {
+        String name = prefix + "-" + names.incrementAndGet();
+        kafka().addTopics(new NewTopic(name, partitions, (short) 1));
+        return name;
+    }
+}

@@ -1,0 +1,32 @@
+package dev.txoutbox.testing;
+
+import dev.txoutbox.store.NewRecord;
+import dev.txoutbox.store.OutboxDialects;
+import dev.txoutbox.store.OutboxMigrations;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.store.TableName;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.UUID;
+import javax.sql.DataSource;
+
+/** Outbox tables in fresh embedded databases, and rows for them. */
+public final class OutboxTestTables {
+
+    private OutboxTestTables() {}
+
+    /** A migrated outbox table in a database of its own. */
+    public static OutboxStore newStore() {
+        DataSource dataSource = EmbeddedInfrastructure.newDatabase();
+        TableName table = new TableName(TableName.DEFAULT);
+        OutboxMigrations.migrate(
+                dataSource, OutboxDialects.postgres(), table, new TableName(OutboxMigrations.DEFAULT_HISTORY_TABLE));
+        return new OutboxStore(dataSource, OutboxDialects.detect(dataSource), table);
+    }
+
+    /** A JSON event with a fresh event id. */
+    public static NewRecord event(String topic, String key, String json) {
+        return new NewRecord(
+                UUID.randomUUID(), topic, key, "TestEvent", json.getBytes(StandardCharsets.UTF_8), Map.of());
+    }
+}
