@@ -1,5 +1,6 @@
 package dev.txoutbox.testing;
 
+import com.zaxxer.hikari.HikariDataSource;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,7 +10,6 @@ import java.sql.Statement;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.postgresql.ds.PGSimpleDataSource;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
@@ -58,11 +58,13 @@ public final class EmbeddedInfrastructure {
         return postgres().getJdbcUrl("postgres", name);
     }
 
-    /** Creates an empty database and returns a data source for it (a new connection for each use). */
+    /** Creates an empty database and returns a pooled data source for it, as an application would have. */
     public static DataSource newDatabase() {
-        PGSimpleDataSource dataSource = new PGSimpleDataSource();
-        dataSource.setUrl(newDatabaseUrl());
-        dataSource.setUser("postgres");
+        HikariDataSource dataSource = new HikariDataSource();
+        dataSource.setJdbcUrl(newDatabaseUrl());
+        dataSource.setUsername("postgres");
+        dataSource.setMaximumPoolSize(8);
+        dataSource.setMinimumIdle(0);
         return dataSource;
     }
 
