@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -48,6 +49,16 @@ public final class TopicReader implements AutoCloseable {
             return this.records.size() >= count;
         });
         return List.copyOf(this.records);
+    }
+
+    /** Waits until a record that matches arrived and returns the first such record. */
+    public ConsumerRecord<String, byte[]> awaitRecord(
+            Predicate<ConsumerRecord<String, byte[]>> matching, Duration timeout) {
+        await().atMost(timeout).pollInterval(Duration.ofMillis(10)).until(() -> {
+            this.consumer.poll(Duration.ofMillis(100)).forEach(this.records::add);
+            return this.records.stream().anyMatch(matching);
+        });
+        return this.records.stream().filter(matching).findFirst().orElseThrow();
     }
 
     /** How many records the topic holds in all: the sum of its partitions' end offsets. */

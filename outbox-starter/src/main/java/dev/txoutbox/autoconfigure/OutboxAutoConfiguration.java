@@ -1,0 +1,91 @@
+package dev.txoutbox.autoconfigure;
+
+import dev.txoutbox.Outbox;
+import dev.txoutbox.OutboxPayloadSerializer;
+import dev.txoutbox.relay.OutboxRelay;
+import dev.txoutbox.store.OutboxDialect;
+import dev.txoutbox.store.OutboxDialects;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.store.TableName;
+import dev.txoutbox.writer.DefaultOutbox;
+import dev.txoutbox.writer.JsonPayloadSerializer;
+import dev.txoutbox.writer.OutboxEventAdvisor;
+import dev.txoutbox.writer.OutboxWriter;
+import javax.sql.DataSource;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Role;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Auto-configuration of the outbox's writing side: the table (its dialect, migrations and check), the payload
+ * serializer, the writer, the {@link Outbox} facade and the {@code @OutboxEvent} advisor.
+ *
+ * <p>It runs after the transaction auto-configuration, so that the advisor is registered after Spring's transaction
+ * advisor and runs inside the transaction of an annotated method.
+ */
+@AutoConfiguration(
+        afterName = {
+            "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+            "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration",
+            "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
+            "org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration"
+        })
+@ConditionalOnSingleCandidate(DataSource.class)
+@EnableConfigurationProperties(OutboxProperties.class)
+public final class OutboxAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    OutboxDialect outboxDialect(DataSource dataSource) {
+        return OutboxDialects.detect(dataSource);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    OutboxStore outboxStore(DataSource dataSource, OutboxDialect dialect, OutboxProperties properties) {
+        return new OutboxStore(dataSource, dialect, new TableName(properties.getTable()));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    OutboxSchema outboxSchema(OutboxStore store, OutboxDialect dialect, OutboxProperties properties) {
+        return new OutboxSchema(store, dialect, properties.getMigration());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    OutboxPayloadSerializer outboxPayloadSerializer(ObjectProvider<JsonMapper> jsonMapper) {
+        return new JsonPayloadSerializer(
+                jsonMapper.getIfAvailable(() -> JsonMapper.builder().build()));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    OutboxWriter outboxWriter(
+            OutboxStore store,
+            OutboxSchema schema,
+            OutboxPayloadSerializer serializer,
+            ObjectProvider<OutboxRelay> relays) {
+        return new OutboxWriter(store, serializer, () -> relays.forEach(OutboxRelay::wakeUp));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    Outbox outbox(OutboxWriter writer) {
+        return new DefaultOutbox(writer);
+    }
+
+    @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    static OutboxEventAdvisor outboxEventAdvisor(
+            ObjectProvider<OutboxWriter> writer, ConfigurableListableBeanFactory beanFactory) {
+        return new OutboxEventAdvisor(writer::getObject, beanFactory);
+    }
+}

@@ -1,0 +1,177 @@
+package dev.txoutbox.autoconfigure;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/** Configuration of the outbox: its table, its migrations and its relay. */
+@ConfigurationProperties("outbox")
+public class OutboxProperties {
+
+    /**
+     * Name of the outbox table, in the connection's current schema: a lower-case identifier of letters, digits and
+     * underscores.
+     */
+    private String table = "outbox_event";
+
+    private final Migration migration = new Migration();
+
+    private final Relay relay = new Relay();
+
+    public String getTable() {
+        return this.table;
+    }
+
+    public void setTable(String table) {
+        this.table = table;
+    }
+
+    public Migration getMigration() {
+        return this.migration;
+    }
+
+    public Relay getRelay() {
+        return this.relay;
+    }
+
+    /** The outbox's own Flyway migrations. */
+    public static class Migration {
+
+        /**
+         * Whether to create and update the outbox table at start-up with the starter's Flyway migrations. Turn it off
+         * to apply the scripts (classpath:db/outbox/postgresql in outbox-relay.jar) yourself.
+         */
+        private boolean enabled = true;
+
+        /** Name of the schema-history table of the outbox's migrations, apart from the application's own. */
+        private String historyTable = "outbox_schema_history";
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public String getHistoryTable() {
+            return this.historyTable;
+        }
+
+        public void setHistoryTable(String historyTable) {
+            this.historyTable = historyTable;
+        }
+    }
+
+    /** The relay, which publishes outbox rows to Kafka. */
+    public static class Relay {
+
+        /** Whether to run the relay in this application. */
+        private boolean enabled = true;
+
+        /** Maximum number of rows one relay cycle claims and publishes. */
+        private int batchSize = 500;
+
+        /**
+         * How long the relay waits for new rows when no local commit woke it up; bounds the delay for rows written by
+         * other instances.
+         */
+        private Duration pollInterval = Duration.ofMillis(500);
+
+        /**
+         * How long a cycle waits for the broker's acknowledgements before it schedules the unacknowledged records for
+         * a retry. Also bounds how long a send may block, and so how long the relay holds its database transaction.
+         */
+        private Duration sendTimeout = Duration.ofSeconds(30);
+
+        private final Retry retry = new Retry();
+
+        /**
+         * Kafka producer properties for the relay's own producer, on top of spring.kafka.producer.*. acks=all,
+         * enable.idempotence=true and the serializers are always enforced.
+         */
+        private Map<String, String> producer = new LinkedHashMap<>();
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public int getBatchSize() {
+            return this.batchSize;
+        }
+
+        public void setBatchSize(int batchSize) {
+            this.batchSize = batchSize;
+        }
+
+        public Duration getPollInterval() {
+            return this.pollInterval;
+        }
+
+        public void setPollInterval(Duration pollInterval) {
+            this.pollInterval = pollInterval;
+        }
+
+        public Duration getSendTimeout() {
+            return this.sendTimeout;
+        }
+
+        public void setSendTimeout(Duration sendTimeout) {
+            this.sendTimeout = sendTimeout;
+        }
+
+        public Retry getRetry() {
+            return this.retry;
+        }
+
+        public Map<String, String> getProducer() {
+            return this.producer;
+        }
+
+        public void setProducer(Map<String, String> producer) {
+            this.producer = producer;
+        }
+    }
+
+    /** Retries of failed sends: exponential backoff with jitter. */
+    public static class Retry {
+
+        /** Delay before the first retry of a failed record. */
+        private Duration initialDelay = Duration.ofSeconds(1);
+
+        /** Factor by which the delay grows with every further failure. */
+        private double multiplier = 2.0;
+
+        /** Longest delay between two attempts. */
+        private Duration maxDelay = Duration.ofMinutes(5);
+
+        public Duration getInitialDelay() {
+            return this.initialDelay;
+        }
+
+        public void setInitialDelay(Duration initialDelay) {
+            this.initialDelay = initialDelay;
+        }
+
+        public double getMultiplier() {
+            return this.multiplier;
+        }
+
+        public void setMultiplier(double multiplier) {
+            this.multiplier = multiplier;
+        }
+
+        public Duration getMaxDelay() {
+            return this.maxDelay;
+        }
+
+        public void setMaxDelay(Duration maxDelay) {
+            this.maxDelay = maxDelay;
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package dev.txoutbox.writer;
+
+import dev.txoutbox.OutboxPayloadSerializer;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Serializes payloads to JSON with the application's Jackson mapper. */
+public final class JsonPayloadSerializer implements OutboxPayloadSerializer {
+
+    private final JsonMapper mapper;
+
+    public JsonPayloadSerializer(JsonMapper mapper) {
+        this.mapper = mapper;
+    }
+
+    @Override
+    public byte[] serialize(Object payload) {
+        return this.mapper.writeValueAsBytes(payload);
+    }
+}

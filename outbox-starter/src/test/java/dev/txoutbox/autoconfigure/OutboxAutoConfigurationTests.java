@@ -1,0 +1,195 @@
+package dev.txoutbox.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.txoutbox.Outbox;
+import dev.txoutbox.OutboxPayloadSerializer;
+import dev.txoutbox.relay.OutboxRelay;
+import dev.txoutbox.relay.RecordPublisher;
+import dev.txoutbox.relay.RelaySettings;
+import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.store.OutboxMigrations;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.store.OutboxTableMissingException;
+import dev.txoutbox.store.TableName;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.writer.OutboxEventAdvisor;
+import dev.txoutbox.writer.OutboxWriter;
+import java.util.concurrent.CompletableFuture;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.core.KafkaTemplate;
+
+/** Every branch of the auto-configuration, against a real PostgreSQL database. */
+class OutboxAutoConfigurationTests {
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(
+                    KafkaAutoConfiguration.class, OutboxAutoConfiguration.class, OutboxRelayAutoConfiguration.class))
+            .withBean(DataSource.class, EmbeddedInfrastructure::newDatabase)
+            .withPropertyValues("spring.kafka.bootstrap-servers=" + EmbeddedInfrastructure.kafkaBootstrapServers());
+
+    @Test
+    void configuresWriterFacadeAdvisorAndRelayAndCreatesTheTable() {
+        this.runner.run(context -> {
+            assertThat(context).hasSingleBean(Outbox.class);
+            assertThat(context).hasSingleBean(OutboxWriter.class);
+            assertThat(context).hasSingleBean(OutboxEventAdvisor.class);
+            assertThat(context).hasSingleBean(KafkaRecordPublisher.class);
+            assertThat(context).hasSingleBean(OutboxRelay.class);
+            assertThat(context.getBean(OutboxRelay.class).isRunning()).isTrue();
+            assertThat(context.getBean(OutboxStore.class).count()).isZero();
+        });
+    }
+
+    @Test
+    void relayCanBeTurnedOff() {
+        this.runner.withPropertyValues("outbox.relay.enabled=false").run(context -> {
+            assertThat(context).hasSingleBean(Outbox.class);
+            assertThat(context).doesNotHaveBean(OutboxRelay.class);
+            assertThat(context).doesNotHaveBean(RecordPublisher.class);
+        });
+    }
+
+    @Test
+    void withoutKafkaOnTheClassPathOnlyTheWriterIsConfigured() {
+        this.runner
+                .withClassLoader(new FilteredClassLoader(KafkaTemplate.class))
+                .run(context -> {
+                    assertThat(context).hasSingleBean(Outbox.class);
+                    assertThat(context).doesNotHaveBean(OutboxRelay.class);
+                });
+    }
+
+    @Test
+    void withoutADataSourceNothingIsConfigured() {
+        new ApplicationContextRunner()
+                .withConfiguration(
+                        AutoConfigurations.of(OutboxAutoConfiguration.class, OutboxRelayAutoConfiguration.class))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context).doesNotHaveBean(Outbox.class);
+                    assertThat(context).doesNotHaveBean(OutboxRelay.class);
+                });
+    }
+
+    @Test
+    void theUsersOwnBeansReplaceOurs() {
+        this.runner.withUserConfiguration(UserBeans.class).run(context -> {
+            assertThat(context.getBean(OutboxPayloadSerializer.class)).isSameAs(UserBeans.SERIALIZER);
+            assertThat(context.getBean(RecordPublisher.class)).isSameAs(UserBeans.PUBLISHER);
+            assertThat(context).doesNotHaveBean(KafkaRecordPublisher.class);
+            assertThat(context).hasSingleBean(OutboxRelay.class);
+        });
+    }
+
+    @Test
+    void propertiesBindToTheRelaySettings() {
+        this.runner
+                .withPropertyValues(
+                        "outbox.relay.batch-size=42",
+                        "outbox.relay.poll-interval=2s",
+                        "outbox.relay.send-timeout=5s",
+                        "outbox.relay.retry.initial-delay=100ms",
+                        "outbox.relay.retry.multiplier=3",
+                        "outbox.relay.retry.max-delay=1m")
+                .run(context -> assertThat(context.getBean(RelaySettings.class))
+                        .isEqualTo(new RelaySettings(
+                                42,
+                                java.time.Duration.ofSeconds(2),
+                                java.time.Duration.ofSeconds(5),
+                                java.time.Duration.ofMillis(100),
+                                3.0,
+                                java.time.Duration.ofMinutes(1))));
+    }
+
+    @Test
+    void anInvalidSettingFailsStartUpNamingTheProperty() {
+        this.runner
+                .withPropertyValues("outbox.relay.batch-size=0")
+                .run(context ->
+                        assertThat(context).getFailure().rootCause().hasMessageContaining("outbox.relay.batch-size=0"));
+    }
+
+    @Test
+    void anInvalidTableNameFailsStartUpSayingWhatIsAllowed() {
+        this.runner
+                .withPropertyValues("outbox.table=Outbox-Events")
+                .run(context -> assertThat(context)
+                        .getFailure()
+                        .rootCause()
+                        .hasMessageContaining("'Outbox-Events'")
+                        .hasMessageContaining("lower-case identifier"));
+    }
+
+    @Test
+    void aCustomTableNameIsCreatedAndUsed() {
+        this.runner.withPropertyValues("outbox.table=billing_outbox").run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(OutboxStore.class).table()).hasToString("billing_outbox");
+        });
+    }
+
+    @Test
+    void aMissingTableWithMigrationsOffFailsStartUpWithAnAnalysisThatTellsTheFix() {
+        this.runner.withPropertyValues("outbox.migration.enabled=false").run(context -> {
+            OutboxTableMissingException missing = findCause(context.getStartupFailure());
+            FailureAnalysis analysis = new OutboxTableMissingFailureAnalyzer().analyze(context.getStartupFailure());
+            assertThat(analysis).isNotNull();
+            assertThat(analysis.getDescription()).contains("'outbox_event' does not exist");
+            assertThat(analysis.getAction())
+                    .contains("outbox.migration.enabled")
+                    .contains("db/outbox/postgresql");
+            assertThat(missing.getTable()).hasToString("outbox_event");
+        });
+    }
+
+    @Test
+    void theDocumentedDefaultsAreTheEngineDefaults() {
+        OutboxProperties properties = new OutboxProperties();
+        RelaySettings defaults = RelaySettings.defaults();
+
+        assertThat(properties.getTable()).isEqualTo(TableName.DEFAULT);
+        assertThat(properties.getMigration().getHistoryTable()).isEqualTo(OutboxMigrations.DEFAULT_HISTORY_TABLE);
+        assertThat(properties.getRelay().getBatchSize()).isEqualTo(defaults.batchSize());
+        assertThat(properties.getRelay().getPollInterval()).isEqualTo(defaults.pollInterval());
+        assertThat(properties.getRelay().getSendTimeout()).isEqualTo(defaults.sendTimeout());
+        assertThat(properties.getRelay().getRetry().getInitialDelay()).isEqualTo(defaults.retryInitialDelay());
+        assertThat(properties.getRelay().getRetry().getMultiplier()).isEqualTo(defaults.retryMultiplier());
+        assertThat(properties.getRelay().getRetry().getMaxDelay()).isEqualTo(defaults.retryMaxDelay());
+    }
+
+    private static OutboxTableMissingException findCause(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof OutboxTableMissingException missing) {
+                return missing;
+            }
+        }
+        throw new AssertionError("start-up did not fail with OutboxTableMissingException", failure);
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserBeans {
+
+        static final OutboxPayloadSerializer SERIALIZER = payload -> new byte[0];
+
+        static final RecordPublisher PUBLISHER = record -> CompletableFuture.completedFuture(null);
+
+        @Bean
+        OutboxPayloadSerializer mySerializer() {
+            return SERIALIZER;
+        }
+
+        @Bean
+        RecordPublisher myPublisher() {
+            return PUBLISHER;
+        }
+    }
+}

@@ -1,0 +1,254 @@
+package dev.txoutbox.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.txoutbox.Outbox;
+import dev.txoutbox.OutboxException;
+import dev.txoutbox.relay.kafka.OutboxHeaders;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.TopicReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The annotation and the facade in a Spring Boot application with JPA, against embedded PostgreSQL and Kafka: the
+ * event is published if and only if the business transaction commits.
+ */
+@SpringBootTest
+class OutboxEventIntegrationTests {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    private static final String TOPIC = EmbeddedInfrastructure.newTopic("invoices", 2);
+
+    private static final String AUDIT_TOPIC = EmbeddedInfrastructure.newTopic("audit", 1);
+
+    @DynamicPropertySource
+    static void infrastructure(DynamicPropertyRegistry registry) {
+        registry.add("spring.datasource.url", EmbeddedInfrastructure::newDatabaseUrl);
+        registry.add("spring.datasource.username", () -> "postgres");
+        registry.add("spring.kafka.bootstrap-servers", EmbeddedInfrastructure::kafkaBootstrapServers);
+        registry.add("spring.jpa.hibernate.ddl-auto", () -> "create");
+        registry.add("test.topic", () -> TOPIC);
+        registry.add("test.audit-topic", () -> AUDIT_TOPIC);
+    }
+
+    @Autowired
+    private InvoiceService invoices;
+
+    @Autowired
+    private InvoiceRepository invoiceRepository;
+
+    @Autowired
+    private OutboxStore store;
+
+    @Autowired
+    private JdbcClient jdbc;
+
+    @Autowired
+    private TransactionTemplate transactions;
+
+    private TopicReader topic;
+
+    private TopicReader auditTopic;
+
+    @BeforeEach
+    void readTopics() {
+        this.topic = new TopicReader(TOPIC);
+        this.auditTopic = new TopicReader(AUDIT_TOPIC);
+    }
+
+    @AfterEach
+    void closeReaders() {
+        this.topic.close();
+        this.auditTopic.close();
+    }
+
+    @Test
+    void aCommittedEventArrivesOnceWithKeyValueAndHeadersAndItsRowIsDeleted() {
+        long before = this.topic.endOffsetTotal();
+
+        InvoiceService.InvoiceIssued issued = this.invoices.issue("alice", 100);
+
+        awaitOutboxDrained();
+        ConsumerRecord<String, byte[]> record = recordWithKey(String.valueOf(issued.id()));
+        assertThat(text(record.value()))
+                .isEqualTo("{\"id\":%d,\"customer\":\"alice\",\"amount\":100}".formatted(issued.id()));
+        assertThat(header(record, OutboxHeaders.EVENT_TYPE)).isEqualTo("InvoiceIssued");
+        assertThat(UUID.fromString(header(record, OutboxHeaders.EVENT_ID))).isNotNull();
+        assertThat(header(record, "customer")).isEqualTo("alice");
+        assertThat(this.topic.endOffsetTotal()).as("published exactly once").isEqualTo(before + 1);
+    }
+
+    @Test
+    void aRolledBackTransactionLeavesNoRowAndPublishesNothing() {
+        long before = this.topic.endOffsetTotal();
+        long invoicesBefore = this.invoiceRepository.count();
+
+        assertThatThrownBy(() -> this.invoices.issueThenFail("bob", 5)).hasMessageContaining("payment service down");
+
+        assertThat(this.invoiceRepository.count()).isEqualTo(invoicesBefore);
+        assertThat(this.store.count()).isZero();
+        assertThat(this.topic.endOffsetTotal()).isEqualTo(before);
+    }
+
+    @Test
+    void aMethodCalledWithoutATransactionFailsBeforeItRunsAndWritesNothing() {
+        long invoicesBefore = this.invoiceRepository.count();
+
+        assertThatThrownBy(() -> this.invoices.issueWithoutTransaction("carol", 5))
+                .isInstanceOf(OutboxException.class)
+                .hasMessageContaining("InvoiceService.issueWithoutTransaction(..)")
+                .hasMessageContaining("needs an active transaction")
+                .hasMessageContaining("@Transactional");
+
+        assertThat(this.invoiceRepository.count()).as("the method did not run").isEqualTo(invoicesBefore);
+        assertThat(this.store.count()).isZero();
+    }
+
+    @Test
+    void aMethodCalledInsideTheCallersTransactionJoinsIt() {
+        InvoiceService.InvoiceIssued issued = this.invoices.issue("dave", 7);
+        awaitOutboxDrained();
+
+        this.transactions.executeWithoutResult(status -> this.invoices.delete(issued.id()));
+
+        awaitOutboxDrained();
+        ConsumerRecord<String, byte[]> tombstone = this.topic.awaitRecord(
+                record -> record.key().equals(String.valueOf(issued.id())) && record.value() == null, TIMEOUT);
+        assertThat(tombstone.value()).as("a tombstone").isNull();
+        assertThat(header(tombstone, OutboxHeaders.EVENT_TYPE)).isEqualTo("InvoiceDeleted");
+        assertThat(this.invoiceRepository.existsById(issued.id())).isFalse();
+    }
+
+    @Test
+    void oneMethodCanWriteSeveralEventsAndAConditionSkipsOne() {
+        long before = this.auditTopic.endOffsetTotal();
+
+        InvoiceService.InvoiceIssued small = this.invoices.issueWithAudit("erin", 10);
+        InvoiceService.InvoiceIssued big = this.invoices.issueWithAudit("erin", 5000);
+
+        awaitOutboxDrained();
+        List<String> audit = this.auditTopic.awaitRecords((int) before + 3, TIMEOUT).stream()
+                .skip(before)
+                .map(record -> text(record.value()))
+                .toList();
+        assertThat(audit).containsExactly("issued " + small.id(), "issued " + big.id(), "big");
+    }
+
+    @Test
+    void theFacadeWritesInTheCurrentTransaction() {
+        UUID eventId = this.invoices.issueThroughTheFacade(TOPIC, "frank", 3);
+
+        awaitOutboxDrained();
+        ConsumerRecord<String, byte[]> record = this.topic.awaitRecord(
+                candidate -> header(candidate, OutboxHeaders.EVENT_ID).equals(eventId.toString()), TIMEOUT);
+        assertThat(header(record, OutboxHeaders.EVENT_TYPE)).isEqualTo("InvoiceIssued");
+        assertThat(header(record, "source")).isEqualTo("facade");
+    }
+
+    @Test
+    void theFacadeWithoutATransactionFails(@Autowired Outbox outbox) {
+        assertThatThrownBy(() -> outbox.write(TOPIC, "k", "payload"))
+                .isInstanceOf(OutboxException.class)
+                .hasMessageContaining("Outbox.write(topic '%s')".formatted(TOPIC))
+                .hasMessageContaining("needs an active transaction");
+        assertThat(this.store.count()).isZero();
+    }
+
+    @Test
+    void aFailingKeyExpressionFailsTheBusinessTransactionNamingMethodAndExpression() {
+        long invoicesBefore = this.invoiceRepository.count();
+
+        assertThatThrownBy(() -> this.invoices.issueWithBrokenKey("gina", 1))
+                .isInstanceOf(OutboxException.class)
+                .hasMessageContaining("InvoiceService.issueWithBrokenKey(..)")
+                .hasMessageContaining("key \"#result.idd\" failed")
+                .hasMessageContaining("Fix the expression");
+
+        assertNothingWritten(invoicesBefore);
+    }
+
+    @Test
+    void aKeyExpressionThatYieldsNullFailsTheBusinessTransaction() {
+        long invoicesBefore = this.invoiceRepository.count();
+
+        assertThatThrownBy(() -> this.invoices.issueWithNullKey("", 1))
+                .isInstanceOf(OutboxException.class)
+                .hasMessageContaining("InvoiceService.issueWithNullKey(..)")
+                .hasMessageContaining("yielded null");
+
+        assertNothingWritten(invoicesBefore);
+    }
+
+    @Test
+    void anUnserializablePayloadFailsTheBusinessTransactionNamingTheEvent() {
+        long invoicesBefore = this.invoiceRepository.count();
+
+        assertThatThrownBy(() -> this.invoices.issueWithUnserializablePayload("hank", 1))
+                .isInstanceOf(OutboxException.class)
+                .hasMessageContaining("InvoiceService.issueWithUnserializablePayload(..)")
+                .hasMessageContaining("event SelfReferencing")
+                .hasMessageContaining("could not be serialized")
+                .hasMessageContaining("OutboxPayloadSerializer");
+
+        assertNothingWritten(invoicesBefore);
+    }
+
+    @Test
+    void aBlankTopicFailsTheBusinessTransaction() {
+        long invoicesBefore = this.invoiceRepository.count();
+
+        assertThatThrownBy(() -> this.invoices.issueToBlankTopic("ivy", 1))
+                .isInstanceOf(OutboxException.class)
+                .hasMessageContaining("InvoiceService.issueToBlankTopic(..)")
+                .hasMessageContaining("is blank");
+
+        assertNothingWritten(invoicesBefore);
+    }
+
+    @Test
+    void aReadOnlyTransactionIsRefused() {
+        assertThatThrownBy(() -> this.invoices.readOnly("jack"))
+                .isInstanceOf(OutboxException.class)
+                .hasMessageContaining("read-only transaction");
+    }
+
+    private void assertNothingWritten(long invoicesBefore) {
+        assertThat(this.invoiceRepository.count())
+                .as("the business change rolled back")
+                .isEqualTo(invoicesBefore);
+        assertThat(this.store.count()).isZero();
+    }
+
+    private void awaitOutboxDrained() {
+        await().atMost(TIMEOUT).until(() -> this.store.count() == 0);
+    }
+
+    private ConsumerRecord<String, byte[]> recordWithKey(String key) {
+        return this.topic.awaitRecord(record -> key.equals(record.key()), TIMEOUT);
+    }
+
+    private static String header(ConsumerRecord<?, ?> record, String name) {
+        return text(record.headers().lastHeader(name).value());
+    }
+
+    private static String text(byte[] bytes) {
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+}

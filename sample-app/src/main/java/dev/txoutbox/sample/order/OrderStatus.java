@@ -1,0 +1,9 @@
+package dev.txoutbox.sample.order;
+
+/** Where an order is in its life. */
+public enum OrderStatus {
+    PLACED,
+    CONFIRMED,
+    SHIPPED,
+    CANCELLED
+}
