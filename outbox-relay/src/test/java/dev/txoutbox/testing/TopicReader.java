@@ -24,11 +24,17 @@ public final class TopicReader implements AutoCloseable {
 
     private final List<TopicPartition> partitions;
 
+    /** Reads a topic of the embedded broker. */
     public TopicReader(String topic) {
+        this(EmbeddedInfrastructure.kafkaBootstrapServers(), topic);
+    }
+
+    /** Reads a topic of any broker. */
+    public TopicReader(String bootstrapServers, String topic) {
         this.consumer = new KafkaConsumer<>(
                 Map.of(
                         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        EmbeddedInfrastructure.kafkaBootstrapServers(),
+                        bootstrapServers,
                         ConsumerConfig.GROUP_ID_CONFIG,
                         "reader-" + UUID.randomUUID(),
                         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,

@@ -1,0 +1,43 @@
+package dev.txoutbox.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The README's property table lists exactly the properties that exist, with their real defaults. */
+class ReadmePropertiesTests {
+
+    private static final Pattern ROW =
+            Pattern.compile("^\\| `(outbox\\.[a-z.-]+)(\\.\\*)?` \\| (`([^`]*)`)? *\\|", Pattern.MULTILINE);
+
+    @Test
+    void everyPropertyIsDocumentedWithItsDefault() throws IOException {
+        Map<String, String> documented = new LinkedHashMap<>();
+        Matcher row = ROW.matcher(Files.readString(Path.of("..", "README.md")));
+        while (row.find()) {
+            documented.put(row.group(1), row.group(4) != null ? row.group(4) : "");
+        }
+
+        Map<String, String> generated = new LinkedHashMap<>();
+        try (InputStream metadata = getClass().getResourceAsStream("/META-INF/spring-configuration-metadata.json")) {
+            assertThat(metadata).as("generated configuration metadata").isNotNull();
+            JsonNode root = JsonMapper.builder().build().readTree(metadata);
+            for (JsonNode property : root.get("properties")) {
+                JsonNode value = property.get("defaultValue");
+                generated.put(property.get("name").asString(), value == null ? "" : value.asString());
+            }
+        }
+
+        assertThat(documented).isEqualTo(generated);
+    }
+}
