@@ -20,11 +20,13 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.diagnostics.FailureAnalyzer;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.io.support.SpringFactoriesLoader;
 import org.springframework.kafka.core.KafkaTemplate;
 
 /** Every branch of the auto-configuration, against a real PostgreSQL database. */
@@ -148,6 +150,9 @@ class OutboxAutoConfigurationTests {
                     .contains("outbox.migration.enabled")
                     .contains("db/outbox/postgresql");
             assertThat(missing.getTable()).hasToString("outbox_event");
+            assertThat(SpringFactoriesLoader.forDefaultResourceLocation().load(FailureAnalyzer.class))
+                    .as("Spring Boot finds the analyzer")
+                    .hasAtLeastOneElementOfType(OutboxTableMissingFailureAnalyzer.class);
         });
     }
 

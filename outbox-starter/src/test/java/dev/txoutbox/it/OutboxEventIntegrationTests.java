@@ -44,6 +44,8 @@ class OutboxEventIntegrationTests {
         registry.add("spring.datasource.username", () -> "postgres");
         registry.add("spring.kafka.bootstrap-servers", EmbeddedInfrastructure::kafkaBootstrapServers);
         registry.add("spring.jpa.hibernate.ddl-auto", () -> "create");
+        // Far longer than any test waits: every record here is published because its commit woke the relay up.
+        registry.add("outbox.relay.poll-interval", () -> "10m");
         registry.add("test.topic", () -> TOPIC);
         registry.add("test.audit-topic", () -> AUDIT_TOPIC);
     }
