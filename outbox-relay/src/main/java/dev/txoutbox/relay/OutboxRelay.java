@@ -99,65 +99,87 @@ public final class OutboxRelay implements SmartLifecycle {
         OutboxStore.Claim claim = this.store.claim(this.settings.batchSize());
         List<OutboxRecord> records = claim.records();
         if (records.isEmpty()) {
-            return new CycleResult(claim.locked(), 0, 0);
+            return new CycleResult(claim.locked(), 0, 0, 0);
         }
         long deadline = System.nanoTime() + this.settings.sendTimeout().toNanos();
-        List<CompletableFuture<?>> sends = new ArrayList<>(records.size());
-        // Once a record of a key failed, the later ones of that key stay in the table untouched, so that they
-        // cannot overtake it; they are claimed again after it.
-        Set<String> failedKeys = new HashSet<>();
-        for (OutboxRecord record : records) {
-            CompletableFuture<?> send;
-            if (record.key() != null && failedKeys.contains(record.key())) {
-                send = null;
-            } else if (System.nanoTime() - deadline >= 0) {
-                send = CompletableFuture.failedFuture(new TimeoutException(
-                        "not sent: the batch's send timeout of " + this.settings.sendTimeout() + " was used up"));
-            } else {
-                send = startSend(record);
-            }
-            if (send != null && send.isCompletedExceptionally() && record.key() != null) {
-                failedKeys.add(record.key());
-            }
-            sends.add(send);
-        }
         List<Long> published = new ArrayList<>(records.size());
-        List<OutboxStore.Failure> failures = new ArrayList<>();
-        for (int i = 0; i < records.size(); i++) {
-            CompletableFuture<?> send = sends.get(i);
-            if (send == null) {
-                continue;
+        List<OutboxStore.Failure> retries = new ArrayList<>();
+        List<OutboxStore.Failure> deadLetters = new ArrayList<>();
+        // Records go out in waves: each wave holds at most one record of each key, and the next record of a key
+        // is sent only once the broker acknowledged the one before. So no failure, wherever it happens, lets a
+        // record overtake an earlier one of its key. Keys that failed stop for this batch; their later rows stay
+        // untouched and are claimed again after the failed one.
+        Set<String> stoppedKeys = new HashSet<>();
+        List<OutboxRecord> remaining = records;
+        while (!remaining.isEmpty() && System.nanoTime() - deadline < 0) {
+            List<OutboxRecord> wave = new ArrayList<>();
+            List<OutboxRecord> later = new ArrayList<>();
+            Set<String> keysInWave = new HashSet<>();
+            for (OutboxRecord record : remaining) {
+                String key = record.key();
+                if (key == null) {
+                    wave.add(record);
+                } else if (!stoppedKeys.contains(key)) {
+                    (keysInWave.add(key) ? wave : later).add(record);
+                }
             }
-            OutboxRecord record = records.get(i);
-            Throwable error = awaitAcknowledgement(send, deadline);
-            if (error == null) {
-                published.add(record.id());
-            } else {
-                failures.add(failure(record, error));
+            List<CompletableFuture<?>> sends = new ArrayList<>(wave.size());
+            for (OutboxRecord record : wave) {
+                sends.add(startSend(record, deadline));
             }
+            for (int i = 0; i < wave.size(); i++) {
+                OutboxRecord record = wave.get(i);
+                Throwable error = awaitAcknowledgement(sends.get(i), deadline);
+                if (error == null) {
+                    published.add(record.id());
+                } else {
+                    if (record.key() != null) {
+                        stoppedKeys.add(record.key());
+                    }
+                    recordFailure(record, error, retries, deadLetters);
+                }
+            }
+            remaining = later;
         }
         this.store.delete(published);
-        this.store.recordFailures(failures);
-        if (!failures.isEmpty()) {
-            OutboxStore.Failure first = failures.get(0);
-            log.warn(
-                    "Outbox relay {}: {} of {} records were not acknowledged and will be retried; first: row {}: {}",
-                    this.name,
-                    failures.size(),
-                    records.size(),
-                    first.id(),
-                    first.error());
-        }
+        this.store.recordFailures(retries);
+        this.store.deadLetter(deadLetters);
+        logFailures(records.size(), retries, deadLetters);
         log.debug(
-                "Outbox relay {}: claimed {}, published {}, failed {}",
+                "Outbox relay {}: claimed {}, published {}, retrying {}, dead-lettered {}",
                 this.name,
                 claim.locked(),
                 published.size(),
-                failures.size());
-        return new CycleResult(claim.locked(), published.size(), failures.size());
+                retries.size(),
+                deadLetters.size());
+        return new CycleResult(claim.locked(), published.size(), retries.size(), deadLetters.size());
     }
 
-    private CompletableFuture<?> startSend(OutboxRecord record) {
+    private void logFailures(int batch, List<OutboxStore.Failure> retries, List<OutboxStore.Failure> deadLetters) {
+        if (!retries.isEmpty()) {
+            log.warn(
+                    "Outbox relay {}: {} of {} records were not acknowledged and will be retried; first: row {}: {}",
+                    this.name,
+                    retries.size(),
+                    batch,
+                    retries.get(0).id(),
+                    retries.get(0).error());
+        }
+        for (OutboxStore.Failure deadLetter : deadLetters) {
+            log.error(
+                    "Outbox relay {}: row {} moved to the dead letters, its key is held until an operator requeues"
+                            + " or discards it: {}",
+                    this.name,
+                    deadLetter.id(),
+                    deadLetter.error());
+        }
+    }
+
+    private CompletableFuture<?> startSend(OutboxRecord record, long deadline) {
+        if (System.nanoTime() - deadline >= 0) {
+            return CompletableFuture.failedFuture(new TimeoutException(
+                    "not sent: the batch's send timeout of " + this.settings.sendTimeout() + " was used up"));
+        }
         try {
             return this.publisher.publish(record);
         } catch (RuntimeException ex) {
@@ -179,20 +201,41 @@ public final class OutboxRelay implements SmartLifecycle {
         }
     }
 
-    private OutboxStore.Failure failure(OutboxRecord record, Throwable error) {
-        String text = "event %s to topic '%s' (key %s, attempt %d): %s: %s"
+    private void recordFailure(
+            OutboxRecord record,
+            Throwable error,
+            List<OutboxStore.Failure> retries,
+            List<OutboxStore.Failure> deadLetters) {
+        int attempt = record.attempts() + 1;
+        boolean permanent = isPermanent(record, error);
+        String text = "event %s to topic '%s' (key %s, attempt %d of %d%s): %s: %s"
                 .formatted(
                         record.eventId(),
                         record.topic(),
                         record.key(),
-                        record.attempts() + 1,
+                        attempt,
+                        this.settings.maxAttempts(),
+                        permanent ? ", cannot succeed" : "",
                         error.getClass().getName(),
                         error.getMessage());
         if (text.length() > MAX_ERROR_LENGTH) {
             text = text.substring(0, MAX_ERROR_LENGTH);
         }
         log.debug("Outbox relay {}: send failed for {}", this.name, record, error);
-        return new OutboxStore.Failure(record.id(), this.retryBackoff.delayMillis(record.attempts() + 1), text);
+        if (permanent || attempt >= this.settings.maxAttempts()) {
+            deadLetters.add(new OutboxStore.Failure(record.id(), 0, text));
+        } else {
+            retries.add(new OutboxStore.Failure(record.id(), this.retryBackoff.delayMillis(attempt), text));
+        }
+    }
+
+    private boolean isPermanent(OutboxRecord record, Throwable error) {
+        try {
+            return this.publisher.isPermanent(record, error);
+        } catch (RuntimeException ex) {
+            log.debug("Outbox relay {}: could not classify {}", this.name, error, ex);
+            return false;
+        }
     }
 
     private void run() {
@@ -302,6 +345,7 @@ public final class OutboxRelay implements SmartLifecycle {
      * @param locked how many rows the claim locked, including those held back for per-key order
      * @param published how many records the broker acknowledged (and whose rows were deleted)
      * @param failed how many sends failed and were scheduled for a retry
+     * @param deadLettered how many records were moved to the dead letters
      */
-    public record CycleResult(int locked, int published, int failed) {}
+    public record CycleResult(int locked, int published, int failed, int deadLettered) {}
 }

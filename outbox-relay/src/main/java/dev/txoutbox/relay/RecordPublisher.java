@@ -17,4 +17,12 @@ public interface RecordPublisher {
      *     will not
      */
     CompletableFuture<?> publish(OutboxRecord record);
+
+    /**
+     * Whether a failed send can never succeed, however often it is retried (the record is too large, the topic does
+     * not exist, the relay is not authorized): such a record is dead-lettered at once.
+     */
+    default boolean isPermanent(OutboxRecord record, Throwable error) {
+        return false;
+    }
 }

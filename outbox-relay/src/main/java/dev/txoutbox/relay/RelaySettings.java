@@ -13,6 +13,7 @@ import java.time.Duration;
  * @param retryInitialDelay the delay before the first retry of a failed record
  * @param retryMultiplier the factor by which the delay grows with every further failure
  * @param retryMaxDelay the longest delay between two attempts
+ * @param maxAttempts how many sends of one record may fail before it is dead-lettered
  */
 public record RelaySettings(
         int batchSize,
@@ -20,7 +21,8 @@ public record RelaySettings(
         Duration sendTimeout,
         Duration retryInitialDelay,
         double retryMultiplier,
-        Duration retryMaxDelay) {
+        Duration retryMaxDelay,
+        int maxAttempts) {
 
     public static final int DEFAULT_BATCH_SIZE = 500;
 
@@ -34,6 +36,8 @@ public record RelaySettings(
 
     public static final Duration DEFAULT_RETRY_MAX_DELAY = Duration.ofMinutes(5);
 
+    public static final int DEFAULT_MAX_ATTEMPTS = 10;
+
     public RelaySettings {
         require(batchSize >= 1 && batchSize <= 10_000, "outbox.relay.batch-size", batchSize, "between 1 and 10000");
         requirePositive(pollInterval, "outbox.relay.poll-interval");
@@ -46,6 +50,7 @@ public record RelaySettings(
                 "outbox.relay.retry.max-delay",
                 retryMaxDelay,
                 "at least outbox.relay.retry.initial-delay (" + retryInitialDelay + ")");
+        require(maxAttempts >= 1, "outbox.relay.retry.max-attempts", maxAttempts, "at least 1");
     }
 
     /** The defaults. */
@@ -56,30 +61,37 @@ public record RelaySettings(
                 DEFAULT_SEND_TIMEOUT,
                 DEFAULT_RETRY_INITIAL_DELAY,
                 DEFAULT_RETRY_MULTIPLIER,
-                DEFAULT_RETRY_MAX_DELAY);
+                DEFAULT_RETRY_MAX_DELAY,
+                DEFAULT_MAX_ATTEMPTS);
     }
 
     /** These settings with another batch size. */
     public RelaySettings withBatchSize(int batchSize) {
         return new RelaySettings(
-                batchSize, pollInterval, sendTimeout, retryInitialDelay, retryMultiplier, retryMaxDelay);
+                batchSize, pollInterval, sendTimeout, retryInitialDelay, retryMultiplier, retryMaxDelay, maxAttempts);
     }
 
     /** These settings with another poll interval. */
     public RelaySettings withPollInterval(Duration pollInterval) {
         return new RelaySettings(
-                batchSize, pollInterval, sendTimeout, retryInitialDelay, retryMultiplier, retryMaxDelay);
+                batchSize, pollInterval, sendTimeout, retryInitialDelay, retryMultiplier, retryMaxDelay, maxAttempts);
     }
 
     /** These settings with another send timeout. */
     public RelaySettings withSendTimeout(Duration sendTimeout) {
         return new RelaySettings(
-                batchSize, pollInterval, sendTimeout, retryInitialDelay, retryMultiplier, retryMaxDelay);
+                batchSize, pollInterval, sendTimeout, retryInitialDelay, retryMultiplier, retryMaxDelay, maxAttempts);
     }
 
     /** These settings with another retry backoff. */
     public RelaySettings withRetry(Duration initialDelay, double multiplier, Duration maxDelay) {
-        return new RelaySettings(batchSize, pollInterval, sendTimeout, initialDelay, multiplier, maxDelay);
+        return new RelaySettings(batchSize, pollInterval, sendTimeout, initialDelay, multiplier, maxDelay, maxAttempts);
+    }
+
+    /** These settings with another number of attempts before a record is dead-lettered. */
+    public RelaySettings withMaxAttempts(int maxAttempts) {
+        return new RelaySettings(
+                batchSize, pollInterval, sendTimeout, retryInitialDelay, retryMultiplier, retryMaxDelay, maxAttempts);
     }
 
     Backoff backoff() {

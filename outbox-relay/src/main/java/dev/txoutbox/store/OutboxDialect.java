@@ -1,7 +1,9 @@
 package dev.txoutbox.store;
 
 /**
- * The SQL of the outbox table for one database product. Each statement is built once, for one table name.
+ * The SQL of the outbox tables for one database product. Each statement is built once, for one table name; the
+ * dead-letter and processed-event tables are named after it ({@link TableName#deadLetters()},
+ * {@link TableName#processed()}).
  *
  * <p>Parameters are positional ({@code ?}) in the order documented on each method.
  */
@@ -19,18 +21,34 @@ public interface OutboxDialect {
     /**
      * Claims up to {@code ?} claimable rows in id order, locking them and skipping rows other relays hold. Each row
      * comes with {@code blocked_by}: the smallest id of another row of its key that this claim did not take (held by
-     * another relay, waiting for a retry), or {@code NULL}.
+     * another relay, waiting for a retry), or {@code NULL}; with {@code parkKeys}, 0 when its key has a dead letter.
      */
-    String claim(TableName table);
+    String claim(TableName table, boolean parkKeys);
 
     /** Deletes the rows whose ids are in the array parameter. */
     String delete(TableName table);
 
-    /**
-     * Records failed sends: arrays of ids, retry delays in milliseconds, and error texts, element by element.
-     */
+    /** Records failed sends: arrays of ids, retry delays in milliseconds, and error texts, element by element. */
     String recordFailures(TableName table);
+
+    /** Moves rows to the dead-letter table: arrays of ids and error texts, element by element. */
+    String deadLetter(TableName table);
 
     /** Counts the rows of the table; fails when the table does not exist. */
     String count(TableName table);
+
+    /** Lists up to {@code ?} dead letters in id order, without payloads. */
+    String listDeadLetters(TableName table);
+
+    /** Moves the dead letter with id {@code ?} back into the outbox, with its old id and no attempts. */
+    String requeueDeadLetter(TableName table);
+
+    /** Deletes the dead letter with id {@code ?}. */
+    String discardDeadLetter(TableName table);
+
+    /** Records event id {@code ?} as processed unless it is there already. */
+    String markProcessed(TableName table);
+
+    /** Deletes up to {@code ?} (second) processed-event ids older than {@code ?} (first) milliseconds. */
+    String purgeProcessed(TableName table);
 }

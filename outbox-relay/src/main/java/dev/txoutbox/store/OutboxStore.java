@@ -39,7 +39,20 @@ public final class OutboxStore {
 
     private final String recordFailuresSql;
 
+    private final String deadLetterSql;
+
     private final String countSql;
+
+    /**
+     * Creates a store for one table whose keys are parked while they have a dead letter.
+     *
+     * @param dataSource where the table lives
+     * @param dialect the SQL of the database, see {@link OutboxDialects#detect(DataSource)}
+     * @param table the table's name
+     */
+    public OutboxStore(DataSource dataSource, OutboxDialect dialect, TableName table) {
+        this(dataSource, dialect, table, true);
+    }
 
     /**
      * Creates a store for one table.
@@ -47,15 +60,18 @@ public final class OutboxStore {
      * @param dataSource where the table lives
      * @param dialect the SQL of the database, see {@link OutboxDialects#detect(DataSource)}
      * @param table the table's name
+     * @param parkKeys whether a key with a dead letter is parked: its later rows are not claimed until the dead
+     *     letter is requeued or discarded
      */
-    public OutboxStore(DataSource dataSource, OutboxDialect dialect, TableName table) {
+    public OutboxStore(DataSource dataSource, OutboxDialect dialect, TableName table, boolean parkKeys) {
         this.dataSource = dataSource;
         this.jdbc = JdbcClient.create(dataSource);
         this.table = table;
         this.insertSql = dialect.insert(table);
-        this.claimSql = dialect.claim(table);
+        this.claimSql = dialect.claim(table, parkKeys);
         this.deleteSql = dialect.delete(table);
         this.recordFailuresSql = dialect.recordFailures(table);
+        this.deadLetterSql = dialect.deadLetter(table);
         this.countSql = dialect.count(table);
     }
 
@@ -138,6 +154,25 @@ public final class OutboxStore {
                 .update();
     }
 
+    /** Moves rows to the dead-letter table, each with its last error; its attempts count the last one too. */
+    public void deadLetter(Collection<Failure> failures) {
+        if (failures.isEmpty()) {
+            return;
+        }
+        Object[] ids = new Object[failures.size()];
+        Object[] errors = new Object[failures.size()];
+        int i = 0;
+        for (Failure failure : failures) {
+            ids[i] = failure.id();
+            errors[i] = failure.error();
+            i++;
+        }
+        this.jdbc
+                .sql(this.deadLetterSql)
+                .params(new SqlArrayValue("bigint", ids), new SqlArrayValue("text", errors))
+                .update();
+    }
+
     /** How many rows wait in the table. */
     public long count() {
         return this.jdbc.sql(this.countSql).query(Long.class).single();
@@ -185,7 +220,7 @@ public final class OutboxStore {
      * A send that failed.
      *
      * @param id the row's id
-     * @param retryDelayMillis how long the row waits before it may be claimed again
+     * @param retryDelayMillis how long the row waits before it may be claimed again (not used for dead letters)
      * @param error what went wrong, kept in the row for operators
      */
     public record Failure(long id, long retryDelayMillis, String error) {}

@@ -3,6 +3,8 @@ package dev.txoutbox.store;
 /** The outbox SQL for PostgreSQL: {@code FOR UPDATE SKIP LOCKED} claims and array parameters. */
 final class PostgresDialect implements OutboxDialect {
 
+    private static final String COLUMNS = "id, event_id, topic, record_key, event_type, payload, headers, created_at";
+
     @Override
     public String productName() {
         return "PostgreSQL";
@@ -22,9 +24,16 @@ final class PostgresDialect implements OutboxDialect {
     }
 
     @Override
-    public String claim(TableName table) {
+    public String claim(TableName table, boolean parkKeys) {
         // The claim CTE is referenced twice, so PostgreSQL evaluates (and locks) it once. blocked_by lets the
-        // relay keep per-key order: a row may go only when no earlier row of its key is outside this claim.
+        // relay keep per-key order: a row may go only when no earlier row of its key is outside this claim, and,
+        // when keys are parked, when its key has no dead letter.
+        String earlierRow = """
+                (SELECT min(o.id) FROM %1$s o
+                 WHERE o.record_key = c.record_key AND o.id NOT IN (SELECT id FROM claimed))""".formatted(table);
+        String blockedBy = parkKeys ? """
+                CASE WHEN EXISTS (SELECT 1 FROM %s d WHERE d.record_key = c.record_key) THEN 0
+                     ELSE %s END""".formatted(table.deadLetters(), earlierRow) : earlierRow;
         return """
                 WITH claimed AS (
                     SELECT id, event_id, topic, record_key, event_type, payload, headers, created_at, attempts
@@ -35,12 +44,10 @@ final class PostgresDialect implements OutboxDialect {
                     FOR UPDATE SKIP LOCKED
                 )
                 SELECT c.id, c.event_id, c.topic, c.record_key, c.event_type, c.payload, c.headers::text AS headers,
-                       c.created_at, c.attempts,
-                       (SELECT min(o.id) FROM %1$s o
-                        WHERE o.record_key = c.record_key AND o.id NOT IN (SELECT id FROM claimed)) AS blocked_by
+                       c.created_at, c.attempts, %2$s AS blocked_by
                 FROM claimed c
                 ORDER BY c.id
-                """.formatted(table);
+                """.formatted(table, blockedBy);
     }
 
     @Override
@@ -61,7 +68,61 @@ final class PostgresDialect implements OutboxDialect {
     }
 
     @Override
+    public String deadLetter(TableName table) {
+        return """
+                WITH failed AS (SELECT * FROM unnest(?::bigint[], ?::text[]) AS f(id, error)),
+                moved AS (
+                    DELETE FROM %1$s o USING failed f WHERE o.id = f.id
+                    RETURNING o.id, o.event_id, o.topic, o.record_key, o.event_type, o.payload, o.headers,
+                              o.created_at, o.attempts, f.error
+                )
+                INSERT INTO %2$s (%3$s, attempts, last_error)
+                SELECT %3$s, attempts + 1, error FROM moved
+                """.formatted(table, table.deadLetters(), COLUMNS);
+    }
+
+    @Override
     public String count(TableName table) {
         return "SELECT count(*) FROM %s".formatted(table);
+    }
+
+    @Override
+    public String listDeadLetters(TableName table) {
+        return """
+                SELECT id, event_id, topic, record_key, event_type, attempts, last_error, created_at, dead_lettered_at
+                FROM %s
+                ORDER BY id
+                LIMIT ?
+                """.formatted(table.deadLetters());
+    }
+
+    @Override
+    public String requeueDeadLetter(TableName table) {
+        return """
+                WITH moved AS (DELETE FROM %2$s WHERE id = ? RETURNING %3$s, last_error)
+                INSERT INTO %1$s (%3$s, attempts, last_error)
+                OVERRIDING SYSTEM VALUE
+                SELECT %3$s, 0, last_error FROM moved
+                """.formatted(table, table.deadLetters(), COLUMNS);
+    }
+
+    @Override
+    public String discardDeadLetter(TableName table) {
+        return "DELETE FROM %s WHERE id = ?".formatted(table.deadLetters());
+    }
+
+    @Override
+    public String markProcessed(TableName table) {
+        return "INSERT INTO %s (event_id) VALUES (?) ON CONFLICT DO NOTHING".formatted(table.processed());
+    }
+
+    @Override
+    public String purgeProcessed(TableName table) {
+        return """
+                DELETE FROM %1$s WHERE event_id IN (
+                    SELECT event_id FROM %1$s
+                    WHERE processed_at < now() - ? * interval '1 millisecond'
+                    LIMIT ?)
+                """.formatted(table.processed());
     }
 }

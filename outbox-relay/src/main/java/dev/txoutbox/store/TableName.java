@@ -5,11 +5,11 @@ import java.util.regex.Pattern;
 /**
  * The name of the outbox table, checked once so that it can be placed into SQL text safely.
  *
- * @param value a lower-case unquoted PostgreSQL identifier
+ * @param value a lower-case unquoted PostgreSQL identifier, short enough for the names derived from it
  */
 public record TableName(String value) {
 
-    private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+    private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,47}");
 
     /** The table name used when none is configured. */
     public static final String DEFAULT = "outbox_event";
@@ -17,10 +17,20 @@ public record TableName(String value) {
     public TableName {
         if (value == null || !IDENTIFIER.matcher(value).matches()) {
             throw new IllegalArgumentException(("Invalid outbox table name '%s': use a lower-case identifier of at"
-                            + " most 63 letters, digits and underscores that starts with a letter or underscore"
+                            + " most 48 letters, digits and underscores that starts with a letter or underscore"
                             + " (pattern %s), for example '%s'. The table lives in the connection's current schema.")
                     .formatted(value, IDENTIFIER.pattern(), DEFAULT));
         }
+    }
+
+    /** The table of dead letters that belongs to this outbox table. */
+    public TableName deadLetters() {
+        return new TableName(this.value + "_dead_letter");
+    }
+
+    /** The table of event ids that consumers have processed. */
+    public TableName processed() {
+        return new TableName(this.value + "_processed");
     }
 
     @Override

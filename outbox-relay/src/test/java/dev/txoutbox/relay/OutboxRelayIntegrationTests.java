@@ -6,7 +6,10 @@ import static org.awaitility.Awaitility.await;
 
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
 import dev.txoutbox.relay.kafka.OutboxHeaders;
+import dev.txoutbox.store.DeadLetter;
+import dev.txoutbox.store.DeadLetters;
 import dev.txoutbox.store.NewRecord;
+import dev.txoutbox.store.OutboxDialects;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxTestTables;
@@ -23,6 +26,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
@@ -201,19 +205,77 @@ class OutboxRelayIntegrationTests {
     }
 
     @Test
-    void recordsThatTheBrokerRejectsStayInTheTableWithTheirError() {
-        this.store.insert(event("no-such-topic-" + UUID.randomUUID(), "k", "{}"));
-        RelaySettings settings = RelaySettings.defaults().withSendTimeout(Duration.ofSeconds(2));
+    void aRecordThatCanNeverBePublishedIsDeadLetteredAtOnceAndParksItsKeyUntilRequeued() {
+        String missingTopic = "created-later-" + UUID.randomUUID();
+        this.store.insert(event(missingTopic, "poison", "{\"seq\":0}"));
+        this.store.insert(event(this.topic, "poison", "{\"seq\":1}"));
+        this.store.insert(event(this.topic, "healthy", "{\"seq\":0}"));
+        OutboxRelay relay = newRelay(RelaySettings.defaults().withSendTimeout(Duration.ofSeconds(3)));
+        DeadLetters deadLetters =
+                new DeadLetters(this.store.dataSource(), OutboxDialects.postgres(), this.store.table());
 
-        OutboxRelay.CycleResult result = newRelay(settings).relayOnce();
+        OutboxRelay.CycleResult first = relay.relayOnce();
 
-        assertThat(result.failed()).isEqualTo(1);
+        assertThat(first.deadLettered()).isEqualTo(1);
+        assertThat(first.published()).as("the other key flows").isEqualTo(1);
+        DeadLetter deadLetter = deadLetters.list(10).get(0);
+        assertThat(deadLetter.topic()).isEqualTo(missingTopic);
+        assertThat(deadLetter.attempts()).isEqualTo(1);
+        assertThat(deadLetter.lastError()).contains("cannot succeed").contains(missingTopic);
+        assertThat(relay.relayOnce().published()).as("the poison key is parked").isZero();
         assertThat(this.store.count()).isEqualTo(1);
-        assertThat(this.jdbc
-                        .sql("SELECT last_error FROM outbox_event")
-                        .query(String.class)
-                        .single())
-                .contains("no-such-topic");
+
+        EmbeddedInfrastructure.kafka().addTopics(new NewTopic(missingTopic, 1, (short) 1));
+        assertThat(deadLetters.requeue(deadLetter.id())).isTrue();
+        await().atMost(TIMEOUT).until(() -> relay.relayOnce().published() > 0 && this.store.count() == 0);
+
+        assertThat(deadLetters.count()).isZero();
+        try (TopicReader reader = new TopicReader(missingTopic)) {
+            ConsumerRecord<String, byte[]> requeued =
+                    reader.awaitRecords(1, TIMEOUT).get(0);
+            assertThat(header(requeued, OutboxHeaders.EVENT_ID))
+                    .isEqualTo(deadLetter.eventId().toString());
+        }
+        try (TopicReader reader = new TopicReader(this.topic)) {
+            assertThat(reader.awaitRecords(2, TIMEOUT))
+                    .extracting(ConsumerRecord::key)
+                    .containsExactlyInAnyOrder("healthy", "poison");
+        }
+    }
+
+    @Test
+    void aRecordThatFailsEveryAttemptIsDeadLetteredAfterTheMaximum() {
+        this.store.insert(event(this.topic, "k", "{}"));
+        OutboxRelay relay = new OutboxRelay(
+                this.store,
+                record -> CompletableFuture.failedFuture(new IllegalStateException("broker said no")),
+                RelaySettings.defaults()
+                        .withRetry(Duration.ofMillis(1), 1.0, Duration.ofMillis(1))
+                        .withMaxAttempts(3));
+        DeadLetters deadLetters =
+                new DeadLetters(this.store.dataSource(), OutboxDialects.postgres(), this.store.table());
+
+        await().atMost(TIMEOUT).until(() -> relay.relayOnce().deadLettered() == 1);
+
+        assertThat(this.store.count()).isZero();
+        DeadLetter deadLetter = deadLetters.list(10).get(0);
+        assertThat(deadLetter.attempts()).isEqualTo(3);
+        assertThat(deadLetter.lastError()).contains("attempt 3 of 3").contains("broker said no");
+        assertThat(deadLetters.discard(deadLetter.id())).isTrue();
+        assertThat(deadLetters.count()).isZero();
+    }
+
+    @Test
+    void withParkingOffTheLaterEventsOfADeadLetteredKeyFlow() {
+        OutboxStore unparked =
+                new OutboxStore(this.store.dataSource(), OutboxDialects.postgres(), this.store.table(), false);
+        unparked.insert(event("missing-" + UUID.randomUUID(), "k", "{}"));
+        unparked.insert(event(this.topic, "k", "{}"));
+        RelaySettings settings = RelaySettings.defaults().withSendTimeout(Duration.ofSeconds(3));
+        OutboxRelay relay = new OutboxRelay(unparked, kafkaPublisher(settings), settings);
+
+        assertThat(relay.relayOnce().deadLettered()).isEqualTo(1);
+        assertThat(relay.relayOnce().published()).isEqualTo(1);
     }
 
     private OutboxRelay newRelay(RelaySettings settings) {

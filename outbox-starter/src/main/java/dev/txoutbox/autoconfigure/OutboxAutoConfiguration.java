@@ -1,11 +1,14 @@
 package dev.txoutbox.autoconfigure;
 
+import dev.txoutbox.Deduplicator;
 import dev.txoutbox.Outbox;
 import dev.txoutbox.OutboxPayloadSerializer;
 import dev.txoutbox.relay.OutboxRelay;
+import dev.txoutbox.store.DeadLetters;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxDialects;
 import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.store.ProcessedEvents;
 import dev.txoutbox.store.TableName;
 import dev.txoutbox.writer.DefaultOutbox;
 import dev.txoutbox.writer.JsonPayloadSerializer;
@@ -15,17 +18,22 @@ import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Role;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Auto-configuration of the outbox's writing side: the table (its dialect, migrations and check), the payload
- * serializer, the writer, the {@link Outbox} facade and the {@code @OutboxEvent} advisor.
+ * Auto-configuration of the outbox's writing side: the tables (their dialect, migrations and check), the payload
+ * serializer, the writer, the {@link Outbox} facade and the {@code @OutboxEvent} advisor; the dead letters and
+ * their actuator endpoint; the consumer-side {@link Deduplicator} and the purge of its processed ids.
  *
  * <p>It runs after the transaction auto-configuration, so that the advisor is registered after Spring's transaction
  * advisor and runs inside the transaction of an annotated method.
@@ -50,7 +58,36 @@ public final class OutboxAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     OutboxStore outboxStore(DataSource dataSource, OutboxDialect dialect, OutboxProperties properties) {
-        return new OutboxStore(dataSource, dialect, new TableName(properties.getTable()));
+        return new OutboxStore(
+                dataSource,
+                dialect,
+                new TableName(properties.getTable()),
+                properties.getRelay().getDeadLetters().isParkKeys());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    DeadLetters outboxDeadLetters(OutboxStore store, OutboxDialect dialect, OutboxSchema schema) {
+        return new DeadLetters(store.dataSource(), dialect, store.table());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    ProcessedEvents outboxProcessedEvents(OutboxStore store, OutboxDialect dialect, OutboxSchema schema) {
+        return new ProcessedEvents(store.dataSource(), dialect, store.table());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    Deduplicator outboxDeduplicator(ProcessedEvents processedEvents, OutboxStore store) {
+        return new Deduplicator(processedEvents, store.dataSource());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    ProcessedEventsPurger outboxProcessedEventsPurger(ProcessedEvents processedEvents, OutboxProperties properties) {
+        OutboxProperties.Consumer consumer = properties.getConsumer();
+        return new ProcessedEventsPurger(processedEvents, consumer.getRetention(), consumer.getPurgeInterval());
     }
 
     @Bean
@@ -80,6 +117,18 @@ public final class OutboxAutoConfiguration {
     @ConditionalOnMissingBean
     Outbox outbox(OutboxWriter writer) {
         return new DefaultOutbox(writer);
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(Endpoint.class)
+    static class OutboxEndpointConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        @ConditionalOnAvailableEndpoint
+        OutboxEndpoint outboxEndpoint(OutboxStore store, DeadLetters deadLetters, ObjectProvider<OutboxRelay> relays) {
+            return new OutboxEndpoint(store, deadLetters, relays);
+        }
     }
 
     @Bean

@@ -19,6 +19,8 @@ public class OutboxProperties {
 
     private final Relay relay = new Relay();
 
+    private final Consumer consumer = new Consumer();
+
     public String getTable() {
         return this.table;
     }
@@ -33,6 +35,10 @@ public class OutboxProperties {
 
     public Relay getRelay() {
         return this.relay;
+    }
+
+    public Consumer getConsumer() {
+        return this.consumer;
     }
 
     /** The outbox's own Flyway migrations. */
@@ -87,6 +93,8 @@ public class OutboxProperties {
 
         private final Retry retry = new Retry();
 
+        private final DeadLetters deadLetters = new DeadLetters();
+
         /**
          * Kafka producer properties for the relay's own producer, on top of spring.kafka.producer.*. acks=all,
          * enable.idempotence=true and the serializers are always enforced.
@@ -129,6 +137,10 @@ public class OutboxProperties {
             return this.retry;
         }
 
+        public DeadLetters getDeadLetters() {
+            return this.deadLetters;
+        }
+
         public Map<String, String> getProducer() {
             return this.producer;
         }
@@ -149,6 +161,17 @@ public class OutboxProperties {
 
         /** Longest delay between two attempts. */
         private Duration maxDelay = Duration.ofMinutes(5);
+
+        /** How many sends of one record may fail before it is moved to the dead letters. */
+        private int maxAttempts = 10;
+
+        public int getMaxAttempts() {
+            return this.maxAttempts;
+        }
+
+        public void setMaxAttempts(int maxAttempts) {
+            this.maxAttempts = maxAttempts;
+        }
 
         public Duration getInitialDelay() {
             return this.initialDelay;
@@ -172,6 +195,53 @@ public class OutboxProperties {
 
         public void setMaxDelay(Duration maxDelay) {
             this.maxDelay = maxDelay;
+        }
+    }
+
+    /** Events the relay gave up on. */
+    public static class DeadLetters {
+
+        /**
+         * Whether the later events of a dead-lettered event's key wait until an operator requeues or discards the
+         * dead letter, so that the key's order is never broken silently. Off: they are published.
+         */
+        private boolean parkKeys = true;
+
+        public boolean isParkKeys() {
+            return this.parkKeys;
+        }
+
+        public void setParkKeys(boolean parkKeys) {
+            this.parkKeys = parkKeys;
+        }
+    }
+
+    /** Consumer-side de-duplication with the processed-event table. */
+    public static class Consumer {
+
+        /**
+         * How long processed event ids are kept; a redelivery older than this is no longer recognized. Longer than
+         * any redelivery you expect: the topic's retention, or your longest consumer outage.
+         */
+        private Duration retention = Duration.ofDays(7);
+
+        /** How often ids older than the retention are deleted. */
+        private Duration purgeInterval = Duration.ofHours(1);
+
+        public Duration getRetention() {
+            return this.retention;
+        }
+
+        public void setRetention(Duration retention) {
+            this.retention = retention;
+        }
+
+        public Duration getPurgeInterval() {
+            return this.purgeInterval;
+        }
+
+        public void setPurgeInterval(Duration purgeInterval) {
+            this.purgeInterval = purgeInterval;
         }
     }
 }

@@ -39,7 +39,8 @@ public final class OutboxRelayAutoConfiguration {
                 relay.getSendTimeout(),
                 relay.getRetry().getInitialDelay(),
                 relay.getRetry().getMultiplier(),
-                relay.getRetry().getMaxDelay());
+                relay.getRetry().getMaxDelay(),
+                relay.getRetry().getMaxAttempts());
     }
 
     @Bean(destroyMethod = "close")

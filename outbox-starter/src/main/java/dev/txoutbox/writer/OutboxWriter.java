@@ -5,6 +5,7 @@ import dev.txoutbox.OutboxMessage;
 import dev.txoutbox.OutboxPayloadSerializer;
 import dev.txoutbox.store.NewRecord;
 import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.support.TransactionRequirement;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
@@ -43,24 +44,10 @@ public final class OutboxWriter {
      * @throws OutboxException when there is no such transaction
      */
     public void requireTransaction(String origin) {
-        if (!TransactionSynchronizationManager.isActualTransactionActive()) {
-            throw new OutboxException(("%s needs an active transaction, and there is none: the outbox row must commit"
-                            + " or roll back together with the business change. Annotate the method, or a method"
-                            + " that calls it, with @Transactional.")
-                    .formatted(origin));
-        }
-        if (TransactionSynchronizationManager.isCurrentTransactionReadOnly()) {
-            throw new OutboxException(("%s runs in a read-only transaction, which cannot write the outbox row. Use"
-                            + " @Transactional without readOnly = true.")
-                    .formatted(origin));
-        }
-        if (TransactionSynchronizationManager.getResource(this.store.dataSource()) == null) {
-            throw new OutboxException(("%s runs in a transaction that does not hold a connection of the outbox's"
-                            + " DataSource, so the outbox row would not commit with it. Use the transaction manager of"
-                            + " the DataSource that holds the outbox table '%s' (JpaTransactionManager or"
-                            + " DataSourceTransactionManager over it).")
-                    .formatted(origin, this.store.table()));
-        }
+        TransactionRequirement.require(
+                this.store.dataSource(),
+                origin,
+                "the outbox row must commit or roll back together with the business change");
     }
 
     /**

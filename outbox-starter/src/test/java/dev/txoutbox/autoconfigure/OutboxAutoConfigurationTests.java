@@ -108,7 +108,8 @@ class OutboxAutoConfigurationTests {
                         "outbox.relay.send-timeout=5s",
                         "outbox.relay.retry.initial-delay=100ms",
                         "outbox.relay.retry.multiplier=3",
-                        "outbox.relay.retry.max-delay=1m")
+                        "outbox.relay.retry.max-delay=1m",
+                        "outbox.relay.retry.max-attempts=4")
                 .run(context -> assertThat(context.getBean(RelaySettings.class))
                         .isEqualTo(new RelaySettings(
                                 42,
@@ -116,7 +117,8 @@ class OutboxAutoConfigurationTests {
                                 java.time.Duration.ofSeconds(5),
                                 java.time.Duration.ofMillis(100),
                                 3.0,
-                                java.time.Duration.ofMinutes(1))));
+                                java.time.Duration.ofMinutes(1),
+                                4)));
     }
 
     @Test
@@ -176,6 +178,7 @@ class OutboxAutoConfigurationTests {
         assertThat(properties.getRelay().getRetry().getInitialDelay()).isEqualTo(defaults.retryInitialDelay());
         assertThat(properties.getRelay().getRetry().getMultiplier()).isEqualTo(defaults.retryMultiplier());
         assertThat(properties.getRelay().getRetry().getMaxDelay()).isEqualTo(defaults.retryMaxDelay());
+        assertThat(properties.getRelay().getRetry().getMaxAttempts()).isEqualTo(defaults.maxAttempts());
     }
 
     private static List<String> registeredFailureAnalyzers() throws IOException {

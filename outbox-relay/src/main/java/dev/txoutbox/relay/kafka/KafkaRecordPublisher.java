@@ -4,18 +4,30 @@ import dev.txoutbox.relay.RecordPublisher;
 import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.store.OutboxRecord;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
@@ -30,9 +42,15 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
 
     private static final Logger log = LoggerFactory.getLogger(KafkaRecordPublisher.class);
 
+    private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(5);
+
     private final KafkaTemplate<String, byte[]> template;
 
     private final boolean ownsProducerFactory;
+
+    private final Map<String, Object> adminConfig;
+
+    private volatile @Nullable Admin admin;
 
     /**
      * Publishes through a template the caller configured and closes. Its producer should have
@@ -45,6 +63,16 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
     private KafkaRecordPublisher(KafkaTemplate<String, byte[]> template, boolean ownsProducerFactory) {
         this.template = Objects.requireNonNull(template, "template");
         this.ownsProducerFactory = ownsProducerFactory;
+        // The admin client, used only to tell a missing topic from an unreachable broker, shares the producer's
+        // connection settings (bootstrap servers, security).
+        Map<String, Object> config = new HashMap<>();
+        template.getProducerFactory().getConfigurationProperties().forEach((name, value) -> {
+            if (AdminClientConfig.configNames().contains(name)) {
+                config.put(name, value);
+            }
+        });
+        config.put(AdminClientConfig.CLIENT_ID_CONFIG, "outbox-relay-admin");
+        this.adminConfig = config;
     }
 
     /**
@@ -63,8 +91,8 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
     /**
      * The producer properties the relay runs with: the given ones, with the settings that the outbox's guarantees
      * rest on enforced ({@code acks=all}, idempotence, string keys and byte-array values), and {@code max.block.ms}
-     * no longer than the send timeout unless set explicitly, so that a send cannot block a claim's transaction
-     * longer than that when the broker is unreachable.
+     * a quarter of the send timeout unless set explicitly, so that a send to a missing topic or an unreachable
+     * broker cannot use up a batch's time.
      */
     public static Map<String, Object> producerProperties(Map<String, Object> given, RelaySettings settings) {
         Map<String, Object> properties = new HashMap<>(given);
@@ -72,9 +100,11 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
         enforce(properties, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         enforce(properties, ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         enforce(properties, ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        // A send blocks while the producer fetches the topic's metadata: for a topic that does not exist, or a broker
+        // that cannot be reached, this long. A quarter of the send timeout leaves the rest of the batch time to go.
         properties.putIfAbsent(
                 ProducerConfig.MAX_BLOCK_MS_CONFIG,
-                String.valueOf(settings.sendTimeout().toMillis()));
+                String.valueOf(Math.max(1, settings.sendTimeout().toMillis() / 4)));
         properties.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "outbox-relay");
         return properties;
     }
@@ -107,13 +137,69 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
         return this.template.send(producerRecord);
     }
 
+    /**
+     * A record that is too large, cannot be serialized, goes to an invalid topic, to a topic this relay may not
+     * write, or to a topic that does not exist (the broker answers, but does not know the topic) can never be
+     * published. Everything else, such as an unreachable broker, may pass on a later attempt.
+     */
+    @Override
+    public boolean isPermanent(OutboxRecord record, Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof RecordTooLargeException
+                    || cause instanceof RecordBatchTooLargeException
+                    || cause instanceof SerializationException
+                    || cause instanceof TopicAuthorizationException
+                    || cause instanceof InvalidTopicException) {
+                return true;
+            }
+            if (cause instanceof UnknownTopicOrPartitionException
+                    || (cause instanceof org.apache.kafka.common.errors.TimeoutException
+                            && String.valueOf(cause.getMessage()).contains("not present in metadata"))) {
+                return topicIsMissing(record.topic());
+            }
+        }
+        return false;
+    }
+
+    private boolean topicIsMissing(String topic) {
+        try {
+            admin().describeTopics(List.of(topic)).allTopicNames().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return false;
+        } catch (ExecutionException ex) {
+            return ex.getCause() instanceof UnknownTopicOrPartitionException;
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.TimeoutException | RuntimeException ex) {
+            return false;
+        }
+    }
+
+    private Admin admin() {
+        Admin current = this.admin;
+        if (current == null) {
+            synchronized (this) {
+                current = this.admin;
+                if (current == null) {
+                    current = Admin.create(this.adminConfig);
+                    this.admin = current;
+                }
+            }
+        }
+        return current;
+    }
+
     private static Header header(String name, String value) {
         return new RecordHeader(name, value.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Closes the producer if this publisher created it. */
+    /** Closes the admin client, and the producer if this publisher created it. */
     @Override
     public void close() {
+        Admin current = this.admin;
+        if (current != null) {
+            current.close(ADMIN_TIMEOUT);
+        }
         if (this.ownsProducerFactory
                 && this.template.getProducerFactory() instanceof DefaultKafkaProducerFactory<?, ?> factory) {
             factory.destroy();

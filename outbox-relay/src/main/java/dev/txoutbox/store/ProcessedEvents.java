@@ -1,0 +1,43 @@
+package dev.txoutbox.store;
+
+import java.time.Duration;
+import java.util.UUID;
+import javax.sql.DataSource;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/**
+ * The event ids a consumer has processed, for processing each event once: a consumer records the id in its own
+ * database transaction, together with the effects of processing, and skips ids that are recorded already.
+ */
+public final class ProcessedEvents {
+
+    private final JdbcClient jdbc;
+
+    private final String markSql;
+
+    private final String purgeSql;
+
+    public ProcessedEvents(DataSource dataSource, OutboxDialect dialect, TableName table) {
+        this.jdbc = JdbcClient.create(dataSource);
+        this.markSql = dialect.markProcessed(table);
+        this.purgeSql = dialect.purgeProcessed(table);
+    }
+
+    /**
+     * Records an event id as processed, in the caller's transaction.
+     *
+     * @return {@code true} when the id was new, {@code false} when it had been recorded before
+     */
+    public boolean markProcessed(UUID eventId) {
+        return this.jdbc.sql(this.markSql).param(eventId).update() > 0;
+    }
+
+    /**
+     * Deletes ids recorded longer ago than the retention, at most {@code limit} of them.
+     *
+     * @return how many it deleted
+     */
+    public int purgeOlderThan(Duration retention, int limit) {
+        return this.jdbc.sql(this.purgeSql).params(retention.toMillis(), limit).update();
+    }
+}
