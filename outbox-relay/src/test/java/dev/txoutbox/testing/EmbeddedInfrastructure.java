@@ -60,11 +60,20 @@ public final class EmbeddedInfrastructure {
 
     /** Creates an empty database and returns a pooled data source for it, as an application would have. */
     public static DataSource newDatabase() {
+        return dataSource(newDatabaseUrl(), "outbox-test");
+    }
+
+    /**
+     * A pooled data source for a database; its sessions carry the application name, so that a test can find them
+     * in {@code pg_stat_activity}, for example to cut them.
+     */
+    public static HikariDataSource dataSource(String jdbcUrl, String applicationName) {
         HikariDataSource dataSource = new HikariDataSource();
-        dataSource.setJdbcUrl(newDatabaseUrl());
+        dataSource.setJdbcUrl(jdbcUrl);
         dataSource.setUsername("postgres");
         dataSource.setMaximumPoolSize(8);
         dataSource.setMinimumIdle(0);
+        dataSource.addDataSourceProperty("ApplicationName", applicationName);
         return dataSource;
     }
 

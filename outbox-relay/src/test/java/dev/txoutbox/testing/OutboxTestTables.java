@@ -17,7 +17,11 @@ public final class OutboxTestTables {
 
     /** A migrated outbox table in a database of its own. */
     public static OutboxStore newStore() {
-        DataSource dataSource = EmbeddedInfrastructure.newDatabase();
+        return migratedStore(EmbeddedInfrastructure.newDatabase());
+    }
+
+    /** The outbox table in the database behind a data source, migrated. */
+    public static OutboxStore migratedStore(DataSource dataSource) {
         TableName table = new TableName(TableName.DEFAULT);
         OutboxMigrations.migrate(
                 dataSource, OutboxDialects.postgres(), table, new TableName(OutboxMigrations.DEFAULT_HISTORY_TABLE));

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -44,6 +45,10 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
 
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(5);
 
+    private static final Duration TOPIC_CHECK_TIMEOUT = Duration.ofSeconds(1);
+
+    private static final Duration TOPIC_CHECK_TTL = Duration.ofSeconds(10);
+
     private final KafkaTemplate<String, byte[]> template;
 
     private final boolean ownsProducerFactory;
@@ -51,6 +56,8 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
     private final Map<String, Object> adminConfig;
 
     private volatile @Nullable Admin admin;
+
+    private final Map<String, TopicCheck> topicChecks = new ConcurrentHashMap<>();
 
     /**
      * Publishes through a template the caller configured and closes. Its producer should have
@@ -98,10 +105,9 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
         Map<String, Object> properties = new HashMap<>(given);
         enforce(properties, ProducerConfig.ACKS_CONFIG, "all");
         enforce(properties, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        enforce(properties, ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        enforce(properties, ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        // A send blocks while the producer fetches the topic's metadata: for a topic that does not exist, or a broker
-        // that cannot be reached, this long. A quarter of the send timeout leaves the rest of the batch time to go.
+        // The application's serializers are for its own templates; the relay sends text keys and byte values.
+        properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         properties.putIfAbsent(
                 ProducerConfig.MAX_BLOCK_MS_CONFIG,
                 String.valueOf(Math.max(1, settings.sendTimeout().toMillis() / 4)));
@@ -123,7 +129,7 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
     }
 
     private static String normalize(Object value) {
-        return value instanceof Class<?> type ? type.getName() : value.toString();
+        return value.toString().toLowerCase(java.util.Locale.ROOT);
     }
 
     @Override
@@ -162,18 +168,32 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
     }
 
     private boolean topicIsMissing(String topic) {
+        // The answer is kept for a while, so that a batch full of records for one topic, or an outage that fails
+        // every record, asks the cluster once rather than once per record inside the relay's transaction.
+        long now = System.nanoTime();
+        TopicCheck known = this.topicChecks.get(topic);
+        if (known != null && now - known.checkedAt() < TOPIC_CHECK_TTL.toNanos()) {
+            return known.missing();
+        }
+        boolean missing;
         try {
-            admin().describeTopics(List.of(topic)).allTopicNames().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            return false;
+            admin().describeTopics(List.of(topic))
+                    .allTopicNames()
+                    .get(TOPIC_CHECK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            missing = false;
         } catch (ExecutionException ex) {
-            return ex.getCause() instanceof UnknownTopicOrPartitionException;
+            missing = ex.getCause() instanceof UnknownTopicOrPartitionException;
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
-            return false;
+            missing = false;
         } catch (java.util.concurrent.TimeoutException | RuntimeException ex) {
-            return false;
+            missing = false;
         }
+        this.topicChecks.put(topic, new TopicCheck(missing, now));
+        return missing;
     }
+
+    private record TopicCheck(boolean missing, long checkedAt) {}
 
     private Admin admin() {
         Admin current = this.admin;

@@ -12,7 +12,8 @@ import org.jspecify.annotations.Nullable;
  * @param status the new status, or {@code null} to keep it
  */
 public record ChangeOrder(
-        @Nullable @Positive @Max(PlaceOrder.MAX_QUANTITY) Integer quantity, @Nullable OrderStatus status) {
+        @Nullable @Positive @Max(PlaceOrder.MAX_QUANTITY) Integer quantity,
+        @Nullable OrderStatus status) {
 
     @AssertTrue(message = "must give a quantity, a status, or both")
     boolean isChange() {

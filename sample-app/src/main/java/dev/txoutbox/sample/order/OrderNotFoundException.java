@@ -8,6 +8,9 @@ import org.springframework.web.ErrorResponseException;
 public class OrderNotFoundException extends ErrorResponseException {
 
     public OrderNotFoundException(long id) {
-        super(HttpStatus.NOT_FOUND, ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, "No order has id " + id), null);
+        super(
+                HttpStatus.NOT_FOUND,
+                ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, "No order has id " + id),
+                null);
     }
 }

@@ -33,7 +33,8 @@ public class OrderService {
         // The flush gives the order its id and version now, for the event's key and payload.
         Order order = this.orders.saveAndFlush(new Order(command.customer(), command.product(), command.quantity()));
         OrderSnapshot placed = order.snapshot();
-        log.info("Placed order {}: {} x {} for {}", placed.id(), placed.quantity(), placed.product(), placed.customer());
+        log.info(
+                "Placed order {}: {} x {} for {}", placed.id(), placed.quantity(), placed.product(), placed.customer());
         return placed;
     }
 

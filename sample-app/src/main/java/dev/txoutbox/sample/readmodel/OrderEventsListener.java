@@ -1,0 +1,67 @@
+package dev.txoutbox.sample.readmodel;
+
+import dev.txoutbox.relay.kafka.OutboxHeaders;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.stereotype.Component;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Consumes the order events, downstream of the outbox, and keeps the read model from them. A record with a value is
+ * a placed or changed order; a tombstone (no value) is a deleted one.
+ */
+@Component
+class OrderEventsListener {
+
+    private static final Logger log = LoggerFactory.getLogger(OrderEventsListener.class);
+
+    private final OrderViewProjector projector;
+
+    private final JsonMapper json;
+
+    OrderEventsListener(OrderViewProjector projector, JsonMapper json) {
+        this.projector = projector;
+        this.json = json;
+    }
+
+    @KafkaListener(id = "order-read-model", topics = "${sample.orders-topic}", groupId = "sample-read-model")
+    void on(ConsumerRecord<String, @Nullable String> record) {
+        UUID eventId = eventId(record);
+        Long orderId = orderId(record);
+        if (orderId == null) {
+            // Retrying cannot fix a record without an order id; skipping it keeps the partition flowing.
+            log.warn(
+                    "Read model ignored a record without an order id as key at {}-{}@{} (event {})",
+                    record.topic(),
+                    record.partition(),
+                    record.offset(),
+                    eventId);
+            return;
+        }
+        if (record.value() == null) {
+            this.projector.remove(orderId);
+            return;
+        }
+        OrderEvent event = this.json.readValue(record.value(), OrderEvent.class);
+        this.projector.apply(event, eventId);
+    }
+
+    private static @Nullable Long orderId(ConsumerRecord<String, ?> record) {
+        try {
+            return (record.key() != null) ? Long.valueOf(record.key()) : null;
+        } catch (NumberFormatException ex) {
+            return null;
+        }
+    }
+
+    private static @Nullable UUID eventId(ConsumerRecord<?, ?> record) {
+        Header header = record.headers().lastHeader(OutboxHeaders.EVENT_ID);
+        return (header != null) ? UUID.fromString(new String(header.value(), StandardCharsets.UTF_8)) : null;
+    }
+}

@@ -1,0 +1,236 @@
+package dev.txoutbox.sample;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import java.time.Duration;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.env.CommandLinePropertySource;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.core.env.MutablePropertySources;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.web.client.RestClient;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Runs the sample on an embedded PostgreSQL server and an embedded Kafka broker, so that nothing but a JDK and Maven
+ * is needed, and walks through the order story over the HTTP API:
+ *
+ * <pre>
+ * mvn -q -pl sample-app -am test-compile spring-boot:test-run
+ * </pre>
+ *
+ * <p>The application keeps running after the walk-through, for trying the API by hand, until Ctrl-C. Arguments are
+ * Spring Boot properties: {@code --server.port=9090} moves it, {@code --sample.demo.exit=true} stops it after the
+ * walk-through, with exit status 1 when a step failed. With Maven, pass them as
+ * {@code -Dspring-boot.run.arguments="--sample.demo.exit=true"}.
+ */
+public final class EmbeddedSampleApplication {
+
+    private static final Duration PATIENCE = Duration.ofSeconds(30);
+
+    private EmbeddedSampleApplication() {}
+
+    public static void main(String[] args) {
+        ConfigurableApplicationContext context;
+        try {
+            context = start(args);
+        } catch (RuntimeException ex) {
+            say("could not start: " + ex);
+            // The embedded servers' threads would keep the JVM up.
+            System.exit(1);
+            return;
+        }
+        boolean completed = runDemo(context);
+        if (context.getEnvironment().getProperty("sample.demo.exit", Boolean.class, false)) {
+            System.exit(SpringApplication.exit(context, () -> completed ? 0 : 1));
+        }
+        printHowToTryIt(port(context));
+    }
+
+    /**
+     * Starts the embedded servers and the sample on them. Their addresses take the place of the ones in
+     * application.yml; command-line arguments still win.
+     */
+    static ConfigurableApplicationContext start(String... args) {
+        say("starting embedded PostgreSQL and Kafka...");
+        Map<String, Object> servers = Map.of(
+                "spring.datasource.url",
+                EmbeddedInfrastructure.newDatabaseUrl(),
+                "spring.datasource.username",
+                "postgres",
+                "spring.datasource.password",
+                "",
+                "spring.kafka.bootstrap-servers",
+                EmbeddedInfrastructure.kafkaBootstrapServers());
+        return new SpringApplicationBuilder(SampleApplication.class)
+                .initializers(context -> {
+                    MutablePropertySources sources = context.getEnvironment().getPropertySources();
+                    MapPropertySource embedded = new MapPropertySource("embeddedServers", servers);
+                    if (sources.contains(CommandLinePropertySource.COMMAND_LINE_PROPERTY_SOURCE_NAME)) {
+                        sources.addAfter(CommandLinePropertySource.COMMAND_LINE_PROPERTY_SOURCE_NAME, embedded);
+                    } else {
+                        sources.addFirst(embedded);
+                    }
+                })
+                .run(args);
+    }
+
+    /**
+     * Walks through the order story over the running application's HTTP API, printing each step.
+     *
+     * @return whether every step did what it should
+     */
+    static boolean runDemo(ConfigurableApplicationContext context) {
+        try {
+            new Demo(context).run();
+            return true;
+        } catch (RuntimeException | AssertionError ex) {
+            say("FAILED: " + ex);
+            return false;
+        }
+    }
+
+    private static void printHowToTryIt(int port) {
+        String base = "http://localhost:" + port;
+        String json = " -H 'Content-Type: application/json'";
+        System.out.println();
+        say("The application keeps running; try it by hand, then stop it with Ctrl-C:");
+        System.out.println("  curl -i -X POST " + base + "/orders" + json
+                + " -d '{\"customer\":\"carol\",\"product\":\"lamp\",\"quantity\":1}'");
+        System.out.println("  curl " + base + "/orders/1");
+        System.out.println("  curl -X PUT " + base + "/orders/1" + json + " -d '{\"status\":\"SHIPPED\"}'");
+        System.out.println("  curl -X DELETE " + base + "/orders/1");
+        System.out.println("  curl " + base + "/read-model/orders");
+        System.out.println("  curl " + base + "/actuator/health");
+        System.out.println("  curl " + base + "/actuator/prometheus");
+        System.out.flush();
+    }
+
+    private static int port(ConfigurableApplicationContext context) {
+        return context.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
+    }
+
+    private static void say(String line) {
+        // Printed rather than logged, so that it shows with mvn -q and stands apart from the log.
+        System.out.println("[demo] " + line);
+        System.out.flush();
+    }
+
+    /** The scripted walk-through: every step is a real HTTP call, every wait is for the read model to follow. */
+    private static final class Demo {
+
+        private final int port;
+
+        private final RestClient http;
+
+        private final JsonMapper json;
+
+        private final JdbcTemplate jdbc;
+
+        private final String outboxTable;
+
+        Demo(ConfigurableApplicationContext context) {
+            this.port = port(context);
+            this.http = RestClient.builder()
+                    .baseUrl("http://localhost:" + this.port)
+                    // Error statuses are part of the story (404, 400); they are shown, not thrown.
+                    .defaultStatusHandler(HttpStatusCode::isError, (request, response) -> {})
+                    .build();
+            this.json = context.getBean(JsonMapper.class);
+            this.jdbc = context.getBean(JdbcTemplate.class);
+            this.outboxTable = context.getEnvironment().getProperty("outbox.table", "outbox_event");
+        }
+
+        void run() {
+            say("the sample runs at http://localhost:" + this.port + " on embedded PostgreSQL and Kafka");
+
+            JsonNode alice = send("POST", "/orders", Map.of("customer", "alice", "product", "keyboard", "quantity", 1));
+            long aliceId = alice.get("id").asLong();
+            say("placed order " + aliceId + ": " + alice
+                    + " (the order and its OrderPlaced event committed in one transaction)");
+            awaitReadModel(aliceId, 0);
+
+            JsonNode changed = send("PUT", "/orders/" + aliceId, Map.of("quantity", 2, "status", "CONFIRMED"));
+            say("changed order " + aliceId + ": " + changed);
+            awaitReadModel(aliceId, changed.get("version").asInt());
+
+            JsonNode bob = send("POST", "/orders", Map.of("customer", "bob", "product", "monitor", "quantity", 1));
+            long bobId = bob.get("id").asLong();
+            say("placed order " + bobId + ": " + bob);
+            awaitReadModel(bobId, 0);
+
+            send("DELETE", "/orders/" + bobId, null);
+            say("deleted order " + bobId + " (its event is a tombstone: a record with a key and no value)");
+            long started = System.nanoTime();
+            await().atMost(PATIENCE)
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() ->
+                            get("/read-model/orders/" + bobId).getStatusCode().value() == 404);
+            say("read model: order " + bobId + " is gone, " + millisSince(started) + " ms later");
+
+            ResponseEntity<String> invalid = this.http
+                    .post()
+                    .uri("/orders")
+                    .contentType(MediaType.APPLICATION_JSON)
+                    .body(Map.of("customer", "", "product", "mouse", "quantity", 0))
+                    .retrieve()
+                    .toEntity(String.class);
+            say("an invalid order is refused with " + invalid.getStatusCode().value() + " and writes no event: "
+                    + invalid.getBody());
+
+            say("read model: " + get("/read-model/orders").getBody());
+            Long waiting = this.jdbc.queryForObject("SELECT count(*) FROM " + this.outboxTable, Long.class);
+            say("outbox table " + this.outboxTable + ": " + waiting
+                    + " rows waiting; the relay deletes each row once Kafka has acknowledged it");
+            say("done");
+        }
+
+        private void awaitReadModel(long orderId, int version) {
+            long started = System.nanoTime();
+            JsonNode view = await().atMost(PATIENCE)
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(
+                            () -> readModel(orderId),
+                            node -> node != null && node.get("version").asInt() == version);
+            say("read model: " + view + ", " + millisSince(started)
+                    + " ms later (outbox row -> relay -> Kafka -> consumer)");
+        }
+
+        private @Nullable JsonNode readModel(long orderId) {
+            ResponseEntity<String> response = get("/read-model/orders/" + orderId);
+            return response.getStatusCode().is2xxSuccessful() ? this.json.readTree(response.getBody()) : null;
+        }
+
+        private JsonNode send(String method, String path, @Nullable Map<String, Object> body) {
+            RestClient.RequestBodySpec request =
+                    this.http.method(HttpMethod.valueOf(method)).uri(path);
+            if (body != null) {
+                request.contentType(MediaType.APPLICATION_JSON).body(body);
+            }
+            ResponseEntity<String> response = request.retrieve().toEntity(String.class);
+            if (!response.getStatusCode().is2xxSuccessful()) {
+                throw new IllegalStateException(
+                        method + " " + path + " answered " + response.getStatusCode() + ": " + response.getBody());
+            }
+            return this.json.readTree((response.getBody() != null) ? response.getBody() : "{}");
+        }
+
+        private ResponseEntity<String> get(String path) {
+            return this.http.get().uri(path).retrieve().toEntity(String.class);
+        }
+
+        private static long millisSince(long nanos) {
+            return Duration.ofNanos(System.nanoTime() - nanos).toMillis();
+        }
+    }
+}
