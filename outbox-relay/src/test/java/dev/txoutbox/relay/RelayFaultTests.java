@@ -1,0 +1,307 @@
+package dev.txoutbox.relay;
+
+import static dev.txoutbox.testing.OutboxTestTables.event;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.store.DeadLetters;
+import dev.txoutbox.store.OutboxDialects;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.KeySequences;
+import dev.txoutbox.testing.OutboxTestTables;
+import dev.txoutbox.testing.TcpProxy;
+import dev.txoutbox.testing.TopicReader;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The relay under the faults of production: many relays and writers with failing sends, a broker outage, a relay
+ * that dies between send and delete, database connections that drop. In each, nothing is lost and every key's
+ * events reach Kafka complete and in order (counting first deliveries, as a de-duplicating consumer does).
+ */
+class RelayFaultTests {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(90);
+
+    private static final String RELAY_SESSIONS = "outbox-relay-under-test";
+
+    private final List<OutboxRelay> relays = new ArrayList<>();
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @AfterEach
+    void stopEverything() throws Exception {
+        this.relays.forEach(OutboxRelay::stop);
+        for (AutoCloseable closeable : this.closeables) {
+            closeable.close();
+        }
+    }
+
+    @Test
+    void fourRelaysAndFourWritersWithRandomSendFailuresDeliverEveryKeyCompleteAndInOrder() throws Exception {
+        int writers = 4;
+        int keysPerWriter = 50;
+        int eventsPerKey = 25;
+        OutboxStore store = OutboxTestTables.newStore();
+        String topic = EmbeddedInfrastructure.newTopic("faults", 4);
+        KafkaRecordPublisher kafka = kafka(EmbeddedInfrastructure.kafkaBootstrapServers(), RelaySettings.defaults());
+        AtomicInteger failedBeforeSending = new AtomicInteger();
+        AtomicInteger failedAfterSending = new AtomicInteger();
+        // One send in ten fails before it reaches the broker, one in twenty is reported failed after the broker
+        // took it (as when the acknowledgement is lost): the first is retried, the second also duplicates.
+        RecordPublisher flaky = new RecordPublisher() {
+            @Override
+            public CompletableFuture<?> publish(dev.txoutbox.store.OutboxRecord record) {
+                double dice = ThreadLocalRandom.current().nextDouble();
+                if (dice < 0.10) {
+                    failedBeforeSending.incrementAndGet();
+                    return CompletableFuture.failedFuture(new IllegalStateException("injected: connection reset"));
+                }
+                CompletableFuture<?> sent = kafka.publish(record);
+                if (dice < 0.15) {
+                    failedAfterSending.incrementAndGet();
+                    return sent.thenCompose(
+                            ack -> CompletableFuture.failedFuture(new IllegalStateException("injected: ack lost")));
+                }
+                return sent;
+            }
+        };
+        RelaySettings settings = RelaySettings.defaults()
+                .withBatchSize(100)
+                .withPollInterval(Duration.ofMillis(20))
+                .withRetry(Duration.ofMillis(5), 2.0, Duration.ofMillis(50))
+                .withMaxAttempts(1_000);
+        for (int i = 0; i < 4; i++) {
+            OutboxRelay relay = new OutboxRelay(store, flaky, settings);
+            this.relays.add(relay);
+            relay.start();
+        }
+
+        ExecutorService writerThreads = Executors.newFixedThreadPool(writers);
+        TransactionTemplate transactions =
+                new TransactionTemplate(new DataSourceTransactionManager(store.dataSource()));
+        List<Future<?>> writing = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            int writer = w;
+            writing.add(writerThreads.submit(() -> {
+                for (int seq = 0; seq < eventsPerKey; seq++) {
+                    int n = seq;
+                    transactions.executeWithoutResult(status -> {
+                        for (int k = 0; k < keysPerWriter; k++) {
+                            store.insert(event(topic, "w" + writer + "-k" + k, "{\"seq\":" + n + "}"));
+                        }
+                    });
+                }
+            }));
+        }
+        for (Future<?> done : writing) {
+            done.get();
+        }
+        writerThreads.shutdown();
+
+        int events = writers * keysPerWriter * eventsPerKey;
+        await().atMost(TIMEOUT).until(() -> store.count() == 0);
+        try (TopicReader reader = new TopicReader(topic)) {
+            KeySequences sequences = new KeySequences(reader.awaitRecords((int) reader.endOffsetTotal(), TIMEOUT));
+            assertThat(sequences.firstDeliveries()).hasSize(writers * keysPerWriter);
+            assertThat(sequences.keysNotCompleteAndInOrder(eventsPerKey)).isEmpty();
+            assertThat(failedBeforeSending.get()).isPositive();
+            assertThat(failedAfterSending.get()).isPositive();
+        }
+        assertThat(new DeadLetters(store.dataSource(), OutboxDialects.postgres(), store.table()).count())
+                .isZero();
+    }
+
+    @Test
+    void whileKafkaIsUnreachableRowsWaitTransactionsStayShortAndAllArePublishedAfterwards() throws Exception {
+        // A broker of its own whose clients all go through a proxy: it advertises the proxy's port.
+        TcpProxy proxy = new TcpProxy();
+        this.closeables.add(proxy);
+        EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 1);
+        broker.brokerProperty("advertised.listeners", "EXTERNAL://localhost:" + proxy.port());
+        broker.afterPropertiesSet();
+        this.closeables.add(broker::destroy);
+        String realAddress = broker.getBrokersAsString();
+        proxy.forwardTo(Integer.parseInt(realAddress.substring(realAddress.lastIndexOf(':') + 1)));
+        String bootstrap = "localhost:" + proxy.port();
+        String topic = "outage";
+        broker.addTopics(new NewTopic(topic, 2, (short) 1));
+        OutboxStore store = OutboxTestTables.newStore();
+        RelaySettings settings = RelaySettings.defaults()
+                .withSendTimeout(Duration.ofSeconds(2))
+                .withPollInterval(Duration.ofMillis(50))
+                .withRetry(Duration.ofMillis(50), 2.0, Duration.ofMillis(500))
+                .withMaxAttempts(10_000);
+        OutboxRelay relay = new OutboxRelay(store, kafka(bootstrap, settings), settings);
+        this.relays.add(relay);
+        relay.start();
+        store.insert(event(topic, "before", "{\"seq\":0}"));
+        await().atMost(TIMEOUT).until(() -> store.count() == 0);
+
+        proxy.cut();
+        for (int seq = 0; seq < 20; seq++) {
+            for (int key = 0; key < 10; key++) {
+                store.insert(event(topic, "key-" + key, "{\"seq\":" + seq + "}"));
+            }
+        }
+        JdbcClient jdbc = JdbcClient.create(store.dataSource());
+        await().atMost(TIMEOUT)
+                .until(() -> jdbc.sql("SELECT count(*) FROM outbox_event WHERE attempts > 1")
+                                .query(Long.class)
+                                .single()
+                        > 0);
+        // The bound: a claim, at most the send timeout of sending, a delete; with room for a slow machine.
+        Duration bound = settings.sendTimeout().plusSeconds(3);
+        await().during(Duration.ofSeconds(6))
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> longestOpenTransaction(jdbc).compareTo(bound) < 0);
+        assertThat(store.count()).as("nothing published, nothing lost").isEqualTo(200);
+
+        proxy.restore();
+
+        await().atMost(TIMEOUT).until(() -> store.count() == 0);
+        try (TopicReader reader = new TopicReader(bootstrap, topic)) {
+            KeySequences sequences = new KeySequences(reader.awaitRecords((int) reader.endOffsetTotal(), TIMEOUT));
+            assertThat(sequences.firstDeliveries().remove("before")).containsExactly(0);
+            assertThat(sequences.firstDeliveries()).hasSize(10);
+            assertThat(sequences.keysNotCompleteAndInOrder(20)).isEmpty();
+        }
+    }
+
+    @Test
+    void aRelayThatDiesAfterSendingAndBeforeDeletingIsFollowedByARepublishWithTheSameEventIds() {
+        String url = EmbeddedInfrastructure.newDatabaseUrl();
+        OutboxStore writerStore =
+                OutboxTestTables.migratedStore(closing(EmbeddedInfrastructure.dataSource(url, "writer")));
+        OutboxStore relayStore = new OutboxStore(
+                closing(EmbeddedInfrastructure.dataSource(url, RELAY_SESSIONS)),
+                OutboxDialects.postgres(),
+                writerStore.table());
+        String topic = EmbeddedInfrastructure.newTopic("crash", 2);
+        for (int seq = 0; seq < 10; seq++) {
+            for (int key = 0; key < 10; key++) {
+                writerStore.insert(event(topic, "key-" + key, "{\"seq\":" + seq + "}"));
+            }
+        }
+        KafkaRecordPublisher kafka = kafka(EmbeddedInfrastructure.kafkaBootstrapServers(), RelaySettings.defaults());
+        AtomicBoolean crashed = new AtomicBoolean();
+        JdbcClient observer = JdbcClient.create(writerStore.dataSource());
+        // The relay's session ends while the first batch's records are on their way: the "process" died after
+        // sending and before its delete could commit.
+        RecordPublisher dying = record -> {
+            CompletableFuture<?> sent = kafka.publish(record);
+            if (crashed.compareAndSet(false, true)) {
+                sent.join();
+                terminateSessions(observer, RELAY_SESSIONS);
+            }
+            return sent;
+        };
+        OutboxRelay relay =
+                new OutboxRelay(relayStore, dying, RelaySettings.defaults().withPollInterval(Duration.ofMillis(50)));
+        this.relays.add(relay);
+
+        relay.start();
+
+        await().atMost(TIMEOUT).until(() -> writerStore.count() == 0);
+        try (TopicReader reader = new TopicReader(topic)) {
+            KeySequences sequences = new KeySequences(reader.awaitRecords((int) reader.endOffsetTotal(), TIMEOUT));
+            assertThat(sequences.keysNotCompleteAndInOrder(10)).isEmpty();
+            assertThat(sequences.duplicates())
+                    .as("the first batch went out twice")
+                    .isPositive();
+        }
+    }
+
+    @Test
+    void whenDatabaseConnectionsDropUnderTheRelayItRecoversOnItsOwn() throws Exception {
+        String url = EmbeddedInfrastructure.newDatabaseUrl();
+        OutboxStore writerStore =
+                OutboxTestTables.migratedStore(closing(EmbeddedInfrastructure.dataSource(url, "writer")));
+        OutboxStore relayStore = new OutboxStore(
+                closing(EmbeddedInfrastructure.dataSource(url, RELAY_SESSIONS)),
+                OutboxDialects.postgres(),
+                writerStore.table());
+        String topic = EmbeddedInfrastructure.newTopic("dropped", 2);
+        RelaySettings settings = RelaySettings.defaults()
+                .withBatchSize(20)
+                .withPollInterval(Duration.ofMillis(20))
+                .withRetry(Duration.ofMillis(10), 2.0, Duration.ofMillis(100));
+        OutboxRelay relay =
+                new OutboxRelay(relayStore, kafka(EmbeddedInfrastructure.kafkaBootstrapServers(), settings), settings);
+        this.relays.add(relay);
+        relay.start();
+        JdbcClient observer = JdbcClient.create(writerStore.dataSource());
+
+        int cuts = 0;
+        for (int seq = 0; seq < 30; seq++) {
+            for (int key = 0; key < 20; key++) {
+                writerStore.insert(event(topic, "key-" + key, "{\"seq\":" + seq + "}"));
+            }
+            if (seq % 5 == 4) {
+                cuts += terminateSessions(observer, RELAY_SESSIONS);
+            }
+        }
+
+        await().atMost(TIMEOUT).until(() -> writerStore.count() == 0);
+        assertThat(cuts).as("relay sessions were cut").isPositive();
+        try (TopicReader reader = new TopicReader(topic)) {
+            KeySequences sequences = new KeySequences(reader.awaitRecords((int) reader.endOffsetTotal(), TIMEOUT));
+            assertThat(sequences.firstDeliveries()).hasSize(20);
+            assertThat(sequences.keysNotCompleteAndInOrder(30)).isEmpty();
+        }
+        assertThat(relay.isRunning()).isTrue();
+    }
+
+    private static int terminateSessions(JdbcClient jdbc, String applicationName) {
+        return jdbc.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = ?")
+                .param(applicationName)
+                .query(Integer.class)
+                .single();
+    }
+
+    private static Duration longestOpenTransaction(JdbcClient jdbc) {
+        Double seconds = jdbc.sql("""
+                        SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0)
+                        FROM pg_stat_activity
+                        WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()
+                        """).query(Double.class).single();
+        return Duration.ofMillis((long) (seconds * 1000));
+    }
+
+    private KafkaRecordPublisher kafka(String bootstrapServers, RelaySettings settings) {
+        KafkaRecordPublisher publisher = KafkaRecordPublisher.create(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrapServers,
+                        ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG,
+                        "200"),
+                settings);
+        this.closeables.add(publisher);
+        return publisher;
+    }
+
+    private HikariDataSource closing(HikariDataSource dataSource) {
+        this.closeables.add(dataSource);
+        return dataSource;
+    }
+}
