@@ -111,6 +111,15 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
         properties.putIfAbsent(
                 ProducerConfig.MAX_BLOCK_MS_CONFIG,
                 String.valueOf(Math.max(1, settings.sendTimeout().toMillis() / 4)));
+        // The producer gives up on a record when the relay does, so that a record the relay will send again is not
+        // also delivered late from the producer's buffer. Kafka wants delivery.timeout.ms >= linger.ms +
+        // request.timeout.ms; half the send timeout for a request leaves room for any reasonable linger.
+        if (!properties.containsKey(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)
+                && !properties.containsKey(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG)) {
+            long sendTimeout = settings.sendTimeout().toMillis();
+            properties.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(sendTimeout));
+            properties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(Math.max(1, sendTimeout / 2)));
+        }
         properties.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "outbox-relay");
         return properties;
     }

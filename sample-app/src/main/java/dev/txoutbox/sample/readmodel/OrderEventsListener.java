@@ -1,5 +1,6 @@
 package dev.txoutbox.sample.readmodel;
 
+import dev.txoutbox.Deduplicator;
 import dev.txoutbox.relay.kafka.OutboxHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
@@ -10,11 +11,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.annotation.Transactional;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Consumes the order events, downstream of the outbox, and keeps the read model from them. A record with a value is
  * a placed or changed order; a tombstone (no value) is a deleted one.
+ *
+ * <p>Each record is handled in one transaction of the read model's database: the {@link Deduplicator} records its
+ * event id there, so a redelivered event (Kafka delivers at least once) is recognized and skipped, and the id is
+ * kept only if the view change commits.
  */
 @Component
 class OrderEventsListener {
@@ -25,12 +31,16 @@ class OrderEventsListener {
 
     private final JsonMapper json;
 
-    OrderEventsListener(OrderViewProjector projector, JsonMapper json) {
+    private final Deduplicator deduplicator;
+
+    OrderEventsListener(OrderViewProjector projector, JsonMapper json, Deduplicator deduplicator) {
         this.projector = projector;
         this.json = json;
+        this.deduplicator = deduplicator;
     }
 
     @KafkaListener(id = "order-read-model", topics = "${sample.orders-topic}", groupId = "sample-read-model")
+    @Transactional
     void on(ConsumerRecord<String, @Nullable String> record) {
         UUID eventId = eventId(record);
         Long orderId = orderId(record);
@@ -42,6 +52,10 @@ class OrderEventsListener {
                     record.partition(),
                     record.offset(),
                     eventId);
+            return;
+        }
+        if (eventId != null && !this.deduplicator.firstDelivery(record)) {
+            log.info("Read model skipped event {}: it was processed before", eventId);
             return;
         }
         if (record.value() == null) {
