@@ -15,7 +15,10 @@ public interface OutboxDialect {
     /** The folder (a classpath location) that holds this database's migrations. */
     String migrationLocation();
 
-    /** Inserts one row: event id, topic, key, event type, payload, headers (JSON text). */
+    /**
+     * Inserts one row: key, key, then event id, topic, key, event type, payload, headers (JSON text). Writers of one
+     * key are serialized until they commit, so that a key's ids follow the commit order of its transactions.
+     */
     String insert(TableName table);
 
     /**

@@ -90,6 +90,8 @@ public final class OutboxStore {
         this.jdbc
                 .sql(this.insertSql)
                 .params(
+                        record.key(),
+                        record.key(),
                         record.eventId(),
                         record.topic(),
                         record.key(),

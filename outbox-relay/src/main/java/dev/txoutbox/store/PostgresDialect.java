@@ -17,9 +17,15 @@ final class PostgresDialect implements OutboxDialect {
 
     @Override
     public String insert(TableName table) {
+        // A transaction-scoped advisory lock on the key makes writers of one key take turns until they commit, so
+        // that a key's ids are in the commit order of its transactions, and the relay never sees a later id of a key
+        // committed while an earlier one is still in flight.
         return """
+                WITH key_lock AS (
+                    SELECT pg_advisory_xact_lock(hashtextextended(?, 0)) WHERE ?::text IS NOT NULL
+                )
                 INSERT INTO %s (event_id, topic, record_key, event_type, payload, headers)
-                VALUES (?, ?, ?, ?, ?, ?::jsonb)
+                SELECT ?, ?, ?, ?, ?, ?::jsonb FROM (SELECT count(*) FROM key_lock) AS locked
                 """.formatted(table);
     }
 

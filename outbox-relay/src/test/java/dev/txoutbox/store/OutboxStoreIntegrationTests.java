@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxTestTables;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -13,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -75,6 +78,44 @@ class OutboxStoreIntegrationTests {
                     .containsExactly("a");
         } finally {
             release.countDown();
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void writersOfOneKeyTakeTurnsSoThatIdsFollowCommitOrder() throws Exception {
+        CountDownLatch firstInserted = new CountDownLatch(1);
+        CountDownLatch commitFirst = new CountDownLatch(1);
+        ExecutorService executor = Executors.newFixedThreadPool(2);
+        JdbcClient jdbc = JdbcClient.create(this.store.dataSource());
+        try {
+            Future<?> first = executor.submit(() -> this.transactions.executeWithoutResult(status -> {
+                this.store.insert(event("t", "order-1", "{\"n\":1}"));
+                firstInserted.countDown();
+                await(commitFirst);
+            }));
+            assertThat(firstInserted.await(10, TimeUnit.SECONDS)).isTrue();
+            Future<?> second = executor.submit(() -> this.transactions.executeWithoutResult(
+                    status -> this.store.insert(event("t", "order-1", "{\"n\":2}"))));
+            this.store.insert(event("t", "order-2", "{\"n\":3}"));
+
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> jdbc.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                                    .query(Long.class)
+                                    .single()
+                            == 1);
+            assertThat(second.isDone()).as("the second writer of order-1 waits").isFalse();
+            commitFirst.countDown();
+            first.get(10, TimeUnit.SECONDS);
+            second.get(10, TimeUnit.SECONDS);
+
+            assertThat(jdbc.sql("SELECT payload FROM outbox_event WHERE record_key = 'order-1' ORDER BY id")
+                            .query((rs, row) -> new String(rs.getBytes(1), StandardCharsets.UTF_8))
+                            .list())
+                    .containsExactly("{\"n\":1}", "{\"n\":2}");
+        } finally {
+            commitFirst.countDown();
             executor.shutdownNow();
         }
     }
