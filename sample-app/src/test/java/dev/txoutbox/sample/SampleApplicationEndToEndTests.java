@@ -218,6 +218,44 @@ class SampleApplicationEndToEndTests extends SampleIntegrationTest {
                 .isEqualTo(HttpStatus.NOT_FOUND);
     }
 
+    @Test
+    void anOperatorSeesADeadLetterAndRequeuesItOverTheActuatorEndpoint() {
+        // A dead letter as the relay leaves it when it gives up on an event.
+        UUID eventId = UUID.randomUUID();
+        long id = this.jdbc.queryForObject("""
+                INSERT INTO outbox_event_dead_letter
+                    (id, event_id, topic, record_key, event_type, payload, created_at, attempts, last_error)
+                VALUES (nextval(pg_get_serial_sequence('outbox_event', 'id')), ?, ?, '9000001', 'OrderPlaced',
+                        convert_to('{"id":9000001}', 'UTF8'), now(), 10, 'broker said no')
+                RETURNING id
+                """, Long.class, eventId, ORDERS_TOPIC);
+
+        JsonNode state = send(HttpMethod.GET, "/actuator/outbox", null).getBody();
+        assertThat(state.get("table").asString()).isEqualTo("outbox_event");
+        assertThat(state.get("deadLetterCount").asLong()).isEqualTo(1);
+        assertThat(state.get("deadLetters").get(0).get("lastError").asString()).isEqualTo("broker said no");
+
+        JsonNode requeued =
+                send(HttpMethod.POST, "/actuator/outbox/" + id, null).getBody();
+
+        assertThat(requeued.get("result").asString()).isEqualTo("requeued");
+        ConsumerRecord<String, byte[]> record = this.topic.awaitRecord(
+                candidate -> eventId.toString()
+                        .equals(new String(
+                                candidate
+                                        .headers()
+                                        .lastHeader(OutboxHeaders.EVENT_ID)
+                                        .value(),
+                                StandardCharsets.UTF_8)),
+                PATIENCE);
+        assertThat(record.key()).isEqualTo("9000001");
+        assertThat(send(HttpMethod.GET, "/actuator/outbox", null)
+                        .getBody()
+                        .get("deadLetterCount")
+                        .asLong())
+                .isZero();
+    }
+
     private ResponseEntity<JsonNode> send(HttpMethod method, String path, @Nullable Map<String, Object> body) {
         RestClient.RequestBodySpec request = this.http.method(method).uri(path);
         if (body != null) {
