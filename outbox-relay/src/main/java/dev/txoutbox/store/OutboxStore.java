@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Function;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.BadSqlGrammarException;
@@ -137,22 +138,12 @@ public final class OutboxStore {
         if (failures.isEmpty()) {
             return;
         }
-        Object[] ids = new Object[failures.size()];
-        Object[] delays = new Object[failures.size()];
-        Object[] errors = new Object[failures.size()];
-        int i = 0;
-        for (Failure failure : failures) {
-            ids[i] = failure.id();
-            delays[i] = failure.retryDelayMillis();
-            errors[i] = failure.error();
-            i++;
-        }
         this.jdbc
                 .sql(this.recordFailuresSql)
                 .params(
-                        new SqlArrayValue("bigint", ids),
-                        new SqlArrayValue("bigint", delays),
-                        new SqlArrayValue("text", errors))
+                        column("bigint", failures, Failure::id),
+                        column("bigint", failures, Failure::retryDelayMillis),
+                        column("text", failures, Failure::error))
                 .update();
     }
 
@@ -161,18 +152,14 @@ public final class OutboxStore {
         if (failures.isEmpty()) {
             return;
         }
-        Object[] ids = new Object[failures.size()];
-        Object[] errors = new Object[failures.size()];
-        int i = 0;
-        for (Failure failure : failures) {
-            ids[i] = failure.id();
-            errors[i] = failure.error();
-            i++;
-        }
         this.jdbc
                 .sql(this.deadLetterSql)
-                .params(new SqlArrayValue("bigint", ids), new SqlArrayValue("text", errors))
+                .params(column("bigint", failures, Failure::id), column("text", failures, Failure::error))
                 .update();
+    }
+
+    private static SqlArrayValue column(String sqlType, Collection<Failure> failures, Function<Failure, Object> value) {
+        return new SqlArrayValue(sqlType, failures.stream().map(value).toArray());
     }
 
     /** How many rows wait in the table. */

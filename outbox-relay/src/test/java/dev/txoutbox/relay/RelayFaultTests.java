@@ -190,13 +190,9 @@ class RelayFaultTests {
 
     @Test
     void aRelayThatDiesAfterSendingAndBeforeDeletingIsFollowedByARepublishWithTheSameEventIds() {
-        String url = EmbeddedInfrastructure.newDatabaseUrl();
-        OutboxStore writerStore =
-                OutboxTestTables.migratedStore(closing(EmbeddedInfrastructure.dataSource(url, "writer")));
-        OutboxStore relayStore = new OutboxStore(
-                closing(EmbeddedInfrastructure.dataSource(url, RELAY_SESSIONS)),
-                OutboxDialects.postgres(),
-                writerStore.table());
+        OutboxStore[] stores = writerAndRelayStores();
+        OutboxStore writerStore = stores[0];
+        OutboxStore relayStore = stores[1];
         String topic = EmbeddedInfrastructure.newTopic("crash", 2);
         for (int seq = 0; seq < 10; seq++) {
             for (int key = 0; key < 10; key++) {
@@ -234,13 +230,9 @@ class RelayFaultTests {
 
     @Test
     void whenDatabaseConnectionsDropUnderTheRelayItRecoversOnItsOwn() throws Exception {
-        String url = EmbeddedInfrastructure.newDatabaseUrl();
-        OutboxStore writerStore =
-                OutboxTestTables.migratedStore(closing(EmbeddedInfrastructure.dataSource(url, "writer")));
-        OutboxStore relayStore = new OutboxStore(
-                closing(EmbeddedInfrastructure.dataSource(url, RELAY_SESSIONS)),
-                OutboxDialects.postgres(),
-                writerStore.table());
+        OutboxStore[] stores = writerAndRelayStores();
+        OutboxStore writerStore = stores[0];
+        OutboxStore relayStore = stores[1];
         String topic = EmbeddedInfrastructure.newTopic("dropped", 2);
         RelaySettings settings = RelaySettings.defaults()
                 .withBatchSize(20)
@@ -270,6 +262,21 @@ class RelayFaultTests {
             assertThat(sequences.keysNotCompleteAndInOrder(30)).isEmpty();
         }
         assertThat(relay.isRunning()).isTrue();
+    }
+
+    /**
+     * Two views of one new outbox table: the writers' and the relay's, whose sessions carry an application name of
+     * their own so that a test can cut them.
+     */
+    private OutboxStore[] writerAndRelayStores() {
+        String url = EmbeddedInfrastructure.newDatabaseUrl();
+        OutboxStore writerStore =
+                OutboxTestTables.migratedStore(closing(EmbeddedInfrastructure.dataSource(url, "writer")));
+        OutboxStore relayStore = new OutboxStore(
+                closing(EmbeddedInfrastructure.dataSource(url, RELAY_SESSIONS)),
+                OutboxDialects.postgres(),
+                writerStore.table());
+        return new OutboxStore[] {writerStore, relayStore};
     }
 
     private static int terminateSessions(JdbcClient jdbc, String applicationName) {
