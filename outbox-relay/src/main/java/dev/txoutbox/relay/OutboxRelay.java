@@ -108,10 +108,13 @@ public final class OutboxRelay implements SmartLifecycle {
         // Records go out in waves: each wave holds at most one record of each key, and the next record of a key
         // is sent only once the broker acknowledged the one before. So no failure, wherever it happens, lets a
         // record overtake an earlier one of its key. Keys that failed stop for this batch; their later rows stay
-        // untouched and are claimed again after the failed one.
+        // untouched and are claimed again after the failed one. Records that the send timeout left unsent stay
+        // untouched too: an attempt counts only when a record was sent.
         Set<String> stoppedKeys = new HashSet<>();
         List<OutboxRecord> remaining = records;
-        while (!remaining.isEmpty() && System.nanoTime() - deadline < 0) {
+        while (!remaining.isEmpty()
+                && System.nanoTime() - deadline < 0
+                && !Thread.currentThread().isInterrupted()) {
             List<OutboxRecord> wave = new ArrayList<>();
             List<OutboxRecord> later = new ArrayList<>();
             Set<String> keysInWave = new HashSet<>();
@@ -123,20 +126,23 @@ public final class OutboxRelay implements SmartLifecycle {
                     (keysInWave.add(key) ? wave : later).add(record);
                 }
             }
-            List<CompletableFuture<?>> sends = new ArrayList<>(wave.size());
+            List<@Nullable CompletableFuture<?>> sends = new ArrayList<>(wave.size());
             for (OutboxRecord record : wave) {
                 sends.add(startSend(record, deadline));
             }
             for (int i = 0; i < wave.size(); i++) {
                 OutboxRecord record = wave.get(i);
-                Throwable error = awaitAcknowledgement(sends.get(i), deadline);
-                if (error == null) {
+                CompletableFuture<?> send = sends.get(i);
+                Outcome outcome = send != null ? awaitAcknowledgement(send, deadline) : Outcome.NOT_SENT;
+                if (outcome.acknowledged()) {
                     published.add(record.id());
-                } else {
-                    if (record.key() != null) {
-                        stoppedKeys.add(record.key());
-                    }
-                    recordFailure(record, error, retries, deadLetters);
+                    continue;
+                }
+                if (record.key() != null) {
+                    stoppedKeys.add(record.key());
+                }
+                if (outcome.error() != null) {
+                    recordFailure(record, outcome.error(), deadline, retries, deadLetters);
                 }
             }
             remaining = later;
@@ -175,10 +181,9 @@ public final class OutboxRelay implements SmartLifecycle {
         }
     }
 
-    private CompletableFuture<?> startSend(OutboxRecord record, long deadline) {
+    private @Nullable CompletableFuture<?> startSend(OutboxRecord record, long deadline) {
         if (System.nanoTime() - deadline >= 0) {
-            return CompletableFuture.failedFuture(new TimeoutException(
-                    "not sent: the batch's send timeout of " + this.settings.sendTimeout() + " was used up"));
+            return null;
         }
         try {
             return this.publisher.publish(record);
@@ -187,27 +192,42 @@ public final class OutboxRelay implements SmartLifecycle {
         }
     }
 
-    private static @Nullable Throwable awaitAcknowledgement(CompletableFuture<?> send, long deadline) {
+    private static Outcome awaitAcknowledgement(CompletableFuture<?> send, long deadline) {
         try {
             send.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            return null;
+            return Outcome.ACKNOWLEDGED;
         } catch (ExecutionException ex) {
-            return ex.getCause() != null ? ex.getCause() : ex;
+            return Outcome.failed(ex.getCause() != null ? ex.getCause() : ex);
         } catch (TimeoutException ex) {
-            return new TimeoutException("not acknowledged within the send timeout");
+            return Outcome.failed(new TimeoutException("not acknowledged within the send timeout"));
         } catch (InterruptedException ex) {
+            // The relay is being stopped: the outcome is unknown, so the row stays as it was and is sent again.
             Thread.currentThread().interrupt();
-            return ex;
+            return Outcome.NOT_SENT;
+        }
+    }
+
+    /** What became of one send: acknowledged, failed with an error, or not sent (nor counted) at all. */
+    private record Outcome(boolean acknowledged, @Nullable Throwable error) {
+
+        static final Outcome ACKNOWLEDGED = new Outcome(true, null);
+
+        static final Outcome NOT_SENT = new Outcome(false, null);
+
+        static Outcome failed(Throwable error) {
+            return new Outcome(false, error);
         }
     }
 
     private void recordFailure(
             OutboxRecord record,
             Throwable error,
+            long deadline,
             List<OutboxStore.Failure> retries,
             List<OutboxStore.Failure> deadLetters) {
         int attempt = record.attempts() + 1;
-        boolean permanent = isPermanent(record, error);
+        // Telling a permanent failure may ask the cluster; past the deadline the record is simply retried.
+        boolean permanent = System.nanoTime() - deadline < 0 && isPermanent(record, error);
         String text = "event %s to topic '%s' (key %s, attempt %d of %d%s): %s: %s"
                 .formatted(
                         record.eventId(),
@@ -244,7 +264,11 @@ public final class OutboxRelay implements SmartLifecycle {
             try {
                 CycleResult result = relayOnce();
                 errorDelay = this.settings.pollInterval().toMillis();
-                if (result.locked() < this.settings.batchSize()) {
+                // Only a full batch that got somewhere is followed by the next at once; a batch of rows held back
+                // for per-key order, or one the broker refused, waits like an empty one.
+                boolean fullAndMoving =
+                        result.locked() >= this.settings.batchSize() && result.published() + result.deadLettered() > 0;
+                if (!fullAndMoving) {
                     awaitWakeUp(this.settings.pollInterval().toMillis());
                 }
             } catch (RuntimeException ex) {

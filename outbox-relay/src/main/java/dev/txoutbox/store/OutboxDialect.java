@@ -22,9 +22,10 @@ public interface OutboxDialect {
     String insert(TableName table);
 
     /**
-     * Claims up to {@code ?} claimable rows in id order, locking them and skipping rows other relays hold. Each row
-     * comes with {@code blocked_by}: the smallest id of another row of its key that this claim did not take (held by
-     * another relay, waiting for a retry), or {@code NULL}; with {@code parkKeys}, 0 when its key has a dead letter.
+     * Claims up to {@code ?} claimable rows in id order, locking them and skipping rows other relays hold. Rows whose
+     * key waits (an earlier row of it waits for a retry; with {@code parkKeys}, it has a dead letter) are not
+     * claimed. Each row comes with {@code blocked_by}: the smallest id of another row of its key that this claim did
+     * not take, or {@code NULL}.
      */
     String claim(TableName table, boolean parkKeys);
 

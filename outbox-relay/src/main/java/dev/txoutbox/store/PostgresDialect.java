@@ -31,29 +31,35 @@ final class PostgresDialect implements OutboxDialect {
 
     @Override
     public String claim(TableName table, boolean parkKeys) {
-        // The claim CTE is referenced twice, so PostgreSQL evaluates (and locks) it once. blocked_by lets the
-        // relay keep per-key order: a row may go only when no earlier row of its key is outside this claim, and,
-        // when keys are parked, when its key has no dead letter.
-        String earlierRow = """
-                (SELECT min(o.id) FROM %1$s o
-                 WHERE o.record_key = c.record_key AND o.id NOT IN (SELECT id FROM claimed))""".formatted(table);
-        String blockedBy = parkKeys ? """
-                CASE WHEN EXISTS (SELECT 1 FROM %s d WHERE d.record_key = c.record_key) THEN 0
-                     ELSE %s END""".formatted(table.deadLetters(), earlierRow) : earlierRow;
+        // Rows whose key is held back are left out before the LIMIT, so that they can never fill a batch and starve
+        // the other keys: a key waits while an earlier row of it waits for its retry, and, when keys are parked,
+        // while it has a dead letter. blocked_by then catches what only the claim itself reveals: an earlier row of
+        // the key that another relay holds right now. The claim CTE is referenced twice, so it is evaluated (and
+        // locks) once.
+        String parked = parkKeys
+                ? "AND NOT EXISTS (SELECT 1 FROM %s d WHERE d.record_key = o.record_key)".formatted(table.deadLetters())
+                : "";
         return """
                 WITH claimed AS (
-                    SELECT id, event_id, topic, record_key, event_type, payload, headers, created_at, attempts
-                    FROM %1$s
-                    WHERE next_attempt_at IS NULL OR next_attempt_at <= now()
-                    ORDER BY id
+                    SELECT o.id, o.event_id, o.topic, o.record_key, o.event_type, o.payload, o.headers, o.created_at,
+                           o.attempts
+                    FROM %1$s o
+                    WHERE (o.next_attempt_at IS NULL OR o.next_attempt_at <= now())
+                      AND NOT EXISTS (
+                          SELECT 1 FROM %1$s w
+                          WHERE w.record_key = o.record_key AND w.id < o.id AND w.next_attempt_at > now())
+                      %2$s
+                    ORDER BY o.id
                     LIMIT ?
-                    FOR UPDATE SKIP LOCKED
+                    FOR UPDATE OF o SKIP LOCKED
                 )
                 SELECT c.id, c.event_id, c.topic, c.record_key, c.event_type, c.payload, c.headers::text AS headers,
-                       c.created_at, c.attempts, %2$s AS blocked_by
+                       c.created_at, c.attempts,
+                       (SELECT min(e.id) FROM %1$s e
+                        WHERE e.record_key = c.record_key AND e.id NOT IN (SELECT id FROM claimed)) AS blocked_by
                 FROM claimed c
                 ORDER BY c.id
-                """.formatted(table, blockedBy);
+                """.formatted(table, parked);
     }
 
     @Override

@@ -266,6 +266,79 @@ class OutboxRelayIntegrationTests {
     }
 
     @Test
+    void aParkedKeyWithMoreWaitingRowsThanABatchDoesNotHoldUpOtherKeys() {
+        this.store.insert(event("missing-" + UUID.randomUUID(), "poison", "{\"seq\":0}"));
+        for (int seq = 1; seq <= 12; seq++) {
+            this.store.insert(event(this.topic, "poison", "{\"seq\":" + seq + "}"));
+        }
+        for (int n = 0; n < 3; n++) {
+            this.store.insert(event(this.topic, "healthy-" + n, "{\"seq\":0}"));
+        }
+        RelaySettings settings = RelaySettings.defaults().withBatchSize(5).withSendTimeout(Duration.ofSeconds(3));
+        OutboxRelay relay = newRelay(settings);
+
+        assertThat(relay.relayOnce().deadLettered()).isEqualTo(1);
+        OutboxRelay.CycleResult next = relay.relayOnce();
+
+        assertThat(next.published()).as("the other keys go at once").isEqualTo(3);
+        assertThat(this.store.count()).as("the parked key's rows wait").isEqualTo(12);
+    }
+
+    @Test
+    void aKeyWaitingForItsRetryWithMoreRowsThanABatchDoesNotHoldUpOtherKeys() {
+        for (int seq = 0; seq < 12; seq++) {
+            this.store.insert(event(this.topic, "flaky", "{\"seq\":" + seq + "}"));
+        }
+        for (int n = 0; n < 3; n++) {
+            this.store.insert(event(this.topic, "healthy-" + n, "{\"seq\":0}"));
+        }
+        KafkaRecordPublisher kafka = kafkaPublisher(RelaySettings.defaults());
+        RecordPublisher failingFlaky = record -> "flaky".equals(record.key())
+                ? CompletableFuture.failedFuture(new IllegalStateException("broker said no"))
+                : kafka.publish(record);
+        OutboxRelay relay = new OutboxRelay(
+                this.store,
+                failingFlaky,
+                RelaySettings.defaults().withBatchSize(5).withRetry(Duration.ofMinutes(1), 2.0, Duration.ofMinutes(1)));
+
+        assertThat(relay.relayOnce().failed()).isEqualTo(1);
+        OutboxRelay.CycleResult next = relay.relayOnce();
+
+        assertThat(next.published()).isEqualTo(3);
+        assertThat(next.failed())
+                .as("the flaky key is not tried again before its retry")
+                .isZero();
+    }
+
+    @Test
+    void recordsTheSendTimeoutLeftUnsentCountNoAttempt() {
+        for (int n = 0; n < 6; n++) {
+            this.store.insert(event(this.topic, "key-" + n, "{}"));
+        }
+        // Each send blocks, as a producer does while it waits for the metadata of an unreachable broker.
+        RecordPublisher blocking = record -> {
+            try {
+                Thread.sleep(400);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            return CompletableFuture.failedFuture(new IllegalStateException("broker unreachable"));
+        };
+        OutboxRelay relay =
+                new OutboxRelay(this.store, blocking, RelaySettings.defaults().withSendTimeout(Duration.ofSeconds(1)));
+
+        OutboxRelay.CycleResult result = relay.relayOnce();
+
+        assertThat(result.failed()).isBetween(1, 3);
+        assertThat(this.jdbc
+                        .sql("SELECT count(*) FROM outbox_event WHERE attempts = 0")
+                        .query(Long.class)
+                        .single())
+                .as("never sent, so never counted")
+                .isEqualTo(6L - result.failed());
+    }
+
+    @Test
     void withParkingOffTheLaterEventsOfADeadLetteredKeyFlow() {
         OutboxStore unparked =
                 new OutboxStore(this.store.dataSource(), OutboxDialects.postgres(), this.store.table(), false);
