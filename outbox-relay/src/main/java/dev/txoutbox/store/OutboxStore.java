@@ -4,6 +4,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -44,6 +45,8 @@ public final class OutboxStore {
 
     private final String countSql;
 
+    private final Map<String, TableName> verifySql;
+
     /**
      * Creates a store for one table whose keys are parked while they have a dead letter.
      *
@@ -74,6 +77,10 @@ public final class OutboxStore {
         this.recordFailuresSql = dialect.recordFailures(table);
         this.deadLetterSql = dialect.deadLetter(table);
         this.countSql = dialect.count(table);
+        this.verifySql = new LinkedHashMap<>();
+        for (TableName each : List.of(table, table.deadLetters(), table.processed())) {
+            this.verifySql.put(dialect.count(each), each);
+        }
     }
 
     /** The data source the table lives in. */
@@ -168,15 +175,18 @@ public final class OutboxStore {
     }
 
     /**
-     * Checks that the table exists and can be read.
+     * Checks that the outbox table and the tables named after it (dead letters, processed events) exist and can be
+     * read.
      *
-     * @throws OutboxTableMissingException when it does not exist
+     * @throws OutboxTableMissingException naming the first table that does not exist
      */
     public void verifyTable() {
-        try {
-            count();
-        } catch (BadSqlGrammarException ex) {
-            throw new OutboxTableMissingException(this.table, ex);
+        for (String sql : this.verifySql.keySet()) {
+            try {
+                this.jdbc.sql(sql).query(Long.class).single();
+            } catch (BadSqlGrammarException ex) {
+                throw new OutboxTableMissingException(this.table, this.verifySql.get(sql), ex);
+            }
         }
     }
 

@@ -16,10 +16,12 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.core.ProducerFactory;
 
 /**
- * Auto-configuration of the relay: a Kafka publisher with a producer of its own (from {@code spring.kafka.*} and
- * {@code outbox.relay.producer.*}) and the relay, started and stopped with the application context.
+ * Auto-configuration of the relay: a Kafka publisher with a producer of its own (the application's producer
+ * configuration, plus {@code outbox.relay.producer.*}) and the relay, started and stopped with the application
+ * context, after the outbox's tables are in place.
  */
 @AutoConfiguration(
         after = OutboxAutoConfiguration.class,
@@ -46,16 +48,26 @@ public final class OutboxRelayAutoConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean(RecordPublisher.class)
     KafkaRecordPublisher outboxRecordPublisher(
-            ObjectProvider<KafkaProperties> kafkaProperties, OutboxProperties properties, RelaySettings settings) {
+            ObjectProvider<ProducerFactory<?, ?>> applicationProducerFactory,
+            ObjectProvider<KafkaProperties> kafkaProperties,
+            OutboxProperties properties,
+            RelaySettings settings) {
+        // The application's own producer configuration is the base: it has spring.kafka.* with service connections
+        // (Testcontainers, Docker Compose) and SSL bundles applied. Without one, spring.kafka.* alone.
         Map<String, Object> producer = new HashMap<>();
-        kafkaProperties.ifAvailable(kafka -> producer.putAll(kafka.buildProducerProperties()));
+        ProducerFactory<?, ?> factory = applicationProducerFactory.getIfUnique();
+        if (factory != null) {
+            producer.putAll(factory.getConfigurationProperties());
+        } else {
+            kafkaProperties.ifAvailable(kafka -> producer.putAll(kafka.buildProducerProperties()));
+        }
         producer.putAll(properties.getRelay().getProducer());
         return KafkaRecordPublisher.create(producer, settings);
     }
 
     @Bean
     @ConditionalOnMissingBean
-    OutboxRelay outboxRelay(OutboxStore store, RecordPublisher publisher, RelaySettings settings) {
+    OutboxRelay outboxRelay(OutboxStore store, OutboxSchema schema, RecordPublisher publisher, RelaySettings settings) {
         return new OutboxRelay(store, publisher, settings);
     }
 }

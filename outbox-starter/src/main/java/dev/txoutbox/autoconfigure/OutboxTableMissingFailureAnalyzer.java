@@ -11,8 +11,8 @@ final class OutboxTableMissingFailureAnalyzer extends AbstractFailureAnalyzer<Ou
     protected FailureAnalysis analyze(Throwable rootFailure, OutboxTableMissingException cause) {
         String table = cause.getTable().value();
         return new FailureAnalysis(
-                "The outbox table '%s' does not exist in the application's database (or cannot be read by its user)."
-                        .formatted(table),
+                "The outbox's table '%s' does not exist in the application's database (or cannot be read by its user)."
+                        .formatted(cause.getMissing()),
                 ("Let the starter create it: remove outbox.migration.enabled=false (migrations are on by default)."
                                 + " Or apply its migrations yourself: they are the scripts under db/outbox/postgresql"
                                 + " in outbox-relay.jar, with ${outbox_table} replaced by '%s'. Or point outbox.table"

@@ -22,6 +22,11 @@ import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.expression.Expression;
 import org.springframework.expression.ParserContext;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.annotation.AnnotationTransactionAttributeSource;
+import org.springframework.transaction.interceptor.TransactionAttribute;
+import org.springframework.transaction.interceptor.TransactionAttributeSource;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.util.ClassUtils;
 
 /**
@@ -44,6 +49,8 @@ final class OutboxEventInterceptor implements MethodInterceptor {
 
     private final Map<Method, List<OutboxEvent>> annotations = new ConcurrentHashMap<>();
 
+    private final TransactionAttributeSource transactionAttributes = new AnnotationTransactionAttributeSource();
+
     OutboxEventInterceptor(Supplier<OutboxWriter> writer, ConfigurableBeanFactory beanFactory) {
         this.writer = writer;
         this.beanFactory = beanFactory;
@@ -65,6 +72,7 @@ final class OutboxEventInterceptor implements MethodInterceptor {
         OutboxWriter outboxWriter = this.writer.get();
         // Fail before the method runs, so that nothing it does outside a transaction can stand without its event.
         outboxWriter.requireTransaction("@OutboxEvent method " + origin);
+        requireOwnNewTransaction(method, targetClass, origin);
         for (OutboxEvent event : events) {
             if (event.payload().isEmpty() && method.getReturnType() == void.class) {
                 throw new OutboxException(("%s returns void, so @OutboxEvent(topic = \"%s\") has no return value"
@@ -78,6 +86,26 @@ final class OutboxEventInterceptor implements MethodInterceptor {
             writeEvent(event, method, invocation.getArguments(), result, origin);
         }
         return result;
+    }
+
+    /**
+     * This interceptor must run inside Spring's transaction interceptor, which it does by its order. Should another
+     * configuration put it outside, a method that starts a new transaction of its own (REQUIRES_NEW) would have its
+     * events written in the caller's transaction instead: that is refused rather than done silently.
+     */
+    private void requireOwnNewTransaction(Method method, Class<?> targetClass, String origin) {
+        TransactionAttribute attribute = this.transactionAttributes.getTransactionAttribute(method, targetClass);
+        if (attribute != null
+                && attribute.getPropagationBehavior() == TransactionDefinition.PROPAGATION_REQUIRES_NEW
+                && !ClassUtils.getQualifiedMethodName(method, targetClass)
+                        .equals(TransactionSynchronizationManager.getCurrentTransactionName())) {
+            throw new OutboxException(("@OutboxEvent method %s runs outside the new transaction that its"
+                            + " @Transactional(propagation = REQUIRES_NEW) starts, so its events would be written in"
+                            + " the caller's transaction. The outbox advisor must come after Spring's transaction"
+                            + " advisor: do not give the transaction advisor a lower precedence than the outbox"
+                            + " advisor (both have the lowest precedence by default).")
+                    .formatted(origin));
+        }
     }
 
     private void writeEvent(OutboxEvent event, Method method, Object[] args, @Nullable Object result, String origin) {

@@ -7,6 +7,10 @@ import dev.txoutbox.store.NewRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.support.TransactionRequirement;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 import org.springframework.transaction.support.TransactionSynchronization;
@@ -23,6 +27,11 @@ public final class OutboxWriter {
     private final OutboxPayloadSerializer serializer;
 
     private final Runnable afterCommit;
+
+    private final ThreadLocal<Map<Object, Set<String>>> keysHeld = ThreadLocal.withInitial(IdentityHashMap::new);
+
+    /** Header names that the outbox sets itself. */
+    static final String RESERVED_HEADER_PREFIX = "outbox-";
 
     /**
      * Creates a writer.
@@ -71,13 +80,24 @@ public final class OutboxWriter {
                             + " tombstone deletes the value of its key, so give the event a key, or a payload.")
                     .formatted(origin, topic));
         }
+        for (String header : message.headers().keySet()) {
+            if (header.startsWith(RESERVED_HEADER_PREFIX)) {
+                throw new OutboxException(("%s sets the header '%s' on its event to topic '%s', but header names that"
+                                + " start with '%s' belong to the outbox (the event id and type, which consumers"
+                                + " de-duplicate on). Rename the header.")
+                        .formatted(origin, header, topic, RESERVED_HEADER_PREFIX));
+            }
+        }
         String type = message.type() != null
                 ? message.type()
                 : payload != null ? payload.getClass().getSimpleName() : "Tombstone";
+        byte[] bytes = serialize(payload, origin, topic, type);
+        WriterSynchronization synchronization = synchronization();
+        if (message.key() != null && synchronization != null) {
+            synchronization.claimKey(message.key(), origin);
+        }
         UUID eventId = UUID.randomUUID();
-        this.store.insert(new NewRecord(
-                eventId, topic, message.key(), type, serialize(payload, origin, topic, type), message.headers()));
-        registerWakeUp();
+        this.store.insert(new NewRecord(eventId, topic, message.key(), type, bytes, message.headers()));
         return eventId;
     }
 
@@ -103,24 +123,68 @@ public final class OutboxWriter {
         }
     }
 
-    private void registerWakeUp() {
+    /** This transaction's synchronization, registered on first use; none without transaction synchronization. */
+    private @Nullable WriterSynchronization synchronization() {
         if (!TransactionSynchronizationManager.isSynchronizationActive()) {
-            return;
+            return null;
         }
-        // Once per transaction: synchronizations are per transaction (suspended with it), unlike bound resources.
-        for (TransactionSynchronization synchronization : TransactionSynchronizationManager.getSynchronizations()) {
-            if (synchronization instanceof WakeUpAfterCommit wakeUp && wakeUp.writer == this) {
-                return;
+        // Synchronizations belong to one transaction (a suspended transaction's are suspended with it).
+        for (TransactionSynchronization registered : TransactionSynchronizationManager.getSynchronizations()) {
+            if (registered instanceof WriterSynchronization mine && mine.writer == this) {
+                return mine;
             }
         }
-        TransactionSynchronizationManager.registerSynchronization(new WakeUpAfterCommit(this));
+        Object transaction = TransactionSynchronizationManager.getResource(this.store.dataSource());
+        WriterSynchronization created = new WriterSynchronization(this, transaction);
+        TransactionSynchronizationManager.registerSynchronization(created);
+        return created;
     }
 
-    private record WakeUpAfterCommit(OutboxWriter writer) implements TransactionSynchronization {
+    /**
+     * Wakes the relay up after a commit that wrote rows, and tracks the keys whose write lock each open transaction
+     * of this thread holds. A transaction that writes a key holds its lock until it ends; a new transaction started
+     * inside it (REQUIRES_NEW) on the same thread that writes the same key would wait for it forever, which
+     * PostgreSQL cannot see as a deadlock. That is refused with a message instead.
+     */
+    private static final class WriterSynchronization implements TransactionSynchronization {
+
+        private final OutboxWriter writer;
+
+        private final @Nullable Object transaction;
+
+        WriterSynchronization(OutboxWriter writer, @Nullable Object transaction) {
+            this.writer = writer;
+            this.transaction = transaction;
+        }
+
+        void claimKey(String key, String origin) {
+            Map<Object, Set<String>> held = this.writer.keysHeld.get();
+            for (Map.Entry<Object, Set<String>> other : held.entrySet()) {
+                if (other.getKey() != this.transaction && other.getValue().contains(key)) {
+                    throw new OutboxException(("%s writes an event of key '%s' in a new transaction, while a"
+                                    + " suspended transaction of the same thread has written an event of that key"
+                                    + " and holds its lock until it ends: the new transaction would wait for it"
+                                    + " forever. Write the event in the outer transaction, or do not start a new"
+                                    + " one (REQUIRES_NEW) for it.")
+                            .formatted(origin, key));
+                }
+            }
+            if (this.transaction != null) {
+                held.computeIfAbsent(this.transaction, transaction -> new HashSet<>())
+                        .add(key);
+            }
+        }
 
         @Override
         public void afterCommit() {
             this.writer.afterCommit.run();
+        }
+
+        @Override
+        public void afterCompletion(int status) {
+            if (this.transaction != null) {
+                this.writer.keysHeld.get().remove(this.transaction);
+            }
         }
     }
 }

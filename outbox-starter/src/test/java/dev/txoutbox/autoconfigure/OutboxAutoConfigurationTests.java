@@ -27,6 +27,7 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
@@ -97,6 +98,19 @@ class OutboxAutoConfigurationTests {
             assertThat(context).doesNotHaveBean(KafkaRecordPublisher.class);
             assertThat(context).hasSingleBean(OutboxRelay.class);
         });
+    }
+
+    @Test
+    void theRelaysProducerFollowsTheApplicationsKafkaConnectionAndEnforcesDurability() {
+        this.runner
+                .withBean(KafkaConnectionDetails.class, () -> () -> List.of("localhost:19093"))
+                .withPropertyValues("spring.kafka.producer.acks=1", "outbox.relay.producer.linger.ms=7")
+                .run(context -> assertThat(
+                                context.getBean(KafkaRecordPublisher.class).producerConfiguration())
+                        .containsEntry("bootstrap.servers", List.of("localhost:19093"))
+                        .containsEntry("acks", "all")
+                        .containsEntry("enable.idempotence", "true")
+                        .containsEntry("linger.ms", "7"));
     }
 
     @Test

@@ -5,6 +5,7 @@ import dev.txoutbox.OutboxEvent;
 import dev.txoutbox.OutboxMessage;
 import java.util.UUID;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 
 /** Business methods that write outbox events in the ways users do, and in the ways users get wrong. */
@@ -105,6 +106,22 @@ public class InvoiceService {
     @Transactional
     @OutboxEvent(topic = "${test.blank-topic:}", key = "#customer")
     public InvoiceIssued issueToBlankTopic(String customer, long amount) {
+        Invoice invoice = this.invoices.save(new Invoice(customer, amount));
+        return new InvoiceIssued(invoice.getId(), customer, amount);
+    }
+
+    @Transactional(propagation = Propagation.REQUIRES_NEW)
+    @OutboxEvent(topic = "${test.topic}", key = "#key", payload = "'audit'")
+    public String auditInNewTransaction(String key) {
+        return key;
+    }
+
+    @Transactional
+    @OutboxEvent(
+            topic = "${test.topic}",
+            key = "#customer",
+            headers = @OutboxEvent.Header(name = "outbox-event-id", value = "mine"))
+    public InvoiceIssued issueWithReservedHeader(String customer, long amount) {
         Invoice invoice = this.invoices.save(new Invoice(customer, amount));
         return new InvoiceIssued(invoice.getId(), customer, amount);
     }

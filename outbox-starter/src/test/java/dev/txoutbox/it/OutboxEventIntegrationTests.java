@@ -10,6 +10,7 @@ import dev.txoutbox.relay.kafka.OutboxHeaders;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.TopicReader;
+import dev.txoutbox.writer.OutboxEventAdvisor;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -18,11 +19,15 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.aop.framework.ProxyFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.annotation.AnnotationTransactionAttributeSource;
+import org.springframework.transaction.interceptor.TransactionInterceptor;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -64,6 +69,9 @@ class OutboxEventIntegrationTests {
 
     @Autowired
     private TransactionTemplate transactions;
+
+    @Autowired
+    private Outbox outbox;
 
     private TopicReader topic;
 
@@ -229,6 +237,63 @@ class OutboxEventIntegrationTests {
         assertThatThrownBy(() -> this.invoices.readOnly("jack"))
                 .isInstanceOf(OutboxException.class)
                 .hasMessageContaining("read-only transaction");
+    }
+
+    @Test
+    void aRequiresNewMethodWritesItsEventInItsOwnTransaction() {
+        String key = "audit-" + UUID.randomUUID();
+
+        assertThatThrownBy(() -> this.transactions.executeWithoutResult(status -> {
+                    this.invoices.auditInNewTransaction(key);
+                    throw new IllegalStateException("the caller fails after the audit committed");
+                }))
+                .isInstanceOf(IllegalStateException.class);
+
+        assertThat(recordWithKey(key).value()).asString(StandardCharsets.UTF_8).isEqualTo("audit");
+    }
+
+    @Test
+    void aNewTransactionThatWritesAKeyTheSuspendedOneHoldsIsRefusedInsteadOfWaitingForever() {
+        String key = "held-" + UUID.randomUUID();
+
+        assertThatThrownBy(() -> this.transactions.executeWithoutResult(status -> {
+                    this.outbox.write(TOPIC, key, "outer");
+                    this.invoices.auditInNewTransaction(key);
+                }))
+                .isInstanceOf(OutboxException.class)
+                .hasMessageContaining("InvoiceService.auditInNewTransaction(..)")
+                .hasMessageContaining("key '%s'".formatted(key))
+                .hasMessageContaining("REQUIRES_NEW");
+
+        assertThat(this.store.count()).isZero();
+    }
+
+    @Test
+    void aHeaderNamedLikeTheOutboxsOwnIsRefused() {
+        long invoicesBefore = this.invoiceRepository.count();
+
+        assertThatThrownBy(() -> this.invoices.issueWithReservedHeader("kim", 1))
+                .isInstanceOf(OutboxException.class)
+                .hasMessageContaining("'outbox-event-id'")
+                .hasMessageContaining("Rename the header");
+
+        assertNothingWritten(invoicesBefore);
+    }
+
+    @Test
+    void anInterceptorOrderThatPutsTheOutboxOutsideARequiresNewTransactionIsRefused(
+            @Autowired PlatformTransactionManager transactionManager, @Autowired OutboxEventAdvisor advisor) {
+        ProxyFactory factory = new ProxyFactory(new InvoiceService(this.invoiceRepository, this.outbox));
+        factory.setProxyTargetClass(true);
+        factory.addAdvisor(advisor);
+        factory.addAdvice(new TransactionInterceptor(transactionManager, new AnnotationTransactionAttributeSource()));
+        InvoiceService misordered = (InvoiceService) factory.getProxy();
+
+        assertThatThrownBy(() -> this.transactions.executeWithoutResult(
+                        status -> misordered.auditInNewTransaction("misordered")))
+                .isInstanceOf(OutboxException.class)
+                .hasMessageContaining("runs outside the new transaction");
+        assertThat(this.store.count()).isZero();
     }
 
     private void assertNothingWritten(long invoicesBefore) {

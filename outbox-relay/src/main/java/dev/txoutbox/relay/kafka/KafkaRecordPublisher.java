@@ -152,6 +152,11 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
         return this.template.send(producerRecord);
     }
 
+    /** The configuration of the producer this publisher sends with. */
+    public Map<String, Object> producerConfiguration() {
+        return this.template.getProducerFactory().getConfigurationProperties();
+    }
+
     /**
      * A record that is too large, cannot be serialized, goes to an invalid topic, to a topic this relay may not
      * write, or to a topic that does not exist (the broker answers, but does not know the topic) can never be
