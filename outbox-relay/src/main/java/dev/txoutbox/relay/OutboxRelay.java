@@ -2,6 +2,7 @@ package dev.txoutbox.relay;
 
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -38,6 +39,9 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private static final AtomicInteger instances = new AtomicInteger();
 
+    /** The lifecycle phase: below the web server's graceful-shutdown phase ({@code DEFAULT_PHASE - 1024}). */
+    public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
+
     private final OutboxStore store;
 
     private final RecordPublisher publisher;
@@ -49,6 +53,8 @@ public final class OutboxRelay implements SmartLifecycle {
     private final TransactionTemplate transactions;
 
     private final String name;
+
+    private final Duration transactionTimeout;
 
     private final Object monitor = new Object();
 
@@ -72,8 +78,8 @@ public final class OutboxRelay implements SmartLifecycle {
         this.retryBackoff = settings.backoff();
         this.transactions = new TransactionTemplate(new DataSourceTransactionManager(store.dataSource()));
         // The transaction spans the claim, the wait for acknowledgements and the delete; statements get the rest.
-        this.transactions.setTimeout(
-                (int) Math.max(1, settings.sendTimeout().plusSeconds(30).toSeconds()));
+        this.transactionTimeout = settings.sendTimeout().plusSeconds(30);
+        this.transactions.setTimeout((int) this.transactionTimeout.toSeconds());
         this.name = "outbox-relay-" + instances.incrementAndGet();
     }
 
@@ -345,7 +351,7 @@ public final class OutboxRelay implements SmartLifecycle {
         if (relayThread != null && relayThread != Thread.currentThread()) {
             try {
                 // A cycle in progress finishes: its acknowledged rows are deleted before the relay stops.
-                relayThread.join(this.settings.sendTimeout().plusSeconds(5).toMillis());
+                relayThread.join(this.transactionTimeout.plusSeconds(5).toMillis());
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
             }
@@ -356,6 +362,15 @@ public final class OutboxRelay implements SmartLifecycle {
     @Override
     public boolean isRunning() {
         return this.running;
+    }
+
+    /**
+     * Starts before and stops after the web server (whose graceful shutdown drains the requests in flight), so that
+     * the events of the last requests are published before the application stops.
+     */
+    @Override
+    public int getPhase() {
+        return PHASE;
     }
 
     /** The relay's name, also the name of its thread. */

@@ -1,5 +1,6 @@
 package dev.txoutbox.store;
 
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -14,12 +15,94 @@ public record TableName(String value) {
     /** The table name used when none is configured. */
     public static final String DEFAULT = "outbox_event";
 
+    // PostgreSQL's reserved key words, which cannot name a table unquoted.
+    private static final Set<String> RESERVED = Set.of(
+            "all",
+            "analyse",
+            "analyze",
+            "and",
+            "any",
+            "array",
+            "as",
+            "asc",
+            "asymmetric",
+            "both",
+            "case",
+            "cast",
+            "check",
+            "collate",
+            "column",
+            "constraint",
+            "create",
+            "current_catalog",
+            "current_date",
+            "current_role",
+            "current_time",
+            "current_timestamp",
+            "current_user",
+            "default",
+            "deferrable",
+            "desc",
+            "distinct",
+            "do",
+            "else",
+            "end",
+            "except",
+            "false",
+            "fetch",
+            "for",
+            "foreign",
+            "from",
+            "grant",
+            "group",
+            "having",
+            "in",
+            "initially",
+            "intersect",
+            "into",
+            "lateral",
+            "leading",
+            "limit",
+            "localtime",
+            "localtimestamp",
+            "not",
+            "null",
+            "offset",
+            "on",
+            "only",
+            "or",
+            "order",
+            "placing",
+            "primary",
+            "references",
+            "returning",
+            "select",
+            "session_user",
+            "some",
+            "symmetric",
+            "system_user",
+            "table",
+            "then",
+            "to",
+            "trailing",
+            "true",
+            "union",
+            "unique",
+            "user",
+            "using",
+            "variadic",
+            "when",
+            "where",
+            "window",
+            "with");
+
     public TableName {
-        if (value == null || !IDENTIFIER.matcher(value).matches()) {
-            throw new IllegalArgumentException(("Invalid outbox table name '%s': use a lower-case identifier of at"
-                            + " most 48 letters, digits and underscores that starts with a letter or underscore"
-                            + " (pattern %s), for example '%s'. The table lives in the connection's current schema.")
-                    .formatted(value, IDENTIFIER.pattern(), DEFAULT));
+        if (value == null || !IDENTIFIER.matcher(value).matches() || RESERVED.contains(value)) {
+            throw new IllegalArgumentException(
+                    ("Invalid outbox table name '%s': use a lower-case identifier, not an SQL key word, of at"
+                                    + " most 48 letters, digits and underscores that starts with a letter or underscore"
+                                    + " (pattern %s), for example '%s'. The table lives in the connection's current schema.")
+                            .formatted(value, IDENTIFIER.pattern(), DEFAULT));
         }
     }
 

@@ -15,7 +15,17 @@ class TableNameTests {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "Outbox", "1outbox", "outbox; DROP TABLE orders", "public.outbox", "outbox-event"})
+    @ValueSource(
+            strings = {
+                "",
+                "Outbox",
+                "1outbox",
+                "outbox; DROP TABLE orders",
+                "public.outbox",
+                "outbox-event",
+                "order",
+                "user"
+            })
     void rejectsAnythingThatIsNotAPlainIdentifierAndSaysWhatWouldDo(String name) {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> new TableName(name))

@@ -61,8 +61,16 @@ public final class OutboxAutoConfiguration {
         return new OutboxStore(
                 dataSource,
                 dialect,
-                new TableName(properties.getTable()),
+                tableName("outbox.table", properties.getTable()),
                 properties.getRelay().getDeadLetters().isParkKeys());
+    }
+
+    static TableName tableName(String property, String value) {
+        try {
+            return new TableName(value);
+        } catch (IllegalArgumentException ex) {
+            throw new IllegalArgumentException("Invalid value of " + property + ": " + ex.getMessage(), ex);
+        }
     }
 
     @Bean

@@ -3,7 +3,6 @@ package dev.txoutbox.autoconfigure;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxMigrations;
 import dev.txoutbox.store.OutboxStore;
-import dev.txoutbox.store.TableName;
 import org.springframework.beans.factory.InitializingBean;
 
 /**
@@ -32,7 +31,8 @@ final class OutboxSchema implements InitializingBean {
                     this.store.dataSource(),
                     this.dialect,
                     this.store.table(),
-                    new TableName(this.migration.getHistoryTable()));
+                    OutboxAutoConfiguration.tableName(
+                            "outbox.migration.history-table", this.migration.getHistoryTable()));
         }
         this.store.verifyTable();
     }

@@ -149,9 +149,21 @@ class OutboxAutoConfigurationTests {
                 .withPropertyValues("outbox.table=Outbox-Events")
                 .run(context -> assertThat(context)
                         .getFailure()
+                        .hasStackTraceContaining("Invalid value of outbox.table")
                         .rootCause()
                         .hasMessageContaining("'Outbox-Events'")
                         .hasMessageContaining("lower-case identifier"));
+    }
+
+    @Test
+    void anInvalidHistoryTableNameFailsStartUpNamingTheProperty() {
+        this.runner
+                .withPropertyValues("outbox.migration.history-table=order")
+                .run(context -> assertThat(context)
+                        .getFailure()
+                        .hasStackTraceContaining("Invalid value of outbox.migration.history-table")
+                        .rootCause()
+                        .hasMessageContaining("'order'"));
     }
 
     @Test

@@ -111,8 +111,9 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
         properties.putIfAbsent(
                 ProducerConfig.MAX_BLOCK_MS_CONFIG,
                 String.valueOf(Math.max(1, settings.sendTimeout().toMillis() / 4)));
-        // The producer gives up on a record when the relay does, so that a record the relay will send again is not
-        // also delivered late from the producer's buffer. Kafka wants delivery.timeout.ms >= linger.ms +
+        // The producer gives up on a record at most a send timeout after it took it, about when the relay gives up
+        // on its batch, so that a record the relay will send again is seldom also delivered late from the buffer. Kafka
+        // wants delivery.timeout.ms >= linger.ms +
         // request.timeout.ms; half the send timeout for a request leaves room for any reasonable linger.
         if (!properties.containsKey(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)
                 && !properties.containsKey(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG)) {
