@@ -3,6 +3,7 @@ package dev.txoutbox.relay;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -56,6 +57,8 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private final Duration transactionTimeout;
 
+    private final List<OutboxRelayListener> listeners;
+
     private final Object monitor = new Object();
 
     private boolean wakeUpRequested;
@@ -72,6 +75,23 @@ public final class OutboxRelay implements SmartLifecycle {
      * @param settings batch size, intervals, timeouts and retry backoff
      */
     public OutboxRelay(OutboxStore store, RecordPublisher publisher, RelaySettings settings) {
+        this(store, publisher, settings, List.of());
+    }
+
+    /**
+     * Creates a relay that reports to listeners; {@link #start()} starts its thread.
+     *
+     * @param store the outbox table
+     * @param publisher sends the records
+     * @param settings batch size, intervals, timeouts and retry backoff
+     * @param listeners hear what the relay does
+     */
+    public OutboxRelay(
+            OutboxStore store,
+            RecordPublisher publisher,
+            RelaySettings settings,
+            List<? extends OutboxRelayListener> listeners) {
+        this.listeners = List.copyOf(listeners);
         this.store = Objects.requireNonNull(store, "store");
         this.publisher = Objects.requireNonNull(publisher, "publisher");
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -97,11 +117,32 @@ public final class OutboxRelay implements SmartLifecycle {
      * @return what the cycle did
      */
     public CycleResult relayOnce() {
-        CycleResult result = this.transactions.execute(status -> publishBatch());
-        return Objects.requireNonNull(result);
+        List<Runnable> afterCommit = new ArrayList<>();
+        CycleResult result;
+        try {
+            result = Objects.requireNonNull(this.transactions.execute(status -> publishBatch(afterCommit)));
+        } catch (RuntimeException ex) {
+            notifyListeners(listener -> listener.cycleFailed(ex));
+            throw ex;
+        }
+        // Listeners hear of publications and dead letters only once the rows' fate is committed.
+        afterCommit.forEach(Runnable::run);
+        CycleResult completed = result;
+        notifyListeners(listener -> listener.cycleCompleted(completed));
+        return result;
     }
 
-    private CycleResult publishBatch() {
+    private void notifyListeners(java.util.function.Consumer<OutboxRelayListener> call) {
+        for (OutboxRelayListener listener : this.listeners) {
+            try {
+                call.accept(listener);
+            } catch (RuntimeException ex) {
+                log.warn("Outbox relay {}: listener {} failed: {}", this.name, listener, ex.toString());
+            }
+        }
+    }
+
+    private CycleResult publishBatch(List<Runnable> afterCommit) {
         OutboxStore.Claim claim = this.store.claim(this.settings.batchSize());
         List<OutboxRecord> records = claim.records();
         if (records.isEmpty()) {
@@ -142,13 +183,15 @@ public final class OutboxRelay implements SmartLifecycle {
                 Outcome outcome = send != null ? awaitAcknowledgement(send, deadline) : Outcome.NOT_SENT;
                 if (outcome.acknowledged()) {
                     published.add(record.id());
+                    Instant acknowledgedAt = Instant.now();
+                    afterCommit.add(() -> notifyListeners(listener -> listener.published(record, acknowledgedAt)));
                     continue;
                 }
                 if (record.key() != null) {
                     stoppedKeys.add(record.key());
                 }
                 if (outcome.error() != null) {
-                    recordFailure(record, outcome.error(), deadline, retries, deadLetters);
+                    recordFailure(record, outcome.error(), deadline, retries, deadLetters, afterCommit);
                 }
             }
             remaining = later;
@@ -230,7 +273,8 @@ public final class OutboxRelay implements SmartLifecycle {
             Throwable error,
             long deadline,
             List<OutboxStore.Failure> retries,
-            List<OutboxStore.Failure> deadLetters) {
+            List<OutboxStore.Failure> deadLetters,
+            List<Runnable> afterCommit) {
         int attempt = record.attempts() + 1;
         // Telling a permanent failure may ask the cluster; past the deadline the record is simply retried.
         boolean permanent = System.nanoTime() - deadline < 0 && isPermanent(record, error);
@@ -248,8 +292,11 @@ public final class OutboxRelay implements SmartLifecycle {
             text = text.substring(0, MAX_ERROR_LENGTH);
         }
         log.debug("Outbox relay {}: send failed for {}", this.name, record, error);
+        String reported = text;
+        afterCommit.add(() -> notifyListeners(listener -> listener.sendFailed(record, error, permanent)));
         if (permanent || attempt >= this.settings.maxAttempts()) {
             deadLetters.add(new OutboxStore.Failure(record.id(), 0, text));
+            afterCommit.add(() -> notifyListeners(listener -> listener.deadLettered(record, reported)));
         } else {
             retries.add(new OutboxStore.Failure(record.id(), this.retryBackoff.delayMillis(attempt), text));
         }

@@ -41,6 +41,12 @@ public interface OutboxDialect {
     /** Counts the rows of the table; fails when the table does not exist. */
     String count(TableName table);
 
+    /**
+     * Reads, in one statement: {@code waiting} rows, the {@code oldest} row's creation time (by id), the number of
+     * {@code dead_letters}, the number of {@code parked_keys} (distinct keys among them), and {@code read_at}.
+     */
+    String statistics(TableName table);
+
     /** Lists up to {@code ?} dead letters in id order, without payloads. */
     String listDeadLetters(TableName table);
 

@@ -45,6 +45,8 @@ public final class OutboxStore {
 
     private final String countSql;
 
+    private final String statisticsSql;
+
     private final Map<String, TableName> verifySql;
 
     /**
@@ -77,6 +79,7 @@ public final class OutboxStore {
         this.recordFailuresSql = dialect.recordFailures(table);
         this.deadLetterSql = dialect.deadLetter(table);
         this.countSql = dialect.count(table);
+        this.statisticsSql = dialect.statistics(table);
         this.verifySql = new LinkedHashMap<>();
         for (TableName each : List.of(table, table.deadLetters(), table.processed())) {
             this.verifySql.put(dialect.count(each), each);
@@ -167,6 +170,22 @@ public final class OutboxStore {
 
     private static SqlArrayValue column(String sqlType, Collection<Failure> failures, Function<Failure, Object> value) {
         return new SqlArrayValue(sqlType, failures.stream().map(value).toArray());
+    }
+
+    /** Reads how the outbox stands, in one statement. */
+    public OutboxStatistics statistics() {
+        return this.jdbc
+                .sql(this.statisticsSql)
+                .query((rs, rowNum) -> {
+                    java.sql.Timestamp oldest = rs.getTimestamp("oldest");
+                    return new OutboxStatistics(
+                            rs.getLong("waiting"),
+                            oldest != null ? oldest.toInstant() : null,
+                            rs.getLong("dead_letters"),
+                            rs.getLong("parked_keys"),
+                            rs.getTimestamp("read_at").toInstant());
+                })
+                .single();
     }
 
     /** How many rows wait in the table. */

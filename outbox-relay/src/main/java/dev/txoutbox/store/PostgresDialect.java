@@ -99,6 +99,17 @@ final class PostgresDialect implements OutboxDialect {
     }
 
     @Override
+    public String statistics(TableName table) {
+        return """
+                SELECT (SELECT count(*) FROM %1$s) AS waiting,
+                       (SELECT created_at FROM %1$s ORDER BY id LIMIT 1) AS oldest,
+                       (SELECT count(*) FROM %2$s) AS dead_letters,
+                       (SELECT count(DISTINCT record_key) FROM %2$s) AS parked_keys,
+                       clock_timestamp() AS read_at
+                """.formatted(table, table.deadLetters());
+    }
+
+    @Override
     public String listDeadLetters(TableName table) {
         return """
                 SELECT id, event_id, topic, record_key, event_type, attempts, last_error, created_at, dead_lettered_at

@@ -117,8 +117,18 @@ public final class OutboxAutoConfiguration {
             OutboxStore store,
             OutboxSchema schema,
             OutboxPayloadSerializer serializer,
-            ObjectProvider<OutboxRelay> relays) {
-        return new OutboxWriter(store, serializer, () -> relays.forEach(OutboxRelay::wakeUp));
+            ObjectProvider<OutboxRelay> relays,
+            ObjectProvider<OutboxMetrics> metrics) {
+        return new OutboxWriter(store, serializer, writtenPerTopic -> {
+            relays.forEach(OutboxRelay::wakeUp);
+            metrics.ifAvailable(meters -> meters.written(writtenPerTopic));
+        });
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    OutboxStatisticsCache outboxStatisticsCache(OutboxStore store, OutboxSchema schema, OutboxProperties properties) {
+        return new OutboxStatisticsCache(store, properties.getMetrics().getRefreshInterval());
     }
 
     @Bean

@@ -21,6 +21,10 @@ public class OutboxProperties {
 
     private final Consumer consumer = new Consumer();
 
+    private final Metrics metrics = new Metrics();
+
+    private final Health health = new Health();
+
     public String getTable() {
         return this.table;
     }
@@ -39,6 +43,14 @@ public class OutboxProperties {
 
     public Consumer getConsumer() {
         return this.consumer;
+    }
+
+    public Metrics getMetrics() {
+        return this.metrics;
+    }
+
+    public Health getHealth() {
+        return this.health;
     }
 
     /** The outbox's own Flyway migrations. */
@@ -242,6 +254,51 @@ public class OutboxProperties {
 
         public void setPurgeInterval(Duration purgeInterval) {
             this.purgeInterval = purgeInterval;
+        }
+    }
+
+    /** Micrometer metrics. */
+    public static class Metrics {
+
+        /**
+         * How long the figures read from the tables (waiting rows, lag, dead letters, parked keys) are reused before
+         * they are read again: at most one query per interval, however often gauges and health checks ask. Keep it
+         * below the scrape interval.
+         */
+        private Duration refreshInterval = Duration.ofSeconds(5);
+
+        public Duration getRefreshInterval() {
+            return this.refreshInterval;
+        }
+
+        public void setRefreshInterval(Duration refreshInterval) {
+            this.refreshInterval = refreshInterval;
+        }
+    }
+
+    /** The outbox health indicator. */
+    public static class Health {
+
+        /** The age of the oldest waiting row above which the outbox reports DOWN. */
+        private Duration maxLag = Duration.ofMinutes(5);
+
+        /** How many relay cycles in a row that sent records and got none acknowledged make the outbox DOWN. */
+        private int failingCycles = 3;
+
+        public Duration getMaxLag() {
+            return this.maxLag;
+        }
+
+        public void setMaxLag(Duration maxLag) {
+            this.maxLag = maxLag;
+        }
+
+        public int getFailingCycles() {
+            return this.failingCycles;
+        }
+
+        public void setFailingCycles(int failingCycles) {
+            this.failingCycles = failingCycles;
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.txoutbox.autoconfigure;
 
 import dev.txoutbox.relay.OutboxRelay;
+import dev.txoutbox.relay.OutboxRelayListener;
 import dev.txoutbox.relay.RecordPublisher;
 import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
@@ -67,7 +68,19 @@ public final class OutboxRelayAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    OutboxRelay outboxRelay(OutboxStore store, OutboxSchema schema, RecordPublisher publisher, RelaySettings settings) {
-        return new OutboxRelay(store, publisher, settings);
+    OutboxRelay outboxRelay(
+            OutboxStore store,
+            OutboxSchema schema,
+            RecordPublisher publisher,
+            RelaySettings settings,
+            ObjectProvider<OutboxRelayListener> listeners) {
+        return new OutboxRelay(
+                store, publisher, settings, listeners.orderedStream().toList());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    RelayHealthTracker outboxRelayHealthTracker() {
+        return new RelayHealthTracker();
     }
 }

@@ -7,11 +7,13 @@ import dev.txoutbox.store.NewRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.support.TransactionRequirement;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
@@ -26,7 +28,7 @@ public final class OutboxWriter {
 
     private final OutboxPayloadSerializer serializer;
 
-    private final Runnable afterCommit;
+    private final Consumer<Map<String, Integer>> afterCommit;
 
     private final ThreadLocal<Map<Object, Set<String>>> keysHeld = ThreadLocal.withInitial(IdentityHashMap::new);
 
@@ -38,9 +40,11 @@ public final class OutboxWriter {
      *
      * @param store the outbox table
      * @param serializer turns payloads into bytes
-     * @param afterCommit runs once after each transaction that wrote rows has committed (wakes the relay up)
+     * @param afterCommit runs once after each transaction that wrote rows has committed, with the number of events
+     *     it wrote per topic (wakes the relay up, counts)
      */
-    public OutboxWriter(OutboxStore store, OutboxPayloadSerializer serializer, Runnable afterCommit) {
+    public OutboxWriter(
+            OutboxStore store, OutboxPayloadSerializer serializer, Consumer<Map<String, Integer>> afterCommit) {
         this.store = store;
         this.serializer = serializer;
         this.afterCommit = afterCommit;
@@ -98,6 +102,9 @@ public final class OutboxWriter {
         }
         UUID eventId = UUID.randomUUID();
         this.store.insert(new NewRecord(eventId, topic, message.key(), type, bytes, message.headers()));
+        if (synchronization != null) {
+            synchronization.written(topic);
+        }
         return eventId;
     }
 
@@ -152,6 +159,8 @@ public final class OutboxWriter {
 
         private final @Nullable Object transaction;
 
+        private final Map<String, Integer> writtenPerTopic = new HashMap<>();
+
         WriterSynchronization(OutboxWriter writer, @Nullable Object transaction) {
             this.writer = writer;
             this.transaction = transaction;
@@ -175,9 +184,15 @@ public final class OutboxWriter {
             }
         }
 
+        void written(String topic) {
+            this.writtenPerTopic.merge(topic, 1, Integer::sum);
+        }
+
         @Override
         public void afterCommit() {
-            this.writer.afterCommit.run();
+            if (!this.writtenPerTopic.isEmpty()) {
+                this.writer.afterCommit.accept(this.writtenPerTopic);
+            }
         }
 
         @Override

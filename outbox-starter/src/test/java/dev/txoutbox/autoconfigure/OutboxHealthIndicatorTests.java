@@ -1,0 +1,85 @@
+package dev.txoutbox.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.txoutbox.relay.OutboxRelay;
+import dev.txoutbox.store.OutboxRecord;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/** The outbox health indicator goes DOWN when the relay falls behind or cannot reach Kafka. */
+class OutboxHealthIndicatorTests {
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(
+                    AutoConfigurations.of(OutboxAutoConfiguration.class, OutboxHealthAutoConfiguration.class))
+            .withBean(DataSource.class, EmbeddedInfrastructure::newDatabase)
+            .withPropertyValues("outbox.metrics.refresh-interval=0s", "outbox.health.max-lag=10m");
+
+    @Test
+    void isUpWithItsFiguresWhenNothingWaitsLong() {
+        this.runner.run(context -> {
+            Health health = context.getBean(OutboxHealthIndicator.class).health(true);
+
+            assertThat(health.getStatus()).isEqualTo(Status.UP);
+            assertThat(health.getDetails()).containsEntry("waiting", 0L).containsEntry("deadLetters", 0L);
+        });
+    }
+
+    @Test
+    void isDownWhenTheOldestWaitingRowIsOlderThanTheMaximumLag() {
+        this.runner.run(context -> {
+            JdbcClient jdbc = JdbcClient.create(context.getBean(DataSource.class));
+            jdbc.sql("INSERT INTO outbox_event (event_id, topic, event_type, created_at)"
+                            + " VALUES (?, 't', 'T', now() - interval '1 hour')")
+                    .param(UUID.randomUUID())
+                    .update();
+
+            Health health = context.getBean(OutboxHealthIndicator.class).health(true);
+
+            assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+            assertThat(health.getDetails()).containsEntry("waiting", 1L);
+            assertThat((String) health.getDetails().get("reason")).contains("outbox.health.max-lag");
+            assertThat((String) health.getDetails().get("lag")).startsWith("PT1H");
+        });
+    }
+
+    @Test
+    void isDownWhenTheRelaysLastCyclesGotNothingAcknowledged() {
+        this.runner.withBean(RelayHealthTracker.class, RelayHealthTracker::new).run(context -> {
+            RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
+            OutboxRecord record =
+                    new OutboxRecord(1, UUID.randomUUID(), "orders", "k", "T", null, Map.of(), Instant.now(), 0);
+            for (int cycle = 0; cycle < 3; cycle++) {
+                tracker.sendFailed(record, new IllegalStateException("Topic orders not present in metadata"), false);
+                tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 0, 1, 0));
+            }
+
+            Health down = context.getBean(OutboxHealthIndicator.class).health(true);
+
+            assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+            assertThat((String) down.getDetails().get("reason")).contains("cannot reach Kafka");
+            assertThat((String) down.getDetails().get("lastError")).contains("not present in metadata");
+
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 1, 0, 0));
+            assertThat(context.getBean(OutboxHealthIndicator.class).health(true).getStatus())
+                    .isEqualTo(Status.UP);
+        });
+    }
+
+    @Test
+    void canBeTurnedOff() {
+        this.runner
+                .withPropertyValues("management.health.outbox.enabled=false")
+                .run(context -> assertThat(context).doesNotHaveBean(OutboxHealthIndicator.class));
+    }
+}
