@@ -2,6 +2,8 @@ package dev.txoutbox.relay;
 
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -59,6 +61,8 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private final List<OutboxRelayListener> listeners;
 
+    private ObservationRegistry observations = ObservationRegistry.NOOP;
+
     private final Object monitor = new Object();
 
     private boolean wakeUpRequested;
@@ -101,6 +105,14 @@ public final class OutboxRelay implements SmartLifecycle {
         this.transactionTimeout = settings.sendTimeout().plusSeconds(30);
         this.transactions.setTimeout((int) this.transactionTimeout.toSeconds());
         this.name = "outbox-relay-" + instances.incrementAndGet();
+    }
+
+    /**
+     * Observes each batch the relay publishes as {@code outbox.relay.publish}, with the table and the outcome as
+     * low-cardinality tags. Set it before {@link #start()}.
+     */
+    public void setObservationRegistry(ObservationRegistry observations) {
+        this.observations = Objects.requireNonNull(observations, "observations");
     }
 
     /** Asks the relay to look for rows now rather than at the end of the poll interval. Cheap, never blocks. */
@@ -148,6 +160,26 @@ public final class OutboxRelay implements SmartLifecycle {
         if (records.isEmpty()) {
             return new CycleResult(claim.locked(), 0, 0, 0);
         }
+        Observation observation = Observation.createNotStarted("outbox.relay.publish", this.observations)
+                .contextualName("outbox publish")
+                .lowCardinalityKeyValue("outbox.table", this.store.table().value())
+                .start();
+        try {
+            CycleResult result = publishClaimed(claim, afterCommit);
+            observation.lowCardinalityKeyValue(
+                    "outbox.outcome", result.failed() + result.deadLettered() == 0 ? "published" : "failures");
+            observation.highCardinalityKeyValue("outbox.records", String.valueOf(records.size()));
+            return result;
+        } catch (RuntimeException ex) {
+            observation.error(ex);
+            throw ex;
+        } finally {
+            observation.stop();
+        }
+    }
+
+    private CycleResult publishClaimed(OutboxStore.Claim claim, List<Runnable> afterCommit) {
+        List<OutboxRecord> records = claim.records();
         long deadline = System.nanoTime() + this.settings.sendTimeout().toNanos();
         List<Long> published = new ArrayList<>(records.size());
         List<OutboxStore.Failure> retries = new ArrayList<>();

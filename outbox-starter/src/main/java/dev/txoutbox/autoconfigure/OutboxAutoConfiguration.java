@@ -14,7 +14,12 @@ import dev.txoutbox.writer.DefaultOutbox;
 import dev.txoutbox.writer.JsonPayloadSerializer;
 import dev.txoutbox.writer.OutboxEventAdvisor;
 import dev.txoutbox.writer.OutboxWriter;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
+import java.util.Map;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
@@ -118,11 +123,20 @@ public final class OutboxAutoConfiguration {
             OutboxSchema schema,
             OutboxPayloadSerializer serializer,
             ObjectProvider<OutboxRelay> relays,
-            ObjectProvider<OutboxMetrics> metrics) {
-        return new OutboxWriter(store, serializer, writtenPerTopic -> {
-            relays.forEach(OutboxRelay::wakeUp);
-            metrics.ifAvailable(meters -> meters.written(writtenPerTopic));
-        });
+            ObjectProvider<OutboxMetrics> metrics,
+            ObjectProvider<TraceContextHeaders> traceContext) {
+        return new OutboxWriter(
+                store,
+                serializer,
+                writtenPerTopic -> {
+                    relays.forEach(OutboxRelay::wakeUp);
+                    metrics.ifAvailable(meters -> meters.written(writtenPerTopic));
+                },
+                traceContext(traceContext.getIfAvailable()));
+    }
+
+    private static Supplier<Map<String, String>> traceContext(@Nullable TraceContextHeaders headers) {
+        return headers != null ? headers : Map::of;
     }
 
     @Bean
@@ -135,6 +149,18 @@ public final class OutboxAutoConfiguration {
     @ConditionalOnMissingBean
     Outbox outbox(OutboxWriter writer) {
         return new DefaultOutbox(writer);
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(Tracer.class)
+    static class OutboxTracingConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        TraceContextHeaders outboxTraceContextHeaders(
+                ObjectProvider<Tracer> tracer, ObjectProvider<Propagator> propagator) {
+            return new TraceContextHeaders(tracer, propagator);
+        }
     }
 
     @Configuration(proxyBeanMethods = false)

@@ -6,6 +6,7 @@ import dev.txoutbox.relay.RecordPublisher;
 import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
 import dev.txoutbox.store.OutboxStore;
+import io.micrometer.observation.ObservationRegistry;
 import java.util.HashMap;
 import java.util.Map;
 import org.springframework.beans.factory.ObjectProvider;
@@ -73,9 +74,12 @@ public final class OutboxRelayAutoConfiguration {
             OutboxSchema schema,
             RecordPublisher publisher,
             RelaySettings settings,
-            ObjectProvider<OutboxRelayListener> listeners) {
-        return new OutboxRelay(
+            ObjectProvider<OutboxRelayListener> listeners,
+            ObjectProvider<ObservationRegistry> observations) {
+        OutboxRelay relay = new OutboxRelay(
                 store, publisher, settings, listeners.orderedStream().toList());
+        observations.ifAvailable(relay::setObservationRegistry);
+        return relay;
     }
 
     @Bean

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
@@ -30,6 +31,8 @@ public final class OutboxWriter {
 
     private final Consumer<Map<String, Integer>> afterCommit;
 
+    private final Supplier<Map<String, String>> traceContext;
+
     private final ThreadLocal<Map<Object, Set<String>>> keysHeld = ThreadLocal.withInitial(IdentityHashMap::new);
 
     /** Header names that the outbox sets itself. */
@@ -45,9 +48,27 @@ public final class OutboxWriter {
      */
     public OutboxWriter(
             OutboxStore store, OutboxPayloadSerializer serializer, Consumer<Map<String, Integer>> afterCommit) {
+        this(store, serializer, afterCommit, Map::of);
+    }
+
+    /**
+     * Creates a writer that also keeps the writer's trace context with each event.
+     *
+     * @param store the outbox table
+     * @param serializer turns payloads into bytes
+     * @param afterCommit runs once after each transaction that wrote rows has committed, with the number of events
+     *     it wrote per topic (wakes the relay up, counts)
+     * @param traceContext the current trace context as headers (such as {@code traceparent}), or none
+     */
+    public OutboxWriter(
+            OutboxStore store,
+            OutboxPayloadSerializer serializer,
+            Consumer<Map<String, Integer>> afterCommit,
+            Supplier<Map<String, String>> traceContext) {
         this.store = store;
         this.serializer = serializer;
         this.afterCommit = afterCommit;
+        this.traceContext = traceContext;
     }
 
     /**
@@ -101,7 +122,7 @@ public final class OutboxWriter {
             synchronization.claimKey(message.key(), origin);
         }
         UUID eventId = UUID.randomUUID();
-        this.store.insert(new NewRecord(eventId, topic, message.key(), type, bytes, message.headers()));
+        this.store.insert(new NewRecord(eventId, topic, message.key(), type, bytes, headers(message)));
         if (synchronization != null) {
             synchronization.written(topic);
         }
@@ -128,6 +149,17 @@ public final class OutboxWriter {
                             .formatted(origin, type, topic, payload.getClass().getName(), ex.getMessage()),
                     ex);
         }
+    }
+
+    /** The event's own headers, after the trace context of the writing thread (which the relay sends on). */
+    private Map<String, String> headers(OutboxMessage message) {
+        Map<String, String> trace = this.traceContext.get();
+        if (trace.isEmpty()) {
+            return message.headers();
+        }
+        Map<String, String> headers = new HashMap<>(trace);
+        headers.putAll(message.headers());
+        return headers;
     }
 
     /** This transaction's synchronization, registered on first use; none without transaction synchronization. */
