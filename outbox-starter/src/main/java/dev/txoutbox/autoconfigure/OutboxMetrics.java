@@ -43,14 +43,12 @@ final class OutboxMetrics implements OutboxRelayListener, MeterBinder {
                 .register(registry);
         this.batchSize = DistributionSummary.builder("outbox.batch.size")
                 .description("Rows claimed by a relay cycle that found any")
-                .baseUnit("rows")
                 .register(registry);
         Gauge.builder(
                         "outbox.rows.waiting",
                         this.statistics,
                         cache -> cache.get().waiting())
                 .description("Rows waiting in the outbox table to be published")
-                .baseUnit("rows")
                 .register(registry);
         TimeGauge.builder(
                         "outbox.oldest.row.age",

@@ -8,6 +8,9 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.logging.LogLevel;
+import org.springframework.boot.logging.LoggerConfiguration;
+import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.env.CommandLinePropertySource;
 import org.springframework.core.env.MapPropertySource;
@@ -23,7 +26,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Runs the sample on an embedded PostgreSQL server and an embedded Kafka broker, so that nothing but a JDK and Maven
- * is needed, and walks through the order story over the HTTP API:
+ * is needed, and walks through the order story over the HTTP API, ending with a burst of orders that shows the relay
+ * keeping up:
  *
  * <pre>
  * mvn -q -pl sample-app -am test-compile spring-boot:test-run
@@ -31,12 +35,16 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <p>The application keeps running after the walk-through, for trying the API by hand, until Ctrl-C. Arguments are
  * Spring Boot properties: {@code --server.port=9090} moves it, {@code --sample.demo.exit=true} stops it after the
- * walk-through, with exit status 1 when a step failed. With Maven, pass them as
+ * walk-through, with exit status 1 when a step failed; {@code --sample.demo.burst-orders=5000} sets the size of its
+ * final burst (1000 orders). With Maven, pass them as
  * {@code -Dspring-boot.run.arguments="--sample.demo.exit=true"}.
  */
 public final class EmbeddedSampleApplication {
 
     private static final Duration PATIENCE = Duration.ofSeconds(30);
+
+    /** How many orders the burst at the end of the walk-through places, unless sample.demo.burst-orders says. */
+    private static final int BURST_ORDERS = 1000;
 
     private EmbeddedSampleApplication() {}
 
@@ -111,6 +119,7 @@ public final class EmbeddedSampleApplication {
         System.out.println("  curl -X PUT " + base + "/orders/1" + json + " -d '{\"status\":\"SHIPPED\"}'");
         System.out.println("  curl -X DELETE " + base + "/orders/1");
         System.out.println("  curl " + base + "/read-model/orders");
+        System.out.println("  curl -X POST '" + base + "/demo/burst?orders=2000'");
         System.out.println("  curl " + base + "/actuator/health");
         System.out.println("  curl " + base + "/actuator/prometheus");
         System.out.flush();
@@ -139,6 +148,10 @@ public final class EmbeddedSampleApplication {
 
         private final String outboxTable;
 
+        private final LoggingSystem logging;
+
+        private final int burstOrders;
+
         Demo(ConfigurableApplicationContext context) {
             this.port = port(context);
             this.http = RestClient.builder()
@@ -149,6 +162,9 @@ public final class EmbeddedSampleApplication {
             this.json = context.getBean(JsonMapper.class);
             this.jdbc = context.getBean(JdbcTemplate.class);
             this.outboxTable = context.getEnvironment().getProperty("outbox.table", "outbox_event");
+            this.logging = context.getBean(LoggingSystem.class);
+            this.burstOrders =
+                    context.getEnvironment().getProperty("sample.demo.burst-orders", Integer.class, BURST_ORDERS);
         }
 
         void run() {
@@ -192,7 +208,44 @@ public final class EmbeddedSampleApplication {
             Long waiting = this.jdbc.queryForObject("SELECT count(*) FROM " + this.outboxTable, Long.class);
             say("outbox table " + this.outboxTable + ": " + waiting
                     + " rows waiting; the relay deletes each row once Kafka has acknowledged it");
+
+            burst();
             say("done");
+        }
+
+        /** Places many orders at once and shows how soon the relay has published them all. */
+        private void burst() {
+            say("placing a burst of " + this.burstOrders + " orders from several threads (POST /demo/burst?orders="
+                    + this.burstOrders + ")...");
+            // A log line per order and per read-model update would bury the walk-through; the report tells the story.
+            String sample = "dev.txoutbox.sample";
+            LoggerConfiguration configured = this.logging.getLoggerConfiguration(sample);
+            LogLevel level = (configured != null) ? configured.getConfiguredLevel() : null;
+            this.logging.setLogLevel(sample, LogLevel.WARN);
+            try {
+                JsonNode report = send("POST", "/demo/burst?orders=" + this.burstOrders, null);
+                if (!report.get("drained").asBoolean()) {
+                    throw new IllegalStateException("the outbox did not drain after the burst: " + report);
+                }
+                say("burst: " + report.get("orders").asInt() + " orders placed in "
+                        + report.get("secondsToPlace").asDouble() + " s ("
+                        + report.get("ordersPerSecond").asLong()
+                        + " orders/s); the relay had published all their events "
+                        + report.get("secondsToDrain").asDouble()
+                        + " s after the start, with at most "
+                        + report.get("maxRowsWaiting").asLong()
+                        + " rows waiting in the outbox");
+                long answered = System.nanoTime();
+                await().atMost(PATIENCE)
+                        .pollInterval(Duration.ofMillis(50))
+                        .until(() -> this.jdbc.queryForObject(
+                                        "SELECT count(*) FROM order_view WHERE customer = 'burst'", Long.class)
+                                >= this.burstOrders);
+                say("read model: it holds all " + this.burstOrders + " orders of the burst, " + millisSince(answered)
+                        + " ms after the burst answered");
+            } finally {
+                this.logging.setLogLevel(sample, level);
+            }
         }
 
         private void awaitReadModel(long orderId, int version) {

@@ -17,6 +17,8 @@ class EmbeddedSampleApplicationTests {
         try (ConfigurableApplicationContext context = EmbeddedSampleApplication.start(
                 "--server.port=0",
                 "--sample.orders-topic=sample-orders-demo",
+                // Smaller than the walk-through's own burst, to keep the suite fast.
+                "--sample.demo.burst-orders=200",
                 "--spring.main.banner-mode=off",
                 "--logging.level.dev.txoutbox=WARN")) {
             assertThat(EmbeddedSampleApplication.runDemo(context)).isTrue();
@@ -28,6 +30,8 @@ class EmbeddedSampleApplicationTests {
                 .contains("[demo] deleted order 2 ")
                 .contains("[demo] read model: order 2 is gone")
                 .contains("[demo] an invalid order is refused with 400")
+                .contains("[demo] burst: 200 orders placed in ")
+                .contains("[demo] read model: it holds all 200 orders of the burst")
                 .contains("[demo] done")
                 .doesNotContain("FAILED");
     }

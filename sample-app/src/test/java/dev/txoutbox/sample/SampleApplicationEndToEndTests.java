@@ -226,7 +226,7 @@ class SampleApplicationEndToEndTests extends SampleIntegrationTest {
                 INSERT INTO outbox_event_dead_letter
                     (id, event_id, topic, record_key, event_type, payload, created_at, attempts, last_error)
                 VALUES (nextval(pg_get_serial_sequence('outbox_event', 'id')), ?, ?, '9000001', 'OrderPlaced',
-                        convert_to('{"id":9000001}', 'UTF8'), now(), 10, 'broker said no')
+                        convert_to('{"id":9000001,"customer":"ops","product":"crate","quantity":1,"status":"PLACED","version":0}', 'UTF8'), now(), 10, 'broker said no')
                 RETURNING id
                 """, Long.class, eventId, ORDERS_TOPIC);
 

@@ -33,6 +33,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.support.ProducerListener;
 
 /**
  * Publishes outbox records through a {@link KafkaTemplate}: the record key is the event key, the value the payload
@@ -92,7 +93,11 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
     public static KafkaRecordPublisher create(Map<String, Object> producerConfig, RelaySettings settings) {
         DefaultKafkaProducerFactory<String, byte[]> factory =
                 new DefaultKafkaProducerFactory<>(producerProperties(producerConfig, settings));
-        return new KafkaRecordPublisher(new KafkaTemplate<>(factory), true);
+        KafkaTemplate<String, byte[]> template = new KafkaTemplate<>(factory);
+        // The relay logs failures itself, once per batch with their events; the template's listener would log
+        // every failed record again.
+        template.setProducerListener(new ProducerListener<>() {});
+        return new KafkaRecordPublisher(template, true);
     }
 
     /**

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.TypeMismatchException;
 import org.springframework.dao.OptimisticLockingFailureException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -12,6 +13,7 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.util.ClassUtils;
 import org.springframework.validation.FieldError;
 import org.springframework.validation.ObjectError;
 import org.springframework.web.bind.MethodArgumentNotValidException;
@@ -25,7 +27,8 @@ import tools.jackson.databind.exc.InvalidFormatException;
 /**
  * Answers every error with an RFC 9457 problem detail ({@code application/problem+json}). Spring's defaults say only
  * "Invalid request content" for a bad request body; here the detail names each field and what is wrong with it, and
- * an {@code errors} property holds the same by field, for clients.
+ * an {@code errors} property holds the same by field, for clients. A path variable or request parameter of the wrong
+ * type is named the same way.
  */
 @RestControllerAdvice
 class ApiExceptionHandler extends ResponseEntityExceptionHandler {
@@ -48,6 +51,13 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
     protected @Nullable ResponseEntity<Object> handleHttpMessageNotReadable(
             HttpMessageNotReadableException ex, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, unreadable(ex));
+        return handleExceptionInternal(ex, problem, headers, status, request);
+    }
+
+    @Override
+    protected @Nullable ResponseEntity<Object> handleTypeMismatch(
+            TypeMismatchException ex, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, mismatch(ex));
         return handleExceptionInternal(ex, problem, headers, status, request);
     }
 
@@ -80,6 +90,15 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
             return field(jackson) + ": " + jackson.getOriginalMessage();
         }
         return "The request body is not valid JSON for this request";
+    }
+
+    // A path variable or request parameter that is not of its type: /orders/abc, /demo/burst?orders=many.
+    private static String mismatch(TypeMismatchException ex) {
+        Class<?> type = ex.getRequiredType();
+        String expected = (type != null)
+                ? "a valid " + ClassUtils.resolvePrimitiveIfNecessary(type).getSimpleName()
+                : "of the expected type";
+        return ex.getPropertyName() + ": \"" + ex.getValue() + "\" is not " + expected;
     }
 
     private static String field(JacksonException ex) {
