@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -60,6 +61,8 @@ public final class OutboxRelay implements SmartLifecycle {
     private final Duration transactionTimeout;
 
     private final List<OutboxRelayListener> listeners;
+
+    private final Set<OutboxRelayListener> failedListeners = ConcurrentHashMap.newKeySet();
 
     private ObservationRegistry observations = ObservationRegistry.NOOP;
 
@@ -149,8 +152,24 @@ public final class OutboxRelay implements SmartLifecycle {
             try {
                 call.accept(listener);
             } catch (RuntimeException ex) {
-                log.warn("Outbox relay {}: listener {} failed: {}", this.name, listener, ex.toString());
+                // Once per listener: a broken listener must not flood the log with a line per record.
+                if (this.failedListeners.add(listener)) {
+                    log.warn(
+                            "Outbox relay {}: listener {} failed, and its further failures are not logged: {}",
+                            this.name,
+                            listener,
+                            ex.toString(),
+                            ex);
+                }
             }
+        }
+    }
+
+    /** The relay gave up waiting for the broker's acknowledgement of a record it sent. */
+    static final class SendTimeoutException extends TimeoutException {
+
+        SendTimeoutException(String message) {
+            super(message);
         }
     }
 
@@ -171,6 +190,7 @@ public final class OutboxRelay implements SmartLifecycle {
             observation.highCardinalityKeyValue("outbox.records", String.valueOf(records.size()));
             return result;
         } catch (RuntimeException ex) {
+            observation.lowCardinalityKeyValue("outbox.outcome", "error");
             observation.error(ex);
             throw ex;
         } finally {
@@ -280,7 +300,7 @@ public final class OutboxRelay implements SmartLifecycle {
         } catch (ExecutionException ex) {
             return Outcome.failed(ex.getCause() != null ? ex.getCause() : ex);
         } catch (TimeoutException ex) {
-            return Outcome.failed(new TimeoutException("not acknowledged within the send timeout"));
+            return Outcome.failed(new SendTimeoutException("not acknowledged within the send timeout"));
         } catch (InterruptedException ex) {
             // The relay is being stopped: the outcome is unknown, so the row stays as it was and is sent again.
             Thread.currentThread().interrupt();

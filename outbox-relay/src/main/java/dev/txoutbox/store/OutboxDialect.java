@@ -42,10 +42,11 @@ public interface OutboxDialect {
     String count(TableName table);
 
     /**
-     * Reads, in one statement: {@code waiting} rows, the {@code oldest} row's creation time (by id), the number of
+     * Reads, in one statement: {@code waiting} rows, the creation time of the {@code oldest} row the relay could
+     * publish now (not waiting for a retry; with {@code parkKeys}, not behind a dead letter), the number of
      * {@code dead_letters}, the number of {@code parked_keys} (distinct keys among them), and {@code read_at}.
      */
-    String statistics(TableName table);
+    String statistics(TableName table, boolean parkKeys);
 
     /** Lists up to {@code ?} dead letters in id order, without payloads. */
     String listDeadLetters(TableName table);

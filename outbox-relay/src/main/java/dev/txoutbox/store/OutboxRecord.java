@@ -17,6 +17,8 @@ import org.jspecify.annotations.Nullable;
  * @param headers extra Kafka headers
  * @param createdAt when the row was written; the Kafka record's timestamp
  * @param attempts how many sends of this row have failed so far
+ * @param writtenAt when the row was written, on this JVM's clock (taken from the row's age when it was claimed, so
+ *     that a difference between the database's clock and this one does not enter latencies)
  */
 public record OutboxRecord(
         long id,
@@ -27,7 +29,8 @@ public record OutboxRecord(
         byte @Nullable [] payload,
         Map<String, String> headers,
         Instant createdAt,
-        int attempts) {
+        int attempts,
+        Instant writtenAt) {
 
     @Override
     public String toString() {

@@ -2,6 +2,7 @@ package dev.txoutbox.store;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -79,7 +80,7 @@ public final class OutboxStore {
         this.recordFailuresSql = dialect.recordFailures(table);
         this.deadLetterSql = dialect.deadLetter(table);
         this.countSql = dialect.count(table);
-        this.statisticsSql = dialect.statistics(table);
+        this.statisticsSql = dialect.statistics(table, parkKeys);
         this.verifySql = new LinkedHashMap<>();
         for (TableName each : List.of(table, table.deadLetters(), table.processed())) {
             this.verifySql.put(dialect.count(each), each);
@@ -219,7 +220,8 @@ public final class OutboxStore {
                 rs.getBytes("payload"),
                 this.json.readValue(rs.getString("headers"), HEADERS),
                 rs.getTimestamp("created_at").toInstant(),
-                rs.getInt("attempts"));
+                rs.getInt("attempts"),
+                Instant.now().minusNanos((long) (rs.getDouble("age_seconds") * 1e9)));
         long blockedBy = rs.getLong("blocked_by");
         return new Claimed(record, rs.wasNull() ? null : blockedBy);
     }

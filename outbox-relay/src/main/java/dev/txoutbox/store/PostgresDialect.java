@@ -54,7 +54,7 @@ final class PostgresDialect implements OutboxDialect {
                     FOR UPDATE OF o SKIP LOCKED
                 )
                 SELECT c.id, c.event_id, c.topic, c.record_key, c.event_type, c.payload, c.headers::text AS headers,
-                       c.created_at, c.attempts,
+                       c.created_at, c.attempts, extract(epoch FROM clock_timestamp() - c.created_at) AS age_seconds,
                        (SELECT min(e.id) FROM %1$s e
                         WHERE e.record_key = c.record_key AND e.id NOT IN (SELECT id FROM claimed)) AS blocked_by
                 FROM claimed c
@@ -99,14 +99,21 @@ final class PostgresDialect implements OutboxDialect {
     }
 
     @Override
-    public String statistics(TableName table) {
+    public String statistics(TableName table, boolean parkKeys) {
+        // The lag is the age of the oldest row the relay could publish now: rows that wait for a retry, or behind a
+        // parked key, are counted as waiting but do not make the relay look behind.
+        String parked = parkKeys
+                ? "AND NOT EXISTS (SELECT 1 FROM %s d WHERE d.record_key = o.record_key)".formatted(table.deadLetters())
+                : "";
         return """
                 SELECT (SELECT count(*) FROM %1$s) AS waiting,
-                       (SELECT created_at FROM %1$s ORDER BY id LIMIT 1) AS oldest,
+                       (SELECT o.created_at FROM %1$s o
+                        WHERE (o.next_attempt_at IS NULL OR o.next_attempt_at <= now()) %3$s
+                        ORDER BY o.id LIMIT 1) AS oldest,
                        (SELECT count(*) FROM %2$s) AS dead_letters,
                        (SELECT count(DISTINCT record_key) FROM %2$s) AS parked_keys,
                        clock_timestamp() AS read_at
-                """.formatted(table, table.deadLetters());
+                """.formatted(table, table.deadLetters(), parked);
     }
 
     @Override

@@ -20,6 +20,8 @@ import java.util.Map;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
@@ -53,6 +55,8 @@ import tools.jackson.databind.json.JsonMapper;
 @ConditionalOnSingleCandidate(DataSource.class)
 @EnableConfigurationProperties(OutboxProperties.class)
 public final class OutboxAutoConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(OutboxAutoConfiguration.class);
 
     @Bean
     @ConditionalOnMissingBean
@@ -129,8 +133,13 @@ public final class OutboxAutoConfiguration {
                 store,
                 serializer,
                 writtenPerTopic -> {
-                    relays.forEach(OutboxRelay::wakeUp);
-                    metrics.ifAvailable(meters -> meters.written(writtenPerTopic));
+                    // After the commit: nothing here may fail the caller, whose transaction has committed.
+                    try {
+                        relays.forEach(OutboxRelay::wakeUp);
+                        metrics.ifAvailable(meters -> meters.written(writtenPerTopic));
+                    } catch (RuntimeException ex) {
+                        log.warn("Outbox: waking the relay or counting written events failed: {}", ex.toString());
+                    }
                 },
                 traceContext(traceContext.getIfAvailable()));
     }

@@ -9,33 +9,28 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The outbox's Micrometer meters: counters of written, published, failed and dead-lettered events, the batch size,
- * the latency from a row's write to the broker's acknowledgement, and gauges of the table's state, read through
- * the {@link OutboxStatisticsCache}.
+ * the latency from a row's write to the broker's acknowledgement, and gauges of the tables' state, read through the
+ * {@link OutboxStatisticsCache}. Registered when it is created; safe to use from any thread.
  */
-final class OutboxMetrics implements OutboxRelayListener, MeterBinder {
+final class OutboxMetrics implements OutboxRelayListener {
 
-    private final OutboxStatisticsCache statistics;
+    private final MeterRegistry registry;
 
-    private MeterRegistry registry;
+    private final Timer latency;
 
-    private Timer latency;
+    private final DistributionSummary batchSize;
 
-    private DistributionSummary batchSize;
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
-    OutboxMetrics(OutboxStatisticsCache statistics) {
-        this.statistics = statistics;
-    }
-
-    @Override
-    public void bindTo(MeterRegistry registry) {
+    OutboxMetrics(MeterRegistry registry, OutboxStatisticsCache statistics) {
         this.registry = registry;
         this.latency = Timer.builder("outbox.publish.latency")
                 .description("Time from an event's row being written to the broker's acknowledgement of its record")
@@ -44,82 +39,71 @@ final class OutboxMetrics implements OutboxRelayListener, MeterBinder {
         this.batchSize = DistributionSummary.builder("outbox.batch.size")
                 .description("Rows claimed by a relay cycle that found any")
                 .register(registry);
-        Gauge.builder(
-                        "outbox.rows.waiting",
-                        this.statistics,
-                        cache -> cache.get().waiting())
+        Gauge.builder("outbox.rows.waiting", statistics, cache -> cache.figure(figures -> figures.waiting()))
                 .description("Rows waiting in the outbox table to be published")
                 .register(registry);
         TimeGauge.builder(
                         "outbox.oldest.row.age",
-                        this.statistics,
+                        statistics,
                         TimeUnit.MILLISECONDS,
-                        cache -> cache.get().lag().toMillis())
-                .description("Age of the oldest waiting row: how far the relay is behind")
+                        cache -> cache.figure(figures -> figures.lag().toMillis()))
+                .description("Age of the oldest row the relay could publish now: how far it is behind")
                 .register(registry);
-        Gauge.builder(
-                        "outbox.dead.letters",
-                        this.statistics,
-                        cache -> cache.get().deadLetters())
+        Gauge.builder("outbox.dead.letters", statistics, cache -> cache.figure(figures -> figures.deadLetters()))
                 .description("Events in the dead letters")
                 .register(registry);
-        Gauge.builder(
-                        "outbox.keys.parked",
-                        this.statistics,
-                        cache -> cache.get().parkedKeys())
-                .description("Keys that have a dead letter, whose later events wait")
+        Gauge.builder("outbox.keys.parked", statistics, cache -> cache.figure(figures -> figures.parkedKeys()))
+                .description("Keys that have a dead letter (their later events wait while keys are parked)")
                 .register(registry);
     }
 
     /** Counts the events a committed transaction wrote, per topic. */
     void written(Map<String, Integer> perTopic) {
-        if (this.registry != null) {
-            perTopic.forEach((topic, count) -> counter("outbox.events.written", "Events written to the outbox", topic)
-                    .increment(count));
-        }
+        perTopic.forEach((topic, count) -> counter("outbox.events.written", "Events written to the outbox", topic)
+                .increment(count));
     }
 
     @Override
     public void published(OutboxRecord record, Instant acknowledgedAt) {
-        if (this.registry != null) {
-            counter("outbox.events.published", "Events the broker acknowledged", record.topic())
-                    .increment();
-            this.latency.record(Duration.between(record.createdAt(), acknowledgedAt));
-        }
+        counter("outbox.events.published", "Events the broker acknowledged", record.topic())
+                .increment();
+        this.latency.record(Duration.between(record.writtenAt(), acknowledgedAt));
     }
 
     @Override
     public void sendFailed(OutboxRecord record, Throwable error, boolean permanent) {
-        if (this.registry != null) {
-            Counter.builder("outbox.send.failures")
-                    .description("Sends that failed, by the error's type")
-                    .tag("reason", reason(error))
-                    .tag("permanent", String.valueOf(permanent))
-                    .register(this.registry)
-                    .increment();
-        }
+        String reason = reason(error);
+        this.counters
+                .computeIfAbsent(
+                        "outbox.send.failures|" + reason + "|" + permanent,
+                        name -> Counter.builder("outbox.send.failures")
+                                .description("Sends that failed, by the error's type")
+                                .tag("reason", reason)
+                                .tag("permanent", String.valueOf(permanent))
+                                .register(this.registry))
+                .increment();
     }
 
     @Override
     public void deadLettered(OutboxRecord record, String error) {
-        if (this.registry != null) {
-            counter("outbox.events.dead.lettered", "Events moved to the dead letters", record.topic())
-                    .increment();
-        }
+        counter("outbox.events.dead.lettered", "Events moved to the dead letters", record.topic())
+                .increment();
     }
 
     @Override
     public void cycleCompleted(OutboxRelay.CycleResult result) {
-        if (this.batchSize != null && result.locked() > 0) {
+        if (result.locked() > 0) {
             this.batchSize.record(result.locked());
         }
     }
 
     private Counter counter(String name, String description, String topic) {
-        return Counter.builder(name)
-                .description(description)
-                .tag("topic", topic)
-                .register(this.registry);
+        return this.counters.computeIfAbsent(
+                name + "|" + topic,
+                key -> Counter.builder(name)
+                        .description(description)
+                        .tag("topic", topic)
+                        .register(this.registry));
     }
 
     /** The type of the error that says what happened: wrappers of Spring's are looked through. */

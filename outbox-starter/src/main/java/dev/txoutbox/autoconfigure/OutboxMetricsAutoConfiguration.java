@@ -25,7 +25,7 @@ public final class OutboxMetricsAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    OutboxMetrics outboxMetrics(OutboxStatisticsCache statistics) {
-        return new OutboxMetrics(statistics);
+    OutboxMetrics outboxMetrics(MeterRegistry registry, OutboxStatisticsCache statistics) {
+        return new OutboxMetrics(registry, statistics);
     }
 }

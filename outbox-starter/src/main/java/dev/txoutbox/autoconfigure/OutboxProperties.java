@@ -279,7 +279,7 @@ public class OutboxProperties {
     /** The outbox health indicator. */
     public static class Health {
 
-        /** The age of the oldest waiting row above which the outbox reports DOWN. */
+        /** The age of the oldest row the relay could publish above which the outbox reports DOWN. */
         private Duration maxLag = Duration.ofMinutes(5);
 
         /** How many relay cycles in a row that sent records and got none acknowledged make the outbox DOWN. */

@@ -7,8 +7,9 @@ import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Remembers what the health indicator reports of the relay: its last error, when it last published, and how many
- * cycles in a row sent records without getting any acknowledged (the broker is unreachable, or refuses all).
+ * Remembers what the health indicator reports of the relay: its last error, when it last published, how many cycles
+ * in a row sent records and got none acknowledged (the broker is unreachable, or refuses everything), and how many
+ * cycles in a row failed as a whole (the database).
  */
 final class RelayHealthTracker implements OutboxRelayListener {
 
@@ -18,7 +19,9 @@ final class RelayHealthTracker implements OutboxRelayListener {
 
     private volatile @Nullable Instant lastPublishedAt;
 
-    private volatile int failingCycles;
+    private volatile int unacknowledgedCycles;
+
+    private volatile int failedCycles;
 
     @Override
     public void published(OutboxRecord record, Instant acknowledgedAt) {
@@ -31,17 +34,19 @@ final class RelayHealthTracker implements OutboxRelayListener {
     }
 
     @Override
-    public void cycleCompleted(OutboxRelay.CycleResult result) {
-        if (result.published() > 0) {
-            this.failingCycles = 0;
+    public synchronized void cycleCompleted(OutboxRelay.CycleResult result) {
+        this.failedCycles = 0;
+        if (result.published() > 0 || result.deadLettered() > 0) {
+            // The broker answers: it acknowledged records, or refused some for good.
+            this.unacknowledgedCycles = 0;
         } else if (result.failed() > 0) {
-            this.failingCycles++;
+            this.unacknowledgedCycles++;
         }
     }
 
     @Override
-    public void cycleFailed(Exception error) {
-        this.failingCycles++;
+    public synchronized void cycleFailed(Exception error) {
+        this.failedCycles++;
         error(OutboxMetrics.reason(error) + ": " + error.getMessage());
     }
 
@@ -65,7 +70,13 @@ final class RelayHealthTracker implements OutboxRelayListener {
         return this.lastPublishedAt;
     }
 
-    int failingCycles() {
-        return this.failingCycles;
+    /** Cycles in a row that sent records and got none acknowledged. */
+    int unacknowledgedCycles() {
+        return this.unacknowledgedCycles;
+    }
+
+    /** Cycles in a row that failed as a whole, such as when the database cannot be reached. */
+    int failedCycles() {
+        return this.failedCycles;
     }
 }

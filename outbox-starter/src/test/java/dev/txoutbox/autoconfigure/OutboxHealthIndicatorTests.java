@@ -6,6 +6,7 @@ import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import javax.sql.DataSource;
@@ -48,7 +49,7 @@ class OutboxHealthIndicatorTests {
 
             assertThat(health.getStatus()).isEqualTo(Status.DOWN);
             assertThat(health.getDetails()).containsEntry("waiting", 1L);
-            assertThat((String) health.getDetails().get("reason")).contains("outbox.health.max-lag");
+            assertThat(reasons(health)).anySatisfy(reason -> assertThat(reason).contains("outbox.health.max-lag"));
             assertThat((String) health.getDetails().get("lag")).startsWith("PT1H");
         });
     }
@@ -57,8 +58,12 @@ class OutboxHealthIndicatorTests {
     void isDownWhenTheRelaysLastCyclesGotNothingAcknowledged() {
         this.runner.withBean(RelayHealthTracker.class, RelayHealthTracker::new).run(context -> {
             RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
-            OutboxRecord record =
-                    new OutboxRecord(1, UUID.randomUUID(), "orders", "k", "T", null, Map.of(), Instant.now(), 0);
+            JdbcClient.create(context.getBean(DataSource.class))
+                    .sql("INSERT INTO outbox_event (event_id, topic, event_type) VALUES (?, 'orders', 'T')")
+                    .param(UUID.randomUUID())
+                    .update();
+            OutboxRecord record = new OutboxRecord(
+                    1, UUID.randomUUID(), "orders", "k", "T", null, Map.of(), Instant.now(), 0, Instant.now());
             for (int cycle = 0; cycle < 3; cycle++) {
                 tracker.sendFailed(record, new IllegalStateException("Topic orders not present in metadata"), false);
                 tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 0, 1, 0));
@@ -67,13 +72,71 @@ class OutboxHealthIndicatorTests {
             Health down = context.getBean(OutboxHealthIndicator.class).health(true);
 
             assertThat(down.getStatus()).isEqualTo(Status.DOWN);
-            assertThat((String) down.getDetails().get("reason")).contains("cannot reach Kafka");
+            assertThat(reasons(down)).anySatisfy(reason -> assertThat(reason).contains("cannot reach Kafka"));
             assertThat((String) down.getDetails().get("lastError")).contains("not present in metadata");
 
             tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 1, 0, 0));
             assertThat(context.getBean(OutboxHealthIndicator.class).health(true).getStatus())
                     .isEqualTo(Status.UP);
         });
+    }
+
+    @Test
+    void isDownWhileTheRelaysCyclesFailAsAWholeAndUpAgainAfterOneCompletes() {
+        this.runner.withBean(RelayHealthTracker.class, RelayHealthTracker::new).run(context -> {
+            RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
+            for (int cycle = 0; cycle < 3; cycle++) {
+                tracker.cycleFailed(new IllegalStateException("Connection refused"));
+            }
+
+            Health down = context.getBean(OutboxHealthIndicator.class).health(true);
+
+            assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+            assertThat(reasons(down)).anySatisfy(reason -> assertThat(reason).contains("failed as a whole"));
+            assertThat(reasons(down)).noneSatisfy(reason -> assertThat(reason).contains("Kafka"));
+
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(0, 0, 0, 0));
+            assertThat(context.getBean(OutboxHealthIndicator.class).health(true).getStatus())
+                    .isEqualTo(Status.UP);
+        });
+    }
+
+    @Test
+    void aParkedKeyDoesNotCountAsLag() {
+        this.runner.run(context -> {
+            JdbcClient jdbc = JdbcClient.create(context.getBean(DataSource.class));
+            jdbc.sql("INSERT INTO outbox_event_dead_letter (id, event_id, topic, record_key, event_type, created_at,"
+                            + " attempts, last_error) VALUES (1, ?, 't', 'poison', 'T', now(), 1, 'too large')")
+                    .param(UUID.randomUUID())
+                    .update();
+            jdbc.sql("INSERT INTO outbox_event (event_id, topic, record_key, event_type, created_at)"
+                            + " VALUES (?, 't', 'poison', 'T', now() - interval '1 hour')")
+                    .param(UUID.randomUUID())
+                    .update();
+
+            Health health = context.getBean(OutboxHealthIndicator.class).health(true);
+
+            assertThat(health.getStatus()).isEqualTo(Status.UP);
+            assertThat(health.getDetails())
+                    .containsEntry("waiting", 1L)
+                    .containsEntry("parkedKeys", 1L)
+                    .containsEntry("lag", "PT0S");
+        });
+    }
+
+    @Test
+    void anInvalidSettingFailsStartUpNamingTheProperty() {
+        this.runner
+                .withPropertyValues("outbox.health.failing-cycles=0")
+                .run(context -> assertThat(context)
+                        .getFailure()
+                        .rootCause()
+                        .hasMessageContaining("outbox.health.failing-cycles=0"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> reasons(Health health) {
+        return (List<String>) health.getDetails().getOrDefault("reasons", List.of());
     }
 
     @Test

@@ -47,8 +47,8 @@ class MonitoringStackTests {
         assertThat(services()).containsKeys("postgres", "kafka", "prometheus", "grafana");
         assertThat(list(service("postgres"), "ports")).containsExactly("5432:5432");
         assertThat(list(service("kafka"), "ports")).containsExactly("9092:9092");
-        assertThat(list(service("prometheus"), "ports")).containsExactly("9090:9090");
-        assertThat(list(service("grafana"), "ports")).containsExactly("3000:3000");
+        assertThat(list(service("prometheus"), "ports")).containsExactly("127.0.0.1:9090:9090");
+        assertThat(list(service("grafana"), "ports")).containsExactly("127.0.0.1:3000:3000");
         assertThat((String) service("prometheus").get("image")).startsWith("prom/prometheus:");
         assertThat((String) service("grafana").get("image")).startsWith("grafana/grafana:");
     }

@@ -1,0 +1,32 @@
+package dev.txoutbox.benchmark;
+
+import dev.txoutbox.OutboxEvent;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/** The same JPA insert, once with an outbox event and once without. */
+@Service
+public class BenchmarkService {
+
+    private final BenchmarkOrders orders;
+
+    BenchmarkService(BenchmarkOrders orders) {
+        this.orders = orders;
+    }
+
+    /** The event the annotated insert writes: about 1 KiB of JSON. */
+    public record OrderPlaced(long id, String customer, String data) {}
+
+    @Transactional
+    @OutboxEvent(topic = "${benchmark.topic}", key = "'agg-' + (#result.id() % 10000)")
+    public OrderPlaced placeWithEvent(String customer, String data) {
+        BenchmarkOrder order = this.orders.save(new BenchmarkOrder(customer, data));
+        return new OrderPlaced(order.getId(), customer, data);
+    }
+
+    @Transactional
+    public OrderPlaced placeWithoutEvent(String customer, String data) {
+        BenchmarkOrder order = this.orders.save(new BenchmarkOrder(customer, data));
+        return new OrderPlaced(order.getId(), customer, data);
+    }
+}

@@ -1,0 +1,495 @@
+package dev.txoutbox.benchmark;
+
+import dev.txoutbox.Outbox;
+import dev.txoutbox.relay.OutboxRelay;
+import dev.txoutbox.relay.RelaySettings;
+import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.relay.kafka.OutboxHeaders;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.OutboxTestTables;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.transaction.support.TransactionTemplate;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Measures the relay against what this machine can do at most, in one run, on embedded PostgreSQL and Kafka, with
+ * the same records throughout (about 1 KiB of JSON, keys spread over 10,000 aggregates, acks=all, idempotence):
+ *
+ * <ul>
+ *   <li>K: a plain Kafka producer sending the records from memory, the broker's ceiling;
+ *   <li>D: a bare JDBC loop that claims with SKIP LOCKED and deletes, sending nothing, the database's ceiling;
+ *   <li>R: the relay draining a backlog, with its rate at the start and at the end of the drain;
+ *   <li>W: business transactions per second and their p99, a JPA insert with {@code @OutboxEvent} against the same
+ *       insert without it, with the relay running;
+ *   <li>L: write-to-acknowledgement latency at half of R's rate, with the default settings;
+ *   <li>S: R with 1, 2 and 4 relays on one table, checking per-key order on the consumed records.
+ * </ul>
+ *
+ * Run it with {@code mvn -q -pl outbox-starter -am -Pbenchmark test-compile} (quick: 100,000 rows), or add
+ * {@code -Dbenchmark.mode=full} (1,000,000 rows). It prints a table and a RESULT line, and writes the figures as
+ * JSON to {@code target/benchmark/}.
+ */
+public final class OutboxBenchmark {
+
+    private static final int KEYS = 10_000;
+
+    private static final int PARTITIONS = 8;
+
+    private static final String DATA = "x".repeat(1000);
+
+    private static final Pattern SEQ = Pattern.compile("\"seq\":(\\d+)");
+
+    private final String mode;
+
+    private final int rows;
+
+    private final Map<String, Object> figures = new LinkedHashMap<>();
+
+    private final List<String> table = new ArrayList<>();
+
+    private OutboxBenchmark(String mode) {
+        this.mode = mode;
+        this.rows = mode.equals("full") ? 1_000_000 : 100_000;
+    }
+
+    public static void main(String[] args) throws Exception {
+        String mode = args.length > 0 ? args[0] : "quick";
+        if (!mode.equals("quick") && !mode.equals("full")) {
+            throw new IllegalArgumentException("Unknown benchmark mode '" + mode + "': use quick or full.");
+        }
+        int status = 0;
+        try {
+            new OutboxBenchmark(mode).run();
+        } catch (Exception ex) {
+            ex.printStackTrace();
+            status = 1;
+        }
+        // The embedded servers' threads would keep the JVM alive.
+        System.exit(status);
+    }
+
+    private void run() throws Exception {
+        System.out.printf(
+                "Outbox benchmark, %s mode: %,d rows, %,d keys, 1 KiB JSON payloads, acks=all, idempotent producer,"
+                        + " %d cores%n",
+                this.mode, this.rows, KEYS, Runtime.getRuntime().availableProcessors());
+        EmbeddedInfrastructure.postgres();
+        EmbeddedInfrastructure.kafka();
+
+        double k = kafkaCeiling();
+        double d = databaseCeiling();
+        Drain s1 = relayDrain(1);
+        Drain s2 = relayDrain(2);
+        Drain s4 = relayDrain(4);
+        Writers w = writers();
+        double[] l = latency(s1.eventsPerSecond() / 2);
+
+        double ceiling = Math.min(k, d);
+        int violations = s1.orderViolations() + s2.orderViolations() + s4.orderViolations();
+        this.figures.put("relay_eps", round(s1.eventsPerSecond()));
+        this.figures.put("relay_vs_ceiling", round(s1.eventsPerSecond() / ceiling));
+        this.figures.put("writer_overhead", round(1 - w.withEvent() / w.withoutEvent()));
+        this.figures.put("p99_ms", round(l[1]));
+        this.figures.put("scale4", round(s4.eventsPerSecond() / s1.eventsPerSecond()));
+        this.figures.put("order_violations", violations);
+        this.figures.put("end_vs_start", round(s1.endRate() / s1.startRate()));
+
+        System.out.println();
+        System.out.println("| measure | figure |");
+        System.out.println("|---|---|");
+        this.table.forEach(System.out::println);
+        Path out = Path.of("target", "benchmark", "result-" + this.mode + ".json");
+        Files.createDirectories(out.getParent());
+        Files.writeString(
+                out,
+                JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(this.figures));
+        System.out.println();
+        System.out.println("Figures as JSON: " + out.toAbsolutePath());
+        System.out.println(
+                "Reproduce: mvn -q -pl outbox-starter -am -Pbenchmark test-compile -Dbenchmark.mode=" + this.mode);
+        System.out.printf(
+                Locale.ROOT,
+                "RESULT relay_eps=%.0f relay_vs_ceiling=%.2f writer_overhead=%.3f p99_ms=%.1f scale4=%.2f"
+                        + " order_violations=%d%n",
+                s1.eventsPerSecond(),
+                s1.eventsPerSecond() / ceiling,
+                1 - w.withEvent() / w.withoutEvent(),
+                l[1],
+                s4.eventsPerSecond() / s1.eventsPerSecond(),
+                violations);
+    }
+
+    /** K: the broker's ceiling, a plain producer with the relay's producer settings sending from memory. */
+    private double kafkaCeiling() throws Exception {
+        String topic = EmbeddedInfrastructure.newTopic("bench-kafka", PARTITIONS);
+        Map<String, Object> config = KafkaRecordPublisher.producerProperties(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfrastructure.kafkaBootstrapServers()),
+                RelaySettings.defaults());
+        List<ProducerRecord<String, byte[]>> records = new ArrayList<>(this.rows);
+        for (int i = 0; i < this.rows; i++) {
+            ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key(i), payload(i));
+            record.headers()
+                    .add(OutboxHeaders.EVENT_ID, UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8));
+            record.headers().add(OutboxHeaders.EVENT_TYPE, "BenchmarkEvent".getBytes(StandardCharsets.UTF_8));
+            records.add(record);
+        }
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config)) {
+            producer.partitionsFor(topic);
+            CountDownLatch acknowledged = new CountDownLatch(this.rows);
+            AtomicReference<Exception> failure = new AtomicReference<>();
+            long start = System.nanoTime();
+            for (ProducerRecord<String, byte[]> record : records) {
+                producer.send(record, (metadata, error) -> {
+                    if (error != null) {
+                        failure.set(error);
+                    }
+                    acknowledged.countDown();
+                });
+            }
+            acknowledged.await();
+            double eps = perSecond(this.rows, System.nanoTime() - start);
+            if (failure.get() != null) {
+                throw failure.get();
+            }
+            row("K: Kafka producer from memory (events/s)", eps);
+            return eps;
+        }
+    }
+
+    /** D: the database's ceiling, claiming and deleting batches the relay's size with SKIP LOCKED. */
+    private double databaseCeiling() throws Exception {
+        OutboxStore store = OutboxTestTables.newStore();
+        fill(store, "bench-db");
+        int batch = RelaySettings.DEFAULT_BATCH_SIZE;
+        long start = System.nanoTime();
+        int deleted = 0;
+        try (Connection connection = store.dataSource().getConnection();
+                PreparedStatement claim = connection.prepareStatement(
+                        "SELECT id FROM outbox_event ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED");
+                PreparedStatement delete = connection.prepareStatement("DELETE FROM outbox_event WHERE id = ANY(?)")) {
+            connection.setAutoCommit(false);
+            while (true) {
+                claim.setInt(1, batch);
+                List<Long> ids = new ArrayList<>(batch);
+                try (ResultSet rs = claim.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getLong(1));
+                    }
+                }
+                if (ids.isEmpty()) {
+                    connection.commit();
+                    break;
+                }
+                delete.setArray(1, connection.createArrayOf("bigint", ids.toArray()));
+                deleted += delete.executeUpdate();
+                connection.commit();
+            }
+        }
+        double eps = perSecond(deleted, System.nanoTime() - start);
+        row("D: JDBC claim and delete, nothing sent (rows/s)", eps);
+        return eps;
+    }
+
+    /** R and S: relays draining a backlog, and the order of what they published. */
+    private Drain relayDrain(int relays) throws Exception {
+        OutboxStore store = OutboxTestTables.newStore();
+        String topic = EmbeddedInfrastructure.newTopic("bench-relay-" + relays, PARTITIONS);
+        fill(store, topic);
+        RelaySettings settings = RelaySettings.defaults();
+        List<OutboxRelay> running = new ArrayList<>();
+        List<KafkaRecordPublisher> publishers = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < relays; i++) {
+            KafkaRecordPublisher publisher = KafkaRecordPublisher.create(
+                    Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfrastructure.kafkaBootstrapServers()),
+                    settings);
+            publishers.add(publisher);
+            OutboxRelay relay = new OutboxRelay(store, publisher, settings);
+            running.add(relay);
+            relay.start();
+        }
+        // The drain's pace, sampled: when the first and the last tenth of the backlog went out.
+        long tenth = this.rows / 10;
+        long firstTenthAt = 0;
+        long lastTenthFrom = 0;
+        long waiting;
+        do {
+            Thread.sleep(50);
+            waiting = store.count();
+            long now = System.nanoTime() - start;
+            if (firstTenthAt == 0 && waiting <= this.rows - tenth) {
+                firstTenthAt = now;
+            }
+            if (lastTenthFrom == 0 && waiting <= tenth) {
+                lastTenthFrom = now;
+            }
+        } while (waiting > 0);
+        long elapsed = System.nanoTime() - start;
+        running.forEach(OutboxRelay::stop);
+        publishers.forEach(KafkaRecordPublisher::close);
+        double eps = perSecond(this.rows, elapsed);
+        double startRate = perSecond(tenth, firstTenthAt);
+        double endRate = perSecond(tenth, Math.max(1, elapsed - lastTenthFrom));
+        int violations = orderViolations(topic);
+        String name = relays == 1 ? "R / S1: relay draining the backlog" : "S" + relays + ": " + relays + " relays";
+        row(name + " (events/s)", eps);
+        if (relays == 1) {
+            row("R: rate over the first tenth of the drain (events/s)", startRate);
+            row("R: rate over the last tenth of the drain (events/s)", endRate);
+        }
+        row("S" + relays + ": per-key order violations", violations);
+        return new Drain(eps, startRate, endRate, violations);
+    }
+
+    /** W: business transactions per second and their p99, with and without the annotation. */
+    private Writers writers() throws Exception {
+        try (ConfigurableApplicationContext context = application()) {
+            BenchmarkService service = context.getBean(BenchmarkService.class);
+            Duration duration = Duration.ofSeconds(this.mode.equals("full") ? 30 : 10);
+            int threads = 4;
+            runTransactions(threads, Duration.ofSeconds(3), () -> service.placeWithoutEvent("warm-up", DATA));
+            runTransactions(threads, Duration.ofSeconds(3), () -> service.placeWithEvent("warm-up", DATA));
+            double[] without = runTransactions(threads, duration, () -> service.placeWithoutEvent("bench", DATA));
+            double[] with = runTransactions(threads, duration, () -> service.placeWithEvent("bench", DATA));
+            row("W: JPA insert without @OutboxEvent (tx/s)", without[0]);
+            row("W: JPA insert without @OutboxEvent, p99 (ms)", without[1]);
+            row("W: JPA insert with @OutboxEvent (tx/s)", with[0]);
+            row("W: JPA insert with @OutboxEvent, p99 (ms)", with[1]);
+            return new Writers(with[0], without[0]);
+        }
+    }
+
+    /** L: write-to-acknowledgement latency at a steady rate, with the default settings. */
+    private double[] latency(double eventsPerSecond) throws Exception {
+        try (ConfigurableApplicationContext context = application()) {
+            Outbox outbox = context.getBean(Outbox.class);
+            TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
+            String topic = context.getEnvironment().getRequiredProperty("benchmark.topic");
+            Duration duration = Duration.ofSeconds(this.mode.equals("full") ? 30 : 15);
+            int threads = 4;
+            long intervalNanos = (long) (1e9 * threads / eventsPerSecond);
+            BenchmarkApplication.latencies.clear();
+            BenchmarkApplication.recordLatencies = true;
+            AtomicInteger sent = new AtomicInteger();
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            long end = System.nanoTime() + duration.toNanos();
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                done.add(pool.submit(() -> {
+                    long next = System.nanoTime();
+                    while (next < end) {
+                        int i = sent.getAndIncrement();
+                        transactions.executeWithoutResult(
+                                status -> outbox.write(topic, key(i), new String(payload(i))));
+                        next += intervalNanos;
+                        long sleep = next - System.nanoTime();
+                        if (sleep > 0) {
+                            TimeUnit.NANOSECONDS.sleep(sleep);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> future : done) {
+                future.get();
+            }
+            pool.shutdown();
+            OutboxStore store = context.getBean(OutboxStore.class);
+            while (store.count() > 0) {
+                Thread.sleep(20);
+            }
+            BenchmarkApplication.recordLatencies = false;
+            long[] micros = BenchmarkApplication.latencies.stream()
+                    .mapToLong(Long::longValue)
+                    .sorted()
+                    .toArray();
+            double achieved = sent.get() / (double) duration.toSeconds();
+            double[] percentiles = {percentile(micros, 0.50), percentile(micros, 0.99), percentile(micros, 0.999)};
+            row("L: target rate, half of R (events/s)", eventsPerSecond);
+            row("L: achieved rate (events/s)", achieved);
+            row("L: write-to-acknowledgement p50 (ms)", percentiles[0]);
+            row("L: write-to-acknowledgement p99 (ms)", percentiles[1]);
+            row("L: write-to-acknowledgement p99.9 (ms)", percentiles[2]);
+            return percentiles;
+        }
+    }
+
+    private ConfigurableApplicationContext application() {
+        String topic = EmbeddedInfrastructure.newTopic("bench-app", PARTITIONS);
+        return new SpringApplicationBuilder(BenchmarkApplication.class)
+                .web(WebApplicationType.NONE)
+                .properties(
+                        "spring.main.banner-mode=off",
+                        "spring.datasource.url=" + EmbeddedInfrastructure.newDatabaseUrl(),
+                        "spring.datasource.username=postgres",
+                        "spring.datasource.hikari.maximum-pool-size=10",
+                        "spring.jpa.hibernate.ddl-auto=create",
+                        "spring.jpa.open-in-view=false",
+                        "spring.kafka.bootstrap-servers=" + EmbeddedInfrastructure.kafkaBootstrapServers(),
+                        "benchmark.topic=" + topic,
+                        "logging.level.root=WARN",
+                        "logging.level.org.apache.kafka=ERROR",
+                        "logging.level.kafka=ERROR")
+                .run();
+    }
+
+    /** Runs transactions from several threads for a while; returns transactions per second and p99 in ms. */
+    private static double[] runTransactions(int threads, Duration duration, Runnable transaction) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        long end = System.nanoTime() + duration.toNanos();
+        List<Future<long[]>> results = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            results.add(pool.submit(() -> {
+                List<Long> nanos = new ArrayList<>();
+                while (System.nanoTime() < end) {
+                    long start = System.nanoTime();
+                    transaction.run();
+                    nanos.add(System.nanoTime() - start);
+                }
+                return nanos.stream().mapToLong(Long::longValue).toArray();
+            }));
+        }
+        List<Long> all = new ArrayList<>();
+        for (Future<long[]> result : results) {
+            for (long value : result.get()) {
+                all.add(value);
+            }
+        }
+        pool.shutdown();
+        long[] sorted = all.stream().mapToLong(value -> value / 1_000).sorted().toArray();
+        return new double[] {all.size() / (double) duration.toSeconds(), percentile(sorted, 0.99)};
+    }
+
+    /** Consumes a topic from the beginning and counts records that reached Kafka before an earlier one of their key. */
+    private int orderViolations(String topic) {
+        Map<String, Object> config = Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                EmbeddedInfrastructure.kafkaBootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG,
+                "bench-" + UUID.randomUUID(),
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                "false",
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
+                "5000");
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(info -> new TopicPartition(topic, info.partition()))
+                    .toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long total = consumer.endOffsets(partitions).values().stream()
+                    .mapToLong(Long::longValue)
+                    .sum();
+            BitSet seen = new BitSet(this.rows);
+            Map<String, Integer> highest = new HashMap<>();
+            int violations = 0;
+            long read = 0;
+            while (read < total) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    read++;
+                    Matcher seq = SEQ.matcher(new String(record.value(), 0, 40, StandardCharsets.UTF_8));
+                    if (!seq.find()) {
+                        violations++;
+                        continue;
+                    }
+                    int n = Integer.parseInt(seq.group(1));
+                    Integer before = highest.get(record.key());
+                    if (before != null && n < before && !seen.get(n)) {
+                        violations++;
+                    }
+                    seen.set(n);
+                    highest.merge(record.key(), n, Math::max);
+                }
+            }
+            if (seen.cardinality() != this.rows) {
+                violations += this.rows - seen.cardinality();
+            }
+            return violations;
+        }
+    }
+
+    /** Fills the outbox table with the benchmark's rows in one statement, as a backlog. */
+    private void fill(OutboxStore store, String topic) {
+        DataSource dataSource = store.dataSource();
+        JdbcClient.create(dataSource).sql("""
+                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
+                        SELECT gen_random_uuid(), ?, 'agg-' || (i % 10000), 'BenchmarkEvent',
+                               convert_to(format('{"seq":%s,"data":"%s"}', i, repeat('x', 1000)), 'UTF8')
+                        FROM generate_series(0, ? - 1) AS i
+                        """).params(topic, this.rows).update();
+        JdbcClient.create(dataSource).sql("VACUUM ANALYZE outbox_event").update();
+    }
+
+    private static String key(int i) {
+        return "agg-" + (i % KEYS);
+    }
+
+    private static byte[] payload(int i) {
+        return ("{\"seq\":" + i + ",\"data\":\"" + DATA + "\"}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static double perSecond(long count, long nanos) {
+        return count / (nanos / 1e9);
+    }
+
+    private static double percentile(long[] sortedMicros, double quantile) {
+        if (sortedMicros.length == 0) {
+            return Double.NaN;
+        }
+        int index = (int) Math.min(sortedMicros.length - 1, Math.ceil(quantile * sortedMicros.length) - 1);
+        return sortedMicros[Math.max(0, index)] / 1_000.0;
+    }
+
+    private static double round(double value) {
+        return Math.round(value * 1000) / 1000.0;
+    }
+
+    private void row(String measure, double value) {
+        this.table.add(String.format(Locale.ROOT, "| %s | %,.1f |", measure, value));
+        this.figures.put(measure, round(value));
+        System.out.printf(Locale.ROOT, "  %-58s %,14.1f%n", measure, value);
+    }
+
+    private record Drain(double eventsPerSecond, double startRate, double endRate, int orderViolations) {}
+
+    private record Writers(double withEvent, double withoutEvent) {}
+}
