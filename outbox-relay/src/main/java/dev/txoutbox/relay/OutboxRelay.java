@@ -33,13 +33,17 @@ import org.springframework.transaction.support.TransactionTemplate;
  * full batch is followed by the next cycle at once; otherwise the relay waits for {@link #wakeUp()} or the poll
  * interval. Several relays, in one process or many, can work on one table: the row locks keep them apart.
  *
- * <p>The relay thread never dies of an exception: it logs it and backs off.
+ * <p>A relay runs {@link RelaySettings#concurrency()} such cycles at the same time, in threads of its own, so that
+ * one claims and sends while another waits for acknowledgements; the row locks keep them apart as they keep apart
+ * relays in different processes. A relay thread never dies of an exception: it logs it and backs off.
  */
 public final class OutboxRelay implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
 
     private static final int MAX_ERROR_LENGTH = 2000;
+
+    private static final long HELD_BACK_RETRY_MILLIS = 50;
 
     private static final AtomicInteger instances = new AtomicInteger();
 
@@ -72,10 +76,10 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private volatile boolean running;
 
-    private @Nullable Thread thread;
+    private List<Thread> threads = List.of();
 
     /**
-     * Creates a relay; {@link #start()} starts its thread.
+     * Creates a relay; {@link #start()} starts its threads.
      *
      * @param store the outbox table
      * @param publisher sends the records
@@ -86,7 +90,7 @@ public final class OutboxRelay implements SmartLifecycle {
     }
 
     /**
-     * Creates a relay that reports to listeners; {@link #start()} starts its thread.
+     * Creates a relay that reports to listeners; {@link #start()} starts its threads.
      *
      * @param store the outbox table
      * @param publisher sends the records
@@ -122,7 +126,8 @@ public final class OutboxRelay implements SmartLifecycle {
     public void wakeUp() {
         synchronized (this.monitor) {
             this.wakeUpRequested = true;
-            this.monitor.notifyAll();
+            // One waiting cycle is enough to take what a commit wrote; the others keep waiting.
+            this.monitor.notify();
         }
     }
 
@@ -177,7 +182,7 @@ public final class OutboxRelay implements SmartLifecycle {
         OutboxStore.Claim claim = this.store.claim(this.settings.batchSize());
         List<OutboxRecord> records = claim.records();
         if (records.isEmpty()) {
-            return new CycleResult(claim.locked(), 0, 0, 0);
+            return new CycleResult(claim.locked(), 0, 0, 0, claim.locked());
         }
         Observation observation = Observation.createNotStarted("outbox.relay.publish", this.observations)
                 .contextualName("outbox publish")
@@ -259,7 +264,8 @@ public final class OutboxRelay implements SmartLifecycle {
                 published.size(),
                 retries.size(),
                 deadLetters.size());
-        return new CycleResult(claim.locked(), published.size(), retries.size(), deadLetters.size());
+        return new CycleResult(
+                claim.locked(), published.size(), retries.size(), deadLetters.size(), claim.locked() - records.size());
     }
 
     private void logFailures(int batch, List<OutboxStore.Failure> retries, List<OutboxStore.Failure> deadLetters) {
@@ -373,7 +379,12 @@ public final class OutboxRelay implements SmartLifecycle {
                 // for per-key order, or one the broker refused, waits like an empty one.
                 boolean fullAndMoving =
                         result.locked() >= this.settings.batchSize() && result.published() + result.deadLettered() > 0;
-                if (!fullAndMoving) {
+                if (result.heldBack() > 0) {
+                    // Rows waited for an earlier row of their key that another cycle or relay holds; it will be done
+                    // soon, and nothing else wakes this one up when it is.
+                    awaitWakeUp(Math.min(
+                            HELD_BACK_RETRY_MILLIS, this.settings.pollInterval().toMillis()));
+                } else if (!fullAndMoving) {
                     awaitWakeUp(this.settings.pollInterval().toMillis());
                 }
             } catch (RuntimeException ex) {
@@ -421,36 +432,48 @@ public final class OutboxRelay implements SmartLifecycle {
                 return;
             }
             this.running = true;
-            Thread relayThread = new Thread(this::run, this.name);
-            relayThread.setDaemon(true);
-            this.thread = relayThread;
-            relayThread.start();
+            List<Thread> started = new ArrayList<>();
+            for (int i = 0; i < this.settings.concurrency(); i++) {
+                String threadName = this.settings.concurrency() == 1 ? this.name : this.name + "-" + (i + 1);
+                Thread relayThread = new Thread(this::run, threadName);
+                relayThread.setDaemon(true);
+                started.add(relayThread);
+                relayThread.start();
+            }
+            this.threads = List.copyOf(started);
         }
         log.info(
-                "Outbox relay {} started on table '{}': batch size {}, poll interval {}, send timeout {}",
+                "Outbox relay {} started on table '{}': batch size {}, poll interval {}, send timeout {},"
+                        + " concurrency {}",
                 this.name,
                 this.store.table(),
                 this.settings.batchSize(),
                 this.settings.pollInterval(),
-                this.settings.sendTimeout());
+                this.settings.sendTimeout(),
+                this.settings.concurrency());
     }
 
     @Override
     public void stop() {
-        Thread relayThread;
+        List<Thread> stopping;
         synchronized (this.monitor) {
             if (!this.running) {
                 return;
             }
             this.running = false;
             this.monitor.notifyAll();
-            relayThread = this.thread;
-            this.thread = null;
+            stopping = this.threads;
+            this.threads = List.of();
         }
-        if (relayThread != null && relayThread != Thread.currentThread()) {
+        long deadline =
+                System.nanoTime() + this.transactionTimeout.plusSeconds(5).toNanos();
+        for (Thread relayThread : stopping) {
+            if (relayThread == Thread.currentThread()) {
+                continue;
+            }
             try {
                 // A cycle in progress finishes: its acknowledged rows are deleted before the relay stops.
-                relayThread.join(this.transactionTimeout.plusSeconds(5).toMillis());
+                relayThread.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
             }
@@ -472,7 +495,7 @@ public final class OutboxRelay implements SmartLifecycle {
         return PHASE;
     }
 
-    /** The relay's name, also the name of its thread. */
+    /** The relay's name, also the name (or the prefix of the names) of its threads. */
     public String name() {
         return this.name;
     }
@@ -484,6 +507,13 @@ public final class OutboxRelay implements SmartLifecycle {
      * @param published how many records the broker acknowledged (and whose rows were deleted)
      * @param failed how many sends failed and were scheduled for a retry
      * @param deadLettered how many records were moved to the dead letters
+     * @param heldBack how many claimed rows were left alone because an earlier row of their key was held elsewhere
      */
-    public record CycleResult(int locked, int published, int failed, int deadLettered) {}
+    public record CycleResult(int locked, int published, int failed, int deadLettered, int heldBack) {
+
+        /** A result with no rows held back. */
+        public CycleResult(int locked, int published, int failed, int deadLettered) {
+            this(locked, published, failed, deadLettered, 0);
+        }
+    }
 }

@@ -14,6 +14,8 @@ import java.time.Duration;
  * @param retryMultiplier the factor by which the delay grows with every further failure
  * @param retryMaxDelay the longest delay between two attempts
  * @param maxAttempts how many sends of one record may fail before it is dead-lettered
+ * @param concurrency how many cycles one relay runs at the same time, each in a thread and a transaction of its own:
+ *     while one waits for the broker's acknowledgements, another claims and sends
  */
 public record RelaySettings(
         int batchSize,
@@ -22,7 +24,8 @@ public record RelaySettings(
         Duration retryInitialDelay,
         double retryMultiplier,
         Duration retryMaxDelay,
-        int maxAttempts) {
+        int maxAttempts,
+        int concurrency) {
 
     public static final int DEFAULT_BATCH_SIZE = 500;
 
@@ -38,6 +41,8 @@ public record RelaySettings(
 
     public static final int DEFAULT_MAX_ATTEMPTS = 10;
 
+    public static final int DEFAULT_CONCURRENCY = 2;
+
     public RelaySettings {
         require(batchSize >= 1 && batchSize <= 10_000, "outbox.relay.batch-size", batchSize, "between 1 and 10000");
         requirePositive(pollInterval, "outbox.relay.poll-interval");
@@ -51,6 +56,7 @@ public record RelaySettings(
                 retryMaxDelay,
                 "at least outbox.relay.retry.initial-delay (" + retryInitialDelay + ")");
         require(maxAttempts >= 1, "outbox.relay.retry.max-attempts", maxAttempts, "at least 1");
+        require(concurrency >= 1 && concurrency <= 64, "outbox.relay.concurrency", concurrency, "between 1 and 64");
     }
 
     /** The defaults. */
@@ -62,36 +68,79 @@ public record RelaySettings(
                 DEFAULT_RETRY_INITIAL_DELAY,
                 DEFAULT_RETRY_MULTIPLIER,
                 DEFAULT_RETRY_MAX_DELAY,
-                DEFAULT_MAX_ATTEMPTS);
+                DEFAULT_MAX_ATTEMPTS,
+                DEFAULT_CONCURRENCY);
     }
 
     /** These settings with another batch size. */
     public RelaySettings withBatchSize(int batchSize) {
         return new RelaySettings(
-                batchSize, pollInterval, sendTimeout, retryInitialDelay, retryMultiplier, retryMaxDelay, maxAttempts);
+                batchSize,
+                pollInterval,
+                sendTimeout,
+                retryInitialDelay,
+                retryMultiplier,
+                retryMaxDelay,
+                maxAttempts,
+                concurrency);
     }
 
     /** These settings with another poll interval. */
     public RelaySettings withPollInterval(Duration pollInterval) {
         return new RelaySettings(
-                batchSize, pollInterval, sendTimeout, retryInitialDelay, retryMultiplier, retryMaxDelay, maxAttempts);
+                batchSize,
+                pollInterval,
+                sendTimeout,
+                retryInitialDelay,
+                retryMultiplier,
+                retryMaxDelay,
+                maxAttempts,
+                concurrency);
     }
 
     /** These settings with another send timeout. */
     public RelaySettings withSendTimeout(Duration sendTimeout) {
         return new RelaySettings(
-                batchSize, pollInterval, sendTimeout, retryInitialDelay, retryMultiplier, retryMaxDelay, maxAttempts);
+                batchSize,
+                pollInterval,
+                sendTimeout,
+                retryInitialDelay,
+                retryMultiplier,
+                retryMaxDelay,
+                maxAttempts,
+                concurrency);
     }
 
     /** These settings with another retry backoff. */
     public RelaySettings withRetry(Duration initialDelay, double multiplier, Duration maxDelay) {
-        return new RelaySettings(batchSize, pollInterval, sendTimeout, initialDelay, multiplier, maxDelay, maxAttempts);
+        return new RelaySettings(
+                batchSize, pollInterval, sendTimeout, initialDelay, multiplier, maxDelay, maxAttempts, concurrency);
     }
 
     /** These settings with another number of attempts before a record is dead-lettered. */
     public RelaySettings withMaxAttempts(int maxAttempts) {
         return new RelaySettings(
-                batchSize, pollInterval, sendTimeout, retryInitialDelay, retryMultiplier, retryMaxDelay, maxAttempts);
+                batchSize,
+                pollInterval,
+                sendTimeout,
+                retryInitialDelay,
+                retryMultiplier,
+                retryMaxDelay,
+                maxAttempts,
+                concurrency);
+    }
+
+    /** These settings with another number of cycles running at the same time. */
+    public RelaySettings withConcurrency(int concurrency) {
+        return new RelaySettings(
+                batchSize,
+                pollInterval,
+                sendTimeout,
+                retryInitialDelay,
+                retryMultiplier,
+                retryMaxDelay,
+                maxAttempts,
+                concurrency);
     }
 
     Backoff backoff() {

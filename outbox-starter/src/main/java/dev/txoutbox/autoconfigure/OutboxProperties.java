@@ -103,6 +103,12 @@ public class OutboxProperties {
          */
         private Duration sendTimeout = Duration.ofSeconds(30);
 
+        /**
+         * How many cycles the relay runs at the same time, each in a thread and a database transaction of its own:
+         * while one waits for the broker's acknowledgements, another claims and sends.
+         */
+        private int concurrency = 2;
+
         private final Retry retry = new Retry();
 
         private final DeadLetters deadLetters = new DeadLetters();
@@ -143,6 +149,14 @@ public class OutboxProperties {
 
         public void setSendTimeout(Duration sendTimeout) {
             this.sendTimeout = sendTimeout;
+        }
+
+        public int getConcurrency() {
+            return this.concurrency;
+        }
+
+        public void setConcurrency(int concurrency) {
+            this.concurrency = concurrency;
         }
 
         public Retry getRetry() {

@@ -44,7 +44,8 @@ public final class OutboxRelayAutoConfiguration {
                 relay.getRetry().getInitialDelay(),
                 relay.getRetry().getMultiplier(),
                 relay.getRetry().getMaxDelay(),
-                relay.getRetry().getMaxAttempts());
+                relay.getRetry().getMaxAttempts(),
+                relay.getConcurrency());
     }
 
     @Bean(destroyMethod = "close")

@@ -123,7 +123,8 @@ class OutboxAutoConfigurationTests {
                         "outbox.relay.retry.initial-delay=100ms",
                         "outbox.relay.retry.multiplier=3",
                         "outbox.relay.retry.max-delay=1m",
-                        "outbox.relay.retry.max-attempts=4")
+                        "outbox.relay.retry.max-attempts=4",
+                        "outbox.relay.concurrency=3")
                 .run(context -> assertThat(context.getBean(RelaySettings.class))
                         .isEqualTo(new RelaySettings(
                                 42,
@@ -132,7 +133,8 @@ class OutboxAutoConfigurationTests {
                                 java.time.Duration.ofMillis(100),
                                 3.0,
                                 java.time.Duration.ofMinutes(1),
-                                4)));
+                                4,
+                                3)));
     }
 
     @Test
@@ -205,6 +207,7 @@ class OutboxAutoConfigurationTests {
         assertThat(properties.getRelay().getRetry().getMultiplier()).isEqualTo(defaults.retryMultiplier());
         assertThat(properties.getRelay().getRetry().getMaxDelay()).isEqualTo(defaults.retryMaxDelay());
         assertThat(properties.getRelay().getRetry().getMaxAttempts()).isEqualTo(defaults.maxAttempts());
+        assertThat(properties.getRelay().getConcurrency()).isEqualTo(defaults.concurrency());
     }
 
     private static List<String> registeredFailureAnalyzers() throws IOException {
