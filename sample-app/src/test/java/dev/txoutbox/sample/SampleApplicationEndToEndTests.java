@@ -23,7 +23,6 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -60,10 +59,7 @@ class SampleApplicationEndToEndTests extends SampleIntegrationTest {
 
     @BeforeEach
     void connect() {
-        this.http = RestClient.builder()
-                .baseUrl("http://localhost:" + this.port)
-                .defaultStatusHandler(HttpStatusCode::isError, (request, response) -> {})
-                .build();
+        this.http = httpClient(this.port);
         this.topic = new TopicReader(ORDERS_TOPIC);
     }
 

@@ -4,8 +4,10 @@ import dev.txoutbox.testing.EmbeddedInfrastructure;
 import java.time.Duration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.http.HttpStatusCode;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.web.client.RestClient;
 
 /**
  * The whole sample on the embedded PostgreSQL server and Kafka broker, in a database and on a topic of its own. Test
@@ -24,6 +26,14 @@ public abstract class SampleIntegrationTest {
 
     // Resolved once: the registry asks its suppliers again on every read, and each call creates a database.
     private static final String DATABASE_URL = EmbeddedInfrastructure.newDatabaseUrl();
+
+    /** A client for the running application that returns error responses instead of throwing. */
+    protected static RestClient httpClient(int port) {
+        return RestClient.builder()
+                .baseUrl("http://localhost:" + port)
+                .defaultStatusHandler(HttpStatusCode::isError, (request, response) -> {})
+                .build();
+    }
 
     @DynamicPropertySource
     static void embeddedServers(DynamicPropertyRegistry registry) {

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -33,10 +32,7 @@ class BurstEndToEndTests extends SampleIntegrationTest {
 
     @BeforeEach
     void connect() {
-        this.http = RestClient.builder()
-                .baseUrl("http://localhost:" + this.port)
-                .defaultStatusHandler(HttpStatusCode::isError, (request, response) -> {})
-                .build();
+        this.http = httpClient(this.port);
     }
 
     @Test
