@@ -37,7 +37,8 @@ class KafkaRecordPublisherTests {
         assertThat(properties)
                 .containsEntry(ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000")
                 .containsEntry(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "20000")
-                .containsEntry(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+                .containsEntry(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000")
+                .containsEntry(ProducerConfig.BATCH_SIZE_CONFIG, "65536");
     }
 
     @Test
