@@ -1,6 +1,7 @@
 package dev.txoutbox.relay;
 
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * How the relay polls, sends and retries.
@@ -74,73 +75,85 @@ public record RelaySettings(
 
     /** These settings with another batch size. */
     public RelaySettings withBatchSize(int batchSize) {
-        return new RelaySettings(
-                batchSize,
-                pollInterval,
-                sendTimeout,
-                retryInitialDelay,
-                retryMultiplier,
-                retryMaxDelay,
-                maxAttempts,
-                concurrency);
+        return with(copy -> copy.batchSize = batchSize);
     }
 
     /** These settings with another poll interval. */
     public RelaySettings withPollInterval(Duration pollInterval) {
-        return new RelaySettings(
-                batchSize,
-                pollInterval,
-                sendTimeout,
-                retryInitialDelay,
-                retryMultiplier,
-                retryMaxDelay,
-                maxAttempts,
-                concurrency);
+        return with(copy -> copy.pollInterval = pollInterval);
     }
 
     /** These settings with another send timeout. */
     public RelaySettings withSendTimeout(Duration sendTimeout) {
-        return new RelaySettings(
-                batchSize,
-                pollInterval,
-                sendTimeout,
-                retryInitialDelay,
-                retryMultiplier,
-                retryMaxDelay,
-                maxAttempts,
-                concurrency);
+        return with(copy -> copy.sendTimeout = sendTimeout);
     }
 
     /** These settings with another retry backoff. */
     public RelaySettings withRetry(Duration initialDelay, double multiplier, Duration maxDelay) {
-        return new RelaySettings(
-                batchSize, pollInterval, sendTimeout, initialDelay, multiplier, maxDelay, maxAttempts, concurrency);
+        return with(copy -> {
+            copy.retryInitialDelay = initialDelay;
+            copy.retryMultiplier = multiplier;
+            copy.retryMaxDelay = maxDelay;
+        });
     }
 
     /** These settings with another number of attempts before a record is dead-lettered. */
     public RelaySettings withMaxAttempts(int maxAttempts) {
-        return new RelaySettings(
-                batchSize,
-                pollInterval,
-                sendTimeout,
-                retryInitialDelay,
-                retryMultiplier,
-                retryMaxDelay,
-                maxAttempts,
-                concurrency);
+        return with(copy -> copy.maxAttempts = maxAttempts);
     }
 
     /** These settings with another number of cycles running at the same time. */
     public RelaySettings withConcurrency(int concurrency) {
-        return new RelaySettings(
-                batchSize,
-                pollInterval,
-                sendTimeout,
-                retryInitialDelay,
-                retryMultiplier,
-                retryMaxDelay,
-                maxAttempts,
-                concurrency);
+        return with(copy -> copy.concurrency = concurrency);
+    }
+
+    private RelaySettings with(Consumer<Copy> change) {
+        Copy copy = new Copy(this);
+        change.accept(copy);
+        return copy.settings();
+    }
+
+    /** The components of settings being changed, validated again when they become settings. */
+    private static final class Copy {
+
+        int batchSize;
+
+        Duration pollInterval;
+
+        Duration sendTimeout;
+
+        Duration retryInitialDelay;
+
+        double retryMultiplier;
+
+        Duration retryMaxDelay;
+
+        int maxAttempts;
+
+        int concurrency;
+
+        Copy(RelaySettings settings) {
+            this.batchSize = settings.batchSize;
+            this.pollInterval = settings.pollInterval;
+            this.sendTimeout = settings.sendTimeout;
+            this.retryInitialDelay = settings.retryInitialDelay;
+            this.retryMultiplier = settings.retryMultiplier;
+            this.retryMaxDelay = settings.retryMaxDelay;
+            this.maxAttempts = settings.maxAttempts;
+            this.concurrency = settings.concurrency;
+        }
+
+        RelaySettings settings() {
+            return new RelaySettings(
+                    this.batchSize,
+                    this.pollInterval,
+                    this.sendTimeout,
+                    this.retryInitialDelay,
+                    this.retryMultiplier,
+                    this.retryMaxDelay,
+                    this.maxAttempts,
+                    this.concurrency);
+        }
     }
 
     Backoff backoff() {

@@ -36,9 +36,7 @@ final class PostgresDialect implements OutboxDialect {
         // while it has a dead letter. blocked_by then catches what only the claim itself reveals: an earlier row of
         // the key that another relay holds right now. The claim CTE is referenced twice, so it is evaluated (and
         // locks) once.
-        String parked = parkKeys
-                ? "AND NOT EXISTS (SELECT 1 FROM %s d WHERE d.record_key = o.record_key)".formatted(table.deadLetters())
-                : "";
+        String parked = notParked(table, parkKeys);
         return """
                 WITH claimed AS (
                     SELECT o.id, o.event_id, o.topic, o.record_key, o.event_type, o.payload, o.headers, o.created_at,
@@ -102,9 +100,7 @@ final class PostgresDialect implements OutboxDialect {
     public String statistics(TableName table, boolean parkKeys) {
         // The lag is the age of the oldest row the relay could publish now: rows that wait for a retry, or behind a
         // parked key, are counted as waiting but do not make the relay look behind.
-        String parked = parkKeys
-                ? "AND NOT EXISTS (SELECT 1 FROM %s d WHERE d.record_key = o.record_key)".formatted(table.deadLetters())
-                : "";
+        String parked = notParked(table, parkKeys);
         return """
                 SELECT (SELECT count(*) FROM %1$s) AS waiting,
                        (SELECT o.created_at FROM %1$s o
@@ -154,5 +150,12 @@ final class PostgresDialect implements OutboxDialect {
                     WHERE processed_at < now() - ? * interval '1 millisecond'
                     LIMIT ?)
                 """.formatted(table.processed());
+    }
+
+    /** The condition that row {@code o}'s key has no dead letter, when keys are parked; nothing otherwise. */
+    private static String notParked(TableName table, boolean parkKeys) {
+        return parkKeys
+                ? "AND NOT EXISTS (SELECT 1 FROM %s d WHERE d.record_key = o.record_key)".formatted(table.deadLetters())
+                : "";
     }
 }
