@@ -24,10 +24,15 @@ public interface OutboxDialect {
     /**
      * Claims up to {@code ?} claimable rows in id order, locking them and skipping rows other relays hold. Rows whose
      * key waits (an earlier row of it waits for a retry; with {@code parkKeys}, it has a dead letter) are not
-     * claimed. Each row comes with {@code blocked_by}: the smallest id of another row of its key that this claim did
-     * not take, or {@code NULL}.
+     * claimed. The claimed rows come with {@code claimed = true}. After them, in the same snapshot, come up to
+     * {@link #CLAIM_LOOK_BEHIND} claimable rows (only {@code id} and {@code record_key}, {@code claimed = false})
+     * with a key and an id below the last one claimed, in id order: those that the claim did not take are held
+     * elsewhere.
      */
     String claim(TableName table, boolean parkKeys);
+
+    /** How many earlier rows a claim reads at most, see {@link #claim(TableName, boolean)}. */
+    int CLAIM_LOOK_BEHIND = 50_000;
 
     /** Deletes the rows whose ids are in the array parameter. */
     String delete(TableName table);

@@ -5,9 +5,14 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 import javax.sql.DataSource;
@@ -119,15 +124,45 @@ public final class OutboxStore {
      * Must run in a transaction, which holds the locks.
      */
     public Claim claim(int limit) {
-        List<Claimed> claimed = this.jdbc
+        List<ClaimRow> rows = this.jdbc
                 .sql(this.claimSql)
                 .param(limit)
-                .query(this::mapClaimed)
+                .query(this::mapClaimRow)
                 .list();
+        List<OutboxRecord> claimed = new ArrayList<>(limit);
+        Set<Long> claimedIds = new HashSet<>();
+        for (ClaimRow row : rows) {
+            if (row.record() != null) {
+                claimed.add(row.record());
+                claimedIds.add(row.id());
+            }
+        }
+        // The earlier rows this claim did not take are held by other relays: the first of each key holds it back.
+        Map<String, Long> heldElsewhere = new HashMap<>();
+        int earlier = 0;
+        long lastEarlier = 0;
+        for (ClaimRow row : rows) {
+            if (row.record() == null) {
+                earlier++;
+                lastEarlier = Math.max(lastEarlier, row.id());
+                if (!claimedIds.contains(row.id())) {
+                    heldElsewhere.merge(Objects.requireNonNull(row.key()), row.id(), Math::min);
+                }
+            }
+        }
+        // Past the rows the claim read, what is held elsewhere is unknown: claimed rows there wait.
+        long readUpTo = earlier < OutboxDialect.CLAIM_LOOK_BEHIND ? Long.MAX_VALUE : lastEarlier;
+        claimed.sort(Comparator.comparingLong(OutboxRecord::id));
         List<OutboxRecord> publishable = new ArrayList<>(claimed.size());
-        for (Claimed row : claimed) {
-            if (row.blockedBy() == null || row.blockedBy() > row.record().id()) {
-                publishable.add(row.record());
+        for (OutboxRecord record : claimed) {
+            if (record.key() == null) {
+                publishable.add(record);
+                continue;
+            }
+            Long elsewhere = heldElsewhere.get(record.key());
+            boolean blocked = (elsewhere != null && elsewhere < record.id()) || record.id() > readUpTo;
+            if (!blocked) {
+                publishable.add(record);
             }
         }
         return new Claim(publishable, claimed.size());
@@ -210,20 +245,25 @@ public final class OutboxStore {
         }
     }
 
-    private Claimed mapClaimed(ResultSet rs, int rowNum) throws SQLException {
+    private ClaimRow mapClaimRow(ResultSet rs, int rowNum) throws SQLException {
+        long id = rs.getLong("id");
+        String key = rs.getString("record_key");
+        if (!rs.getBoolean("claimed")) {
+            return new ClaimRow(id, key, null);
+        }
+        String headers = rs.getString("headers");
         OutboxRecord record = new OutboxRecord(
-                rs.getLong("id"),
+                id,
                 rs.getObject("event_id", UUID.class),
                 rs.getString("topic"),
-                rs.getString("record_key"),
+                key,
                 rs.getString("event_type"),
                 rs.getBytes("payload"),
-                this.json.readValue(rs.getString("headers"), HEADERS),
+                headers.equals("{}") ? Map.of() : this.json.readValue(headers, HEADERS),
                 rs.getTimestamp("created_at").toInstant(),
                 rs.getInt("attempts"),
                 Instant.now().minusNanos((long) (rs.getDouble("age_seconds") * 1e9)));
-        long blockedBy = rs.getLong("blocked_by");
-        return new Claimed(record, rs.wasNull() ? null : blockedBy);
+        return new ClaimRow(id, key, record);
     }
 
     /**
@@ -234,7 +274,9 @@ public final class OutboxStore {
      */
     public record Claim(List<OutboxRecord> records, int locked) {}
 
-    private record Claimed(OutboxRecord record, @Nullable Long blockedBy) {}
+    /** A claimed row with its record, or an earlier row that the claim read for its key only. */
+    private record ClaimRow(
+            long id, @Nullable String key, @Nullable OutboxRecord record) {}
 
     /**
      * A send that failed.

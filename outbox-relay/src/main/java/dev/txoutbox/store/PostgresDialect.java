@@ -33,31 +33,39 @@ final class PostgresDialect implements OutboxDialect {
     public String claim(TableName table, boolean parkKeys) {
         // Rows whose key is held back are left out before the LIMIT, so that they can never fill a batch and starve
         // the other keys: a key waits while an earlier row of it waits for its retry, and, when keys are parked,
-        // while it has a dead letter. blocked_by then catches what only the claim itself reveals: an earlier row of
-        // the key that another relay holds right now. The claim CTE is referenced twice, so it is evaluated (and
-        // locks) once.
-        String parked = notParked(table, parkKeys);
+        // while it has a dead letter. What only the claim itself reveals, an earlier row of a key that another relay
+        // holds right now, comes from the second part: the claimable rows up to the last one claimed, read in the
+        // same snapshot through the primary key. Those that this claim did not take are held elsewhere. That is one
+        // ordered range scan over the rows in flight, where a probe of the key index per claimed row would touch a
+        // random index page for each of them.
         return """
                 WITH claimed AS (
                     SELECT o.id, o.event_id, o.topic, o.record_key, o.event_type, o.payload, o.headers, o.created_at,
                            o.attempts
                     FROM %1$s o
-                    WHERE (o.next_attempt_at IS NULL OR o.next_attempt_at <= now())
+                    WHERE %2$s
                       AND NOT EXISTS (
                           SELECT 1 FROM %1$s w
                           WHERE w.record_key = o.record_key AND w.id < o.id AND w.next_attempt_at > now())
-                      %2$s
                     ORDER BY o.id
                     LIMIT ?
                     FOR UPDATE OF o SKIP LOCKED
+                ),
+                earlier AS (
+                    SELECT o.id, o.record_key
+                    FROM %1$s o
+                    WHERE o.id < (SELECT max(id) FROM claimed) AND o.record_key IS NOT NULL AND %2$s
+                    ORDER BY o.id
+                    LIMIT %3$d
                 )
                 SELECT c.id, c.event_id, c.topic, c.record_key, c.event_type, c.payload, c.headers::text AS headers,
                        c.created_at, c.attempts, extract(epoch FROM clock_timestamp() - c.created_at) AS age_seconds,
-                       (SELECT min(e.id) FROM %1$s e
-                        WHERE e.record_key = c.record_key AND e.id NOT IN (SELECT id FROM claimed)) AS blocked_by
+                       true AS claimed
                 FROM claimed c
-                ORDER BY c.id
-                """.formatted(table, parked);
+                UNION ALL
+                SELECT e.id, NULL, NULL, e.record_key, NULL, NULL, NULL, NULL, NULL, NULL, false
+                FROM earlier e
+                """.formatted(table, claimable(table, parkKeys), CLAIM_LOOK_BEHIND);
     }
 
     @Override
@@ -100,16 +108,13 @@ final class PostgresDialect implements OutboxDialect {
     public String statistics(TableName table, boolean parkKeys) {
         // The lag is the age of the oldest row the relay could publish now: rows that wait for a retry, or behind a
         // parked key, are counted as waiting but do not make the relay look behind.
-        String parked = notParked(table, parkKeys);
         return """
                 SELECT (SELECT count(*) FROM %1$s) AS waiting,
-                       (SELECT o.created_at FROM %1$s o
-                        WHERE (o.next_attempt_at IS NULL OR o.next_attempt_at <= now()) %3$s
-                        ORDER BY o.id LIMIT 1) AS oldest,
+                       (SELECT o.created_at FROM %1$s o WHERE %3$s ORDER BY o.id LIMIT 1) AS oldest,
                        (SELECT count(*) FROM %2$s) AS dead_letters,
                        (SELECT count(DISTINCT record_key) FROM %2$s) AS parked_keys,
                        clock_timestamp() AS read_at
-                """.formatted(table, table.deadLetters(), parked);
+                """.formatted(table, table.deadLetters(), claimable(table, parkKeys));
     }
 
     @Override
@@ -152,10 +157,16 @@ final class PostgresDialect implements OutboxDialect {
                 """.formatted(table.processed());
     }
 
-    /** The condition that row {@code o}'s key has no dead letter, when keys are parked; nothing otherwise. */
-    private static String notParked(TableName table, boolean parkKeys) {
+    /**
+     * The condition that row {@code o} may be claimed now, as far as the row itself and its key's dead letters tell:
+     * it does not wait for a retry, and, when keys are parked, its key has no dead letter.
+     */
+    private static String claimable(TableName table, boolean parkKeys) {
+        String due = "(o.next_attempt_at IS NULL OR o.next_attempt_at <= now())";
         return parkKeys
-                ? "AND NOT EXISTS (SELECT 1 FROM %s d WHERE d.record_key = o.record_key)".formatted(table.deadLetters())
-                : "";
+                ? due
+                        + " AND NOT EXISTS (SELECT 1 FROM %s d WHERE d.record_key = o.record_key)"
+                                .formatted(table.deadLetters())
+                : due;
     }
 }

@@ -83,6 +83,58 @@ class OutboxStoreIntegrationTests {
     }
 
     @Test
+    void claimHoldsBackARowWhoseKeyHasAnEarlierRowHeldElsewhereBetweenItsClaimedRows() throws Exception {
+        this.store.insert(event("t", "a", "{\"n\":1}"));
+        this.store.insert(event("t", "a", "{\"n\":2}"));
+        this.store.insert(event("t", "a", "{\"n\":3}"));
+        this.store.insert(event("t", "b", "{\"n\":4}"));
+        try (HeldClaim first = new HeldClaim(1)) {
+            try (HeldClaim second = new HeldClaim(1)) {
+                assertThat(first.claim().records()).extracting(OutboxRecord::id).containsExactly(1L);
+                assertThat(second.claim().records())
+                        .as("row 2 waits for row 1, held by the first claim")
+                        .isEmpty();
+                first.close();
+
+                OutboxStore.Claim claim = this.transactions.execute(status -> this.store.claim(10));
+
+                assertThat(claim.locked())
+                        .as("rows 1, 3 and 4; row 2 is held by the second claim")
+                        .isEqualTo(3);
+                assertThat(claim.records())
+                        .as("row 3 of key a must wait for row 2, although row 1 before it is in this claim")
+                        .extracting(OutboxRecord::id)
+                        .containsExactly(1L, 4L);
+            }
+        }
+    }
+
+    @Test
+    void claimedRowsPastTheRowsItReadBehindWaitForALaterClaim() throws Exception {
+        int heldElsewhere = OutboxDialect.CLAIM_LOOK_BEHIND + 1;
+        JdbcClient.create(this.store.dataSource())
+                .sql("""
+                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
+                        SELECT gen_random_uuid(), 't', 'k-' || i, 'TestEvent', NULL
+                        FROM generate_series(1, ?) AS i
+                        """)
+                .param(heldElsewhere + 3)
+                .update();
+        try (HeldClaim other = new HeldClaim(heldElsewhere)) {
+            assertThat(other.claim().locked()).isEqualTo(heldElsewhere);
+
+            OutboxStore.Claim claim = this.transactions.execute(status -> this.store.claim(10));
+
+            assertThat(claim.locked()).isEqualTo(3);
+            assertThat(claim.records())
+                    .as("what is held elsewhere past the rows the claim read is unknown, so its rows wait")
+                    .isEmpty();
+        }
+        assertThat(this.transactions.execute(status -> this.store.claim(10)).records())
+                .hasSize(10);
+    }
+
+    @Test
     void writersOfOneKeyTakeTurnsSoThatIdsFollowCommitOrder() throws Exception {
         CountDownLatch firstInserted = new CountDownLatch(1);
         CountDownLatch commitFirst = new CountDownLatch(1);
@@ -175,6 +227,40 @@ class OutboxStoreIntegrationTests {
             latch.await(10, TimeUnit.SECONDS);
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A claim in a transaction of its own on another thread, which holds its locks until closed. */
+    private final class HeldClaim implements AutoCloseable {
+
+        private final CountDownLatch release = new CountDownLatch(1);
+
+        private final ExecutorService executor = Executors.newSingleThreadExecutor();
+
+        private final OutboxStore.Claim claim;
+
+        HeldClaim(int limit) throws Exception {
+            CountDownLatch claimed = new CountDownLatch(1);
+            OutboxStore.Claim[] result = new OutboxStore.Claim[1];
+            this.executor.submit(() -> OutboxStoreIntegrationTests.this.transactions.executeWithoutResult(status -> {
+                result[0] = OutboxStoreIntegrationTests.this.store.claim(limit);
+                claimed.countDown();
+                await(this.release);
+            }));
+            assertThat(claimed.await(30, TimeUnit.SECONDS)).isTrue();
+            this.claim = result[0];
+        }
+
+        OutboxStore.Claim claim() {
+            return this.claim;
+        }
+
+        /** Commits the claim's transaction, which releases its rows without deleting them. */
+        @Override
+        public void close() throws Exception {
+            this.release.countDown();
+            this.executor.shutdown();
+            assertThat(this.executor.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
         }
     }
 }
