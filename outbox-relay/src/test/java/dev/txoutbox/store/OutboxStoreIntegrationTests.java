@@ -205,6 +205,17 @@ class OutboxStoreIntegrationTests {
                         .single())
                 .as("the application's own history is left alone")
                 .isZero();
+        assertThat(jdbc.sql("SELECT unnest(reloptions) FROM pg_class WHERE relname = 'orders_outbox'")
+                        .query(String.class)
+                        .list())
+                .as("the queue table vacuums itself by a number of dead rows")
+                .contains("autovacuum_vacuum_scale_factor=0", "autovacuum_vacuum_threshold=10000");
+        assertThat(jdbc.sql("SELECT indexname FROM pg_indexes WHERE tablename = 'orders_outbox'")
+                        .query(String.class)
+                        .list())
+                .as("an insert maintains only the indexes that statements read")
+                .containsExactlyInAnyOrder(
+                        "orders_outbox_pkey", "orders_outbox_event_id_key", "orders_outbox_retry_key_id_idx");
     }
 
     @Test
