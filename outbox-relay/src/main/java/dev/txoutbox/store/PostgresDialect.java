@@ -175,7 +175,7 @@ final class PostgresDialect implements OutboxDialect {
      * own, and two outbox tables never wake each other's relays. A table name has at most 48 characters, so the
      * channel stays within PostgreSQL's 63 for identifiers.
      */
-    static String wakeUpChannel(TableName table) {
+    private static String wakeUpChannel(TableName table) {
         return table + "_wake_up";
     }
 

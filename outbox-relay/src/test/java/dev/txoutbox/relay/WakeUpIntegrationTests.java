@@ -107,6 +107,25 @@ class WakeUpIntegrationTests {
     }
 
     @Test
+    void eachTableHasAChannelOfItsOwnAlsoWithTheLongestName() {
+        TableName longest = new TableName("x".repeat(48));
+        WakeUpNotifier ofLongest =
+                new WakeUpNotifier(pool("notifier"), OutboxDialects.postgres(), longest, Duration.ofMillis(1));
+        this.closeables.push(ofLongest);
+        WakeUpNotifier ofTable = notifier(Duration.ofMillis(1));
+        WakeUpNotifications toLongest = new WakeUpNotifications(pool("other-instance"), longest);
+        this.closeables.push(toLongest);
+        startedListener(pool("listener"), "own");
+
+        ofLongest.committed();
+
+        assertThat(toLongest.awaitPayloads(1, TIMEOUT)).containsExactly(ofLongest.instanceId());
+        await().during(Duration.ofMillis(750)).atMost(Duration.ofSeconds(5)).until(() -> this.wakeUps.get() == 0);
+        ofTable.committed();
+        await().atMost(TIMEOUT).until(() -> this.wakeUps.get() == 1);
+    }
+
+    @Test
     void whenItsConnectionIsCutTheListenerListensAgainAndIsWokenUpByLaterCommits(CapturedOutput output) {
         WakeUpNotifier other = notifier(Duration.ofMillis(1));
         WakeUpListener listener = startedListener(pool(LISTENER_SESSIONS), "own");
