@@ -67,4 +67,17 @@ public interface OutboxDialect {
 
     /** Deletes up to {@code ?} (second) processed-event ids older than {@code ?} (first) milliseconds. */
     String purgeProcessed(TableName table);
+
+    /**
+     * Tells the relays of the table, in every instance that listens, that rows were committed; the parameter is the
+     * sender's instance id, so that an instance can ignore its own notifications. Delivered when the statement's
+     * transaction commits: send it outside the transaction that wrote the rows.
+     */
+    String notifyWakeUp(TableName table);
+
+    /** Starts listening, in the current session, for the notifications that {@link #notifyWakeUp} sends. */
+    String listenForWakeUps(TableName table);
+
+    /** Stops listening for them, before the session goes back to a pool. */
+    String unlistenWakeUps(TableName table);
 }

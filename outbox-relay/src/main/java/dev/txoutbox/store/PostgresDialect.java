@@ -1,6 +1,9 @@
 package dev.txoutbox.store;
 
-/** The outbox SQL for PostgreSQL: {@code FOR UPDATE SKIP LOCKED} claims and array parameters. */
+/**
+ * The outbox SQL for PostgreSQL: {@code FOR UPDATE SKIP LOCKED} claims, array parameters, and wake-ups through
+ * {@code LISTEN}/{@code NOTIFY}.
+ */
 final class PostgresDialect implements OutboxDialect {
 
     private static final String COLUMNS = "id, event_id, topic, record_key, event_type, payload, headers, created_at";
@@ -155,6 +158,30 @@ final class PostgresDialect implements OutboxDialect {
                     WHERE processed_at < now() - ? * interval '1 millisecond'
                     LIMIT ?)
                 """.formatted(table.processed());
+    }
+
+    @Override
+    public String notifyWakeUp(TableName table) {
+        return "SELECT pg_notify('%s', ?)".formatted(wakeUpChannel(table));
+    }
+
+    @Override
+    public String listenForWakeUps(TableName table) {
+        return "LISTEN " + wakeUpChannel(table);
+    }
+
+    @Override
+    public String unlistenWakeUps(TableName table) {
+        return "UNLISTEN " + wakeUpChannel(table);
+    }
+
+    /**
+     * The notification channel of a table. Channels belong to the database, not to a schema, so each table has its
+     * own, and two outbox tables never wake each other's relays. A table name has at most 48 characters, so the
+     * channel stays within PostgreSQL's 63 for identifiers.
+     */
+    private static String wakeUpChannel(TableName table) {
+        return table + "_wake_up";
     }
 
     /**

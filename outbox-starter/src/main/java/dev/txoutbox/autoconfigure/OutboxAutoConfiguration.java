@@ -4,6 +4,7 @@ import dev.txoutbox.Deduplicator;
 import dev.txoutbox.Outbox;
 import dev.txoutbox.OutboxPayloadSerializer;
 import dev.txoutbox.relay.OutboxRelay;
+import dev.txoutbox.relay.WakeUpNotifier;
 import dev.txoutbox.store.DeadLetters;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxDialects;
@@ -28,6 +29,7 @@ import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
@@ -39,8 +41,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Auto-configuration of the outbox's writing side: the tables (their dialect, migrations and check), the payload
- * serializer, the writer, the {@link Outbox} facade and the {@code @OutboxEvent} advisor; the dead letters and
- * their actuator endpoint; the consumer-side {@link Deduplicator} and the purge of its processed ids.
+ * serializer, the writer, the {@link Outbox} facade and the {@code @OutboxEvent} advisor; the notifier that wakes up
+ * the relays of other instances after a commit; the dead letters and their actuator endpoint; the consumer-side
+ * {@link Deduplicator} and the purge of its processed ids.
  *
  * <p>It runs after the transaction auto-configuration, so that the advisor is registered after Spring's transaction
  * advisor and runs inside the transaction of an annotated method.
@@ -127,6 +130,7 @@ public final class OutboxAutoConfiguration {
             OutboxSchema schema,
             OutboxPayloadSerializer serializer,
             ObjectProvider<OutboxRelay> relays,
+            ObjectProvider<WakeUpNotifier> otherInstances,
             ObjectProvider<OutboxMetrics> metrics,
             ObjectProvider<TraceContextHeaders> traceContext) {
         return new OutboxWriter(
@@ -136,12 +140,24 @@ public final class OutboxAutoConfiguration {
                     // After the commit: nothing here may fail the caller, whose transaction has committed.
                     try {
                         relays.forEach(OutboxRelay::wakeUp);
+                        otherInstances.ifAvailable(WakeUpNotifier::committed);
                         metrics.ifAvailable(meters -> meters.written(writtenPerTopic));
                     } catch (RuntimeException ex) {
-                        log.warn("Outbox: waking the relay or counting written events failed: {}", ex.toString());
+                        log.warn("Outbox: waking the relays or counting written events failed: {}", ex.toString());
                     }
                 },
                 traceContext(traceContext.getIfAvailable()));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBooleanProperty(name = "outbox.relay.notify.enabled", matchIfMissing = true)
+    WakeUpNotifier outboxWakeUpNotifier(OutboxStore store, OutboxDialect dialect, OutboxProperties properties) {
+        return new WakeUpNotifier(
+                store.dataSource(),
+                dialect,
+                store.table(),
+                properties.getRelay().getNotify().getInterval());
     }
 
     private static Supplier<Map<String, String>> traceContext(@Nullable TraceContextHeaders headers) {

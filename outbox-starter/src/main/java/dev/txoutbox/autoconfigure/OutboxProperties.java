@@ -92,8 +92,8 @@ public class OutboxProperties {
         private int batchSize = 500;
 
         /**
-         * How long the relay waits for new rows when no local commit woke it up; bounds the delay for rows written by
-         * other instances.
+         * How long the relay waits for new rows when no commit woke it up; bounds the delay for rows written by other
+         * instances when their wake-up notifications do not arrive.
          */
         private Duration pollInterval = Duration.ofMillis(500);
 
@@ -112,6 +112,8 @@ public class OutboxProperties {
         private final Retry retry = new Retry();
 
         private final DeadLetters deadLetters = new DeadLetters();
+
+        private final Notify notify = new Notify();
 
         /**
          * Kafka producer properties for the relay's own producer, on top of spring.kafka.producer.*. acks=all,
@@ -165,6 +167,10 @@ public class OutboxProperties {
 
         public DeadLetters getDeadLetters() {
             return this.deadLetters;
+        }
+
+        public Notify getNotify() {
+            return this.notify;
         }
 
         public Map<String, String> getProducer() {
@@ -239,6 +245,38 @@ public class OutboxProperties {
 
         public void setParkKeys(boolean parkKeys) {
             this.parkKeys = parkKeys;
+        }
+    }
+
+    /** Wake-ups across instances through PostgreSQL LISTEN/NOTIFY. */
+    public static class Notify {
+
+        /**
+         * Whether a commit that wrote outbox rows wakes up the relays of the other instances at once, through a
+         * PostgreSQL notification, rather than at their next poll. Also sent by instances that run no relay.
+         */
+        private boolean enabled = true;
+
+        /**
+         * The minimum time between two wake-up notifications of this instance: the commits in between are announced
+         * together, at its end.
+         */
+        private Duration interval = Duration.ofMillis(20);
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public Duration getInterval() {
+            return this.interval;
+        }
+
+        public void setInterval(Duration interval) {
+            this.interval = interval;
         }
     }
 

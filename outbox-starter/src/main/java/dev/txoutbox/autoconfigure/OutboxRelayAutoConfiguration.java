@@ -4,11 +4,15 @@ import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.OutboxRelayListener;
 import dev.txoutbox.relay.RecordPublisher;
 import dev.txoutbox.relay.RelaySettings;
+import dev.txoutbox.relay.WakeUpListener;
+import dev.txoutbox.relay.WakeUpNotifier;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxStore;
 import io.micrometer.observation.ObservationRegistry;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.UUID;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -23,7 +27,8 @@ import org.springframework.kafka.core.ProducerFactory;
 /**
  * Auto-configuration of the relay: a Kafka publisher with a producer of its own (the application's producer
  * configuration, plus {@code outbox.relay.producer.*}) and the relay, started and stopped with the application
- * context, after the outbox's tables are in place.
+ * context, after the outbox's tables are in place; and the listener that wakes the relay up when another instance
+ * committed rows, started and stopped with it.
  */
 @AutoConfiguration(
         after = OutboxAutoConfiguration.class,
@@ -81,6 +86,22 @@ public final class OutboxRelayAutoConfiguration {
                 store, publisher, settings, listeners.orderedStream().toList());
         observations.ifAvailable(relay::setObservationRegistry);
         return relay;
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBooleanProperty(name = "outbox.relay.notify.enabled", matchIfMissing = true)
+    WakeUpListener outboxWakeUpListener(
+            OutboxStore store,
+            OutboxDialect dialect,
+            ObjectProvider<OutboxRelay> relays,
+            ObjectProvider<WakeUpNotifier> notifier) {
+        // This instance's own commits woke its relays up already; its notifications are ignored.
+        WakeUpNotifier own = notifier.getIfAvailable();
+        String ownInstanceId =
+                own != null ? own.instanceId() : UUID.randomUUID().toString();
+        return new WakeUpListener(
+                store.dataSource(), dialect, store.table(), ownInstanceId, () -> relays.forEach(OutboxRelay::wakeUp));
     }
 
     @Bean

@@ -1,22 +1,27 @@
 package dev.txoutbox.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.txoutbox.Outbox;
 import dev.txoutbox.OutboxPayloadSerializer;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.RecordPublisher;
 import dev.txoutbox.relay.RelaySettings;
+import dev.txoutbox.relay.WakeUpListener;
+import dev.txoutbox.relay.WakeUpNotifier;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
 import dev.txoutbox.store.OutboxMigrations;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.store.OutboxTableMissingException;
 import dev.txoutbox.store.TableName;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.WakeUpNotifications;
 import dev.txoutbox.writer.OutboxEventAdvisor;
 import dev.txoutbox.writer.OutboxWriter;
 import java.io.IOException;
 import java.net.URL;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.List;
@@ -34,11 +39,15 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.io.UrlResource;
 import org.springframework.core.io.support.PropertiesLoaderUtils;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.util.StringUtils;
 
 /** Every branch of the auto-configuration, against a real PostgreSQL database. */
 class OutboxAutoConfigurationTests {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(
@@ -66,6 +75,52 @@ class OutboxAutoConfigurationTests {
             assertThat(context).doesNotHaveBean(OutboxRelay.class);
             assertThat(context).doesNotHaveBean(RecordPublisher.class);
         });
+    }
+
+    @Test
+    void wakeUpsAcrossInstancesAreOnByDefault() {
+        this.runner.run(context -> {
+            assertThat(context).hasSingleBean(WakeUpNotifier.class);
+            assertThat(context).hasSingleBean(WakeUpListener.class);
+            WakeUpListener listener = context.getBean(WakeUpListener.class);
+            assertThat(listener.isRunning()).isTrue();
+            await().atMost(TIMEOUT).until(listener::isListening);
+        });
+    }
+
+    @Test
+    void wakeUpsAcrossInstancesCanBeTurnedOff() {
+        this.runner.withPropertyValues("outbox.relay.notify.enabled=false").run(context -> {
+            assertThat(context).hasSingleBean(OutboxRelay.class);
+            assertThat(context).doesNotHaveBean(WakeUpNotifier.class);
+            assertThat(context).doesNotHaveBean(WakeUpListener.class);
+        });
+    }
+
+    @Test
+    void anInstanceWithoutARelayStillWakesUpTheOthersAfterACommit() {
+        this.runner.withPropertyValues("outbox.relay.enabled=false").run(context -> {
+            assertThat(context).doesNotHaveBean(WakeUpListener.class);
+            DataSource dataSource = context.getBean(DataSource.class);
+            try (WakeUpNotifications others = new WakeUpNotifications(dataSource, new TableName(TableName.DEFAULT))) {
+                new TransactionTemplate(new DataSourceTransactionManager(dataSource))
+                        .executeWithoutResult(
+                                status -> context.getBean(Outbox.class).write("orders", "order-1", "{}"));
+
+                assertThat(others.awaitPayloads(1, TIMEOUT))
+                        .containsExactly(context.getBean(WakeUpNotifier.class).instanceId());
+            }
+        });
+    }
+
+    @Test
+    void aNotifyIntervalThatIsNotPositiveFailsStartUpNamingTheProperty() {
+        this.runner
+                .withPropertyValues("outbox.relay.notify.interval=0ms")
+                .run(context -> assertThat(context)
+                        .getFailure()
+                        .rootCause()
+                        .hasMessageContaining("outbox.relay.notify.interval=0ms"));
     }
 
     @Test
@@ -208,6 +263,7 @@ class OutboxAutoConfigurationTests {
         assertThat(properties.getRelay().getRetry().getMaxDelay()).isEqualTo(defaults.retryMaxDelay());
         assertThat(properties.getRelay().getRetry().getMaxAttempts()).isEqualTo(defaults.maxAttempts());
         assertThat(properties.getRelay().getConcurrency()).isEqualTo(defaults.concurrency());
+        assertThat(properties.getRelay().getNotify().getInterval()).isEqualTo(WakeUpNotifier.DEFAULT_INTERVAL);
     }
 
     private static List<String> registeredFailureAnalyzers() throws IOException {

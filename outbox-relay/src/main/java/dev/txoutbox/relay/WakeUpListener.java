@@ -1,0 +1,306 @@
+package dev.txoutbox.relay;
+
+import dev.txoutbox.store.OutboxDialect;
+import dev.txoutbox.store.TableName;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.util.ClassUtils;
+
+/**
+ * Wakes the relays of a table up when another instance committed rows to it: listens for the notifications of the
+ * other instances' {@link WakeUpNotifier}s (PostgreSQL {@code LISTEN}), and ignores its own instance's, whose
+ * commits woke the relays up already.
+ *
+ * <p>It runs in a daemon thread of its own and holds one connection of the data source while it runs. When that
+ * connection breaks, it logs a warning once, connects again after a growing delay (1 s, doubling up to 30 s), logs
+ * when it listens again, and then wakes the relays up, since notifications sent in between were lost; meanwhile the
+ * relays find the rows at their poll interval. Connections that are not the PostgreSQL JDBC driver's
+ * ({@code org.postgresql.PGConnection}) cannot listen: then it says so once and does nothing.
+ */
+public final class WakeUpListener implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(WakeUpListener.class);
+
+    private static final String PG_CONNECTION = "org.postgresql.PGConnection";
+
+    /** How long one wait for notifications lasts; it bounds how long {@link #stop()} waits for the thread. */
+    private static final int RECEIVE_MILLIS = 250;
+
+    /** How often the connection is checked: a connection whose peer vanished would otherwise wait forever. */
+    private static final long CHECK_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+    private static final int CHECK_TIMEOUT_SECONDS = 5;
+
+    private static final long FIRST_RETRY_MILLIS = 1_000;
+
+    private static final long MAX_RETRY_MILLIS = 30_000;
+
+    private final DataSource dataSource;
+
+    private final TableName table;
+
+    private final String listenSql;
+
+    private final String unlistenSql;
+
+    private final String ownInstanceId;
+
+    private final Runnable wakeUp;
+
+    private final Object monitor = new Object();
+
+    private volatile boolean running;
+
+    private volatile boolean listening;
+
+    private @Nullable Thread thread;
+
+    // The fields below are used by the listener's thread only.
+
+    private boolean broken;
+
+    private long retryMillis = FIRST_RETRY_MILLIS;
+
+    /**
+     * Creates a listener; {@link #start()} starts its thread.
+     *
+     * @param dataSource where the table lives; the listener holds one of its connections while it runs
+     * @param dialect the SQL of the database
+     * @param table the outbox table whose wake-ups it listens for
+     * @param ownInstanceId the {@link WakeUpNotifier#instanceId()} of this instance, whose notifications it ignores
+     * @param wakeUp what a commit of another instance does, such as waking the relays of the table up
+     */
+    public WakeUpListener(
+            DataSource dataSource, OutboxDialect dialect, TableName table, String ownInstanceId, Runnable wakeUp) {
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        this.table = Objects.requireNonNull(table, "table");
+        this.listenSql = dialect.listenForWakeUps(table);
+        this.unlistenSql = dialect.unlistenWakeUps(table);
+        this.ownInstanceId = Objects.requireNonNull(ownInstanceId, "ownInstanceId");
+        this.wakeUp = Objects.requireNonNull(wakeUp, "wakeUp");
+    }
+
+    /** Whether the listener holds a connection that listens right now. */
+    public boolean isListening() {
+        return this.listening;
+    }
+
+    private void run() {
+        if (!ClassUtils.isPresent(PG_CONNECTION, WakeUpListener.class.getClassLoader())) {
+            logNotListening("the PostgreSQL JDBC driver (%s) is not on the class path".formatted(PG_CONNECTION));
+            return;
+        }
+        while (this.running) {
+            try {
+                if (!listenUntilStopped()) {
+                    return;
+                }
+            } catch (SQLException | RuntimeException ex) {
+                if (!this.running) {
+                    return;
+                }
+                if (this.broken) {
+                    log.debug("Outbox: listening for wake-ups of table '{}' failed again", this.table, ex);
+                } else {
+                    log.warn(
+                            "Outbox: listening for wake-ups of table '{}' failed; trying again after {} ms, then at"
+                                    + " growing intervals up to {} s, and meanwhile the relay finds other instances'"
+                                    + " rows at its poll interval: {}",
+                            this.table,
+                            this.retryMillis,
+                            MAX_RETRY_MILLIS / 1000,
+                            ex.toString());
+                    this.broken = true;
+                }
+                pause(this.retryMillis);
+                this.retryMillis = Math.min(this.retryMillis * 2, MAX_RETRY_MILLIS);
+            }
+        }
+    }
+
+    /**
+     * Listens on a connection of its own until the listener stops ({@code true}) or the connection breaks (throws);
+     * {@code false} when the connections cannot listen. Gives the connection back before it returns.
+     */
+    private boolean listenUntilStopped() throws SQLException {
+        Connection connection = this.dataSource.getConnection();
+        boolean mayListen = false;
+        try {
+            if (!connection.isWrapperFor(PGConnection.class)) {
+                logNotListening("the DataSource's connections are not the PostgreSQL JDBC driver's (%s)"
+                        .formatted(PG_CONNECTION));
+                return false;
+            }
+            PGConnection notifications = connection.unwrap(PGConnection.class);
+            connection.setAutoCommit(true);
+            mayListen = true;
+            execute(connection, this.listenSql);
+            if (this.broken) {
+                log.info("Outbox: listening for wake-ups of table '{}' again", this.table);
+                // What other instances committed while nobody listened would otherwise wait for the poll.
+                wakeUp();
+                this.broken = false;
+            } else {
+                log.info("Outbox: listening for wake-ups of table '{}' from other instances", this.table);
+            }
+            this.retryMillis = FIRST_RETRY_MILLIS;
+            this.listening = true;
+            receive(connection, notifications);
+            return true;
+        } finally {
+            this.listening = false;
+            release(connection, mayListen);
+        }
+    }
+
+    /** Waits for notifications until the listener stops; throws when the connection breaks. */
+    private void receive(Connection connection, PGConnection notifications) throws SQLException {
+        long checkedAt = System.nanoTime();
+        while (this.running) {
+            PGNotification[] received = notifications.getNotifications(RECEIVE_MILLIS);
+            if (received != null && fromAnotherInstance(received)) {
+                wakeUp();
+            }
+            if (System.nanoTime() - checkedAt >= CHECK_NANOS) {
+                if (!connection.isValid(CHECK_TIMEOUT_SECONDS)) {
+                    throw new SQLException("the listening connection did not answer a check within %d s"
+                            .formatted(CHECK_TIMEOUT_SECONDS));
+                }
+                checkedAt = System.nanoTime();
+            }
+        }
+    }
+
+    private boolean fromAnotherInstance(PGNotification[] received) {
+        for (PGNotification notification : received) {
+            if (!this.ownInstanceId.equals(notification.getParameter())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void wakeUp() {
+        try {
+            this.wakeUp.run();
+        } catch (RuntimeException ex) {
+            log.warn("Outbox: waking the relays of table '{}' up failed: {}", this.table, ex.toString(), ex);
+        }
+    }
+
+    private void logNotListening(String reason) {
+        log.info(
+                "Outbox: the relay does not listen for wake-ups from other instances, since {}; it finds their rows"
+                        + " at its poll interval. (outbox.relay.notify.enabled=false turns the wake-ups off.)",
+                reason);
+    }
+
+    private static void execute(Connection connection, String sql) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+
+    /**
+     * Gives the connection back, listening no more. The statement goes through the pool's connection, not the
+     * driver's, so that a pool sees a broken connection fail and discards it rather than handing it out again.
+     */
+    private void release(@Nullable Connection connection, boolean mayListen) {
+        if (connection == null) {
+            return;
+        }
+        try {
+            if (mayListen) {
+                // A connection whose peer vanished would otherwise keep this thread until TCP gives up.
+                connection.setNetworkTimeout(Runnable::run, CHECK_TIMEOUT_SECONDS * 1000);
+                execute(connection, this.unlistenSql);
+            }
+        } catch (SQLException | RuntimeException ex) {
+            log.debug("Outbox: the wake-up listener's connection is broken", ex);
+        } finally {
+            try {
+                connection.close();
+            } catch (SQLException | RuntimeException ex) {
+                log.debug("Outbox: closing the wake-up listener's connection failed", ex);
+            }
+        }
+    }
+
+    private void pause(long millis) {
+        synchronized (this.monitor) {
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+            long left;
+            while (this.running && (left = until - System.nanoTime()) > 0) {
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(this.monitor, left);
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void start() {
+        synchronized (this.monitor) {
+            if (this.running) {
+                return;
+            }
+            this.running = true;
+            Thread listener = new Thread(this::run, "outbox-wake-up-listener");
+            listener.setDaemon(true);
+            this.thread = listener;
+            listener.start();
+        }
+    }
+
+    @Override
+    public void stop() {
+        Thread stopping;
+        synchronized (this.monitor) {
+            if (!this.running) {
+                return;
+            }
+            this.running = false;
+            this.monitor.notifyAll();
+            stopping = this.thread;
+            this.thread = null;
+        }
+        if (stopping == null || stopping == Thread.currentThread()) {
+            return;
+        }
+        try {
+            // The thread notices within one wait for notifications, unless it waits for a connection.
+            stopping.join(4L * RECEIVE_MILLIS);
+            if (stopping.isAlive()) {
+                stopping.interrupt();
+                stopping.join(1_000);
+            }
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        log.info("Outbox: stopped listening for wake-ups of table '{}'", this.table);
+    }
+
+    @Override
+    public boolean isRunning() {
+        return this.running;
+    }
+
+    /** The relays' phase, {@link OutboxRelay#PHASE}: it runs while they do. */
+    @Override
+    public int getPhase() {
+        return OutboxRelay.PHASE;
+    }
+}
