@@ -177,8 +177,8 @@ final class PostgresDialect implements OutboxDialect {
 
     /**
      * The notification channel of a table. Channels belong to the database, not to a schema, so each table has its
-     * own, and two outbox tables never wake each other's relays. A table name has at most 48 characters, so the
-     * channel stays within PostgreSQL's 63 for identifiers.
+     * own, and two outbox tables never wake each other's relays. An outbox table's name is short enough for its
+     * dead-letter table's, so the channel, with a shorter suffix, fits PostgreSQL's 63 characters too.
      */
     private static String wakeUpChannel(TableName table) {
         return table + "_wake_up";

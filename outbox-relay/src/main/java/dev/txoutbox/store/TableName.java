@@ -6,11 +6,22 @@ import java.util.regex.Pattern;
 /**
  * The name of the outbox table, checked once so that it can be placed into SQL text safely.
  *
- * @param value a lower-case unquoted PostgreSQL identifier, short enough for the names derived from it
+ * @param value a lower-case unquoted PostgreSQL identifier; an outbox table's has at most
+ *     {@link #MAX_OUTBOX_TABLE_LENGTH} characters, so that the names derived from it fit too
  */
 public record TableName(String value) {
 
-    private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,47}");
+    /** PostgreSQL's limit on identifiers, beyond which it shortens them. */
+    private static final int MAX_LENGTH = 63;
+
+    private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,%d}".formatted(MAX_LENGTH - 1));
+
+    private static final String DEAD_LETTERS = "_dead_letter";
+
+    private static final String PROCESSED = "_processed";
+
+    /** The longest name of an outbox table: the names of the tables that belong to it must fit {@link #MAX_LENGTH}. */
+    public static final int MAX_OUTBOX_TABLE_LENGTH = MAX_LENGTH - DEAD_LETTERS.length();
 
     /** The table name used when none is configured. */
     public static final String DEFAULT = "outbox_event";
@@ -100,20 +111,56 @@ public record TableName(String value) {
         if (value == null || !IDENTIFIER.matcher(value).matches() || RESERVED.contains(value)) {
             throw new IllegalArgumentException(
                     ("Invalid outbox table name '%s': use a lower-case identifier, not an SQL key word, of at"
-                                    + " most 48 letters, digits and underscores that starts with a letter or underscore"
+                                    + " most %d letters, digits and underscores that starts with a letter or underscore"
                                     + " (pattern %s), for example '%s'. The table lives in the connection's current schema.")
-                            .formatted(value, IDENTIFIER.pattern(), DEFAULT));
+                            .formatted(value, MAX_OUTBOX_TABLE_LENGTH, IDENTIFIER.pattern(), DEFAULT));
         }
     }
 
-    /** The table of dead letters that belongs to this outbox table. */
-    public TableName deadLetters() {
-        return new TableName(this.value + "_dead_letter");
+    /**
+     * The name of an outbox table, checked to be short enough for the names of the tables that belong to it.
+     *
+     * @param value a lower-case unquoted PostgreSQL identifier of at most {@link #MAX_OUTBOX_TABLE_LENGTH} characters
+     * @throws IllegalArgumentException when it is not
+     */
+    public static TableName outboxTable(String value) {
+        TableName name = new TableName(value);
+        name.deadLetters();
+        return name;
     }
 
-    /** The table of event ids that consumers have processed. */
+    /**
+     * The table of dead letters that belongs to this outbox table.
+     *
+     * @throws IllegalArgumentException when this name is too long to name an outbox table
+     */
+    public TableName deadLetters() {
+        return derived(DEAD_LETTERS);
+    }
+
+    /**
+     * The table of event ids that consumers have processed.
+     *
+     * @throws IllegalArgumentException when this name is too long to name an outbox table
+     */
     public TableName processed() {
-        return new TableName(this.value + "_processed");
+        return derived(PROCESSED);
+    }
+
+    private TableName derived(String suffix) {
+        if (this.value.length() > MAX_OUTBOX_TABLE_LENGTH) {
+            throw new IllegalArgumentException(("Invalid outbox table name '%s': it has %d characters, and an outbox"
+                            + " table's name may have at most %d, so that the name of its table of dead letters,"
+                            + " '%s%s', fits PostgreSQL's limit of %d. Choose a shorter name.")
+                    .formatted(
+                            this.value,
+                            this.value.length(),
+                            MAX_OUTBOX_TABLE_LENGTH,
+                            this.value,
+                            DEAD_LETTERS,
+                            MAX_LENGTH));
+        }
+        return new TableName(this.value + suffix);
     }
 
     @Override

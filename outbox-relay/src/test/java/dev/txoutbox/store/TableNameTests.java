@@ -32,4 +32,16 @@ class TableNameTests {
                 .withMessageContaining("'" + name + "'")
                 .withMessageContaining("outbox_event");
     }
+
+    @Test
+    void anOutboxTableNameLeavesRoomForTheNamesOfItsTables() {
+        String longest = "o".repeat(TableName.MAX_OUTBOX_TABLE_LENGTH);
+
+        assertThat(TableName.outboxTable(longest).deadLetters().value()).hasSize(63);
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> TableName.outboxTable(longest + "o"))
+                .withMessageContaining("'" + longest + "o'")
+                .withMessageContaining("at most 51")
+                .withMessageContaining("_dead_letter");
+    }
 }

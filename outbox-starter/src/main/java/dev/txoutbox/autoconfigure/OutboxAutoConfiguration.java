@@ -18,6 +18,7 @@ import dev.txoutbox.writer.OutboxWriter;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
@@ -73,13 +74,13 @@ public final class OutboxAutoConfiguration {
         return new OutboxStore(
                 dataSource,
                 dialect,
-                tableName("outbox.table", properties.getTable()),
+                tableName("outbox.table", properties.getTable(), TableName::outboxTable),
                 properties.getRelay().getDeadLetters().isParkKeys());
     }
 
-    static TableName tableName(String property, String value) {
+    static TableName tableName(String property, String value, Function<String, TableName> validation) {
         try {
-            return new TableName(value);
+            return validation.apply(value);
         } catch (IllegalArgumentException ex) {
             throw new IllegalArgumentException("Invalid value of " + property + ": " + ex.getMessage(), ex);
         }

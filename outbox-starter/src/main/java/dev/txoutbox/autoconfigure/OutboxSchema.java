@@ -3,6 +3,7 @@ package dev.txoutbox.autoconfigure;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxMigrations;
 import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.store.TableName;
 import org.springframework.beans.factory.InitializingBean;
 
 /**
@@ -32,7 +33,7 @@ final class OutboxSchema implements InitializingBean {
                     this.dialect,
                     this.store.table(),
                     OutboxAutoConfiguration.tableName(
-                            "outbox.migration.history-table", this.migration.getHistoryTable()));
+                            "outbox.migration.history-table", this.migration.getHistoryTable(), TableName::new));
         }
         this.store.verifyTable();
     }

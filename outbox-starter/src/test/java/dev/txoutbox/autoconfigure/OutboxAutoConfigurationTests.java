@@ -213,6 +213,17 @@ class OutboxAutoConfigurationTests {
     }
 
     @Test
+    void aTableNameTooLongForItsDeadLetterTableFailsStartUpNamingTheProperty() {
+        this.runner
+                .withPropertyValues("outbox.table=" + "o".repeat(52))
+                .run(context -> assertThat(context)
+                        .getFailure()
+                        .hasStackTraceContaining("Invalid value of outbox.table")
+                        .rootCause()
+                        .hasMessageContaining("at most 51"));
+    }
+
+    @Test
     void anInvalidHistoryTableNameFailsStartUpNamingTheProperty() {
         this.runner
                 .withPropertyValues("outbox.migration.history-table=order")
