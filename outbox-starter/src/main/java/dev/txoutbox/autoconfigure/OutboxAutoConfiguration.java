@@ -22,8 +22,6 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
@@ -59,8 +57,6 @@ import tools.jackson.databind.json.JsonMapper;
 @ConditionalOnSingleCandidate(DataSource.class)
 @EnableConfigurationProperties(OutboxProperties.class)
 public final class OutboxAutoConfiguration {
-
-    private static final Logger log = LoggerFactory.getLogger(OutboxAutoConfiguration.class);
 
     @Bean
     @ConditionalOnMissingBean
@@ -130,24 +126,17 @@ public final class OutboxAutoConfiguration {
             OutboxStore store,
             OutboxSchema schema,
             OutboxPayloadSerializer serializer,
+            OutboxCommitListener commitListener,
+            ObjectProvider<TraceContextHeaders> traceContext) {
+        return new OutboxWriter(store, serializer, commitListener, traceContext(traceContext.getIfAvailable()));
+    }
+
+    @Bean
+    OutboxCommitListener outboxCommitListener(
             ObjectProvider<OutboxRelay> relays,
             ObjectProvider<WakeUpNotifier> otherInstances,
-            ObjectProvider<OutboxMetrics> metrics,
-            ObjectProvider<TraceContextHeaders> traceContext) {
-        return new OutboxWriter(
-                store,
-                serializer,
-                writtenPerTopic -> {
-                    // After the commit: nothing here may fail the caller, whose transaction has committed.
-                    try {
-                        relays.forEach(OutboxRelay::wakeUp);
-                        otherInstances.ifAvailable(WakeUpNotifier::committed);
-                        metrics.ifAvailable(meters -> meters.written(writtenPerTopic));
-                    } catch (RuntimeException ex) {
-                        log.warn("Outbox: waking the relays or counting written events failed: {}", ex.toString());
-                    }
-                },
-                traceContext(traceContext.getIfAvailable()));
+            ObjectProvider<OutboxMetrics> metrics) {
+        return new OutboxCommitListener(relays, otherInstances, metrics);
     }
 
     @Bean

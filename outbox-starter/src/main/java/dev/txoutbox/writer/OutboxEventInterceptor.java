@@ -4,6 +4,7 @@ import dev.txoutbox.OutboxEvent;
 import dev.txoutbox.OutboxException;
 import dev.txoutbox.OutboxMessage;
 import java.lang.reflect.Method;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,7 @@ import org.springframework.beans.factory.config.ConfigurableBeanFactory;
 import org.springframework.context.expression.BeanFactoryResolver;
 import org.springframework.context.expression.MethodBasedEvaluationContext;
 import org.springframework.core.DefaultParameterNameDiscoverer;
+import org.springframework.core.MethodClassKey;
 import org.springframework.core.ParameterNameDiscoverer;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.expression.Expression;
@@ -28,16 +30,20 @@ import org.springframework.transaction.interceptor.TransactionAttribute;
 import org.springframework.transaction.interceptor.TransactionAttributeSource;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.util.ClassUtils;
+import org.springframework.util.function.SingletonSupplier;
 
 /**
  * Writes the events of an {@link OutboxEvent} method after it returned normally, in the transaction it ran in.
- * Expressions are parsed once and cached; the method's annotations are read once per method.
+ * What can be worked out once per method is: its annotations (read into plain values), the topics (placeholders
+ * resolved at the first call), the messages' texts, and its transaction attribute. Expressions are parsed once.
  */
 final class OutboxEventInterceptor implements MethodInterceptor {
 
     private final Supplier<OutboxWriter> writer;
 
     private final ConfigurableBeanFactory beanFactory;
+
+    private final BeanFactoryResolver beanResolver;
 
     private final SpelExpressionParser parser = new SpelExpressionParser();
 
@@ -47,13 +53,14 @@ final class OutboxEventInterceptor implements MethodInterceptor {
 
     private final Map<String, Expression> templates = new ConcurrentHashMap<>();
 
-    private final Map<Method, List<OutboxEvent>> annotations = new ConcurrentHashMap<>();
+    private final Map<MethodClassKey, Plan> plans = new ConcurrentHashMap<>();
 
     private final TransactionAttributeSource transactionAttributes = new AnnotationTransactionAttributeSource();
 
     OutboxEventInterceptor(Supplier<OutboxWriter> writer, ConfigurableBeanFactory beanFactory) {
-        this.writer = writer;
+        this.writer = SingletonSupplier.of(writer);
         this.beanFactory = beanFactory;
+        this.beanResolver = new BeanFactoryResolver(beanFactory);
     }
 
     @Override
@@ -62,30 +69,60 @@ final class OutboxEventInterceptor implements MethodInterceptor {
         Class<?> targetClass = target != null
                 ? AopUtils.getTargetClass(target)
                 : invocation.getMethod().getDeclaringClass();
-        Method method = AopUtils.getMostSpecificMethod(invocation.getMethod(), targetClass);
-        List<OutboxEvent> events = this.annotations.computeIfAbsent(
-                method, m -> List.copyOf(AnnotatedElementUtils.findMergedRepeatableAnnotations(m, OutboxEvent.class)));
-        if (events.isEmpty()) {
+        MethodClassKey key = new MethodClassKey(invocation.getMethod(), targetClass);
+        Plan plan = this.plans.get(key);
+        if (plan == null) {
+            plan = plan(invocation.getMethod(), targetClass);
+            this.plans.put(key, plan);
+        }
+        if (plan.events().isEmpty()) {
             return invocation.proceed();
         }
-        String origin = ClassUtils.getShortName(targetClass) + "." + method.getName() + "(..)";
         OutboxWriter outboxWriter = this.writer.get();
         // Fail before the method runs, so that nothing it does outside a transaction can stand without its event.
-        outboxWriter.requireTransaction("@OutboxEvent method " + origin);
-        requireOwnNewTransaction(method, targetClass, origin);
-        for (OutboxEvent event : events) {
+        outboxWriter.requireTransaction(plan.annotatedOrigin());
+        requireOwnNewTransaction(plan);
+        Object result = invocation.proceed();
+        for (EventPlan event : plan.events()) {
+            writeEvent(outboxWriter, event, plan.method(), invocation.getArguments(), result);
+        }
+        return result;
+    }
+
+    /** What is known of a method before it runs; fails when its annotations cannot work. */
+    private Plan plan(Method invoked, Class<?> targetClass) {
+        Method method = AopUtils.getMostSpecificMethod(invoked, targetClass);
+        String origin = ClassUtils.getShortName(targetClass) + "." + method.getName() + "(..)";
+        List<EventPlan> events = new ArrayList<>();
+        for (OutboxEvent event : AnnotatedElementUtils.findMergedRepeatableAnnotations(method, OutboxEvent.class)) {
             if (event.payload().isEmpty() && method.getReturnType() == void.class) {
                 throw new OutboxException(("%s returns void, so @OutboxEvent(topic = \"%s\") has no return value"
                                 + " to send: set payload to an expression over the arguments, such as"
                                 + " payload = \"#command\".")
                         .formatted(origin, event.topic()));
             }
+            List<HeaderPlan> headers = new ArrayList<>();
+            for (OutboxEvent.Header header : event.headers()) {
+                headers.add(new HeaderPlan(header.name(), header.value()));
+            }
+            events.add(new EventPlan(
+                    resolveTopic(event, origin),
+                    "@OutboxEvent(topic = \"%s\") on %s".formatted(event.topic(), origin),
+                    event.condition(),
+                    event.key(),
+                    event.payload(),
+                    event.type().isEmpty() ? null : event.type(),
+                    List.copyOf(headers)));
         }
-        Object result = invocation.proceed();
-        for (OutboxEvent event : events) {
-            writeEvent(event, method, invocation.getArguments(), result, origin);
-        }
-        return result;
+        TransactionAttribute attribute = this.transactionAttributes.getTransactionAttribute(method, targetClass);
+        boolean requiresNew = attribute != null
+                && attribute.getPropagationBehavior() == TransactionDefinition.PROPAGATION_REQUIRES_NEW;
+        return new Plan(
+                method,
+                origin,
+                "@OutboxEvent method " + origin,
+                List.copyOf(events),
+                requiresNew ? ClassUtils.getQualifiedMethodName(method, targetClass) : null);
     }
 
     /**
@@ -93,28 +130,25 @@ final class OutboxEventInterceptor implements MethodInterceptor {
      * configuration put it outside, a method that starts a new transaction of its own (REQUIRES_NEW) would have its
      * events written in the caller's transaction instead: that is refused rather than done silently.
      */
-    private void requireOwnNewTransaction(Method method, Class<?> targetClass, String origin) {
-        TransactionAttribute attribute = this.transactionAttributes.getTransactionAttribute(method, targetClass);
-        if (attribute != null
-                && attribute.getPropagationBehavior() == TransactionDefinition.PROPAGATION_REQUIRES_NEW
-                && !ClassUtils.getQualifiedMethodName(method, targetClass)
-                        .equals(TransactionSynchronizationManager.getCurrentTransactionName())) {
+    private static void requireOwnNewTransaction(Plan plan) {
+        if (plan.newTransactionName() != null
+                && !plan.newTransactionName().equals(TransactionSynchronizationManager.getCurrentTransactionName())) {
             throw new OutboxException(("@OutboxEvent method %s runs outside the new transaction that its"
                             + " @Transactional(propagation = REQUIRES_NEW) starts, so its events would be written in"
                             + " the caller's transaction. The outbox advisor must come after Spring's transaction"
                             + " advisor: do not give the transaction advisor a lower precedence than the outbox"
                             + " advisor (both have the lowest precedence by default).")
-                    .formatted(origin));
+                    .formatted(plan.origin()));
         }
     }
 
-    private void writeEvent(OutboxEvent event, Method method, Object[] args, @Nullable Object result, String origin) {
-        String topic = resolveTopic(event, origin);
-        String where = "@OutboxEvent(topic = \"%s\") on %s".formatted(event.topic(), origin);
+    private void writeEvent(
+            OutboxWriter outboxWriter, EventPlan event, Method method, Object[] args, @Nullable Object result) {
+        String where = event.where();
         MethodBasedEvaluationContext context =
                 new MethodBasedEvaluationContext(new Root(method, args, result), method, args, this.parameterNames);
         context.setVariable("result", result);
-        context.setBeanResolver(new BeanFactoryResolver(this.beanFactory));
+        context.setBeanResolver(this.beanResolver);
         if (!event.condition().isEmpty()) {
             Object condition = evaluate(event.condition(), "condition", context, where);
             if (!(condition instanceof Boolean)) {
@@ -138,12 +172,10 @@ final class OutboxEventInterceptor implements MethodInterceptor {
         }
         Object payload = event.payload().isEmpty() ? result : evaluate(event.payload(), "payload", context, where);
         Map<String, String> headers = new LinkedHashMap<>();
-        for (OutboxEvent.Header header : event.headers()) {
+        for (HeaderPlan header : event.headers()) {
             headers.put(header.name(), evaluateTemplate(header, context, where));
         }
-        OutboxMessage message =
-                new OutboxMessage(topic, key, payload, event.type().isEmpty() ? null : event.type(), headers);
-        this.writer.get().write(message, where);
+        outboxWriter.write(new OutboxMessage(event.topic(), key, payload, event.type(), headers), where);
     }
 
     private String resolveTopic(OutboxEvent event, String origin) {
@@ -176,7 +208,7 @@ final class OutboxEventInterceptor implements MethodInterceptor {
         }
     }
 
-    private String evaluateTemplate(OutboxEvent.Header header, MethodBasedEvaluationContext context, String where) {
+    private String evaluateTemplate(HeaderPlan header, MethodBasedEvaluationContext context, String where) {
         try {
             Object value = this.templates
                     .computeIfAbsent(
@@ -212,4 +244,37 @@ final class OutboxEventInterceptor implements MethodInterceptor {
      * @param result its return value
      */
     record Root(Method method, Object[] args, @Nullable Object result) {}
+
+    /**
+     * An annotated method as the interceptor sees it.
+     *
+     * @param method the most specific method, on the target class
+     * @param origin the method for messages, such as {@code OrderService.placeOrder(..)}
+     * @param annotatedOrigin the same, for the message that there is no transaction
+     * @param events its events, none when it has no {@code @OutboxEvent}
+     * @param newTransactionName the name of the transaction the method starts with REQUIRES_NEW, or none
+     */
+    private record Plan(
+            Method method,
+            String origin,
+            String annotatedOrigin,
+            List<EventPlan> events,
+            @Nullable String newTransactionName) {}
+
+    /**
+     * One {@code @OutboxEvent} of a method, its texts read from the annotation once.
+     *
+     * @param topic the topic, placeholders resolved
+     * @param where the annotation and its method, for messages
+     */
+    private record EventPlan(
+            String topic,
+            String where,
+            String condition,
+            String key,
+            String payload,
+            @Nullable String type,
+            List<HeaderPlan> headers) {}
+
+    private record HeaderPlan(String name, String value) {}
 }
