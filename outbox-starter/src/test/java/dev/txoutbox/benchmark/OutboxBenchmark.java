@@ -58,7 +58,7 @@ import tools.jackson.databind.json.JsonMapper;
  *   <li>D: a bare JDBC loop that claims with SKIP LOCKED and deletes, sending nothing, the database's ceiling;
  *   <li>R: the relay draining a backlog, with its rate at the start and at the end of the drain;
  *   <li>W: business transactions per second and their p99, a JPA insert with {@code @OutboxEvent} against the same
- *       insert without it, with the relay running;
+ *       insert without it, with the relay running, and once more with the relay stopped, for the writer's own cost;
  *   <li>L: write-to-acknowledgement latency at half of R's rate, with the default settings;
  *   <li>S: R with 1, 2 and 4 relays on one table, checking per-key order on the consumed records.
  * </ul>
@@ -306,11 +306,29 @@ public final class OutboxBenchmark {
             runTransactions(threads, Duration.ofSeconds(3), () -> service.placeWithoutEvent("warm-up", DATA));
             runTransactions(threads, Duration.ofSeconds(3), () -> service.placeWithEvent("warm-up", DATA));
             double[] without = runTransactions(threads, duration, () -> service.placeWithoutEvent("bench", DATA));
+            // What a second row of the same size costs any transaction, outbox or not.
+            double[] twoRows = runTransactions(threads, duration, () -> service.placeTwiceWithoutEvent("bench", DATA));
+            long cyclesBefore = BenchmarkApplication.cycles.sum();
+            long emptyBefore = BenchmarkApplication.emptyCycles.sum();
+            long publishedBefore = BenchmarkApplication.published.sum();
             double[] with = runTransactions(threads, duration, () -> service.placeWithEvent("bench", DATA));
+            long cycles = BenchmarkApplication.cycles.sum() - cyclesBefore;
+            long empty = BenchmarkApplication.emptyCycles.sum() - emptyBefore;
+            long published = BenchmarkApplication.published.sum() - publishedBefore;
+            // The writer's own cost, apart from the relay's, which shares the machine's cores while W runs.
+            context.getBeansOfType(OutboxRelay.class).values().forEach(OutboxRelay::stop);
+            double[] relayStopped = runTransactions(threads, duration, () -> service.placeWithEvent("bench", DATA));
             row("W: JPA insert without @OutboxEvent (tx/s)", without[0]);
             row("W: JPA insert without @OutboxEvent, p99 (ms)", without[1]);
+            row("W: two JPA inserts without @OutboxEvent (tx/s)", twoRows[0]);
             row("W: JPA insert with @OutboxEvent (tx/s)", with[0]);
             row("W: JPA insert with @OutboxEvent, p99 (ms)", with[1]);
+            row("W: relay batches meanwhile, mean size (events)", cycles == 0 ? 0 : published / (double) cycles);
+            row("W: relay cycles meanwhile that found nothing (per s)", empty / (double) duration.toSeconds());
+            row("W: JPA insert with @OutboxEvent, relay stopped (tx/s)", relayStopped[0]);
+            row("W: JPA insert with @OutboxEvent, relay stopped, p99 (ms)", relayStopped[1]);
+            this.figures.put("writer_overhead_relay_stopped", round(1 - relayStopped[0] / without[0]));
+            this.figures.put("second_row_overhead", round(1 - twoRows[0] / without[0]));
             return new Writers(with[0], without[0]);
         }
     }
@@ -326,6 +344,9 @@ public final class OutboxBenchmark {
             long intervalNanos = (long) (1e9 * threads / eventsPerSecond);
             BenchmarkApplication.latencies.clear();
             BenchmarkApplication.recordLatencies = true;
+            long cyclesBefore = BenchmarkApplication.cycles.sum();
+            long emptyBefore = BenchmarkApplication.emptyCycles.sum();
+            long publishedBefore = BenchmarkApplication.published.sum();
             AtomicInteger sent = new AtomicInteger();
             ExecutorService pool = Executors.newFixedThreadPool(threads);
             long end = System.nanoTime() + duration.toNanos();
@@ -355,6 +376,9 @@ public final class OutboxBenchmark {
                 Thread.sleep(20);
             }
             BenchmarkApplication.recordLatencies = false;
+            long cycles = BenchmarkApplication.cycles.sum() - cyclesBefore;
+            long empty = BenchmarkApplication.emptyCycles.sum() - emptyBefore;
+            long published = BenchmarkApplication.published.sum() - publishedBefore;
             long[] micros = BenchmarkApplication.latencies.stream()
                     .mapToLong(Long::longValue)
                     .sorted()
@@ -366,6 +390,8 @@ public final class OutboxBenchmark {
             row("L: write-to-acknowledgement p50 (ms)", percentiles[0]);
             row("L: write-to-acknowledgement p99 (ms)", percentiles[1]);
             row("L: write-to-acknowledgement p99.9 (ms)", percentiles[2]);
+            row("L: relay batches meanwhile, mean size (events)", cycles == 0 ? 0 : published / (double) cycles);
+            row("L: relay cycles meanwhile that found nothing (per s)", empty / (double) duration.toSeconds());
             return percentiles;
         }
     }
