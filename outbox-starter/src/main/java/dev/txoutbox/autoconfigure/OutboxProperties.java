@@ -10,8 +10,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public class OutboxProperties {
 
     /**
-     * Name of the outbox table, in the connection's current schema: a lower-case identifier of letters, digits and
-     * underscores.
+     * Name of the outbox table, in the connection's current schema: a lower-case identifier of at most 51 letters,
+     * digits and underscores.
      */
     private String table = "outbox_event";
 
