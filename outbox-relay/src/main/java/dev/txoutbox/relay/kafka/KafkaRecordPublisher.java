@@ -128,6 +128,9 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
         }
         // A cycle hands the producer a whole batch at once: larger producer batches carry it in fewer requests.
         properties.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, "65536");
+        // The records of a cycle are all handed over at once, so a long linger only delays them: each wave of a
+        // cycle, and the cycle's acknowledgement, would wait for it (Kafka's default is 5 ms).
+        properties.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "1");
         properties.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "outbox-relay");
         return properties;
     }

@@ -38,7 +38,8 @@ class KafkaRecordPublisherTests {
                 .containsEntry(ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000")
                 .containsEntry(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "20000")
                 .containsEntry(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000")
-                .containsEntry(ProducerConfig.BATCH_SIZE_CONFIG, "65536");
+                .containsEntry(ProducerConfig.BATCH_SIZE_CONFIG, "65536")
+                .containsEntry(ProducerConfig.LINGER_MS_CONFIG, "1");
     }
 
     @Test
@@ -46,12 +47,14 @@ class KafkaRecordPublisherTests {
         Map<String, Object> properties = KafkaRecordPublisher.producerProperties(
                 Map.of(
                         ProducerConfig.MAX_BLOCK_MS_CONFIG, "1000",
-                        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000"),
+                        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000",
+                        ProducerConfig.LINGER_MS_CONFIG, "20"),
                 this.settings);
 
         assertThat(properties)
                 .containsEntry(ProducerConfig.MAX_BLOCK_MS_CONFIG, "1000")
                 .containsEntry(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000")
+                .containsEntry(ProducerConfig.LINGER_MS_CONFIG, "20")
                 .doesNotContainKey(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG);
     }
 }
