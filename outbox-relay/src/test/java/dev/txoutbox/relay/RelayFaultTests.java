@@ -243,6 +243,13 @@ class RelayFaultTests {
         this.relays.add(relay);
         relay.start();
         JdbcClient observer = JdbcClient.create(writerStore.dataSource());
+        // The relay's pool connects on its first cycle; cut only once there is a session to cut.
+        await().atMost(TIMEOUT)
+                .until(() -> observer.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?")
+                                .param(RELAY_SESSIONS)
+                                .query(Integer.class)
+                                .single()
+                        > 0);
 
         int cuts = 0;
         for (int seq = 0; seq < 30; seq++) {
