@@ -72,6 +72,16 @@ final class PostgresDialect implements OutboxDialect {
     }
 
     @Override
+    public String planForTheTableAsItIs() {
+        // After five executions of a prepared statement, PostgreSQL may switch to a generic plan and keep it until
+        // the table's statistics change. Made while the table was empty (right after a vacuum truncated it, say),
+        // such a plan reads the table with sequential scans, one for each row of the claim once rows pile up: a
+        // backlog of 14,000 rows took 37 s to claim. A custom plan costs a fraction of a millisecond per cycle and
+        // is made for the table's size at the time.
+        return "SET LOCAL plan_cache_mode = force_custom_plan";
+    }
+
+    @Override
     public String delete(TableName table) {
         return "DELETE FROM %s WHERE id = ANY(?)".formatted(table);
     }

@@ -4,11 +4,13 @@ import static dev.txoutbox.testing.OutboxTestTables.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxTestTables;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -183,6 +185,45 @@ class OutboxStoreIntegrationTests {
 
         assertThat(deleted).isEqualTo(1);
         assertThat(this.store.count()).isEqualTo(1);
+    }
+
+    @Test
+    void everyCycleIsPlannedForTheTableAsItIsNeverFromAPlanCachedWhileItWasEmpty() {
+        // One session for every cycle, as when a relay gets the same pooled connection again and again.
+        String url = ((HikariDataSource) this.store.dataSource()).getJdbcUrl();
+        try (HikariDataSource session = EmbeddedInfrastructure.dataSource(url, "one-session")) {
+            session.setMaximumPoolSize(1);
+            OutboxStore relayStore = new OutboxStore(session, OutboxDialects.postgres(), this.store.table());
+            TransactionTemplate relayTransactions = new TransactionTemplate(new DataSourceTransactionManager(session));
+            Runnable cycle = () -> relayTransactions.executeWithoutResult(status -> {
+                List<OutboxRecord> records = relayStore.claim(10).records();
+                relayStore.delete(records.stream().map(OutboxRecord::id).toList());
+            });
+            // Past the driver's threshold for a server-side statement, and PostgreSQL's for trying a generic plan.
+            for (int i = 0; i < 15; i++) {
+                cycle.run();
+            }
+            for (int i = 0; i < 15; i++) {
+                this.store.insert(event("t", "k" + i, "{}"));
+                cycle.run();
+            }
+
+            List<Map<String, Object>> plans = JdbcClient.create(session)
+                    .sql("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+                            + " WHERE statement LIKE 'WITH claimed%' OR statement LIKE 'DELETE FROM%'")
+                    .query()
+                    .listOfRows();
+            assertThat(plans)
+                    .as("the claim and the delete, prepared in the session")
+                    .hasSize(2);
+            assertThat(plans)
+                    .as("a plan made while the table was empty scans the table per row once it is large")
+                    .allSatisfy(plan -> {
+                        assertThat(plan.get("generic_plans")).isEqualTo(0L);
+                        assertThat((Long) plan.get("custom_plans")).isPositive();
+                    });
+            assertThat(this.store.count()).isZero();
+        }
     }
 
     @Test
