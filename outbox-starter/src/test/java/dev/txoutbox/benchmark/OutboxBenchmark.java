@@ -499,7 +499,7 @@ public final class OutboxBenchmark {
                         SELECT gen_random_uuid(), ?, 'agg-' || (i % 10000), 'BenchmarkEvent',
                                convert_to(format('{"seq":%s,"data":"%s"}', i, repeat('x', 1000)), 'UTF8')
                         FROM generate_series(0, ? - 1) AS i
-                        """).params(topic, this.rows).update();
+                        """).params(topic, count).update();
         JdbcClient.create(dataSource).sql("VACUUM ANALYZE outbox_event").update();
     }
 
