@@ -12,6 +12,9 @@ public interface OutboxDialect {
     /** The product name this dialect serves, as {@link java.sql.DatabaseMetaData#getDatabaseProductName()} says. */
     String productName();
 
+    /** The oldest major version of the product that the statements work on. */
+    int minimumMajorVersion();
+
     /** The folder (a classpath location) that holds this database's migrations. */
     String migrationLocation();
 

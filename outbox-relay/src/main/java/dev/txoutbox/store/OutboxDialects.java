@@ -1,6 +1,5 @@
 package dev.txoutbox.store;
 
-import java.sql.DatabaseMetaData;
 import java.util.List;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -28,9 +27,14 @@ public final class OutboxDialects {
      * @throws IllegalStateException when the database cannot be reached or its product is not supported
      */
     public static OutboxDialect detect(DataSource dataSource) {
-        String product;
+        Database database;
         try {
-            product = JdbcUtils.extractDatabaseMetaData(dataSource, DatabaseMetaData::getDatabaseProductName);
+            database = JdbcUtils.extractDatabaseMetaData(
+                    dataSource,
+                    metaData -> new Database(
+                            metaData.getDatabaseProductName(),
+                            metaData.getDatabaseProductVersion(),
+                            metaData.getDatabaseMajorVersion()));
         } catch (MetaDataAccessException ex) {
             throw new IllegalStateException(
                     "Could not detect the database of the outbox: reading the JDBC metadata failed. Check that the"
@@ -38,14 +42,25 @@ public final class OutboxDialects {
                     ex);
         }
         for (OutboxDialect dialect : DIALECTS) {
-            if (dialect.productName().equalsIgnoreCase(product)) {
-                log.info("Outbox database detected: {}", product);
+            if (dialect.productName().equalsIgnoreCase(database.product())) {
+                if (database.majorVersion() < dialect.minimumMajorVersion()) {
+                    throw new IllegalStateException(
+                            "The outbox needs %s %d or later, but the database is %s %s. Upgrade the database."
+                                    .formatted(
+                                            dialect.productName(),
+                                            dialect.minimumMajorVersion(),
+                                            database.product(),
+                                            database.version()));
+                }
+                log.info("Outbox database detected: {} {}", database.product(), database.version());
                 return dialect;
             }
         }
         throw new IllegalStateException("The outbox does not support the database '%s'. Supported: %s."
                 .formatted(
-                        product,
+                        database.product(),
                         DIALECTS.stream().map(OutboxDialect::productName).toList()));
     }
+
+    private record Database(String product, String version, int majorVersion) {}
 }

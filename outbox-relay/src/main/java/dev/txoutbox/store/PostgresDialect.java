@@ -14,6 +14,12 @@ final class PostgresDialect implements OutboxDialect {
     }
 
     @Override
+    public int minimumMajorVersion() {
+        // plan_cache_mode, see planForTheTableAsItIs().
+        return 12;
+    }
+
+    @Override
     public String migrationLocation() {
         return "classpath:db/outbox/postgresql";
     }
