@@ -132,6 +132,11 @@ public final class OutboxBenchmark {
 
         // Compiled code first, so that the ceilings and the relay are measured alike.
         warmUp();
+        String phase = System.getProperty("benchmark.phase", "");
+        if (!phase.isEmpty()) {
+            runPhase(phase);
+            return;
+        }
         double k = kafkaCeiling();
         double d = databaseCeiling();
         Drain s1 = relayDrain(1);
@@ -173,6 +178,27 @@ public final class OutboxBenchmark {
                 l[1],
                 s4.eventsPerSecond() / s1.eventsPerSecond(),
                 violations);
+    }
+
+    /** One phase alone, after the warm-up, to see the effect of a change on it quickly: a table, no RESULT line. */
+    private void runPhase(String phase) throws Exception {
+        switch (phase) {
+            case "K" -> kafkaCeiling();
+            case "D" -> databaseCeiling();
+            case "R" -> relayDrain(1);
+            case "S" -> {
+                relayDrain(1);
+                relayDrain(2);
+                relayDrain(4);
+            }
+            case "W" -> writers();
+            case "L" -> latency(relayDrain(1).eventsPerSecond() / 2);
+            default ->
+                throw new IllegalArgumentException(
+                        "Unknown benchmark phase '" + phase + "': use K, D, R, S, W or L, or leave it out for all.");
+        }
+        System.out.println();
+        this.table.forEach(System.out::println);
     }
 
     /** K: the broker's ceiling, a plain producer with the relay's producer settings sending from memory. */
@@ -302,6 +328,13 @@ public final class OutboxBenchmark {
         JdbcClient.create(store.dataSource()).sql("TRUNCATE " + store.table()).update();
     }
 
+    /** Waits until the relays have published every row of the table. */
+    private static void awaitDrained(OutboxStore store) throws InterruptedException {
+        while (store.count() > 0) {
+            Thread.sleep(20);
+        }
+    }
+
     /** Counts the rows that relays' committed cycles took care of. */
     private static OutboxRelayListener progress(LongAdder done) {
         return new OutboxRelayListener() {
@@ -376,39 +409,63 @@ public final class OutboxBenchmark {
     private Writers writers() throws Exception {
         try (ConfigurableApplicationContext context = application()) {
             BenchmarkService service = context.getBean(BenchmarkService.class);
-            Duration duration = Duration.ofSeconds(this.mode.equals("full") ? 30 : 10);
+            OutboxStore store = context.getBean(OutboxStore.class);
+            List<OutboxRelay> relays =
+                    List.copyOf(context.getBeansOfType(OutboxRelay.class).values());
+            boolean full = this.mode.equals("full");
             int threads = 4;
             // Each variant warms up first: with 3 s each, the first one measured ran slower than the others in a
             // full run, the plain insert below the one with a second row.
-            Duration warmUp = Duration.ofSeconds(this.mode.equals("full") ? 10 : 3);
+            Duration warmUp = Duration.ofSeconds(full ? 10 : 3);
             runTransactions(threads, warmUp, () -> service.placeWithoutEvent("warm-up", DATA));
             runTransactions(threads, warmUp, () -> service.placeTwiceWithoutEvent("warm-up", DATA));
             runTransactions(threads, warmUp, () -> service.placeWithEvent("warm-up", DATA));
-            double[] without = runTransactions(threads, duration, () -> service.placeWithoutEvent("bench", DATA));
-            // What a second row of the same size costs any transaction, outbox or not.
-            double[] twoRows = runTransactions(threads, duration, () -> service.placeTwiceWithoutEvent("bench", DATA));
-            long cyclesBefore = BenchmarkApplication.cycles.sum();
-            long emptyBefore = BenchmarkApplication.emptyCycles.sum();
-            long publishedBefore = BenchmarkApplication.published.sum();
-            double[] with = runTransactions(threads, duration, () -> service.placeWithEvent("bench", DATA));
-            long cycles = BenchmarkApplication.cycles.sum() - cyclesBefore;
-            long empty = BenchmarkApplication.emptyCycles.sum() - emptyBefore;
-            long published = BenchmarkApplication.published.sum() - publishedBefore;
-            // The writer's own cost, apart from the relay's, which shares the machine's cores while W runs.
-            context.getBeansOfType(OutboxRelay.class).values().forEach(OutboxRelay::stop);
-            double[] relayStopped = runTransactions(threads, duration, () -> service.placeWithEvent("bench", DATA));
-            row("W: JPA insert without @OutboxEvent (tx/s)", without[0]);
-            row("W: JPA insert without @OutboxEvent, p99 (ms)", without[1]);
-            row("W: two JPA inserts without @OutboxEvent (tx/s)", twoRows[0]);
-            row("W: JPA insert with @OutboxEvent (tx/s)", with[0]);
-            row("W: JPA insert with @OutboxEvent, p99 (ms)", with[1]);
+            // The variants take turns, round after round, so that what drifts while W runs (the JIT compiler is
+            // still at work, the business table grows) weighs on all of them alike. Measured one after the other,
+            // the first variant ran up to 40 % slower than the second, though it does less.
+            int rounds = full ? 5 : 2;
+            Duration slice = Duration.ofSeconds(full ? 6 : 5);
+            Transactions without = new Transactions();
+            Transactions twoRows = new Transactions();
+            Transactions with = new Transactions();
+            Transactions relayStopped = new Transactions();
+            long cycles = 0;
+            long empty = 0;
+            long published = 0;
+            for (int round = 0; round < rounds; round++) {
+                without.add(runTransactions(threads, slice, () -> service.placeWithoutEvent("bench", DATA)), slice);
+                // What a second row of the same size costs any transaction, outbox or not.
+                twoRows.add(
+                        runTransactions(threads, slice, () -> service.placeTwiceWithoutEvent("bench", DATA)), slice);
+                long cyclesBefore = BenchmarkApplication.cycles.sum();
+                long emptyBefore = BenchmarkApplication.emptyCycles.sum();
+                long publishedBefore = BenchmarkApplication.published.sum();
+                with.add(runTransactions(threads, slice, () -> service.placeWithEvent("bench", DATA)), slice);
+                cycles += BenchmarkApplication.cycles.sum() - cyclesBefore;
+                empty += BenchmarkApplication.emptyCycles.sum() - emptyBefore;
+                published += BenchmarkApplication.published.sum() - publishedBefore;
+                // The writer's own cost, apart from the relay's, which shares the machine's cores while W runs.
+                relays.forEach(OutboxRelay::stop);
+                relayStopped.add(runTransactions(threads, slice, () -> service.placeWithEvent("bench", DATA)), slice);
+                relays.forEach(OutboxRelay::start);
+                // What piled up meanwhile is drained, and its dead rows dropped, before the next round.
+                awaitDrained(store);
+                discardDeadRows(store);
+            }
+            row("W: rounds, each variant " + slice.toSeconds() + " s in each", rounds);
+            row("W: JPA insert without @OutboxEvent (tx/s)", without.perSecond());
+            row("W: JPA insert without @OutboxEvent, p99 (ms)", without.p99());
+            row("W: two JPA inserts without @OutboxEvent (tx/s)", twoRows.perSecond());
+            row("W: JPA insert with @OutboxEvent (tx/s)", with.perSecond());
+            row("W: JPA insert with @OutboxEvent, p99 (ms)", with.p99());
             row("W: relay batches meanwhile, mean size (events)", cycles == 0 ? 0 : published / (double) cycles);
-            row("W: relay cycles meanwhile that found nothing (per s)", empty / (double) duration.toSeconds());
-            row("W: JPA insert with @OutboxEvent, relay stopped (tx/s)", relayStopped[0]);
-            row("W: JPA insert with @OutboxEvent, relay stopped, p99 (ms)", relayStopped[1]);
-            this.figures.put("writer_overhead_relay_stopped", round(1 - relayStopped[0] / without[0]));
-            this.figures.put("second_row_overhead", round(1 - twoRows[0] / without[0]));
-            return new Writers(with[0], without[0]);
+            row("W: relay cycles meanwhile that found nothing (per s)", empty / (rounds * (double) slice.toSeconds()));
+            row("W: JPA insert with @OutboxEvent, relay stopped (tx/s)", relayStopped.perSecond());
+            row("W: JPA insert with @OutboxEvent, relay stopped, p99 (ms)", relayStopped.p99());
+            this.figures.put(
+                    "writer_overhead_relay_stopped", round(1 - relayStopped.perSecond() / without.perSecond()));
+            this.figures.put("second_row_overhead", round(1 - twoRows.perSecond() / without.perSecond()));
+            return new Writers(with.perSecond(), without.perSecond());
         }
     }
 
@@ -450,10 +507,7 @@ public final class OutboxBenchmark {
                 future.get();
             }
             pool.shutdown();
-            OutboxStore store = context.getBean(OutboxStore.class);
-            while (store.count() > 0) {
-                Thread.sleep(20);
-            }
+            awaitDrained(context.getBean(OutboxStore.class));
             BenchmarkApplication.recordLatencies = false;
             long cycles = BenchmarkApplication.cycles.sum() - cyclesBefore;
             long empty = BenchmarkApplication.emptyCycles.sum() - emptyBefore;
@@ -495,30 +549,57 @@ public final class OutboxBenchmark {
     }
 
     /** Runs transactions from several threads for a while; returns transactions per second and p99 in ms. */
-    private static double[] runTransactions(int threads, Duration duration, Runnable transaction) throws Exception {
+    /** Runs transactions in threads for a while; returns each one's latency in microseconds. */
+    private static long[] runTransactions(int threads, Duration duration, Runnable transaction) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         long end = System.nanoTime() + duration.toNanos();
         List<Future<long[]>> results = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             results.add(pool.submit(() -> {
-                List<Long> nanos = new ArrayList<>();
+                List<Long> micros = new ArrayList<>();
                 while (System.nanoTime() < end) {
                     long start = System.nanoTime();
                     transaction.run();
-                    nanos.add(System.nanoTime() - start);
+                    micros.add((System.nanoTime() - start) / 1_000);
                 }
-                return nanos.stream().mapToLong(Long::longValue).toArray();
+                return micros.stream().mapToLong(Long::longValue).toArray();
             }));
         }
-        List<Long> all = new ArrayList<>();
+        List<long[]> all = new ArrayList<>();
         for (Future<long[]> result : results) {
-            for (long value : result.get()) {
-                all.add(value);
-            }
+            all.add(result.get());
         }
         pool.shutdown();
-        long[] sorted = all.stream().mapToLong(value -> value / 1_000).sorted().toArray();
-        return new double[] {all.size() / (double) duration.toSeconds(), percentile(sorted, 0.99)};
+        return all.stream().flatMapToLong(java.util.Arrays::stream).toArray();
+    }
+
+    /** The latencies of one W variant's transactions over all its rounds, and the time they took. */
+    private static final class Transactions {
+
+        private final List<long[]> rounds = new ArrayList<>();
+
+        private double seconds;
+
+        void add(long[] micros, Duration slice) {
+            this.rounds.add(micros);
+            this.seconds += slice.toNanos() / 1e9;
+        }
+
+        double perSecond() {
+            return count() / this.seconds;
+        }
+
+        double p99() {
+            long[] sorted = this.rounds.stream()
+                    .flatMapToLong(java.util.Arrays::stream)
+                    .sorted()
+                    .toArray();
+            return percentile(sorted, 0.99);
+        }
+
+        private long count() {
+            return this.rounds.stream().mapToLong(round -> round.length).sum();
+        }
     }
 
     /** Consumes a topic from the beginning and counts records that reached Kafka before an earlier one of their key. */
