@@ -82,7 +82,6 @@ public final class WakeUpNotifier implements AutoCloseable {
         this.intervalNanos = interval.toNanos();
         // System.nanoTime() has an arbitrary origin, which may be negative: the first notification is due at once.
         this.lastSentNanos = System.nanoTime() - this.intervalNanos;
-        this.lastSentNanos = System.nanoTime() - this.intervalNanos;
         this.lastWarningNanos = System.nanoTime() - WARNING_INTERVAL_NANOS;
         this.sender = new ScheduledThreadPoolExecutor(1, runnable -> {
             Thread thread = new Thread(runnable, "outbox-wake-up-notifier");
