@@ -19,6 +19,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -548,7 +549,6 @@ public final class OutboxBenchmark {
                 .run();
     }
 
-    /** Runs transactions from several threads for a while; returns transactions per second and p99 in ms. */
     /** Runs transactions in threads for a while; returns each one's latency in microseconds. */
     private static long[] runTransactions(int threads, Duration duration, Runnable transaction) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -570,7 +570,7 @@ public final class OutboxBenchmark {
             all.add(result.get());
         }
         pool.shutdown();
-        return all.stream().flatMapToLong(java.util.Arrays::stream).toArray();
+        return all.stream().flatMapToLong(Arrays::stream).toArray();
     }
 
     /** The latencies of one W variant's transactions over all its rounds, and the time they took. */
@@ -590,10 +590,8 @@ public final class OutboxBenchmark {
         }
 
         double p99() {
-            long[] sorted = this.rounds.stream()
-                    .flatMapToLong(java.util.Arrays::stream)
-                    .sorted()
-                    .toArray();
+            long[] sorted =
+                    this.rounds.stream().flatMapToLong(Arrays::stream).sorted().toArray();
             return percentile(sorted, 0.99);
         }
 
