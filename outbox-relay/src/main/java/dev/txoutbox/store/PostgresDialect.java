@@ -46,16 +46,22 @@ final class PostgresDialect implements OutboxDialect {
         // holds right now, comes from the second part: the claimable rows up to the last one claimed, read in the
         // same snapshot through the primary key. Those that this claim did not take are held elsewhere. That is one
         // ordered range scan over the rows in flight, where a probe of the key index per claimed row would touch a
-        // random index page for each of them.
+        // random index page for each of them. Both held-back checks first ask once whether any row has a retry
+        // time and whether there is any dead letter at all: usually neither, and then no row is probed for its key.
+        // The first question is put so that only the small index of rows with a retry time can answer it cheaply,
+        // also while the table has no statistics (a new table, until autovacuum analyzes it): asked as "does any
+        // row wait?", it was answered with a sequential scan of the whole table in every claim.
         return """
                 WITH claimed AS (
                     SELECT o.id, o.event_id, o.topic, o.record_key, o.event_type, o.payload, o.headers, o.created_at,
                            o.attempts
                     FROM %1$s o
                     WHERE %2$s
-                      AND NOT EXISTS (
-                          SELECT 1 FROM %1$s w
-                          WHERE w.record_key = o.record_key AND w.id < o.id AND w.next_attempt_at > now())
+                      AND ((SELECT r.id FROM %1$s r WHERE r.next_attempt_at IS NOT NULL ORDER BY r.record_key, r.id
+                            LIMIT 1) IS NULL
+                           OR NOT EXISTS (
+                               SELECT 1 FROM %1$s w
+                               WHERE w.record_key = o.record_key AND w.id < o.id AND w.next_attempt_at > now()))
                     ORDER BY o.id
                     LIMIT ?
                     FOR UPDATE OF o SKIP LOCKED
@@ -208,7 +214,8 @@ final class PostgresDialect implements OutboxDialect {
         String due = "(o.next_attempt_at IS NULL OR o.next_attempt_at <= now())";
         return parkKeys
                 ? due
-                        + " AND NOT EXISTS (SELECT 1 FROM %s d WHERE d.record_key = o.record_key)"
+                        + (" AND (NOT EXISTS (SELECT 1 FROM %1$s)"
+                                        + " OR NOT EXISTS (SELECT 1 FROM %1$s d WHERE d.record_key = o.record_key))")
                                 .formatted(table.deadLetters())
                 : due;
     }

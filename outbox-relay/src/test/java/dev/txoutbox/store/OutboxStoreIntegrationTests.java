@@ -227,6 +227,36 @@ class OutboxStoreIntegrationTests {
     }
 
     @Test
+    void theClaimReadsTheOutboxOnlyThroughItsIndexesAlsoBeforeTheTableWasEverAnalyzed() {
+        // A new table keeps no statistics until autovacuum analyzes it, after 50,000 changed rows; without them
+        // PostgreSQL expects a third of the rows to match any condition on a column, and would answer "does any row
+        // wait for a retry?" with a sequential scan of the whole table in every claim.
+        JdbcClient jdbc = JdbcClient.create(this.store.dataSource());
+        jdbc.sql("""
+                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
+                        SELECT gen_random_uuid(), 't', 'key-' || (n % 100), 'E', convert_to(repeat('x', 1000), 'UTF8')
+                        FROM generate_series(1, 5000) AS n
+                        """).update();
+        jdbc.sql("UPDATE outbox_event SET next_attempt_at = now() + interval '1 minute' WHERE id % 100 = 0")
+                .update();
+        assertThat(jdbc.sql("SELECT reltuples FROM pg_class WHERE relname = 'outbox_event'")
+                        .query(Float.class)
+                        .single())
+                .as("never analyzed")
+                .isEqualTo(-1f);
+
+        for (boolean parkKeys : List.of(true, false)) {
+            List<String> plan = jdbc.sql("EXPLAIN " + OutboxDialects.postgres().claim(this.store.table(), parkKeys))
+                    .param(500)
+                    .query(String.class)
+                    .list();
+            assertThat(plan)
+                    .as("plan of the claim (parked keys: %s):%n%s", parkKeys, String.join("\n", plan))
+                    .noneMatch(line -> line.contains("Seq Scan on outbox_event "));
+        }
+    }
+
+    @Test
     void migrationsUseTheConfiguredTableAndTheirOwnHistoryTable() {
         DataSource dataSource = EmbeddedInfrastructure.newDatabase();
         JdbcClient jdbc = JdbcClient.create(dataSource);
