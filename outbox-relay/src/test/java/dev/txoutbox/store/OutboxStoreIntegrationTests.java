@@ -227,7 +227,7 @@ class OutboxStoreIntegrationTests {
     }
 
     @Test
-    void theClaimReadsTheOutboxOnlyThroughItsIndexesAlsoBeforeTheTableWasEverAnalyzed() {
+    void theClaimReadsTheOutboxOnlyThroughItsIndexesBeforeTheTableWasEverAnalyzedAndWithManyDeadLetters() {
         // A new table keeps no statistics until autovacuum analyzes it, after 50,000 changed rows; without them
         // PostgreSQL expects a third of the rows to match any condition on a column, and would answer "does any row
         // wait for a retry?" with a sequential scan of the whole table in every claim.
@@ -245,6 +245,22 @@ class OutboxStoreIntegrationTests {
                 .as("never analyzed")
                 .isEqualTo(-1f);
 
+        assertClaimReadsTheOutboxThroughItsIndexes(jdbc);
+
+        // Many dead letters, after an outage say: an anti-join against them would hash them and read the whole
+        // outbox, sorting it, in every claim.
+        jdbc.sql("""
+                        INSERT INTO outbox_event_dead_letter
+                            (id, event_id, topic, record_key, event_type, created_at, attempts, last_error)
+                        SELECT -n, gen_random_uuid(), 't', 'parked-' || n, 'E', now(), 10, 'failed'
+                        FROM generate_series(1, 10000) AS n
+                        """).update();
+        jdbc.sql("ANALYZE outbox_event").update();
+        jdbc.sql("ANALYZE outbox_event_dead_letter").update();
+        assertClaimReadsTheOutboxThroughItsIndexes(jdbc);
+    }
+
+    private void assertClaimReadsTheOutboxThroughItsIndexes(JdbcClient jdbc) {
         for (boolean parkKeys : List.of(true, false)) {
             List<String> plan = jdbc.sql("EXPLAIN " + OutboxDialects.postgres().claim(this.store.table(), parkKeys))
                     .param(500)
