@@ -430,21 +430,15 @@ public final class OutboxBenchmark {
             Transactions twoRows = new Transactions();
             Transactions with = new Transactions();
             Transactions relayStopped = new Transactions();
-            long cycles = 0;
-            long empty = 0;
-            long published = 0;
+            RelayActivity relay = RelayActivity.NONE;
             for (int round = 0; round < rounds; round++) {
                 without.add(runTransactions(threads, slice, () -> service.placeWithoutEvent("bench", DATA)), slice);
                 // What a second row of the same size costs any transaction, outbox or not.
                 twoRows.add(
                         runTransactions(threads, slice, () -> service.placeTwiceWithoutEvent("bench", DATA)), slice);
-                long cyclesBefore = BenchmarkApplication.cycles.sum();
-                long emptyBefore = BenchmarkApplication.emptyCycles.sum();
-                long publishedBefore = BenchmarkApplication.published.sum();
+                RelayActivity before = RelayActivity.now();
                 with.add(runTransactions(threads, slice, () -> service.placeWithEvent("bench", DATA)), slice);
-                cycles += BenchmarkApplication.cycles.sum() - cyclesBefore;
-                empty += BenchmarkApplication.emptyCycles.sum() - emptyBefore;
-                published += BenchmarkApplication.published.sum() - publishedBefore;
+                relay = relay.plus(RelayActivity.now().since(before));
                 // The writer's own cost, apart from the relay's, which shares the machine's cores while W runs.
                 relays.forEach(OutboxRelay::stop);
                 relayStopped.add(runTransactions(threads, slice, () -> service.placeWithEvent("bench", DATA)), slice);
@@ -459,8 +453,10 @@ public final class OutboxBenchmark {
             row("W: two JPA inserts without @OutboxEvent (tx/s)", twoRows.perSecond());
             row("W: JPA insert with @OutboxEvent (tx/s)", with.perSecond());
             row("W: JPA insert with @OutboxEvent, p99 (ms)", with.p99());
-            row("W: relay batches meanwhile, mean size (events)", cycles == 0 ? 0 : published / (double) cycles);
-            row("W: relay cycles meanwhile that found nothing (per s)", empty / (rounds * (double) slice.toSeconds()));
+            row("W: relay batches meanwhile, mean size (events)", relay.meanBatch());
+            row(
+                    "W: relay cycles meanwhile that found nothing (per s)",
+                    relay.empty() / (rounds * (double) slice.toSeconds()));
             row("W: JPA insert with @OutboxEvent, relay stopped (tx/s)", relayStopped.perSecond());
             row("W: JPA insert with @OutboxEvent, relay stopped, p99 (ms)", relayStopped.p99());
             this.figures.put(
@@ -481,9 +477,7 @@ public final class OutboxBenchmark {
             long intervalNanos = (long) (1e9 * threads / eventsPerSecond);
             BenchmarkApplication.latencies.clear();
             BenchmarkApplication.recordLatencies = true;
-            long cyclesBefore = BenchmarkApplication.cycles.sum();
-            long emptyBefore = BenchmarkApplication.emptyCycles.sum();
-            long publishedBefore = BenchmarkApplication.published.sum();
+            RelayActivity before = RelayActivity.now();
             AtomicInteger sent = new AtomicInteger();
             ExecutorService pool = Executors.newFixedThreadPool(threads);
             long end = System.nanoTime() + duration.toNanos();
@@ -510,9 +504,7 @@ public final class OutboxBenchmark {
             pool.shutdown();
             awaitDrained(context.getBean(OutboxStore.class));
             BenchmarkApplication.recordLatencies = false;
-            long cycles = BenchmarkApplication.cycles.sum() - cyclesBefore;
-            long empty = BenchmarkApplication.emptyCycles.sum() - emptyBefore;
-            long published = BenchmarkApplication.published.sum() - publishedBefore;
+            RelayActivity relay = RelayActivity.now().since(before);
             long[] micros = BenchmarkApplication.latencies.stream()
                     .mapToLong(Long::longValue)
                     .sorted()
@@ -524,8 +516,8 @@ public final class OutboxBenchmark {
             row("L: write-to-acknowledgement p50 (ms)", percentiles[0]);
             row("L: write-to-acknowledgement p99 (ms)", percentiles[1]);
             row("L: write-to-acknowledgement p99.9 (ms)", percentiles[2]);
-            row("L: relay batches meanwhile, mean size (events)", cycles == 0 ? 0 : published / (double) cycles);
-            row("L: relay cycles meanwhile that found nothing (per s)", empty / (double) duration.toSeconds());
+            row("L: relay batches meanwhile, mean size (events)", relay.meanBatch());
+            row("L: relay cycles meanwhile that found nothing (per s)", relay.empty() / (double) duration.toSeconds());
             return percentiles;
         }
     }
@@ -694,4 +686,31 @@ public final class OutboxBenchmark {
     private record Drain(double eventsPerSecond, double startRate, double endRate, int orderViolations) {}
 
     private record Writers(double withEvent, double withoutEvent) {}
+
+    /** What the relays' cycles did, counted by {@link BenchmarkApplication}: cycles, empty ones, published events. */
+    private record RelayActivity(long cycles, long empty, long published) {
+
+        static final RelayActivity NONE = new RelayActivity(0, 0, 0);
+
+        static RelayActivity now() {
+            return new RelayActivity(
+                    BenchmarkApplication.cycles.sum(),
+                    BenchmarkApplication.emptyCycles.sum(),
+                    BenchmarkApplication.published.sum());
+        }
+
+        RelayActivity since(RelayActivity before) {
+            return new RelayActivity(
+                    this.cycles - before.cycles, this.empty - before.empty, this.published - before.published);
+        }
+
+        RelayActivity plus(RelayActivity other) {
+            return new RelayActivity(
+                    this.cycles + other.cycles, this.empty + other.empty, this.published + other.published);
+        }
+
+        double meanBatch() {
+            return this.cycles == 0 ? 0 : this.published / (double) this.cycles;
+        }
+    }
 }
