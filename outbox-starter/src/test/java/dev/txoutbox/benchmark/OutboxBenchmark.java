@@ -11,9 +11,12 @@ import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxTestTables;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -646,15 +649,29 @@ public final class OutboxBenchmark {
         DataSource dataSource = store.dataSource();
         JdbcClient.create(dataSource).sql("""
                         INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
-                        SELECT gen_random_uuid(), ?, 'agg-' || (i % 10000), 'BenchmarkEvent',
+                        SELECT gen_random_uuid(), ?,
+                               'agg-' || (('x' || left(md5(i::text), 8))::bit(32)::int & 2147483647) % 10000,
+                               'BenchmarkEvent',
                                convert_to(format('{"seq":%s,"data":"%s"}', i, repeat('x', 1000)), 'UTF8')
                         FROM generate_series(0, ? - 1) AS i
                         """).params(topic, count).update();
         JdbcClient.create(dataSource).sql("VACUUM ANALYZE outbox_event").update();
     }
 
+    /**
+     * The key of the i-th record: spread over the keys as by chance, the same in Java and in {@link #fill}'s SQL. Keys
+     * taken in turn instead ({@code i % KEYS}) never meet twice in 10,000 consecutive rows, so a batch would never
+     * hold two records of one key, nor two relays' batches one key, unlike in any real stream of events.
+     */
     private static String key(int i) {
-        return "agg-" + (i % KEYS);
+        byte[] md5;
+        try {
+            md5 = MessageDigest.getInstance("MD5").digest(Integer.toString(i).getBytes(StandardCharsets.US_ASCII));
+        } catch (NoSuchAlgorithmException ex) {
+            throw new IllegalStateException(ex);
+        }
+        int first32Bits = ByteBuffer.wrap(md5).getInt() & Integer.MAX_VALUE;
+        return "agg-" + (first32Bits % KEYS);
     }
 
     private static byte[] payload(int i) {
