@@ -36,11 +36,11 @@ public interface OutboxDialect {
 
     /**
      * A statement that the relay runs in its transaction before it claims, so that the claim and what follows it in
-     * the transaction (the delete, the failures) are planned for the table as it is at that moment. A queue table
-     * swings between empty and large: a plan made and cached while it was empty, and reused once it is large, can
-     * scan the whole table for every row.
+     * the transaction (the delete, the failures) read the outbox table only through its indexes, with plans that
+     * suit it at any size. A queue table swings between empty and large: a plan made and cached while it was empty,
+     * and reused once it is large, can scan the whole table for every row.
      */
-    String planForTheTableAsItIs();
+    String indexPlansOnly();
 
     /** How many earlier rows a claim reads at most, see {@link #claim(TableName, boolean)}. */
     int CLAIM_LOOK_BEHIND = 50_000;

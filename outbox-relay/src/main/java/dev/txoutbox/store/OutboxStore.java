@@ -41,7 +41,7 @@ public final class OutboxStore {
 
     private final String insertSql;
 
-    private final String planSql;
+    private final String indexPlansSql;
 
     private final String claimSql;
 
@@ -82,7 +82,7 @@ public final class OutboxStore {
         this.jdbc = JdbcClient.create(dataSource);
         this.table = table;
         this.insertSql = dialect.insert(table);
-        this.planSql = dialect.planForTheTableAsItIs();
+        this.indexPlansSql = dialect.indexPlansOnly();
         this.claimSql = dialect.claim(table, parkKeys);
         this.deleteSql = dialect.delete(table);
         this.recordFailuresSql = dialect.recordFailures(table);
@@ -124,11 +124,11 @@ public final class OutboxStore {
     /**
      * Locks up to {@code limit} claimable rows in id order and returns the ones that may be published now without
      * breaking per-key order: rows whose key has an earlier row outside this claim stay locked, but are left out.
-     * Must run in a transaction, which holds the locks. The statements after it in the transaction are planned for
-     * the table as it is, like the claim itself (see {@link OutboxDialect#planForTheTableAsItIs()}).
+     * Must run in a transaction, which holds the locks. The statements after it in the transaction read the table
+     * through its indexes only, like the claim itself (see {@link OutboxDialect#indexPlansOnly()}).
      */
     public Claim claim(int limit) {
-        this.jdbc.sql(this.planSql).update();
+        this.jdbc.sql(this.indexPlansSql).query().singleRow();
         List<ClaimRow> rows = this.jdbc
                 .sql(this.claimSql)
                 .param(limit)
