@@ -674,7 +674,7 @@ public final class OutboxBenchmark {
      * taken in turn instead ({@code i % KEYS}) never meet twice in 10,000 consecutive rows, so a batch would never
      * hold two records of one key, nor two relays' batches one key, unlike in any real stream of events.
      */
-    private static String key(int i) {
+    static String key(int i) {
         byte[] md5;
         try {
             md5 = MessageDigest.getInstance("MD5").digest(Integer.toString(i).getBytes(StandardCharsets.US_ASCII));
