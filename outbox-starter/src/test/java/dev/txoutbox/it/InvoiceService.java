@@ -87,6 +87,12 @@ public class InvoiceService {
     }
 
     @Transactional
+    @OutboxEvent(topic = "${test.topic}", key = "#customer.toUpperCase()")
+    public InvoiceIssued issueWithUpperCaseKey(String customer, long amount) {
+        return issue(customer, amount);
+    }
+
+    @Transactional
     @OutboxEvent(topic = "${test.topic}", key = "#result.customer().isEmpty() ? null : #result.customer()")
     public InvoiceIssued issueWithNullKey(String customer, long amount) {
         Invoice invoice = this.invoices.save(new Invoice(customer, amount));

@@ -195,6 +195,27 @@ class OutboxEventIntegrationTests {
     }
 
     @Test
+    void anExpressionKeepsItsResultsAndItsErrorsOnceItRunsCompiled() {
+        // Expressions are compiled once they have run a hundred times.
+        for (int i = 0; i < 150; i++) {
+            this.invoices.issueWithUpperCaseKey("ivy" + i, i);
+        }
+        awaitOutboxDrained();
+        for (String key : List.of("IVY0", "IVY99", "IVY100", "IVY149")) {
+            assertThat(recordWithKey(key)).isNotNull();
+        }
+        long invoicesBefore = this.invoiceRepository.count();
+
+        assertThatThrownBy(() -> this.invoices.issueWithUpperCaseKey(null, 1))
+                .isInstanceOf(OutboxException.class)
+                .hasMessageContaining("InvoiceService.issueWithUpperCaseKey(..)")
+                .hasMessageContaining("key \"#customer.toUpperCase()\" failed")
+                .hasMessageContaining("Fix the expression");
+
+        assertNothingWritten(invoicesBefore);
+    }
+
+    @Test
     void aKeyExpressionThatYieldsNullFailsTheBusinessTransaction() {
         long invoicesBefore = this.invoiceRepository.count();
 
