@@ -74,7 +74,7 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private boolean wakeUpRequested;
 
-    /** Relay threads waiting because their last claim held rows back behind another cycle of this relay. */
+    /** Relay threads waiting because their last claim held rows back behind an earlier row of their key elsewhere. */
     private final AtomicInteger waitingForHeldRows = new AtomicInteger();
 
     private volatile boolean running;
@@ -416,11 +416,11 @@ public final class OutboxRelay implements SmartLifecycle {
     }
 
     /**
-     * How long a relay thread waits for a wake-up after a cycle: not at all after a full batch that got somewhere,
-     * also when some of its rows were held back for per-key order (in a backlog of keys spread as by chance, most
+     * How long a relay thread waits for a wake-up after a cycle. Not at all after a full batch that got somewhere,
+     * even when some of its rows were held back for per-key order: in a backlog of keys spread as by chance, most
      * batches hold back a few rows behind another cycle's batch, and waiting after each of them cost 60 % of a
-     * drain's rate); briefly when rows were held back, since the cycle that holds their key will be done soon; the
-     * poll interval otherwise. A batch of rows held back or refused by the broker waits like an empty one.
+     * drain's rate. At most 50 ms after any other batch that held rows back, since the cycle that holds their key
+     * will be done soon. The poll interval otherwise, also after a batch that the broker refused entirely.
      */
     static long millisBeforeNextCycle(CycleResult result, RelaySettings settings) {
         long poll = settings.pollInterval().toMillis();
