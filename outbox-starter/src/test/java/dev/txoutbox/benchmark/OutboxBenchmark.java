@@ -681,8 +681,8 @@ public final class OutboxBenchmark {
         } catch (NoSuchAlgorithmException ex) {
             throw new IllegalStateException(ex);
         }
-        int first32Bits = ByteBuffer.wrap(md5).getInt() & Integer.MAX_VALUE;
-        return "agg-" + (first32Bits % KEYS);
+        int hash = ByteBuffer.wrap(md5).getInt() & Integer.MAX_VALUE;
+        return "agg-" + (hash % KEYS);
     }
 
     private static byte[] payload(int i) {
