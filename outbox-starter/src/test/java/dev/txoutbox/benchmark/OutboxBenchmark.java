@@ -68,7 +68,8 @@ import tools.jackson.databind.json.JsonMapper;
  *   <li>W: business transactions per second and their p99, a JPA insert with {@code @OutboxEvent} against the same
  *       insert without it, with the relay running, and once more with the relay stopped, for the writer's own cost;
  *   <li>L: write-to-acknowledgement latency at half of R's rate, with the default settings;
- *   <li>S: R with 1, 2 and 4 relays on one table, checking per-key order on the consumed records.
+ *   <li>S: R with 1, 2 and 4 relays on one table, checking per-key order on the consumed records;
+ *   <li>H, only when asked for with {@code -Dbenchmark.phase=H}: one relay draining rows that all have one key.
  * </ul>
  *
  * Before any of them, the relay drains backlogs until the JIT compiler is nearly done, so that the ceilings and the
@@ -94,6 +95,13 @@ public final class OutboxBenchmark {
     private static final int MAX_WARM_UP_ROUNDS = 10;
 
     private static final String DATA = "x".repeat(1000);
+
+    /** Rows of H's backlog, all of one key. */
+    private static final int HOT_KEY_ROWS = 5_000;
+
+    /** The SQL for the key of row {@code i} in {@link #fill}, the same as {@link #key(int)}. */
+    private static final String KEY_SQL =
+            "'agg-' || (('x' || left(md5(i::text), 8))::bit(32)::int & 2147483647) % 10000";
 
     private static final Pattern SEQ = Pattern.compile("\"seq\":(\\d+)");
 
@@ -197,9 +205,10 @@ public final class OutboxBenchmark {
             }
             case "W" -> writers();
             case "L" -> latency(relayDrain(1).eventsPerSecond() / 2);
+            case "H" -> hotKeyDrain();
             default ->
-                throw new IllegalArgumentException(
-                        "Unknown benchmark phase '" + phase + "': use K, D, R, S, W or L, or leave it out for all.");
+                throw new IllegalArgumentException("Unknown benchmark phase '" + phase
+                        + "': use K, D, R, S, W, L or H, or leave it out for all but H.");
         }
         System.out.println();
         this.table.forEach(System.out::println);
@@ -294,9 +303,7 @@ public final class OutboxBenchmark {
     private void warmUp() throws Exception {
         OutboxStore store = OutboxTestTables.newStore();
         String topic = EmbeddedInfrastructure.newTopic("bench-warm-up", PARTITIONS);
-        KafkaRecordPublisher publisher = KafkaRecordPublisher.create(
-                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfrastructure.kafkaBootstrapServers()),
-                RelaySettings.defaults());
+        KafkaRecordPublisher publisher = newPublisher(RelaySettings.defaults());
         LongAdder done = new LongAdder();
         OutboxRelay relay = new OutboxRelay(store, publisher, RelaySettings.defaults(), List.of(progress(done)));
         relay.start();
@@ -330,6 +337,13 @@ public final class OutboxBenchmark {
      */
     private static void discardDeadRows(OutboxStore store) {
         JdbcClient.create(store.dataSource()).sql("TRUNCATE " + store.table()).update();
+    }
+
+    /** A publisher to the embedded broker, as a relay of the benchmark uses. */
+    private static KafkaRecordPublisher newPublisher(RelaySettings settings) {
+        return KafkaRecordPublisher.create(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfrastructure.kafkaBootstrapServers()),
+                settings);
     }
 
     /** Waits until the relays have published every row of the table. */
@@ -373,9 +387,7 @@ public final class OutboxBenchmark {
         };
         long start = System.nanoTime();
         for (int i = 0; i < relays; i++) {
-            KafkaRecordPublisher publisher = KafkaRecordPublisher.create(
-                    Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfrastructure.kafkaBootstrapServers()),
-                    settings);
+            KafkaRecordPublisher publisher = newPublisher(settings);
             publishers.add(publisher);
             OutboxRelay relay = new OutboxRelay(store, publisher, settings, List.of(progress(done), claims));
             running.add(relay);
@@ -418,6 +430,32 @@ public final class OutboxBenchmark {
         row("S" + relays + ": per-key order violations", violations);
         row("S" + relays + ": claimed rows held back for key order (%)", 100.0 * heldBack.sum() / locked.sum());
         return new Drain(eps, startRate, endRate, violations);
+    }
+
+    /**
+     * H, a phase of its own only: one relay draining a backlog whose rows all have one key. A key's records go out
+     * one at a time, each after the broker acknowledged the one before, so this is what one key can carry.
+     */
+    private void hotKeyDrain() throws Exception {
+        int count = HOT_KEY_ROWS;
+        OutboxStore store = OutboxTestTables.newStore();
+        String topic = EmbeddedInfrastructure.newTopic("bench-hot-key", PARTITIONS);
+        fill(store, topic, count, "'hot'");
+        KafkaRecordPublisher publisher = newPublisher(RelaySettings.defaults());
+        LongAdder done = new LongAdder();
+        OutboxRelay relay = new OutboxRelay(store, publisher, RelaySettings.defaults(), List.of(progress(done)));
+        long start = System.nanoTime();
+        relay.start();
+        while (done.sum() < count) {
+            Thread.sleep(5);
+        }
+        long elapsed = System.nanoTime() - start;
+        relay.stop();
+        publisher.close();
+        discardDeadRows(store);
+        row(
+                String.format(Locale.ROOT, "H: relay draining %,d rows of one key (events/s)", count),
+                perSecond(count, elapsed));
     }
 
     /** W: business transactions per second and their p99, with and without the annotation. */
@@ -656,21 +694,27 @@ public final class OutboxBenchmark {
     }
 
     /** Fills the outbox table with the benchmark's rows in one statement, as a backlog. */
-    private void fill(OutboxStore store, String topic, int count) {
+    private static void fill(OutboxStore store, String topic, int count) {
+        fill(store, topic, count, KEY_SQL);
+    }
+
+    /** Fills the outbox table with rows whose key is {@code keySql}, an expression of the row's number {@code i}. */
+    private static void fill(OutboxStore store, String topic, int count, String keySql) {
         DataSource dataSource = store.dataSource();
-        JdbcClient.create(dataSource).sql("""
+        JdbcClient.create(dataSource)
+                .sql("""
                         INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
-                        SELECT gen_random_uuid(), ?,
-                               'agg-' || (('x' || left(md5(i::text), 8))::bit(32)::int & 2147483647) % 10000,
-                               'BenchmarkEvent',
-                               convert_to(format('{"seq":%s,"data":"%s"}', i, repeat('x', 1000)), 'UTF8')
+                        SELECT gen_random_uuid(), ?, %s, 'BenchmarkEvent',
+                               convert_to(format('{"seq":%%s,"data":"%%s"}', i, repeat('x', 1000)), 'UTF8')
                         FROM generate_series(0, ? - 1) AS i
-                        """).params(topic, count).update();
+                        """.formatted(keySql))
+                .params(topic, count)
+                .update();
         JdbcClient.create(dataSource).sql("VACUUM ANALYZE outbox_event").update();
     }
 
     /**
-     * The key of the i-th record: spread over the keys as by chance, the same in Java and in {@link #fill}'s SQL. Keys
+     * The key of the i-th record: spread over the keys as by chance, the same in Java and in {@link #KEY_SQL}. Keys
      * taken in turn instead ({@code i % KEYS}) never meet twice in 10,000 consecutive rows, so a batch would never
      * hold two records of one key, nor two relays' batches one key, unlike in any real stream of events.
      */
