@@ -103,6 +103,15 @@ public final class OutboxBenchmark {
     private static final String KEY_SQL =
             "'agg-' || (('x' || left(md5(i::text), 8))::bit(32)::int & 2147483647) % 10000";
 
+    /** One digest per thread, rather than a look-up of the algorithm for each key that W and L take per transaction. */
+    private static final ThreadLocal<MessageDigest> MD5 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("MD5");
+        } catch (NoSuchAlgorithmException ex) {
+            throw new IllegalStateException(ex);
+        }
+    });
+
     private static final Pattern SEQ = Pattern.compile("\"seq\":(\\d+)");
 
     private final String mode;
@@ -719,12 +728,7 @@ public final class OutboxBenchmark {
      * hold two records of one key, nor two relays' batches one key, unlike in any real stream of events.
      */
     static String key(int i) {
-        byte[] md5;
-        try {
-            md5 = MessageDigest.getInstance("MD5").digest(Integer.toString(i).getBytes(StandardCharsets.US_ASCII));
-        } catch (NoSuchAlgorithmException ex) {
-            throw new IllegalStateException(ex);
-        }
+        byte[] md5 = MD5.get().digest(Integer.toString(i).getBytes(StandardCharsets.US_ASCII));
         int hash = ByteBuffer.wrap(md5).getInt() & Integer.MAX_VALUE;
         return "agg-" + (hash % KEYS);
     }
