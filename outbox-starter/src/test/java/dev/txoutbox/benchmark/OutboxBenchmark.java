@@ -103,6 +103,15 @@ public final class OutboxBenchmark {
     private static final String KEY_SQL =
             "'agg-' || (('x' || left(md5(i::text), 8))::bit(32)::int & 2147483647) % 10000";
 
+    /**
+     * A version 7 event id, as the writer makes them: a random UUID whose first 48 bits are the time in milliseconds
+     * and whose version bits go from 4 (0100) to 7 (0111).
+     */
+    private static final String EVENT_ID_SQL = """
+            encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
+                placing substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
+                FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid""";
+
     /** One digest per thread, rather than a look-up of the algorithm for each key that W and L take per transaction. */
     private static final ThreadLocal<MessageDigest> MD5 = ThreadLocal.withInitial(() -> {
         try {
@@ -713,10 +722,10 @@ public final class OutboxBenchmark {
         JdbcClient.create(dataSource)
                 .sql("""
                         INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
-                        SELECT gen_random_uuid(), ?, %s, 'BenchmarkEvent',
+                        SELECT %s, ?, %s, 'BenchmarkEvent',
                                convert_to(format('{"seq":%%s,"data":"%%s"}', i, repeat('x', 1000)), 'UTF8')
                         FROM generate_series(0, ? - 1) AS i
-                        """.formatted(keySql))
+                        """.formatted(EVENT_ID_SQL, keySql))
                 .params(topic, count)
                 .update();
         JdbcClient.create(dataSource).sql("VACUUM ANALYZE outbox_event").update();
