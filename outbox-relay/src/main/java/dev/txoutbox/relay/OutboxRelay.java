@@ -35,7 +35,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  *
  * <p>A relay runs {@link RelaySettings#concurrency()} such cycles at the same time, in threads of its own, so that
  * one claims and sends while another waits for acknowledgements; the row locks keep them apart as they keep apart
- * relays in different processes. A relay thread never dies of an exception: it logs it and backs off.
+ * relays in different processes. All relays on one table, in all processes, run at most
+ * {@link RelaySettings#tableConcurrency()} cycles at the same time: a cycle first takes one of the table's cycle
+ * slots in the database, and when all are taken it claims nothing and its thread waits as for rows held back. A
+ * relay thread never dies of an exception: it logs it and backs off.
  */
 public final class OutboxRelay implements SmartLifecycle {
 
@@ -76,6 +79,9 @@ public final class OutboxRelay implements SmartLifecycle {
 
     /** Relay threads waiting because their last claim held rows back behind an earlier row of their key elsewhere. */
     private final AtomicInteger waitingForHeldRows = new AtomicInteger();
+
+    /** Relay threads waiting because their last cycle found every cycle slot of the table taken. */
+    private final AtomicInteger waitingForSlot = new AtomicInteger();
 
     private volatile boolean running;
 
@@ -182,7 +188,10 @@ public final class OutboxRelay implements SmartLifecycle {
     }
 
     private CycleResult publishBatch(List<Runnable> afterCommit) {
-        OutboxStore.Claim claim = this.store.claim(this.settings.batchSize());
+        OutboxStore.Claim claim = this.store.claim(this.settings.batchSize(), this.settings.tableConcurrency());
+        if (claim.noFreeSlot()) {
+            return CycleResult.NO_FREE_SLOT;
+        }
         List<OutboxRecord> records = claim.records();
         if (records.isEmpty()) {
             return new CycleResult(claim.locked(), 0, 0, 0, claim.locked());
@@ -378,21 +387,27 @@ public final class OutboxRelay implements SmartLifecycle {
             try {
                 CycleResult result = relayOnce();
                 errorDelay = this.settings.pollInterval().toMillis();
-                if (result.published() + result.deadLettered() > 0 && this.waitingForHeldRows.get() > 0) {
-                    // This cycle's commit may have freed a key that another cycle of this relay had to leave alone.
+                // This cycle's commit may have freed a key, or has freed a cycle slot, that another cycle of this
+                // relay waits for. Only a cycle that got somewhere frees keys: waking a sibling after every cycle
+                // would let two cycles whose rows another relay holds wake each other without end.
+                boolean moved = result.published() + result.deadLettered() > 0;
+                if ((moved && this.waitingForHeldRows.get() > 0)
+                        || (!result.noFreeSlot() && this.waitingForSlot.get() > 0)) {
                     wakeUp();
                 }
                 long delay = millisBeforeNextCycle(result, this.settings);
                 if (delay > 0) {
-                    boolean heldBack = result.heldBack() > 0;
-                    if (heldBack) {
-                        this.waitingForHeldRows.incrementAndGet();
+                    AtomicInteger waitingFor = result.noFreeSlot()
+                            ? this.waitingForSlot
+                            : result.heldBack() > 0 ? this.waitingForHeldRows : null;
+                    if (waitingFor != null) {
+                        waitingFor.incrementAndGet();
                     }
                     try {
                         awaitWakeUp(delay);
                     } finally {
-                        if (heldBack) {
-                            this.waitingForHeldRows.decrementAndGet();
+                        if (waitingFor != null) {
+                            waitingFor.decrementAndGet();
                         }
                     }
                 }
@@ -420,7 +435,9 @@ public final class OutboxRelay implements SmartLifecycle {
      * even when some of its rows were held back for per-key order: in a backlog of keys spread as by chance, most
      * batches hold back a few rows behind another cycle's batch, and waiting after each of them cost 60 % of a
      * drain's rate. At most 50 ms after any other batch that held rows back, since the cycle that holds their key
-     * will be done soon. The poll interval otherwise, also after a batch that the broker refused entirely.
+     * will be done soon, and after a cycle that found every cycle slot of the table taken, since one of those cycles
+     * will be done soon too (another relay's cycle ends without waking this one). The poll interval otherwise, also
+     * after a batch that the broker refused entirely.
      */
     static long millisBeforeNextCycle(CycleResult result, RelaySettings settings) {
         long poll = settings.pollInterval().toMillis();
@@ -428,7 +445,7 @@ public final class OutboxRelay implements SmartLifecycle {
         if (moving && result.locked() >= settings.batchSize()) {
             return 0;
         }
-        return result.heldBack() > 0 ? Math.min(HELD_BACK_RETRY_MILLIS, poll) : poll;
+        return result.heldBack() > 0 || result.noFreeSlot() ? Math.min(HELD_BACK_RETRY_MILLIS, poll) : poll;
     }
 
     private void awaitWakeUp(long millis) {
@@ -469,13 +486,14 @@ public final class OutboxRelay implements SmartLifecycle {
         }
         log.info(
                 "Outbox relay {} started on table '{}': batch size {}, poll interval {}, send timeout {},"
-                        + " concurrency {}",
+                        + " concurrency {} (at most {} cycles on the table in all)",
                 this.name,
                 this.store.table(),
                 this.settings.batchSize(),
                 this.settings.pollInterval(),
                 this.settings.sendTimeout(),
-                this.settings.concurrency());
+                this.settings.concurrency(),
+                this.settings.tableConcurrency());
     }
 
     @Override
@@ -533,10 +551,20 @@ public final class OutboxRelay implements SmartLifecycle {
      * @param failed how many sends failed and were scheduled for a retry
      * @param deadLettered how many records were moved to the dead letters
      * @param heldBack how many claimed rows were left alone because an earlier row of their key was held elsewhere
+     * @param noFreeSlot whether the cycle claimed nothing because other cycles held every cycle slot of the table
      */
-    public record CycleResult(int locked, int published, int failed, int deadLettered, int heldBack) {
+    public record CycleResult(
+            int locked, int published, int failed, int deadLettered, int heldBack, boolean noFreeSlot) {
 
-        /** A result with no rows held back. */
+        /** A cycle that found every cycle slot of the table taken. */
+        public static final CycleResult NO_FREE_SLOT = new CycleResult(0, 0, 0, 0, 0, true);
+
+        /** A result of a cycle that took a slot. */
+        public CycleResult(int locked, int published, int failed, int deadLettered, int heldBack) {
+            this(locked, published, failed, deadLettered, heldBack, false);
+        }
+
+        /** A result of a cycle that took a slot and held no rows back. */
         public CycleResult(int locked, int published, int failed, int deadLettered) {
             this(locked, published, failed, deadLettered, 0);
         }

@@ -17,6 +17,10 @@ import java.util.function.Consumer;
  * @param maxAttempts how many sends of one record may fail before it is dead-lettered
  * @param concurrency how many cycles one relay runs at the same time, each in a thread and a transaction of its own:
  *     while one waits for the broker's acknowledgements, another claims and sends
+ * @param tableConcurrency how many cycles all relays together, in this process and in every other one, run on one
+ *     table at the same time; a cycle that finds that many running waits for one of them to end. Each cycle in
+ *     flight makes the others' claims read past its locked rows and hold back the rows of the keys it holds, so
+ *     beyond a few cycles more of them only share the same work among more claims
  */
 public record RelaySettings(
         int batchSize,
@@ -26,7 +30,8 @@ public record RelaySettings(
         double retryMultiplier,
         Duration retryMaxDelay,
         int maxAttempts,
-        int concurrency) {
+        int concurrency,
+        int tableConcurrency) {
 
     public static final int DEFAULT_BATCH_SIZE = 500;
 
@@ -44,6 +49,8 @@ public record RelaySettings(
 
     public static final int DEFAULT_CONCURRENCY = 2;
 
+    public static final int DEFAULT_TABLE_CONCURRENCY = 4;
+
     public RelaySettings {
         require(batchSize >= 1 && batchSize <= 10_000, "outbox.relay.batch-size", batchSize, "between 1 and 10000");
         requirePositive(pollInterval, "outbox.relay.poll-interval");
@@ -58,6 +65,11 @@ public record RelaySettings(
                 "at least outbox.relay.retry.initial-delay (" + retryInitialDelay + ")");
         require(maxAttempts >= 1, "outbox.relay.retry.max-attempts", maxAttempts, "at least 1");
         require(concurrency >= 1 && concurrency <= 64, "outbox.relay.concurrency", concurrency, "between 1 and 64");
+        require(
+                tableConcurrency >= 1 && tableConcurrency <= 1024,
+                "outbox.relay.table-concurrency",
+                tableConcurrency,
+                "between 1 and 1024");
     }
 
     /** The defaults. */
@@ -70,7 +82,8 @@ public record RelaySettings(
                 DEFAULT_RETRY_MULTIPLIER,
                 DEFAULT_RETRY_MAX_DELAY,
                 DEFAULT_MAX_ATTEMPTS,
-                DEFAULT_CONCURRENCY);
+                DEFAULT_CONCURRENCY,
+                DEFAULT_TABLE_CONCURRENCY);
     }
 
     /** These settings with another batch size. */
@@ -107,6 +120,11 @@ public record RelaySettings(
         return with(copy -> copy.concurrency = concurrency);
     }
 
+    /** These settings with another number of cycles that all relays run on one table at the same time. */
+    public RelaySettings withTableConcurrency(int tableConcurrency) {
+        return with(copy -> copy.tableConcurrency = tableConcurrency);
+    }
+
     private RelaySettings with(Consumer<Copy> change) {
         Copy copy = new Copy(this);
         change.accept(copy);
@@ -132,6 +150,8 @@ public record RelaySettings(
 
         int concurrency;
 
+        int tableConcurrency;
+
         Copy(RelaySettings settings) {
             this.batchSize = settings.batchSize;
             this.pollInterval = settings.pollInterval;
@@ -141,6 +161,7 @@ public record RelaySettings(
             this.retryMaxDelay = settings.retryMaxDelay;
             this.maxAttempts = settings.maxAttempts;
             this.concurrency = settings.concurrency;
+            this.tableConcurrency = settings.tableConcurrency;
         }
 
         RelaySettings settings() {
@@ -152,7 +173,8 @@ public record RelaySettings(
                     this.retryMultiplier,
                     this.retryMaxDelay,
                     this.maxAttempts,
-                    this.concurrency);
+                    this.concurrency,
+                    this.tableConcurrency);
         }
     }
 

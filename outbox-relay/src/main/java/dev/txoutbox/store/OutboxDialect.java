@@ -35,12 +35,14 @@ public interface OutboxDialect {
     String claim(TableName table, boolean parkKeys);
 
     /**
-     * A statement that the relay runs in its transaction before it claims, so that the claim and what follows it in
-     * the transaction (the delete, the failures) read the outbox table only through its indexes, with plans that
-     * suit it at any size. A queue table swings between empty and large: a plan made and cached while it was empty,
-     * and reused once it is large, can scan the whole table for every row.
+     * The statement that starts a relay cycle's transaction, before the claim. It takes one of the table's cycle
+     * slots (the parameters: the number of slots, the table's name) for as long as the transaction lasts, and
+     * returns one row whose column {@code slot} is the slot taken, or NULL when every slot is taken. And it makes
+     * the claim and what follows it in the transaction (the delete, the failures) read the outbox table only through
+     * its indexes, with plans that suit it at any size. A queue table swings between empty and large: a plan made and
+     * cached while it was empty, and reused once it is large, can scan the whole table for every row.
      */
-    String indexPlansOnly();
+    String startCycle();
 
     /** How many earlier rows a claim reads at most, see {@link #claim(TableName, boolean)}. */
     int CLAIM_LOOK_BEHIND = 50_000;

@@ -41,7 +41,7 @@ public final class OutboxStore {
 
     private final String insertSql;
 
-    private final String indexPlansSql;
+    private final String startCycleSql;
 
     private final String claimSql;
 
@@ -82,7 +82,7 @@ public final class OutboxStore {
         this.jdbc = JdbcClient.create(dataSource);
         this.table = table;
         this.insertSql = dialect.insert(table);
-        this.indexPlansSql = dialect.indexPlansOnly();
+        this.startCycleSql = dialect.startCycle();
         this.claimSql = dialect.claim(table, parkKeys);
         this.deleteSql = dialect.delete(table);
         this.recordFailuresSql = dialect.recordFailures(table);
@@ -122,13 +122,23 @@ public final class OutboxStore {
     }
 
     /**
-     * Locks up to {@code limit} claimable rows in id order and returns the ones that may be published now without
-     * breaking per-key order: rows whose key has an earlier row outside this claim stay locked, but are left out.
-     * Must run in a transaction, which holds the locks. The statements after it in the transaction read the table
-     * through its indexes only, like the claim itself (see {@link OutboxDialect#indexPlansOnly()}).
+     * Takes one of the table's {@code cycleSlots} cycle slots, then locks up to {@code limit} claimable rows in id
+     * order and returns the ones that may be published now without breaking per-key order: rows whose key has an
+     * earlier row outside this claim stay locked, but are left out. Claims nothing when other transactions hold
+     * every slot. Must run in a transaction, which holds the slot and the locks. The statements after it in the
+     * transaction read the table through its indexes only, like the claim itself (see
+     * {@link OutboxDialect#startCycle()}).
      */
-    public Claim claim(int limit) {
-        this.jdbc.sql(this.indexPlansSql).query().singleRow();
+    public Claim claim(int limit, int cycleSlots) {
+        Object slot = this.jdbc
+                .sql(this.startCycleSql)
+                .params(cycleSlots, this.table.value())
+                .query()
+                .singleRow()
+                .get("slot");
+        if (slot == null) {
+            return Claim.NO_FREE_SLOT;
+        }
         List<ClaimRow> rows = this.jdbc
                 .sql(this.claimSql)
                 .param(limit)
@@ -272,12 +282,22 @@ public final class OutboxStore {
     }
 
     /**
-     * The outcome of {@link #claim(int)}.
+     * The outcome of {@link #claim(int, int)}.
      *
      * @param records the rows that may be published now, in id order
      * @param locked how many rows the claim locked, including those held back for per-key order
+     * @param noFreeSlot whether the claim found every cycle slot of the table taken, and claimed nothing
      */
-    public record Claim(List<OutboxRecord> records, int locked) {}
+    public record Claim(List<OutboxRecord> records, int locked, boolean noFreeSlot) {
+
+        /** A claim that found every cycle slot taken. */
+        public static final Claim NO_FREE_SLOT = new Claim(List.of(), 0, true);
+
+        /** A claim that took a slot. */
+        public Claim(List<OutboxRecord> records, int locked) {
+            this(records, locked, false);
+        }
+    }
 
     /** A claimed row with its record, or an earlier row that the claim read for its key only. */
     private record ClaimRow(

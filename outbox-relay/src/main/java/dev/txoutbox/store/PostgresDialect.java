@@ -15,7 +15,7 @@ final class PostgresDialect implements OutboxDialect {
 
     @Override
     public int minimumMajorVersion() {
-        // plan_cache_mode, see indexPlansOnly().
+        // plan_cache_mode, see startCycle().
         return 12;
     }
 
@@ -84,7 +84,7 @@ final class PostgresDialect implements OutboxDialect {
     }
 
     @Override
-    public String indexPlansOnly() {
+    public String startCycle() {
         // After five executions of a prepared statement, PostgreSQL may switch to a generic plan and keep it until
         // the table's statistics change. Made while the table was empty (right after a vacuum truncated it, say),
         // such a plan read the table with sequential scans, one for each row of the claim once rows piled up: a
@@ -92,8 +92,17 @@ final class PostgresDialect implements OutboxDialect {
         // to 0.6 ms per cycle, a quarter of a small cycle's claim. With sequential and bitmap scans off, the only
         // plans left read the outbox table through its indexes, in id order, whatever its statistics say; so one
         // generic plan serves the table at any size, and the cycle plans nothing.
-        return "SELECT set_config('plan_cache_mode', 'force_generic_plan', true),"
-                + " set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)";
+        // A slot is a transaction-scoped advisory lock on the pair (hash of the table's name, slot number), so that
+        // slots end with the cycle's transaction however it ends, also when its connection dies. The two-integer
+        // form keeps them apart from the writers' locks on keys, which take the one-bigint form.
+        return """
+                SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
+                       set_config('enable_seqscan', 'off', true),
+                       set_config('enable_bitmapscan', 'off', true),
+                       (SELECT s FROM generate_series(0, ?::int - 1) AS s
+                        WHERE pg_try_advisory_xact_lock(hashtext('outbox relay cycle ' || ?::text), s)
+                        LIMIT 1) AS slot
+                """;
     }
 
     @Override

@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -157,6 +158,47 @@ class OutboxRelayIntegrationTests {
                         .as("record %d of %s after %d", seq, record.key(), previous)
                         .isTrue();
             }
+        }
+    }
+
+    @Test
+    void relaysOnOneTableRunNoMoreCyclesAtOnceThanItsTableConcurrency() {
+        int events = 1200;
+        for (int i = 0; i < events; i++) {
+            this.store.insert(event(this.topic, "key-" + (i % 40), "{\"seq\":" + i + "}"));
+        }
+        // Three relays of two cycles each, on two slots; acknowledgements come 20 ms late, so each cycle stays in
+        // flight long enough to be seen.
+        RelaySettings settings = RelaySettings.defaults()
+                .withBatchSize(20)
+                .withPollInterval(Duration.ofMillis(20))
+                .withTableConcurrency(2);
+        for (int i = 0; i < 3; i++) {
+            KafkaRecordPublisher kafka = kafkaPublisher(settings);
+            RecordPublisher late = record -> kafka.publish(record)
+                    .thenApplyAsync(
+                            acknowledged -> acknowledged, CompletableFuture.delayedExecutor(20, TimeUnit.MILLISECONDS));
+            OutboxRelay relay = new OutboxRelay(this.store, late, settings);
+            this.relays.add(relay);
+            relay.start();
+        }
+
+        // The transactions that have claimed outbox rows (FOR UPDATE takes a ROW SHARE lock on the table).
+        int mostAtOnce = 0;
+        while (this.store.count() > 0) {
+            int inFlight = this.jdbc.sql("""
+                            SELECT count(DISTINCT pid) FROM pg_locks
+                            WHERE relation = 'outbox_event'::regclass AND mode = 'RowShareLock' AND granted
+                            """).query(Integer.class).single();
+            mostAtOnce = Math.max(mostAtOnce, inFlight);
+        }
+
+        assertThat(mostAtOnce)
+                .as("cycles in flight at the most, of the six the relays have threads for")
+                .isEqualTo(2);
+        try (TopicReader reader = new TopicReader(this.topic)) {
+            reader.awaitRecords(events, TIMEOUT);
+            assertThat(reader.endOffsetTotal()).isEqualTo(events);
         }
     }
 

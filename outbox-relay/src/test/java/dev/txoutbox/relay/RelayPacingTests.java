@@ -39,6 +39,15 @@ class RelayPacingTests {
     }
 
     @Test
+    void aCycleThatFoundEveryCycleSlotTakenWaitsBrieflyForOneOfThoseCyclesToEnd() {
+        assertThat(OutboxRelay.millisBeforeNextCycle(CycleResult.NO_FREE_SLOT, this.settings))
+                .isEqualTo(50);
+        assertThat(OutboxRelay.millisBeforeNextCycle(
+                        CycleResult.NO_FREE_SLOT, this.settings.withPollInterval(Duration.ofMillis(20))))
+                .isEqualTo(20);
+    }
+
+    @Test
     void aPartialEmptyOrRefusedBatchWaitsForTheNextWakeUpOrThePollInterval() {
         assertThat(OutboxRelay.millisBeforeNextCycle(new CycleResult(40, 40, 0, 0), this.settings))
                 .isEqualTo(2000);

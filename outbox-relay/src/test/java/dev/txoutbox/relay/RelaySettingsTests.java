@@ -31,6 +31,14 @@ class RelaySettingsTests {
                 .withMessageContaining("outbox.relay.retry.max-delay");
     }
 
+    @Test
+    void rejectsATableConcurrencyOfZeroNamingTheProperty() {
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> RelaySettings.defaults().withTableConcurrency(0))
+                .withMessageContaining("outbox.relay.table-concurrency=0")
+                .withMessageContaining("between 1 and 1024");
+    }
+
     @RepeatedTest(20)
     void backoffGrowsExponentiallyWithJitterUpToTheMaximum() {
         Backoff backoff = new Backoff(Duration.ofMillis(100), 2.0, Duration.ofMillis(1000));

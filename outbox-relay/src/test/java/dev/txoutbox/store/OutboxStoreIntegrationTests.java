@@ -3,6 +3,7 @@ package dev.txoutbox.store;
 import static dev.txoutbox.testing.OutboxTestTables.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
@@ -29,6 +30,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 /** The outbox table's SQL against embedded PostgreSQL. */
 class OutboxStoreIntegrationTests {
 
+    /** Cycle slots per table: more than the claims any test holds at once, unless it says otherwise. */
+    private static final int SLOTS = 4;
+
     private OutboxStore store;
 
     private TransactionTemplate transactions;
@@ -45,7 +49,7 @@ class OutboxStoreIntegrationTests {
             this.store.insert(event("t", "k" + (i % 2), "{}"));
         }
 
-        OutboxStore.Claim claim = this.transactions.execute(status -> this.store.claim(10));
+        OutboxStore.Claim claim = this.transactions.execute(status -> this.store.claim(10, SLOTS));
 
         assertThat(claim.locked()).isEqualTo(5);
         assertThat(claim.records()).extracting(OutboxRecord::id).isSorted().hasSize(5);
@@ -62,14 +66,14 @@ class OutboxStoreIntegrationTests {
         ExecutorService executor = Executors.newSingleThreadExecutor();
         try {
             Future<OutboxStore.Claim> other = executor.submit(() -> this.transactions.execute(status -> {
-                OutboxStore.Claim claim = this.store.claim(1);
+                OutboxStore.Claim claim = this.store.claim(1, SLOTS);
                 firstClaimed.countDown();
                 await(release);
                 return claim;
             }));
             assertThat(firstClaimed.await(10, TimeUnit.SECONDS)).isTrue();
 
-            OutboxStore.Claim claim = this.transactions.execute(status -> this.store.claim(10));
+            OutboxStore.Claim claim = this.transactions.execute(status -> this.store.claim(10, SLOTS));
 
             assertThat(claim.locked()).as("row 1 is held elsewhere").isEqualTo(3);
             assertThat(claim.records())
@@ -100,7 +104,7 @@ class OutboxStoreIntegrationTests {
                         .isEmpty();
                 first.close();
 
-                OutboxStore.Claim claim = this.transactions.execute(status -> this.store.claim(10));
+                OutboxStore.Claim claim = this.transactions.execute(status -> this.store.claim(10, SLOTS));
 
                 assertThat(claim.locked())
                         .as("rows 1, 3 and 4; row 2 is held by the second claim")
@@ -127,14 +131,16 @@ class OutboxStoreIntegrationTests {
         try (HeldClaim other = new HeldClaim(heldElsewhere)) {
             assertThat(other.claim().locked()).isEqualTo(heldElsewhere);
 
-            OutboxStore.Claim claim = this.transactions.execute(status -> this.store.claim(10));
+            OutboxStore.Claim claim = this.transactions.execute(status -> this.store.claim(10, SLOTS));
 
             assertThat(claim.locked()).isEqualTo(3);
             assertThat(claim.records())
                     .as("what is held elsewhere past the rows the claim read is unknown, so its rows wait")
                     .isEmpty();
         }
-        assertThat(this.transactions.execute(status -> this.store.claim(10)).records())
+        assertThat(this.transactions
+                        .execute(status -> this.store.claim(10, SLOTS))
+                        .records())
                 .hasSize(10);
     }
 
@@ -177,11 +183,55 @@ class OutboxStoreIntegrationTests {
     }
 
     @Test
+    void aClaimThatFindsEveryCycleSlotOfItsTableTakenClaimsNothingUntilOneIsFree() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            this.store.insert(event("t", "k" + i, "{}"));
+        }
+        DataSource dataSource = this.store.dataSource();
+        TableName ordersTable = new TableName("orders_outbox");
+        OutboxMigrations.migrate(
+                dataSource, OutboxDialects.postgres(), ordersTable, new TableName("orders_outbox_history"));
+        OutboxStore orders = new OutboxStore(dataSource, OutboxDialects.postgres(), ordersTable);
+        orders.insert(event("t", "k", "{}"));
+        try (HeldClaim first = new HeldClaim(1, 2);
+                HeldClaim second = new HeldClaim(1, 2)) {
+            assertThat(List.of(first.claim(), second.claim()))
+                    .extracting(
+                            OutboxStore.Claim::noFreeSlot,
+                            claim -> claim.records().size())
+                    .containsExactly(tuple(false, 1), tuple(false, 1));
+
+            OutboxStore.Claim third = this.transactions.execute(status -> this.store.claim(10, 2));
+
+            assertThat(third.noFreeSlot()).isTrue();
+            assertThat(third.locked()).isZero();
+            assertThat(third.records()).isEmpty();
+            assertThat(this.transactions.execute(status -> orders.claim(10, 2)).records())
+                    .as("another table's cycles have slots of their own")
+                    .hasSize(1);
+
+            first.close();
+            OutboxStore.Claim fourth = this.transactions.execute(status -> this.store.claim(10, 2));
+
+            assertThat(fourth.noFreeSlot())
+                    .as("the first claim's slot ended with its transaction")
+                    .isFalse();
+            assertThat(fourth.records())
+                    .as("the first claim's row and the third one; the second claim still holds its row")
+                    .extracting(OutboxRecord::key)
+                    .containsExactly("k0", "k2");
+        }
+        assertThat(this.transactions.execute(status -> this.store.claim(10, 1)).records())
+                .as("once the second claim ended too, one slot suffices")
+                .hasSize(3);
+    }
+
+    @Test
     void deleteRemovesOnlyTheGivenRows() {
         this.store.insert(event("t", "a", "{}"));
         this.store.insert(event("t", "b", "{}"));
         List<OutboxRecord> records =
-                this.transactions.execute(status -> this.store.claim(10)).records();
+                this.transactions.execute(status -> this.store.claim(10, SLOTS)).records();
 
         int deleted = this.store.delete(List.of(records.get(0).id()));
 
@@ -200,7 +250,7 @@ class OutboxStoreIntegrationTests {
             JdbcClient sessionJdbc = JdbcClient.create(session);
             List<Long> sequentialScans = new ArrayList<>();
             Supplier<Integer> cycle = () -> relayTransactions.execute(status -> {
-                List<OutboxRecord> records = relayStore.claim(500).records();
+                List<OutboxRecord> records = relayStore.claim(500, SLOTS).records();
                 relayStore.delete(records.stream().map(OutboxRecord::id).toList());
                 // What the session did since its counts last went to the cumulative statistics, this cycle included.
                 sequentialScans.add(sessionJdbc
@@ -356,10 +406,14 @@ class OutboxStoreIntegrationTests {
         private final OutboxStore.Claim claim;
 
         HeldClaim(int limit) throws Exception {
+            this(limit, SLOTS);
+        }
+
+        HeldClaim(int limit, int slots) throws Exception {
             CountDownLatch claimed = new CountDownLatch(1);
             OutboxStore.Claim[] result = new OutboxStore.Claim[1];
             this.executor.submit(() -> OutboxStoreIntegrationTests.this.transactions.executeWithoutResult(status -> {
-                result[0] = OutboxStoreIntegrationTests.this.store.claim(limit);
+                result[0] = OutboxStoreIntegrationTests.this.store.claim(limit, slots);
                 claimed.countDown();
                 await(this.release);
             }));

@@ -109,6 +109,13 @@ public class OutboxProperties {
          */
         private int concurrency = 2;
 
+        /**
+         * How many cycles all relays on the table run at the same time, in this instance and in all others together.
+         * A cycle that finds that many running waits for one of them to end. Beyond a few, more cycles in flight
+         * only make each claim read past more rows locked by the others.
+         */
+        private int tableConcurrency = 4;
+
         private final Retry retry = new Retry();
 
         private final DeadLetters deadLetters = new DeadLetters();
@@ -159,6 +166,14 @@ public class OutboxProperties {
 
         public void setConcurrency(int concurrency) {
             this.concurrency = concurrency;
+        }
+
+        public int getTableConcurrency() {
+            return this.tableConcurrency;
+        }
+
+        public void setTableConcurrency(int tableConcurrency) {
+            this.tableConcurrency = tableConcurrency;
         }
 
         public Retry getRetry() {

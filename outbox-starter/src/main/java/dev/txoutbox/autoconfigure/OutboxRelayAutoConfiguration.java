@@ -50,7 +50,8 @@ public final class OutboxRelayAutoConfiguration {
                 relay.getRetry().getMultiplier(),
                 relay.getRetry().getMaxDelay(),
                 relay.getRetry().getMaxAttempts(),
-                relay.getConcurrency());
+                relay.getConcurrency(),
+                relay.getTableConcurrency());
     }
 
     @Bean(destroyMethod = "close")

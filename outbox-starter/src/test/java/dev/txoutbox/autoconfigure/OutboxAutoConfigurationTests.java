@@ -179,7 +179,8 @@ class OutboxAutoConfigurationTests {
                         "outbox.relay.retry.multiplier=3",
                         "outbox.relay.retry.max-delay=1m",
                         "outbox.relay.retry.max-attempts=4",
-                        "outbox.relay.concurrency=3")
+                        "outbox.relay.concurrency=3",
+                        "outbox.relay.table-concurrency=6")
                 .run(context -> assertThat(context.getBean(RelaySettings.class))
                         .isEqualTo(new RelaySettings(
                                 42,
@@ -189,7 +190,8 @@ class OutboxAutoConfigurationTests {
                                 3.0,
                                 java.time.Duration.ofMinutes(1),
                                 4,
-                                3)));
+                                3,
+                                6)));
     }
 
     @Test
@@ -274,6 +276,7 @@ class OutboxAutoConfigurationTests {
         assertThat(properties.getRelay().getRetry().getMaxDelay()).isEqualTo(defaults.retryMaxDelay());
         assertThat(properties.getRelay().getRetry().getMaxAttempts()).isEqualTo(defaults.maxAttempts());
         assertThat(properties.getRelay().getConcurrency()).isEqualTo(defaults.concurrency());
+        assertThat(properties.getRelay().getTableConcurrency()).isEqualTo(defaults.tableConcurrency());
         assertThat(properties.getRelay().getNotify().getInterval()).isEqualTo(WakeUpNotifier.DEFAULT_INTERVAL);
     }
 
