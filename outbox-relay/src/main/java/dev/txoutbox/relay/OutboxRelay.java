@@ -14,9 +14,14 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +44,11 @@ import org.springframework.transaction.support.TransactionTemplate;
  * {@link RelaySettings#tableConcurrency()} cycles at the same time: a cycle first takes one of the table's cycle
  * slots in the database, and when all are taken it claims nothing and its thread waits as for rows held back. A
  * relay thread never dies of an exception: it logs it and backs off.
+ *
+ * <p>Once a relay has deleted {@value #VACUUM_AFTER_DELETED_ROWS} rows, it vacuums the table in a thread of its own,
+ * at most once per {@link RelaySettings#vacuumInterval()}: the claim reads the primary key from its start, where
+ * the index entries of deleted rows stay until a vacuum removes them, and autovacuum looks at a table at most once
+ * per {@code autovacuum_naptime} (a minute by default), in which a relay deletes millions of rows.
  */
 public final class OutboxRelay implements SmartLifecycle {
 
@@ -47,6 +57,9 @@ public final class OutboxRelay implements SmartLifecycle {
     private static final int MAX_ERROR_LENGTH = 2000;
 
     private static final long HELD_BACK_RETRY_MILLIS = 50;
+
+    /** How many rows a relay deletes before it vacuums the table, as the outbox table's autovacuum threshold. */
+    public static final int VACUUM_AFTER_DELETED_ROWS = 10_000;
 
     private static final AtomicInteger instances = new AtomicInteger();
 
@@ -84,6 +97,17 @@ public final class OutboxRelay implements SmartLifecycle {
     private final AtomicInteger waitingForSlot = new AtomicInteger();
 
     private volatile boolean running;
+
+    /** Rows this relay deleted (published or dead-lettered) since its last vacuum of the table began. */
+    private final AtomicLong deletedSinceVacuum = new AtomicLong();
+
+    private final AtomicBoolean vacuuming = new AtomicBoolean();
+
+    private volatile long lastVacuumNanos;
+
+    private volatile boolean mayVacuum = true;
+
+    private @Nullable ExecutorService vacuumThread;
 
     private List<Thread> threads = List.of();
 
@@ -387,6 +411,7 @@ public final class OutboxRelay implements SmartLifecycle {
             try {
                 CycleResult result = relayOnce();
                 errorDelay = this.settings.pollInterval().toMillis();
+                vacuumIfDue(result.published() + result.deadLettered());
                 // This cycle's commit may have freed a key, or has freed a cycle slot, that another cycle of this
                 // relay waits for. Only a cycle that got somewhere frees keys: waking a sibling after every cycle
                 // would let two cycles whose rows another relay holds wake each other without end.
@@ -448,6 +473,61 @@ public final class OutboxRelay implements SmartLifecycle {
         return result.heldBack() > 0 || result.noFreeSlot() ? Math.min(HELD_BACK_RETRY_MILLIS, poll) : poll;
     }
 
+    private void vacuumIfDue(int deleted) {
+        long interval = this.settings.vacuumInterval().toNanos();
+        ExecutorService executor = this.vacuumThread;
+        if (executor == null
+                || !this.mayVacuum
+                || this.deletedSinceVacuum.addAndGet(deleted) < VACUUM_AFTER_DELETED_ROWS
+                || System.nanoTime() - this.lastVacuumNanos < interval
+                || !this.vacuuming.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            executor.execute(this::vacuum);
+        } catch (RejectedExecutionException ex) {
+            // Stopping.
+            this.vacuuming.set(false);
+        }
+    }
+
+    private void vacuum() {
+        // Rows deleted from now on count toward the next vacuum.
+        this.deletedSinceVacuum.set(0);
+        this.lastVacuumNanos = System.nanoTime();
+        try {
+            OutboxStore.VacuumOutcome outcome = this.store.vacuum();
+            long millis = (System.nanoTime() - this.lastVacuumNanos) / 1_000_000;
+            if (outcome == OutboxStore.VacuumOutcome.NOT_ALLOWED) {
+                this.mayVacuum = false;
+                log.warn(
+                        "Outbox relay {}: the database user may not vacuum table '{}', so its dead rows wait for"
+                                + " autovacuum, and claims read past them meanwhile. Let the table's owner run the"
+                                + " application (or GRANT MAINTAIN ON {} TO the user, PostgreSQL 17 and later), or"
+                                + " set outbox.relay.vacuum-interval=0 to leave the table to autovacuum.",
+                        this.name,
+                        this.store.table(),
+                        this.store.table());
+            } else {
+                log.debug(
+                        "Outbox relay {}: vacuum of table '{}': {} in {} ms",
+                        this.name,
+                        this.store.table(),
+                        outcome,
+                        millis);
+            }
+        } catch (RuntimeException ex) {
+            log.warn(
+                    "Outbox relay {}: vacuuming table '{}' failed, trying again after {} more deleted rows: {}",
+                    this.name,
+                    this.store.table(),
+                    VACUUM_AFTER_DELETED_ROWS,
+                    ex.toString());
+        } finally {
+            this.vacuuming.set(false);
+        }
+    }
+
     private void awaitWakeUp(long millis) {
         synchronized (this.monitor) {
             long until = System.currentTimeMillis() + millis;
@@ -474,6 +554,15 @@ public final class OutboxRelay implements SmartLifecycle {
                 return;
             }
             this.running = true;
+            if (!this.settings.vacuumInterval().isZero()) {
+                this.lastVacuumNanos =
+                        System.nanoTime() - this.settings.vacuumInterval().toNanos();
+                this.vacuumThread = Executors.newSingleThreadExecutor(task -> {
+                    Thread vacuumer = new Thread(task, this.name + "-vacuum");
+                    vacuumer.setDaemon(true);
+                    return vacuumer;
+                });
+            }
             List<Thread> started = new ArrayList<>();
             for (int i = 0; i < this.settings.concurrency(); i++) {
                 String threadName = this.settings.concurrency() == 1 ? this.name : this.name + "-" + (i + 1);
@@ -507,6 +596,11 @@ public final class OutboxRelay implements SmartLifecycle {
             this.monitor.notifyAll();
             stopping = this.threads;
             this.threads = List.of();
+            if (this.vacuumThread != null) {
+                // A vacuum in progress ends on its own; the relay does not wait for it.
+                this.vacuumThread.shutdown();
+                this.vacuumThread = null;
+            }
         }
         long deadline =
                 System.nanoTime() + this.transactionTimeout.plusSeconds(5).toNanos();

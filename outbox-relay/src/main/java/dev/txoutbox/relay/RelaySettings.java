@@ -21,6 +21,9 @@ import java.util.function.Consumer;
  *     table at the same time; a cycle that finds that many running waits for one of them to end. Each cycle in
  *     flight makes the others' claims read past its locked rows and hold back the rows of the keys it holds, so
  *     beyond a few cycles more of them only share the same work among more claims
+ * @param vacuumInterval how often at most the relay vacuums the outbox table itself, once it has deleted
+ *     {@value OutboxRelay#VACUUM_AFTER_DELETED_ROWS} rows since its last vacuum; zero leaves the table to autovacuum
+ *     alone, which looks at it at most once per {@code autovacuum_naptime} (a minute by default)
  */
 public record RelaySettings(
         int batchSize,
@@ -31,7 +34,8 @@ public record RelaySettings(
         Duration retryMaxDelay,
         int maxAttempts,
         int concurrency,
-        int tableConcurrency) {
+        int tableConcurrency,
+        Duration vacuumInterval) {
 
     public static final int DEFAULT_BATCH_SIZE = 500;
 
@@ -50,6 +54,8 @@ public record RelaySettings(
     public static final int DEFAULT_CONCURRENCY = 2;
 
     public static final int DEFAULT_TABLE_CONCURRENCY = 4;
+
+    public static final Duration DEFAULT_VACUUM_INTERVAL = Duration.ofSeconds(1);
 
     public RelaySettings {
         require(batchSize >= 1 && batchSize <= 10_000, "outbox.relay.batch-size", batchSize, "between 1 and 10000");
@@ -70,6 +76,11 @@ public record RelaySettings(
                 "outbox.relay.table-concurrency",
                 tableConcurrency,
                 "between 1 and 1024");
+        require(
+                vacuumInterval != null && !vacuumInterval.isNegative(),
+                "outbox.relay.vacuum-interval",
+                vacuumInterval,
+                "a duration such as 1s, or 0 to leave the table to autovacuum");
     }
 
     /** The defaults. */
@@ -83,7 +94,8 @@ public record RelaySettings(
                 DEFAULT_RETRY_MAX_DELAY,
                 DEFAULT_MAX_ATTEMPTS,
                 DEFAULT_CONCURRENCY,
-                DEFAULT_TABLE_CONCURRENCY);
+                DEFAULT_TABLE_CONCURRENCY,
+                DEFAULT_VACUUM_INTERVAL);
     }
 
     /** These settings with another batch size. */
@@ -125,6 +137,11 @@ public record RelaySettings(
         return with(copy -> copy.tableConcurrency = tableConcurrency);
     }
 
+    /** These settings with another interval between the relay's own vacuums of the table; zero for none. */
+    public RelaySettings withVacuumInterval(Duration vacuumInterval) {
+        return with(copy -> copy.vacuumInterval = vacuumInterval);
+    }
+
     private RelaySettings with(Consumer<Copy> change) {
         Copy copy = new Copy(this);
         change.accept(copy);
@@ -152,6 +169,8 @@ public record RelaySettings(
 
         int tableConcurrency;
 
+        Duration vacuumInterval;
+
         Copy(RelaySettings settings) {
             this.batchSize = settings.batchSize;
             this.pollInterval = settings.pollInterval;
@@ -162,6 +181,7 @@ public record RelaySettings(
             this.maxAttempts = settings.maxAttempts;
             this.concurrency = settings.concurrency;
             this.tableConcurrency = settings.tableConcurrency;
+            this.vacuumInterval = settings.vacuumInterval;
         }
 
         RelaySettings settings() {
@@ -174,7 +194,8 @@ public record RelaySettings(
                     this.retryMaxDelay,
                     this.maxAttempts,
                     this.concurrency,
-                    this.tableConcurrency);
+                    this.tableConcurrency,
+                    this.vacuumInterval);
         }
     }
 

@@ -60,6 +60,16 @@ public interface OutboxDialect {
     String count(TableName table);
 
     /**
+     * Vacuums the table, outside a transaction, unless a vacuum of it is running already. The database answers a
+     * table it skipped with a warning: {@link #VACUUM_BUSY} when another vacuum holds it, any other state when the
+     * user may not vacuum it.
+     */
+    String vacuum(TableName table);
+
+    /** The SQL state of the warning of a vacuum that skipped a table another vacuum holds. */
+    String VACUUM_BUSY = "55P03";
+
+    /**
      * Reads, in one statement: {@code waiting} rows, the creation time of the {@code oldest} row the relay could
      * publish now (not waiting for a retry; with {@code parkKeys}, not behind a dead letter), the number of
      * {@code dead_letters}, the number of {@code parked_keys} (distinct keys among them), and {@code read_at}.

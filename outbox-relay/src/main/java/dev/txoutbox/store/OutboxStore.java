@@ -1,7 +1,10 @@
 package dev.txoutbox.store;
 
+import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -18,6 +21,8 @@ import java.util.function.Function;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.BadSqlGrammarException;
+import org.springframework.jdbc.core.ConnectionCallback;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.support.SqlArrayValue;
 import tools.jackson.core.type.TypeReference;
@@ -52,6 +57,8 @@ public final class OutboxStore {
     private final String deadLetterSql;
 
     private final String countSql;
+
+    private final String vacuumSql;
 
     private final String statisticsSql;
 
@@ -88,6 +95,7 @@ public final class OutboxStore {
         this.recordFailuresSql = dialect.recordFailures(table);
         this.deadLetterSql = dialect.deadLetter(table);
         this.countSql = dialect.count(table);
+        this.vacuumSql = dialect.vacuum(table);
         this.statisticsSql = dialect.statistics(table, parkKeys);
         this.verifySql = new LinkedHashMap<>();
         for (TableName each : List.of(table, table.deadLetters(), table.processed())) {
@@ -237,6 +245,46 @@ public final class OutboxStore {
                             rs.getTimestamp("read_at").toInstant());
                 })
                 .single();
+    }
+
+    /**
+     * Vacuums the table on a connection of its own, outside any transaction, unless a vacuum of it is running
+     * already (autovacuum's, or another relay's): that one does the same work.
+     *
+     * @return whether the table was vacuumed, was busy, or may not be vacuumed by this database user
+     */
+    public VacuumOutcome vacuum() {
+        return Objects.requireNonNull(
+                new JdbcTemplate(this.dataSource).execute((ConnectionCallback<VacuumOutcome>) this::vacuum));
+    }
+
+    private VacuumOutcome vacuum(Connection connection) throws SQLException {
+        boolean autoCommit = connection.getAutoCommit();
+        // VACUUM cannot run in a transaction block, which a pool that hands out connections without auto-commit
+        // would start.
+        connection.setAutoCommit(true);
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(this.vacuumSql);
+            SQLWarning warning = statement.getWarnings();
+            if (warning == null) {
+                return VacuumOutcome.VACUUMED;
+            }
+            return OutboxDialect.VACUUM_BUSY.equals(warning.getSQLState())
+                    ? VacuumOutcome.BUSY
+                    : VacuumOutcome.NOT_ALLOWED;
+        } finally {
+            connection.setAutoCommit(autoCommit);
+        }
+    }
+
+    /** What {@link #vacuum()} did. */
+    public enum VacuumOutcome {
+        /** The table was vacuumed. */
+        VACUUMED,
+        /** Another vacuum of the table was running, so this one skipped it. */
+        BUSY,
+        /** The database user may not vacuum the table (only its owner may, or a role granted MAINTAIN on it). */
+        NOT_ALLOWED
     }
 
     /** How many rows wait in the table. */

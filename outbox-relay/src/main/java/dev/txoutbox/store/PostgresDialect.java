@@ -137,6 +137,11 @@ final class PostgresDialect implements OutboxDialect {
     }
 
     @Override
+    public String vacuum(TableName table) {
+        return "VACUUM (SKIP_LOCKED) %s".formatted(table);
+    }
+
+    @Override
     public String count(TableName table) {
         return "SELECT count(*) FROM %s".formatted(table);
     }

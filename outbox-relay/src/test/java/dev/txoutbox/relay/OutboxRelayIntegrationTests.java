@@ -203,6 +203,54 @@ class OutboxRelayIntegrationTests {
     }
 
     @Test
+    void aRelayVacuumsTheTableOnceItHasDeletedEnoughRows() {
+        int rows = OutboxRelay.VACUUM_AFTER_DELETED_ROWS + 500;
+        insertRows(rows);
+        RecordPublisher acknowledgesAtOnce = record -> CompletableFuture.completedFuture(null);
+        OutboxRelay relay = new OutboxRelay(this.store, acknowledgesAtOnce, RelaySettings.defaults());
+        this.relays.add(relay);
+
+        relay.start();
+
+        await().atMost(TIMEOUT).until(() -> this.store.count() == 0);
+        await().atMost(TIMEOUT).until(() -> vacuums() == 1);
+    }
+
+    @Test
+    void withAVacuumIntervalOfZeroTheRelayLeavesTheTableToAutovacuum() {
+        int rows = OutboxRelay.VACUUM_AFTER_DELETED_ROWS + 500;
+        insertRows(rows);
+        RecordPublisher acknowledgesAtOnce = record -> CompletableFuture.completedFuture(null);
+        OutboxRelay relay = new OutboxRelay(
+                this.store, acknowledgesAtOnce, RelaySettings.defaults().withVacuumInterval(Duration.ZERO));
+        this.relays.add(relay);
+
+        relay.start();
+
+        await().atMost(TIMEOUT).until(() -> this.store.count() == 0);
+        assertThat(Thread.getAllStackTraces().keySet())
+                .extracting(Thread::getName)
+                .doesNotContain(relay.name() + "-vacuum");
+        assertThat(vacuums()).isZero();
+    }
+
+    private void insertRows(int rows) {
+        this.jdbc.sql("""
+                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
+                        SELECT gen_random_uuid(), ?, 'key-' || (i % 100), 'TestEvent', NULL
+                        FROM generate_series(1, ?) AS i
+                        """).params(this.topic, rows).update();
+    }
+
+    /** Vacuums of the table other than autovacuum's. */
+    private long vacuums() {
+        return this.jdbc
+                .sql("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'outbox_event'")
+                .query(Long.class)
+                .single();
+    }
+
+    @Test
     void aFailedSendIsRetriedLaterAndHoldsBackOnlyItsOwnKey() {
         for (int i = 0; i < 3; i++) {
             this.store.insert(event(this.topic, "poison", "{\"seq\":" + i + "}"));

@@ -39,6 +39,16 @@ class RelaySettingsTests {
                 .withMessageContaining("between 1 and 1024");
     }
 
+    @Test
+    void rejectsANegativeVacuumIntervalAndTakesZeroForNone() {
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> RelaySettings.defaults().withVacuumInterval(Duration.ofSeconds(-1)))
+                .withMessageContaining("outbox.relay.vacuum-interval=PT-1S")
+                .withMessageContaining("0 to leave the table to autovacuum");
+        assertThat(RelaySettings.defaults().withVacuumInterval(Duration.ZERO).vacuumInterval())
+                .isZero();
+    }
+
     @RepeatedTest(20)
     void backoffGrowsExponentiallyWithJitterUpToTheMaximum() {
         Backoff backoff = new Backoff(Duration.ofMillis(100), 2.0, Duration.ofMillis(1000));

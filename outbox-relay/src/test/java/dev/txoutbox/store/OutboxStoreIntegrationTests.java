@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -337,6 +338,63 @@ class OutboxStoreIntegrationTests {
             assertThat(plan)
                     .as("plan of the claim (parked keys: %s):%n%s", parkKeys, String.join("\n", plan))
                     .noneMatch(line -> line.contains("Seq Scan on outbox_event "));
+        }
+    }
+
+    @Test
+    void vacuumRemovesTheDeadRowsUnlessAnotherVacuumHoldsTheTable() throws Exception {
+        JdbcClient jdbc = JdbcClient.create(this.store.dataSource());
+        jdbc.sql("""
+                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
+                        SELECT gen_random_uuid(), 't', 'k-' || i, 'TestEvent', NULL FROM generate_series(1, 100) AS i
+                        """).update();
+        jdbc.sql("DELETE FROM outbox_event").update();
+
+        assertThat(this.store.vacuum()).isEqualTo(OutboxStore.VacuumOutcome.VACUUMED);
+        assertThat(jdbc.sql("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'outbox_event'")
+                        .query(Long.class)
+                        .single())
+                .isEqualTo(1);
+
+        // What a running vacuum holds, in a transaction of another thread.
+        CountDownLatch locked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try {
+            executor.submit(() -> this.transactions.executeWithoutResult(status -> {
+                jdbc.sql("LOCK TABLE outbox_event IN SHARE UPDATE EXCLUSIVE MODE")
+                        .update();
+                locked.countDown();
+                await(release);
+            }));
+            assertThat(locked.await(10, TimeUnit.SECONDS)).isTrue();
+
+            assertThat(this.store.vacuum()).isEqualTo(OutboxStore.VacuumOutcome.BUSY);
+        } finally {
+            release.countDown();
+            executor.shutdown();
+        }
+    }
+
+    @Test
+    void vacuumByAUserWhoMayNotVacuumTheTableSaysSo() {
+        String user = "relay_user_" + UUID.randomUUID().toString().replace("-", "");
+        JdbcClient owner = JdbcClient.create(this.store.dataSource());
+        owner.sql("CREATE ROLE " + user + " LOGIN").update();
+        owner.sql("GRANT SELECT, INSERT, UPDATE, DELETE ON outbox_event TO " + user)
+                .update();
+        // The embedded server's URLs name their user, which a data source's user does not override.
+        String url = ((HikariDataSource) this.store.dataSource()).getJdbcUrl().replace("user=postgres", "user=" + user);
+        try (HikariDataSource asUser = EmbeddedInfrastructure.dataSource(url, "not-the-owner")) {
+            asUser.setUsername(user);
+            assertThat(JdbcClient.create(asUser)
+                            .sql("SELECT current_user")
+                            .query(String.class)
+                            .single())
+                    .isEqualTo(user);
+            OutboxStore store = new OutboxStore(asUser, OutboxDialects.postgres(), this.store.table());
+
+            assertThat(store.vacuum()).isEqualTo(OutboxStore.VacuumOutcome.NOT_ALLOWED);
         }
     }
 

@@ -116,6 +116,13 @@ public class OutboxProperties {
          */
         private int tableConcurrency = 4;
 
+        /**
+         * How often at most the relay vacuums the outbox table itself, once it has deleted 10,000 rows since its last
+         * vacuum. Autovacuum looks at a table at most once per autovacuum_naptime (a minute by default), while the
+         * dead rows of a busy queue pile up in front of every claim. 0 leaves the table to autovacuum alone.
+         */
+        private Duration vacuumInterval = Duration.ofSeconds(1);
+
         private final Retry retry = new Retry();
 
         private final DeadLetters deadLetters = new DeadLetters();
@@ -174,6 +181,14 @@ public class OutboxProperties {
 
         public void setTableConcurrency(int tableConcurrency) {
             this.tableConcurrency = tableConcurrency;
+        }
+
+        public Duration getVacuumInterval() {
+            return this.vacuumInterval;
+        }
+
+        public void setVacuumInterval(Duration vacuumInterval) {
+            this.vacuumInterval = vacuumInterval;
         }
 
         public Retry getRetry() {

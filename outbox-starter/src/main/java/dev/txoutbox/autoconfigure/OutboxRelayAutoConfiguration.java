@@ -51,7 +51,8 @@ public final class OutboxRelayAutoConfiguration {
                 relay.getRetry().getMaxDelay(),
                 relay.getRetry().getMaxAttempts(),
                 relay.getConcurrency(),
-                relay.getTableConcurrency());
+                relay.getTableConcurrency(),
+                relay.getVacuumInterval());
     }
 
     @Bean(destroyMethod = "close")

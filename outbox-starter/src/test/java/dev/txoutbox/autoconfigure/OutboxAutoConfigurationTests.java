@@ -180,7 +180,8 @@ class OutboxAutoConfigurationTests {
                         "outbox.relay.retry.max-delay=1m",
                         "outbox.relay.retry.max-attempts=4",
                         "outbox.relay.concurrency=3",
-                        "outbox.relay.table-concurrency=6")
+                        "outbox.relay.table-concurrency=6",
+                        "outbox.relay.vacuum-interval=0")
                 .run(context -> assertThat(context.getBean(RelaySettings.class))
                         .isEqualTo(new RelaySettings(
                                 42,
@@ -191,7 +192,8 @@ class OutboxAutoConfigurationTests {
                                 java.time.Duration.ofMinutes(1),
                                 4,
                                 3,
-                                6)));
+                                6,
+                                java.time.Duration.ZERO)));
     }
 
     @Test
@@ -277,6 +279,7 @@ class OutboxAutoConfigurationTests {
         assertThat(properties.getRelay().getRetry().getMaxAttempts()).isEqualTo(defaults.maxAttempts());
         assertThat(properties.getRelay().getConcurrency()).isEqualTo(defaults.concurrency());
         assertThat(properties.getRelay().getTableConcurrency()).isEqualTo(defaults.tableConcurrency());
+        assertThat(properties.getRelay().getVacuumInterval()).isEqualTo(defaults.vacuumInterval());
         assertThat(properties.getRelay().getNotify().getInterval()).isEqualTo(WakeUpNotifier.DEFAULT_INTERVAL);
     }
 
