@@ -56,10 +56,14 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private static final int MAX_ERROR_LENGTH = 2000;
 
-    private static final long HELD_BACK_RETRY_MILLIS = 50;
+    /** The longest wait for another cycle: one that holds a key this cycle left alone, or a cycle slot. */
+    private static final long OTHER_CYCLE_WAIT_MILLIS = 50;
 
     /** How many rows a relay deletes before it vacuums the table, as the outbox table's autovacuum threshold. */
     public static final int VACUUM_AFTER_DELETED_ROWS = 10_000;
+
+    /** The longest time between two vacuums after vacuums that warned. */
+    private static final Duration MAX_VACUUM_BACKOFF = Duration.ofMinutes(10);
 
     private static final AtomicInteger instances = new AtomicInteger();
 
@@ -105,9 +109,10 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private volatile long lastVacuumNanos;
 
-    private volatile boolean mayVacuum = true;
+    /** The time between two vacuums: the vacuum interval, ten times longer after each vacuum that warned. */
+    private volatile long vacuumIntervalNanos;
 
-    private @Nullable ExecutorService vacuumThread;
+    private volatile @Nullable ExecutorService vacuumThread;
 
     private List<Thread> threads = List.of();
 
@@ -412,12 +417,12 @@ public final class OutboxRelay implements SmartLifecycle {
                 CycleResult result = relayOnce();
                 errorDelay = this.settings.pollInterval().toMillis();
                 vacuumIfDue(result.published() + result.deadLettered());
-                // This cycle's commit may have freed a key, or has freed a cycle slot, that another cycle of this
-                // relay waits for. Only a cycle that got somewhere frees keys: waking a sibling after every cycle
-                // would let two cycles whose rows another relay holds wake each other without end.
+                // This cycle's commit may have freed a key, and has freed a cycle slot, that another cycle of this
+                // relay waits for. Only after a cycle that got somewhere: the wake-up is one flag for all the
+                // relay's threads, and this thread may take it back itself when it waits next, so that waking
+                // after every cycle would let an empty one follow another without end.
                 boolean moved = result.published() + result.deadLettered() > 0;
-                if ((moved && this.waitingForHeldRows.get() > 0)
-                        || (!result.noFreeSlot() && this.waitingForSlot.get() > 0)) {
+                if (moved && this.waitingForHeldRows.get() + this.waitingForSlot.get() > 0) {
                     wakeUp();
                 }
                 long delay = millisBeforeNextCycle(result, this.settings);
@@ -470,19 +475,20 @@ public final class OutboxRelay implements SmartLifecycle {
         if (moving && result.locked() >= settings.batchSize()) {
             return 0;
         }
-        return result.heldBack() > 0 || result.noFreeSlot() ? Math.min(HELD_BACK_RETRY_MILLIS, poll) : poll;
+        return result.heldBack() > 0 || result.noFreeSlot() ? Math.min(OTHER_CYCLE_WAIT_MILLIS, poll) : poll;
     }
 
     private void vacuumIfDue(int deleted) {
-        long interval = this.settings.vacuumInterval().toNanos();
         ExecutorService executor = this.vacuumThread;
         if (executor == null
-                || !this.mayVacuum
                 || this.deletedSinceVacuum.addAndGet(deleted) < VACUUM_AFTER_DELETED_ROWS
-                || System.nanoTime() - this.lastVacuumNanos < interval
+                || System.nanoTime() - this.lastVacuumNanos < this.vacuumIntervalNanos
                 || !this.vacuuming.compareAndSet(false, true)) {
             return;
         }
+        // Rows deleted from now on count toward the next vacuum.
+        this.deletedSinceVacuum.set(0);
+        this.lastVacuumNanos = System.nanoTime();
         try {
             executor.execute(this::vacuum);
         } catch (RejectedExecutionException ex) {
@@ -492,37 +498,42 @@ public final class OutboxRelay implements SmartLifecycle {
     }
 
     private void vacuum() {
-        // Rows deleted from now on count toward the next vacuum.
-        this.deletedSinceVacuum.set(0);
-        this.lastVacuumNanos = System.nanoTime();
+        long start = System.nanoTime();
         try {
             OutboxStore.VacuumOutcome outcome = this.store.vacuum();
-            long millis = (System.nanoTime() - this.lastVacuumNanos) / 1_000_000;
-            if (outcome == OutboxStore.VacuumOutcome.NOT_ALLOWED) {
-                this.mayVacuum = false;
-                log.warn(
-                        "Outbox relay {}: the database user may not vacuum table '{}', so its dead rows wait for"
-                                + " autovacuum, and claims read past them meanwhile. Let the table's owner run the"
-                                + " application (or GRANT MAINTAIN ON {} TO the user, PostgreSQL 17 and later), or"
-                                + " set outbox.relay.vacuum-interval=0 to leave the table to autovacuum.",
-                        this.name,
-                        this.store.table(),
-                        this.store.table());
-            } else {
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            if (outcome.warnings().isEmpty()) {
+                this.vacuumIntervalNanos = this.settings.vacuumInterval().toNanos();
                 log.debug(
-                        "Outbox relay {}: vacuum of table '{}': {} in {} ms",
+                        "Outbox relay {}: {} table '{}' in {} ms",
                         this.name,
+                        outcome.busy() ? "another vacuum or lock holder had" : "vacuumed",
                         this.store.table(),
-                        outcome,
                         millis);
+                return;
             }
-        } catch (RuntimeException ex) {
+            // Such as a user who may not vacuum the table: asking again at every interval would only repeat it.
+            this.vacuumIntervalNanos = Math.max(
+                    this.vacuumIntervalNanos, Math.min(this.vacuumIntervalNanos * 10, MAX_VACUUM_BACKOFF.toNanos()));
             log.warn(
-                    "Outbox relay {}: vacuuming table '{}' failed, trying again after {} more deleted rows: {}",
+                    "Outbox relay {}: PostgreSQL warned when the relay vacuumed table '{}': {}. When the database"
+                            + " user may not vacuum the table, its dead rows wait for autovacuum and claims read"
+                            + " past them: run the relay as the table's owner (or GRANT MAINTAIN ON the table, from"
+                            + " PostgreSQL 17), or set outbox.relay.vacuum-interval=0 to leave the table to"
+                            + " autovacuum. The next vacuum is in {} s at the earliest.",
                     this.name,
                     this.store.table(),
-                    VACUUM_AFTER_DELETED_ROWS,
-                    ex.toString());
+                    String.join("; ", outcome.warnings()),
+                    this.vacuumIntervalNanos / 1_000_000_000);
+        } catch (RuntimeException ex) {
+            if (this.running) {
+                log.warn(
+                        "Outbox relay {}: vacuuming table '{}' failed, trying again after {} more deleted rows: {}",
+                        this.name,
+                        this.store.table(),
+                        VACUUM_AFTER_DELETED_ROWS,
+                        ex.toString());
+            }
         } finally {
             this.vacuuming.set(false);
         }
@@ -555,8 +566,8 @@ public final class OutboxRelay implements SmartLifecycle {
             }
             this.running = true;
             if (!this.settings.vacuumInterval().isZero()) {
-                this.lastVacuumNanos =
-                        System.nanoTime() - this.settings.vacuumInterval().toNanos();
+                this.vacuumIntervalNanos = this.settings.vacuumInterval().toNanos();
+                this.lastVacuumNanos = System.nanoTime() - this.vacuumIntervalNanos;
                 this.vacuumThread = Executors.newSingleThreadExecutor(task -> {
                     Thread vacuumer = new Thread(task, this.name + "-vacuum");
                     vacuumer.setDaemon(true);
@@ -575,14 +586,15 @@ public final class OutboxRelay implements SmartLifecycle {
         }
         log.info(
                 "Outbox relay {} started on table '{}': batch size {}, poll interval {}, send timeout {},"
-                        + " concurrency {} (at most {} cycles on the table in all)",
+                        + " concurrency {} (at most {} cycles on the table in all), vacuum interval {}",
                 this.name,
                 this.store.table(),
                 this.settings.batchSize(),
                 this.settings.pollInterval(),
                 this.settings.sendTimeout(),
                 this.settings.concurrency(),
-                this.settings.tableConcurrency());
+                this.settings.tableConcurrency(),
+                this.settings.vacuumInterval());
     }
 
     @Override

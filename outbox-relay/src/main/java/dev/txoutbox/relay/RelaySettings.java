@@ -77,10 +77,12 @@ public record RelaySettings(
                 tableConcurrency,
                 "between 1 and 1024");
         require(
-                vacuumInterval != null && !vacuumInterval.isNegative(),
+                vacuumInterval != null
+                        && !vacuumInterval.isNegative()
+                        && vacuumInterval.compareTo(Duration.ofDays(1)) <= 0,
                 "outbox.relay.vacuum-interval",
                 vacuumInterval,
-                "a duration such as 1s, or 0 to leave the table to autovacuum");
+                "a duration of at most a day such as 1s, or 0 to leave the table to autovacuum");
     }
 
     /** The defaults. */

@@ -60,13 +60,13 @@ public interface OutboxDialect {
     String count(TableName table);
 
     /**
-     * Vacuums the table, outside a transaction, unless a vacuum of it is running already. The database answers a
-     * table it skipped with a warning: {@link #VACUUM_BUSY} when another vacuum holds it, any other state when the
-     * user may not vacuum it.
+     * Vacuums the table, outside a transaction, unless something holds a lock on it that conflicts with a vacuum's
+     * (another vacuum, say); the database answers that with a warning of state {@link #VACUUM_BUSY}. A user who
+     * may not vacuum the table gets a warning too, of another state.
      */
     String vacuum(TableName table);
 
-    /** The SQL state of the warning of a vacuum that skipped a table another vacuum holds. */
+    /** The SQL state of the warning of a vacuum that skipped a table because of a conflicting lock. */
     String VACUUM_BUSY = "55P03";
 
     /**

@@ -20,9 +20,8 @@ import java.util.UUID;
 import java.util.function.Function;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
+import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.jdbc.BadSqlGrammarException;
-import org.springframework.jdbc.core.ConnectionCallback;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.support.SqlArrayValue;
 import tools.jackson.core.type.TypeReference;
@@ -248,43 +247,51 @@ public final class OutboxStore {
     }
 
     /**
-     * Vacuums the table on a connection of its own, outside any transaction, unless a vacuum of it is running
-     * already (autovacuum's, or another relay's): that one does the same work.
+     * Vacuums the table on a connection of its own, outside any transaction, unless something holds a lock that
+     * conflicts with a vacuum's, such as another vacuum of it (autovacuum's, or another relay's).
      *
-     * @return whether the table was vacuumed, was busy, or may not be vacuumed by this database user
+     * @return whether the table was vacuumed or skipped, and the database's warnings
      */
     public VacuumOutcome vacuum() {
-        return Objects.requireNonNull(
-                new JdbcTemplate(this.dataSource).execute((ConnectionCallback<VacuumOutcome>) this::vacuum));
-    }
-
-    private VacuumOutcome vacuum(Connection connection) throws SQLException {
-        boolean autoCommit = connection.getAutoCommit();
-        // VACUUM cannot run in a transaction block, which a pool that hands out connections without auto-commit
-        // would start.
-        connection.setAutoCommit(true);
-        try (Statement statement = connection.createStatement()) {
-            statement.execute(this.vacuumSql);
-            SQLWarning warning = statement.getWarnings();
-            if (warning == null) {
-                return VacuumOutcome.VACUUMED;
+        // Not through DataSourceUtils: inside a transaction, that would be the transaction's connection, and turning
+        // auto-commit on would commit it.
+        try (Connection connection = this.dataSource.getConnection()) {
+            boolean autoCommit = connection.getAutoCommit();
+            // VACUUM cannot run in a transaction block, which a pool that hands out connections without
+            // auto-commit would start.
+            connection.setAutoCommit(true);
+            try (Statement statement = connection.createStatement()) {
+                statement.execute(this.vacuumSql);
+                return VacuumOutcome.of(statement.getWarnings());
+            } finally {
+                connection.setAutoCommit(autoCommit);
             }
-            return OutboxDialect.VACUUM_BUSY.equals(warning.getSQLState())
-                    ? VacuumOutcome.BUSY
-                    : VacuumOutcome.NOT_ALLOWED;
-        } finally {
-            connection.setAutoCommit(autoCommit);
+        } catch (SQLException ex) {
+            throw new DataAccessResourceFailureException("Could not vacuum table '" + this.table + "'", ex);
         }
     }
 
-    /** What {@link #vacuum()} did. */
-    public enum VacuumOutcome {
-        /** The table was vacuumed. */
-        VACUUMED,
-        /** Another vacuum of the table was running, so this one skipped it. */
-        BUSY,
-        /** The database user may not vacuum the table (only its owner may, or a role granted MAINTAIN on it). */
-        NOT_ALLOWED
+    /**
+     * What {@link #vacuum()} did.
+     *
+     * @param busy whether the vacuum skipped the table because something held a conflicting lock on it
+     * @param warnings what else the database warned of, such as a user who may not vacuum the table ({@code
+     *     permission denied to vacuum ..., skipping it}), each with its SQL state; empty when there was nothing
+     */
+    public record VacuumOutcome(boolean busy, List<String> warnings) {
+
+        static VacuumOutcome of(@Nullable SQLWarning first) {
+            boolean busy = false;
+            List<String> warnings = new ArrayList<>();
+            for (SQLWarning warning = first; warning != null; warning = warning.getNextWarning()) {
+                if (OutboxDialect.VACUUM_BUSY.equals(warning.getSQLState())) {
+                    busy = true;
+                } else {
+                    warnings.add(warning.getMessage() + " (SQL state " + warning.getSQLState() + ")");
+                }
+            }
+            return new VacuumOutcome(busy, List.copyOf(warnings));
+        }
     }
 
     /** How many rows wait in the table. */

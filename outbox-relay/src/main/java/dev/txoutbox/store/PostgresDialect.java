@@ -92,15 +92,16 @@ final class PostgresDialect implements OutboxDialect {
         // to 0.6 ms per cycle, a quarter of a small cycle's claim. With sequential and bitmap scans off, the only
         // plans left read the outbox table through its indexes, in id order, whatever its statistics say; so one
         // generic plan serves the table at any size, and the cycle plans nothing.
-        // A slot is a transaction-scoped advisory lock on the pair (hash of the table's name, slot number), so that
-        // slots end with the cycle's transaction however it ends, also when its connection dies. The two-integer
-        // form keeps them apart from the writers' locks on keys, which take the one-bigint form.
+        // A slot is a transaction-scoped advisory lock on the pair (hash of the table's oid, slot number), so that
+        // slots end with the cycle's transaction however it ends, also when its connection dies; the oid tells
+        // apart tables of one name in different schemas. The two-integer form keeps them apart from the writers'
+        // locks on keys, which take the one-bigint form.
         return """
                 SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
                        set_config('enable_seqscan', 'off', true),
                        set_config('enable_bitmapscan', 'off', true),
                        (SELECT s FROM generate_series(0, ?::int - 1) AS s
-                        WHERE pg_try_advisory_xact_lock(hashtext('outbox relay cycle ' || ?::text), s)
+                        WHERE pg_try_advisory_xact_lock(hashtext('outbox relay cycle ' || ?::regclass::oid), s)
                         LIMIT 1) AS slot
                 """;
     }
@@ -138,7 +139,9 @@ final class PostgresDialect implements OutboxDialect {
 
     @Override
     public String vacuum(TableName table) {
-        return "VACUUM (SKIP_LOCKED) %s".formatted(table);
+        // No truncation of empty pages at the table's end: it takes an ACCESS EXCLUSIVE lock, which would stall
+        // the writers' inserts for a moment at every vacuum; autovacuum still truncates now and then.
+        return "VACUUM (SKIP_LOCKED, TRUNCATE false) %s".formatted(table);
     }
 
     @Override

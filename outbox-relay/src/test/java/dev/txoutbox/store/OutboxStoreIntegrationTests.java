@@ -1,6 +1,7 @@
 package dev.txoutbox.store;
 
 import static dev.txoutbox.testing.OutboxTestTables.event;
+import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
@@ -21,6 +22,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -350,11 +352,12 @@ class OutboxStoreIntegrationTests {
                         """).update();
         jdbc.sql("DELETE FROM outbox_event").update();
 
-        assertThat(this.store.vacuum()).isEqualTo(OutboxStore.VacuumOutcome.VACUUMED);
-        assertThat(jdbc.sql("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'outbox_event'")
-                        .query(Long.class)
+        assertThat(this.store.vacuum()).isEqualTo(new OutboxStore.VacuumOutcome(false, List.of()));
+        assertThat(jdbc.sql("SELECT vacuum_count, n_dead_tup FROM pg_stat_user_tables WHERE relname = 'outbox_event'")
+                        .query((rs, row) -> List.of(rs.getLong(1), rs.getLong(2)))
                         .single())
-                .isEqualTo(1);
+                .as("one vacuum, no dead rows left")
+                .containsExactly(1L, 0L);
 
         // What a running vacuum holds, in a transaction of another thread.
         CountDownLatch locked = new CountDownLatch(1);
@@ -369,7 +372,7 @@ class OutboxStoreIntegrationTests {
             }));
             assertThat(locked.await(10, TimeUnit.SECONDS)).isTrue();
 
-            assertThat(this.store.vacuum()).isEqualTo(OutboxStore.VacuumOutcome.BUSY);
+            assertThat(this.store.vacuum()).isEqualTo(new OutboxStore.VacuumOutcome(true, List.of()));
         } finally {
             release.countDown();
             executor.shutdown();
@@ -377,7 +380,7 @@ class OutboxStoreIntegrationTests {
     }
 
     @Test
-    void vacuumByAUserWhoMayNotVacuumTheTableSaysSo() {
+    void vacuumByAUserWhoMayNotVacuumTheTableReportsTheDatabasesWarning() {
         String user = "relay_user_" + UUID.randomUUID().toString().replace("-", "");
         JdbcClient owner = JdbcClient.create(this.store.dataSource());
         owner.sql("CREATE ROLE " + user + " LOGIN").update();
@@ -394,7 +397,15 @@ class OutboxStoreIntegrationTests {
                     .isEqualTo(user);
             OutboxStore store = new OutboxStore(asUser, OutboxDialects.postgres(), this.store.table());
 
-            assertThat(store.vacuum()).isEqualTo(OutboxStore.VacuumOutcome.NOT_ALLOWED);
+            OutboxStore.VacuumOutcome outcome = store.vacuum();
+
+            assertThat(outcome.busy()).isFalse();
+            assertThat(outcome.warnings())
+                    .singleElement(as(InstanceOfAssertFactories.STRING))
+                    .contains("outbox_event", "SQL state 01000");
+        } finally {
+            owner.sql("DROP OWNED BY " + user).update();
+            owner.sql("DROP ROLE " + user).update();
         }
     }
 
