@@ -94,11 +94,11 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private boolean wakeUpRequested;
 
-    /** Relay threads waiting because their last claim held rows back behind an earlier row of their key elsewhere. */
-    private final AtomicInteger waitingForHeldRows = new AtomicInteger();
-
-    /** Relay threads waiting because their last cycle found every cycle slot of the table taken. */
-    private final AtomicInteger waitingForSlot = new AtomicInteger();
+    /**
+     * Relay threads waiting for another cycle to end: their last claim held rows back behind an earlier row of their
+     * key elsewhere, or found every cycle slot of the table taken.
+     */
+    private final AtomicInteger waitingForOtherCycles = new AtomicInteger();
 
     private volatile boolean running;
 
@@ -422,22 +422,20 @@ public final class OutboxRelay implements SmartLifecycle {
                 // relay's threads, and this thread may take it back itself when it waits next, so that waking
                 // after every cycle would let an empty one follow another without end.
                 boolean moved = result.published() + result.deadLettered() > 0;
-                if (moved && this.waitingForHeldRows.get() + this.waitingForSlot.get() > 0) {
+                if (moved && this.waitingForOtherCycles.get() > 0) {
                     wakeUp();
                 }
                 long delay = millisBeforeNextCycle(result, this.settings);
                 if (delay > 0) {
-                    AtomicInteger waitingFor = result.noFreeSlot()
-                            ? this.waitingForSlot
-                            : result.heldBack() > 0 ? this.waitingForHeldRows : null;
-                    if (waitingFor != null) {
-                        waitingFor.incrementAndGet();
+                    boolean waitsForOthers = result.heldBack() > 0 || result.noFreeSlot();
+                    if (waitsForOthers) {
+                        this.waitingForOtherCycles.incrementAndGet();
                     }
                     try {
                         awaitWakeUp(delay);
                     } finally {
-                        if (waitingFor != null) {
-                            waitingFor.decrementAndGet();
+                        if (waitsForOthers) {
+                            this.waitingForOtherCycles.decrementAndGet();
                         }
                     }
                 }
