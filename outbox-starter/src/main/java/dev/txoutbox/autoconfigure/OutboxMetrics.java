@@ -16,7 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The outbox's Micrometer meters: counters of written, published, failed and dead-lettered events, the batch size,
+ * The outbox's Micrometer meters: counters of written, published, failed and dead-lettered events and of relay
+ * cycles that found no free cycle slot, the batch size,
  * the latency from a row's write to the broker's acknowledgement, and gauges of the tables' state, read through the
  * {@link OutboxStatisticsCache}. Registered when it is created; safe to use from any thread.
  */
@@ -28,6 +29,8 @@ final class OutboxMetrics implements OutboxRelayListener {
 
     private final DistributionSummary batchSize;
 
+    private final Counter cyclesWithoutSlot;
+
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
     OutboxMetrics(MeterRegistry registry, OutboxStatisticsCache statistics) {
@@ -38,6 +41,9 @@ final class OutboxMetrics implements OutboxRelayListener {
                 .register(registry);
         this.batchSize = DistributionSummary.builder("outbox.batch.size")
                 .description("Rows claimed by a relay cycle that found any")
+                .register(registry);
+        this.cyclesWithoutSlot = Counter.builder("outbox.cycles.without.slot")
+                .description("Relay cycles that found every cycle slot of the table taken and claimed nothing")
                 .register(registry);
         Gauge.builder("outbox.rows.waiting", statistics, cache -> cache.figure(figures -> figures.waiting()))
                 .description("Rows waiting in the outbox table to be published")
@@ -94,6 +100,9 @@ final class OutboxMetrics implements OutboxRelayListener {
     public void cycleCompleted(OutboxRelay.CycleResult result) {
         if (result.locked() > 0) {
             this.batchSize.record(result.locked());
+        }
+        if (result.noFreeSlot()) {
+            this.cyclesWithoutSlot.increment();
         }
     }
 

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
@@ -124,6 +125,54 @@ class OutboxMetricsTests {
                             .as("the figure read a moment ago is reused")
                             .isZero();
                 });
+    }
+
+    @Test
+    void cyclesThatFindEveryCycleSlotTakenAreCounted() {
+        this.runner
+                .withPropertyValues(
+                        "outbox.relay.table-concurrency=1",
+                        "outbox.relay.concurrency=1",
+                        "outbox.relay.poll-interval=20ms")
+                .run(context -> {
+                    MeterRegistry registry = context.getBean(MeterRegistry.class);
+                    OutboxStore store = context.getBean(OutboxStore.class);
+                    TransactionTemplate transactions = new TransactionTemplate(
+                            new DataSourceTransactionManager(context.getBean(DataSource.class)));
+                    assertThat(registry.get("outbox.cycles.without.slot")
+                                    .counter()
+                                    .count())
+                            .isZero();
+                    // Another cycle holds the table's only slot, as another instance's relay would.
+                    CountDownLatch holding = new CountDownLatch(1);
+                    CountDownLatch release = new CountDownLatch(1);
+                    Thread other = new Thread(() -> transactions.executeWithoutResult(status -> {
+                        assertThat(store.claim(1, 1).noFreeSlot()).isFalse();
+                        holding.countDown();
+                        awaitQuietly(release);
+                    }));
+                    other.start();
+                    try {
+                        assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+
+                        await().atMost(Duration.ofSeconds(10))
+                                .until(() -> registry.get("outbox.cycles.without.slot")
+                                                .counter()
+                                                .count()
+                                        >= 3);
+                    } finally {
+                        release.countDown();
+                        other.join(10_000);
+                    }
+                });
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Test

@@ -22,6 +22,7 @@ final class OutboxMeters {
             new Meter("outbox.send.failures", Kind.COUNTER, "reason", "permanent"),
             new Meter("outbox.events.dead.lettered", Kind.COUNTER, "topic"),
             new Meter("outbox.batch.size", Kind.DISTRIBUTION_SUMMARY),
+            new Meter("outbox.cycles.without.slot", Kind.COUNTER),
             new Meter("outbox.publish.latency", Kind.TIMER_WITH_HISTOGRAM),
             new Meter("outbox.rows.waiting", Kind.GAUGE),
             new Meter("outbox.oldest.row.age", Kind.TIME_GAUGE),
