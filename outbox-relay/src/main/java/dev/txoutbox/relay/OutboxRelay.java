@@ -593,6 +593,17 @@ public final class OutboxRelay implements SmartLifecycle {
                 this.settings.concurrency(),
                 this.settings.tableConcurrency(),
                 this.settings.vacuumInterval());
+        if (this.settings.concurrency() > this.settings.tableConcurrency()) {
+            log.warn(
+                    "Outbox relay {}: outbox.relay.concurrency={} is more than outbox.relay.table-concurrency={}, the"
+                            + " cycles that all relays on table '{}' may run at once, so {} of its threads can only"
+                            + " wait. Lower outbox.relay.concurrency, or raise outbox.relay.table-concurrency.",
+                    this.name,
+                    this.settings.concurrency(),
+                    this.settings.tableConcurrency(),
+                    this.store.table(),
+                    this.settings.concurrency() - this.settings.tableConcurrency());
+        }
     }
 
     @Override
