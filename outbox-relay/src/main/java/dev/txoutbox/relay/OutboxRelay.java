@@ -416,13 +416,13 @@ public final class OutboxRelay implements SmartLifecycle {
             try {
                 CycleResult result = relayOnce();
                 errorDelay = this.settings.pollInterval().toMillis();
-                vacuumIfDue(result.published() + result.deadLettered());
+                int moved = result.published() + result.deadLettered();
+                vacuumIfDue(moved);
                 // This cycle's commit may have freed a key, and has freed a cycle slot, that another cycle of this
                 // relay waits for. Only after a cycle that got somewhere: the wake-up is one flag for all the
                 // relay's threads, and this thread may take it back itself when it waits next, so that waking
                 // after every cycle would let an empty one follow another without end.
-                boolean moved = result.published() + result.deadLettered() > 0;
-                if (moved && this.waitingForOtherCycles.get() > 0) {
+                if (moved > 0 && this.waitingForOtherCycles.get() > 0) {
                     wakeUp();
                 }
                 long delay = millisBeforeNextCycle(result, this.settings);

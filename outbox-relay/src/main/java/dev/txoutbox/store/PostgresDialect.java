@@ -92,6 +92,7 @@ final class PostgresDialect implements OutboxDialect {
         // to 0.6 ms per cycle, a quarter of a small cycle's claim. With sequential and bitmap scans off, the only
         // plans left read the outbox table through its indexes, in id order, whatever its statistics say; so one
         // generic plan serves the table at any size, and the cycle plans nothing.
+        //
         // A slot is a transaction-scoped advisory lock on the pair (hash of the table's oid, slot number), so that
         // slots end with the cycle's transaction however it ends, also when its connection dies; the oid tells
         // apart tables of one name in different schemas. The two-integer form keeps them apart from the writers'

@@ -251,11 +251,7 @@ class OutboxRelayIntegrationTests {
     }
 
     private void insertRows(int rows) {
-        this.jdbc.sql("""
-                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
-                        SELECT gen_random_uuid(), ?, 'key-' || (i % 100), 'TestEvent', NULL
-                        FROM generate_series(1, ?) AS i
-                        """).params(this.topic, rows).update();
+        OutboxTestTables.insertEvents(this.store, this.topic, rows, 100);
     }
 
     /** Vacuums of the table other than autovacuum's. */

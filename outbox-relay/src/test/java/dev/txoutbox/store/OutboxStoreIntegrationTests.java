@@ -123,14 +123,7 @@ class OutboxStoreIntegrationTests {
     @Test
     void claimedRowsPastTheRowsItReadBehindWaitForALaterClaim() throws Exception {
         int heldElsewhere = OutboxDialect.CLAIM_LOOK_BEHIND + 1;
-        JdbcClient.create(this.store.dataSource())
-                .sql("""
-                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
-                        SELECT gen_random_uuid(), 't', 'k-' || i, 'TestEvent', NULL
-                        FROM generate_series(1, ?) AS i
-                        """)
-                .param(heldElsewhere + 3)
-                .update();
+        OutboxTestTables.insertEvents(this.store, "t", heldElsewhere + 3, heldElsewhere + 3);
         try (HeldClaim other = new HeldClaim(heldElsewhere)) {
             assertThat(other.claim().locked()).isEqualTo(heldElsewhere);
 
@@ -346,10 +339,7 @@ class OutboxStoreIntegrationTests {
     @Test
     void vacuumRemovesTheDeadRowsUnlessAnotherVacuumHoldsTheTable() throws Exception {
         JdbcClient jdbc = JdbcClient.create(this.store.dataSource());
-        jdbc.sql("""
-                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
-                        SELECT gen_random_uuid(), 't', 'k-' || i, 'TestEvent', NULL FROM generate_series(1, 100) AS i
-                        """).update();
+        OutboxTestTables.insertEvents(this.store, "t", 100, 100);
         jdbc.sql("DELETE FROM outbox_event").update();
 
         assertThat(this.store.vacuum()).isEqualTo(new OutboxStore.VacuumOutcome(false, List.of()));

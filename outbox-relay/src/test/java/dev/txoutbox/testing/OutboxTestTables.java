@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.UUID;
 import javax.sql.DataSource;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 /** Outbox tables in fresh embedded databases, and rows for them. */
 public final class OutboxTestTables {
@@ -26,6 +27,21 @@ public final class OutboxTestTables {
         OutboxMigrations.migrate(
                 dataSource, OutboxDialects.postgres(), table, new TableName(OutboxMigrations.DEFAULT_HISTORY_TABLE));
         return new OutboxStore(dataSource, OutboxDialects.detect(dataSource), table);
+    }
+
+    /**
+     * Inserts {@code count} events without payload in one statement, the i-th (from 1) with key {@code k-(i %
+     * keys)}.
+     */
+    public static void insertEvents(OutboxStore store, String topic, int count, int keys) {
+        JdbcClient.create(store.dataSource())
+                .sql("""
+                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
+                        SELECT gen_random_uuid(), ?, 'k-' || (i % ?), 'TestEvent', NULL
+                        FROM generate_series(1, ?) AS i
+                        """)
+                .params(topic, keys, count)
+                .update();
     }
 
     /** A JSON event with a fresh event id. */
