@@ -34,16 +34,20 @@ public final class EmbeddedInfrastructure {
             } catch (IOException ex) {
                 throw new UncheckedIOException("Could not start embedded PostgreSQL", ex);
             }
-            EmbeddedPostgres server = postgres;
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    server.close();
-                } catch (IOException ignored) {
-                    // The JVM is exiting; the server's directory is temporary.
-                }
-            }));
+            Runtime.getRuntime().addShutdownHook(new Thread(EmbeddedInfrastructure::stopPostgres));
         }
         return postgres;
+    }
+
+    private static synchronized void stopPostgres() {
+        if (postgres != null) {
+            try {
+                postgres.close();
+            } catch (IOException ignored) {
+                // The server's directory is temporary.
+            }
+            postgres = null;
+        }
     }
 
     /** Creates an empty database and returns its JDBC URL. */
@@ -84,9 +88,26 @@ public final class EmbeddedInfrastructure {
             broker.brokerProperty("auto.create.topics.enable", "false");
             broker.afterPropertiesSet();
             kafka = broker;
-            Runtime.getRuntime().addShutdownHook(new Thread(broker::destroy));
+            Runtime.getRuntime().addShutdownHook(new Thread(EmbeddedInfrastructure::stopKafka));
         }
         return kafka;
+    }
+
+    private static synchronized void stopKafka() {
+        if (kafka != null) {
+            kafka.destroy();
+            kafka = null;
+        }
+    }
+
+    /**
+     * Stops the servers that were started. A program that calls {@link System#exit(int)} should call this first: at
+     * exit, the broker's shutdown would race Kafka's own clean-up of its temporary directories, and log errors
+     * about files that were deleted under it.
+     */
+    public static void stop() {
+        stopKafka();
+        stopPostgres();
     }
 
     /** The bootstrap servers of the embedded broker. */

@@ -148,6 +148,7 @@ public final class OutboxBenchmark {
             ex.printStackTrace();
             status = 1;
         }
+        EmbeddedInfrastructure.stop();
         // The embedded servers' threads would keep the JVM alive.
         System.exit(status);
     }
