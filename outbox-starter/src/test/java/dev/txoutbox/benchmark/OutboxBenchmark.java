@@ -280,16 +280,18 @@ public final class OutboxBenchmark {
         return eps;
     }
 
-    /** D: the database's ceiling, claiming and deleting batches the relay's size with SKIP LOCKED. */
+    /**
+     * D: the database's ceiling, claiming and deleting batches the relay's size with SKIP LOCKED; and the same with
+     * the claim reading whole rows.
+     */
     private double databaseCeiling() throws Exception {
         double ids = claimAndDelete("id", rs -> {});
         row("D: JDBC claim and delete, nothing sent (rows/s)", ids);
         // Not the ceiling of the RESULT line, which is the bare claim of ids above: what the database alone hands
-        // over when the claim also reads the rows' columns, as a relay must, to tell how much of the relay's pace
-        // reading its rows sets rather than publishing them.
+        // over when the claim also reads the columns that a relay must read, the payload above all. It tells how
+        // much of the relay's time goes to reading its rows rather than to publishing them.
         double wholeRows =
                 claimAndDelete("id, event_id, topic, record_key, event_type, payload, headers, created_at", rs -> {
-                    rs.getLong(1);
                     rs.getObject(2, UUID.class);
                     rs.getString(3);
                     rs.getString(4);
