@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The outbox's Micrometer meters: counters of written, published, failed and dead-lettered events and of relay
  * cycles that found no free cycle slot, the batch size, the latency from a row's write to the broker's
- * acknowledgement, and gauges of the tables' state, read through the {@link OutboxStatisticsCache}. Registered when it is created; safe to use from any thread.
+ * acknowledgement, and gauges of the tables' state, read through the {@link OutboxStatisticsCache}. Registered when
+ * it is created; safe to use from any thread.
  */
 final class OutboxMetrics implements OutboxRelayListener {
 

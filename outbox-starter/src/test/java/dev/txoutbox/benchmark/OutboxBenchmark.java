@@ -64,7 +64,8 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <ul>
  *   <li>K: a plain Kafka producer sending the records from memory, the broker's ceiling;
- *   <li>D: a bare JDBC loop that claims with SKIP LOCKED and deletes, sending nothing, the database's ceiling;
+ *   <li>D: a bare JDBC loop that claims ids with SKIP LOCKED and deletes, sending nothing, the database's ceiling;
+ *       and the same loop reading whole rows, as a relay must;
  *   <li>R: the relay draining a backlog, with its rate at the start and at the end of the drain;
  *   <li>W: business transactions per second and their p99, a JPA insert with {@code @OutboxEvent} against the same
  *       insert without it, with the relay running, and once more with the relay stopped, for the writer's own cost;
@@ -73,8 +74,8 @@ import tools.jackson.databind.json.JsonMapper;
  *   <li>H, only when asked for with {@code -Dbenchmark.phase=H}: one relay draining rows that all have one key.
  * </ul>
  *
- * Before any of them, the relay drains backlogs until the JIT compiler is nearly done, so that the ceilings and the
- * relay run compiled code alike.
+ * Before any of them, the relay drains backlogs until JIT compilation takes at most 5 % of one, or ten of them, so
+ * that the ceilings and the relay run compiled code alike.
  *
  * <p>Run it with {@code mvn -q -pl outbox-starter -am -Pbenchmark test-compile} (quick: 100,000 rows), or add
  * {@code -Dbenchmark.mode=full} (1,000,000 rows). It prints a table and a RESULT line, and writes the figures as
@@ -340,9 +341,10 @@ public final class OutboxBenchmark {
     }
 
     /**
-     * Drains backlogs, unmeasured, until the JIT compiler is nearly done with the relay's, the producer's and the
-     * broker's code: with one backlog of 30,000 rows, the compiler still took a third of the two cores in R's first
-     * seconds.
+     * Drains backlogs, unmeasured, so that the JIT compiler has compiled the relay's, the producer's and the broker's
+     * code: with one backlog of 30,000 rows, the compiler still took a third of the two cores in R's first seconds.
+     * It never quite settles in this JVM, which hosts the broker too: ten backlogs leave it at about a seventh of the
+     * two cores during R, and more of them did not change R.
      */
     private void warmUp() throws Exception {
         OutboxStore store = OutboxTestTables.newStore();
