@@ -170,15 +170,16 @@ public final class OutboxBenchmark {
             runPhase(phase);
             return;
         }
-        double k = kafkaCeiling();
-        double d = databaseCeiling();
+        Pace k = kafkaCeiling();
+        Pace[] d = databaseCeiling();
         Drain s1 = relayDrain(1);
         Drain s2 = relayDrain(2);
         Drain s4 = relayDrain(4);
         Writers w = writers();
         double[] l = latency(s1.eventsPerSecond() / 2);
 
-        double ceiling = Math.min(k, d);
+        double ceiling = Math.min(k.perSecond(), d[0].perSecond());
+        cpuBound(k, d[1], s1);
         int violations = s1.orderViolations() + s2.orderViolations() + s4.orderViolations();
         this.figures.put("relay_eps", round(s1.eventsPerSecond()));
         this.figures.put("relay_vs_ceiling", round(s1.eventsPerSecond() / ceiling));
@@ -213,6 +214,24 @@ public final class OutboxBenchmark {
                 violations);
     }
 
+    /**
+     * What the CPU time measured in K and D tells about R: every event the relay publishes costs the machine at least
+     * what K spent on one (the producer and the broker) plus what D spent on one whole row (claiming, reading and
+     * deleting it), so the cores can carry no more than their number divided by that sum. Each part is the cheaper
+     * form of what the relay does: K's producer fills its batches without waiting for the database, and D's claim
+     * reads no rows beyond those it takes.
+     */
+    private void cpuBound(Pace kafka, Pace wholeRows, Drain relay) {
+        double micros = kafka.cpuMicros() + wholeRows.cpuMicros();
+        if (Double.isNaN(micros)) {
+            return;
+        }
+        double bound = Runtime.getRuntime().availableProcessors() * 1e6 / micros;
+        row("R: the most the cores allow at K's plus whole-row D's CPU time per event (events/s)", bound);
+        this.figures.put("cpu_bound_vs_kafka", round(bound / kafka.perSecond()));
+        this.figures.put("relay_vs_cpu_bound", round(relay.eventsPerSecond() / bound));
+    }
+
     /** One phase alone, after the warm-up, to see the effect of a change on it quickly: a table, no RESULT line. */
     private void runPhase(String phase) throws Exception {
         switch (phase) {
@@ -236,7 +255,7 @@ public final class OutboxBenchmark {
     }
 
     /** K: the broker's ceiling, a plain producer with the relay's producer settings sending from memory. */
-    private double kafkaCeiling() throws Exception {
+    private Pace kafkaCeiling() throws Exception {
         String topic = EmbeddedInfrastructure.newTopic("bench-kafka", PARTITIONS);
         Map<String, Object> config = KafkaRecordPublisher.producerProperties(
                 Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfrastructure.kafkaBootstrapServers()),
@@ -253,9 +272,11 @@ public final class OutboxBenchmark {
             producer.partitionsFor(topic);
             // A first pass, unmeasured, so that the ceiling is not held down by code still being compiled.
             sendAll(producer, records.subList(0, Math.min(records.size(), WARM_UP_ROWS)));
+            MachineCpu before = MachineCpu.read();
             double eps = sendAll(producer, records);
+            MachineCpu after = MachineCpu.read();
             row("K: Kafka producer from memory (events/s)", eps);
-            return eps;
+            return new Pace(eps, cpuRow("K", "event", after.secondsSince(before), records.size()));
         }
     }
 
@@ -283,16 +304,15 @@ public final class OutboxBenchmark {
 
     /**
      * D: the database's ceiling, claiming and deleting batches the relay's size with SKIP LOCKED; and the same with
-     * the claim reading whole rows.
+     * the claim reading whole rows. Returns the two, in this order.
      */
-    private double databaseCeiling() throws Exception {
-        double ids = claimAndDelete("id", rs -> {});
-        row("D: JDBC claim and delete, nothing sent (rows/s)", ids);
+    private Pace[] databaseCeiling() throws Exception {
+        Pace ids = claimAndDelete("D", "id", rs -> {});
         // Not the ceiling of the RESULT line, which is the bare claim of ids above: what the database alone hands
         // over when the claim also reads the columns that a relay must read, the payload above all. It tells how
         // much of the relay's time goes to reading its rows rather than to publishing them.
-        double wholeRows =
-                claimAndDelete("id, event_id, topic, record_key, event_type, payload, headers, created_at", rs -> {
+        Pace wholeRows = claimAndDelete(
+                "D, whole rows", "id, event_id, topic, record_key, event_type, payload, headers, created_at", rs -> {
                     rs.getObject(2, UUID.class);
                     rs.getString(3);
                     rs.getString(4);
@@ -301,15 +321,15 @@ public final class OutboxBenchmark {
                     rs.getString(7);
                     rs.getTimestamp(8);
                 });
-        row("D: the same, reading the rows' columns (rows/s)", wholeRows);
-        return ids;
+        return new Pace[] {ids, wholeRows};
     }
 
-    /** A bare JDBC loop that claims batches of a backlog with SKIP LOCKED, reads them, and deletes them: rows/s. */
-    private double claimAndDelete(String columns, RowCallbackHandler read) throws Exception {
+    /** A bare JDBC loop that claims batches of a backlog with SKIP LOCKED, reads them, and deletes them. */
+    private Pace claimAndDelete(String name, String columns, RowCallbackHandler read) throws Exception {
         OutboxStore store = OutboxTestTables.newStore();
         fill(store, "bench-db", this.rows);
         int batch = RelaySettings.DEFAULT_BATCH_SIZE;
+        MachineCpu before = MachineCpu.read();
         long start = System.nanoTime();
         int deleted = 0;
         try (Connection connection = store.dataSource().getConnection();
@@ -336,8 +356,14 @@ public final class OutboxBenchmark {
             }
         }
         double rowsPerSecond = perSecond(deleted, System.nanoTime() - start);
+        double cpuSeconds = MachineCpu.read().secondsSince(before);
         discardDeadRows(store);
-        return rowsPerSecond;
+        row(
+                name.equals("D")
+                        ? "D: JDBC claim and delete, nothing sent (rows/s)"
+                        : "D: the same, reading the rows' columns (rows/s)",
+                rowsPerSecond);
+        return new Pace(rowsPerSecond, cpuRow(name, "row", cpuSeconds, deleted));
     }
 
     /**
@@ -431,6 +457,7 @@ public final class OutboxBenchmark {
                 heldBack.add(result.heldBack());
             }
         };
+        MachineCpu before = MachineCpu.read();
         long start = System.nanoTime();
         for (int i = 0; i < relays; i++) {
             KafkaRecordPublisher publisher = newPublisher(settings);
@@ -456,6 +483,7 @@ public final class OutboxBenchmark {
             }
         } while (waiting > 0);
         long elapsed = System.nanoTime() - start;
+        MachineCpu after = MachineCpu.read();
         running.forEach(OutboxRelay::stop);
         publishers.forEach(KafkaRecordPublisher::close);
         if (store.count() != 0) {
@@ -475,7 +503,10 @@ public final class OutboxBenchmark {
         }
         row("S" + relays + ": per-key order violations", violations);
         row("S" + relays + ": claimed rows held back for key order (%)", 100.0 * heldBack.sum() / locked.sum());
-        return new Drain(eps, startRate, endRate, violations);
+        String phase = relays == 1 ? "R" : "S" + relays;
+        double cpuMicros = cpuRow(phase, "event", after.secondsSince(before), this.rows);
+        cpuRow(phase + ": cores busy, whole machine", after.coresBusySince(before));
+        return new Drain(eps, startRate, endRate, violations, cpuMicros);
     }
 
     /**
@@ -530,16 +561,15 @@ public final class OutboxBenchmark {
             Transactions relayStopped = new Transactions();
             RelayActivity relay = RelayActivity.NONE;
             for (int round = 0; round < rounds; round++) {
-                without.add(runTransactions(threads, slice, () -> service.placeWithoutEvent("bench", DATA)), slice);
+                without.run(threads, slice, () -> service.placeWithoutEvent("bench", DATA));
                 // What a second row of the same size costs any transaction, outbox or not.
-                twoRows.add(
-                        runTransactions(threads, slice, () -> service.placeTwiceWithoutEvent("bench", DATA)), slice);
+                twoRows.run(threads, slice, () -> service.placeTwiceWithoutEvent("bench", DATA));
                 RelayActivity before = RelayActivity.now();
-                with.add(runTransactions(threads, slice, () -> service.placeWithEvent("bench", DATA)), slice);
+                with.run(threads, slice, () -> service.placeWithEvent("bench", DATA));
                 relay = relay.plus(RelayActivity.now().since(before));
                 // The writer's own cost, apart from the relay's, which shares the machine's cores while W runs.
                 relays.forEach(OutboxRelay::stop);
-                relayStopped.add(runTransactions(threads, slice, () -> service.placeWithEvent("bench", DATA)), slice);
+                relayStopped.run(threads, slice, () -> service.placeWithEvent("bench", DATA));
                 relays.forEach(OutboxRelay::start);
                 // What piled up meanwhile is drained, and its dead rows dropped, before the next round.
                 awaitDrained(store);
@@ -557,6 +587,16 @@ public final class OutboxBenchmark {
                     relay.empty() / (rounds * (double) slice.toSeconds()));
             row("W: JPA insert with @OutboxEvent, relay stopped (tx/s)", relayStopped.perSecond());
             row("W: JPA insert with @OutboxEvent, relay stopped, p99 (ms)", relayStopped.p99());
+            cpuRow("W without @OutboxEvent", "transaction", without.cpuSeconds(), without.count());
+            cpuRow("W without @OutboxEvent: cores busy, whole machine", without.coresBusy());
+            cpuRow("W two inserts without @OutboxEvent", "transaction", twoRows.cpuSeconds(), twoRows.count());
+            cpuRow("W with @OutboxEvent", "transaction", with.cpuSeconds(), with.count());
+            cpuRow("W with @OutboxEvent: cores busy, whole machine", with.coresBusy());
+            cpuRow(
+                    "W with @OutboxEvent, relay stopped",
+                    "transaction",
+                    relayStopped.cpuSeconds(),
+                    relayStopped.count());
             this.figures.put(
                     "writer_overhead_relay_stopped", round(1 - relayStopped.perSecond() / without.perSecond()));
             this.figures.put("second_row_overhead", round(1 - twoRows.perSecond() / without.perSecond()));
@@ -663,16 +703,29 @@ public final class OutboxBenchmark {
         return all.stream().flatMapToLong(Arrays::stream).toArray();
     }
 
-    /** The latencies of one W variant's transactions over all its rounds, and the time they took. */
+    /** The latencies of one W variant's transactions over all its rounds, the time they took, and the CPU time. */
     private static final class Transactions {
 
         private final List<long[]> rounds = new ArrayList<>();
 
         private double seconds;
 
-        void add(long[] micros, Duration slice) {
-            this.rounds.add(micros);
+        private double cpuSeconds;
+
+        /** Runs one round of this variant's transactions. */
+        void run(int threads, Duration slice, Runnable transaction) throws Exception {
+            MachineCpu before = MachineCpu.read();
+            this.rounds.add(runTransactions(threads, slice, transaction));
+            this.cpuSeconds += MachineCpu.read().secondsSince(before);
             this.seconds += slice.toNanos() / 1e9;
+        }
+
+        double cpuSeconds() {
+            return this.cpuSeconds;
+        }
+
+        double coresBusy() {
+            return this.cpuSeconds / this.seconds;
         }
 
         double perSecond() {
@@ -685,7 +738,7 @@ public final class OutboxBenchmark {
             return percentile(sorted, 0.99);
         }
 
-        private long count() {
+        long count() {
             return this.rounds.stream().mapToLong(round -> round.length).sum();
         }
     }
@@ -796,7 +849,28 @@ public final class OutboxBenchmark {
         System.out.printf(Locale.ROOT, "  %-58s %,14.1f%n", measure, value);
     }
 
-    private record Drain(double eventsPerSecond, double startRate, double endRate, int orderViolations) {}
+    /**
+     * A row of the whole machine's CPU time per event, row or transaction of a phase, in microseconds, unless it
+     * could not be read. Returns it.
+     */
+    private double cpuRow(String phase, String unit, double cpuSeconds, long count) {
+        double micros = cpuSeconds * 1e6 / count;
+        cpuRow(phase + ": CPU time per " + unit + ", whole machine (µs)", micros);
+        return micros;
+    }
+
+    /** A row of a CPU figure, unless it could not be read. */
+    private void cpuRow(String measure, double value) {
+        if (!Double.isNaN(value)) {
+            row(measure, value);
+        }
+    }
+
+    private record Drain(
+            double eventsPerSecond, double startRate, double endRate, int orderViolations, double cpuMicros) {}
+
+    /** How fast a ceiling went, and the whole machine's CPU time per event or row meanwhile, in microseconds. */
+    private record Pace(double perSecond, double cpuMicros) {}
 
     private record Writers(double withEvent, double withoutEvent) {}
 
