@@ -179,7 +179,7 @@ public final class OutboxBenchmark {
         double[] l = latency(s1.eventsPerSecond() / 2);
 
         double ceiling = Math.min(k.perSecond(), d[0].perSecond());
-        cpuBound(k, d[1], s1);
+        cpuBounds(k, d[1], s1, w);
         int violations = s1.orderViolations() + s2.orderViolations() + s4.orderViolations();
         this.figures.put("relay_eps", round(s1.eventsPerSecond()));
         this.figures.put("relay_vs_ceiling", round(s1.eventsPerSecond() / ceiling));
@@ -215,21 +215,29 @@ public final class OutboxBenchmark {
     }
 
     /**
-     * What the CPU time measured in K and D tells about R: every event the relay publishes costs the machine at least
-     * what K spent on one (the producer and the broker) plus what D spent on one whole row (claiming, reading and
-     * deleting it), so the cores can carry no more than their number divided by that sum. Each part is the cheaper
-     * form of what the relay does: K's producer fills its batches without waiting for the database, and D's claim
-     * reads no rows beyond those it takes.
+     * What the CPU time measured in K and D tells about R and W: every event the relay publishes costs the machine at
+     * least what K spent on one (the producer and the broker) plus what D spent on one whole row (claiming, reading
+     * and deleting it). Each part is the cheaper form of what the relay does: K's producer fills its batches without
+     * waiting for the database, and D's claim reads no rows beyond those it takes. So the cores can carry no more
+     * events than their number divided by that sum; and a business transaction that writes an event costs at least
+     * the plain one's CPU time plus that sum, even if writing the outbox row itself cost nothing, which sets the
+     * least writer overhead that these cores allow while writers keep them busy.
      */
-    private void cpuBound(Pace kafka, Pace wholeRows, Drain relay) {
-        double micros = kafka.cpuMicros() + wholeRows.cpuMicros();
-        if (Double.isNaN(micros)) {
+    private void cpuBounds(Pace kafka, Pace wholeRows, Drain relay, Writers writers) {
+        double perEvent = kafka.cpuMicros() + wholeRows.cpuMicros();
+        if (Double.isNaN(perEvent)) {
             return;
         }
-        double bound = Runtime.getRuntime().availableProcessors() * 1e6 / micros;
+        double bound = Runtime.getRuntime().availableProcessors() * 1e6 / perEvent;
         row("R: the most the cores allow at K's plus whole-row D's CPU time per event (events/s)", bound);
         this.figures.put("cpu_bound_vs_kafka", round(bound / kafka.perSecond()));
         this.figures.put("relay_vs_cpu_bound", round(relay.eventsPerSecond() / bound));
+        double plain = writers.withoutEventCpuMicros();
+        if (!Double.isNaN(plain)) {
+            double floor = perEvent / (plain + perEvent);
+            row("W: least writer overhead the cores allow, K's plus whole-row D's CPU time per event (%)", 100 * floor);
+            this.figures.put("writer_overhead_cpu_floor", round(floor));
+        }
     }
 
     /** One phase alone, after the warm-up, to see the effect of a change on it quickly: a table, no RESULT line. */
@@ -600,7 +608,7 @@ public final class OutboxBenchmark {
             this.figures.put(
                     "writer_overhead_relay_stopped", round(1 - relayStopped.perSecond() / without.perSecond()));
             this.figures.put("second_row_overhead", round(1 - twoRows.perSecond() / without.perSecond()));
-            return new Writers(with.perSecond(), without.perSecond());
+            return new Writers(with.perSecond(), without.perSecond(), without.cpuSeconds() * 1e6 / without.count());
         }
     }
 
@@ -872,7 +880,7 @@ public final class OutboxBenchmark {
     /** How fast a ceiling went, and the whole machine's CPU time per event or row meanwhile, in microseconds. */
     private record Pace(double perSecond, double cpuMicros) {}
 
-    private record Writers(double withEvent, double withoutEvent) {}
+    private record Writers(double withEvent, double withoutEvent, double withoutEventCpuMicros) {}
 
     /** What the relays' cycles did, counted by {@link BenchmarkApplication}: cycles, empty ones, published events. */
     private record RelayActivity(long cycles, long empty, long published) {
