@@ -74,7 +74,11 @@ import tools.jackson.databind.json.JsonMapper;
  *   <li>H, only when asked for with {@code -Dbenchmark.phase=H}: one relay draining rows that all have one key.
  * </ul>
  *
- * Before any of them, the relay drains backlogs until JIT compilation takes at most 5 % of one, or ten of them, so
+ * K, D, R, S and W also report the whole machine's CPU time per event, row or transaction (see {@link
+ * MachineCpu}); from K's and D's follow the most events the cores can carry and the least writer overhead they
+ * allow.
+ *
+ * <p>Before any of them, the relay drains backlogs until JIT compilation takes at most 5 % of one, or ten of them, so
  * that the ceilings and the relay run compiled code alike.
  *
  * <p>Run it with {@code mvn -q -pl outbox-starter -am -Pbenchmark test-compile} (quick: 100,000 rows), or add
