@@ -69,7 +69,8 @@ import tools.jackson.databind.json.JsonMapper;
  *   <li>R: the relay draining a backlog, with its rate at the start and at the end of the drain;
  *   <li>W: business transactions per second and their p99, a JPA insert with {@code @OutboxEvent} against the same
  *       insert without it, with the relay running, and once more with the relay stopped, for the writer's own cost;
- *   <li>L: write-to-acknowledgement latency at half of R's rate, with the default settings;
+ *   <li>L: write-to-acknowledgement latency at half of R's rate, with the default settings; and, as L', at three
+ *       quarters of the rate the writers reached, when that fell short of half of R;
  *   <li>S: R with 1, 2 and 4 relays on one table, checking per-key order on the consumed records;
  *   <li>H, only when asked for with {@code -Dbenchmark.phase=H}: one relay draining rows that all have one key.
  * </ul>
@@ -104,6 +105,9 @@ public final class OutboxBenchmark {
 
     /** Rows of H's backlog, all of one key. */
     private static final int HOT_KEY_ROWS = 5_000;
+
+    /** Threads that write L's events. */
+    private static final int LATENCY_WRITERS = 4;
 
     /** The SQL for the key of row {@code i} in {@link #fill}, the same as {@link #key(int)}. */
     private static final String KEY_SQL =
@@ -616,60 +620,116 @@ public final class OutboxBenchmark {
         }
     }
 
-    /** L: write-to-acknowledgement latency at a steady rate, with the default settings. */
+    /**
+     * L: write-to-acknowledgement latency at half of R's rate, with the default settings; and, when the writers fell
+     * short of that rate, once more at three quarters of the rate they reached, where the machine has room to spare.
+     * Returns the first's p50, p99 and p99.9.
+     */
     private double[] latency(double eventsPerSecond) throws Exception {
         try (ConfigurableApplicationContext context = application()) {
             Outbox outbox = context.getBean(Outbox.class);
             TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
+            OutboxStore store = context.getBean(OutboxStore.class);
             String topic = context.getEnvironment().getRequiredProperty("benchmark.topic");
-            Duration duration = Duration.ofSeconds(this.mode.equals("full") ? 30 : 15);
-            int threads = 4;
-            long intervalNanos = (long) (1e9 * threads / eventsPerSecond);
-            BenchmarkApplication.latencies.clear();
-            BenchmarkApplication.recordLatencies = true;
-            RelayActivity before = RelayActivity.now();
+            boolean full = this.mode.equals("full");
             AtomicInteger sent = new AtomicInteger();
-            ExecutorService pool = Executors.newFixedThreadPool(threads);
-            long end = System.nanoTime() + duration.toNanos();
-            List<Future<?>> done = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                done.add(pool.submit(() -> {
-                    long next = System.nanoTime();
-                    while (next < end) {
-                        int i = sent.getAndIncrement();
-                        transactions.executeWithoutResult(
-                                status -> outbox.write(topic, key(i), new String(payload(i))));
-                        next += intervalNanos;
-                        long sleep = next - System.nanoTime();
-                        if (sleep > 0) {
-                            TimeUnit.NANOSECONDS.sleep(sleep);
-                        }
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> future : done) {
-                future.get();
-            }
-            pool.shutdown();
-            awaitDrained(context.getBean(OutboxStore.class));
-            BenchmarkApplication.recordLatencies = false;
-            RelayActivity relay = RelayActivity.now().since(before);
-            long[] micros = BenchmarkApplication.latencies.stream()
-                    .mapToLong(Long::longValue)
-                    .sorted()
-                    .toArray();
-            double achieved = sent.get() / (double) duration.toSeconds();
-            double[] percentiles = {percentile(micros, 0.50), percentile(micros, 0.99), percentile(micros, 0.999)};
+            Runnable write = () -> {
+                int i = sent.getAndIncrement();
+                transactions.executeWithoutResult(status -> outbox.write(topic, key(i), new String(payload(i))));
+            };
+            // The writers' code path is not the one W ran: unwarmed, four writers reached a fifth of the rate over
+            // the first fifteen seconds.
+            writeAtRate(write, eventsPerSecond, Duration.ofSeconds(full ? 15 : 10));
+            awaitDrained(store);
+            Duration duration = Duration.ofSeconds(full ? 30 : 15);
+            Latencies atHalfOfR = measureLatency(write, sent, store, eventsPerSecond, duration);
             row("L: target rate, half of R (events/s)", eventsPerSecond);
-            row("L: achieved rate (events/s)", achieved);
-            row("L: write-to-acknowledgement p50 (ms)", percentiles[0]);
-            row("L: write-to-acknowledgement p99 (ms)", percentiles[1]);
-            row("L: write-to-acknowledgement p99.9 (ms)", percentiles[2]);
-            row("L: relay batches meanwhile, mean size (events)", relay.meanBatch());
-            row("L: relay cycles meanwhile that found nothing (per s)", relay.empty() / (double) duration.toSeconds());
-            return percentiles;
+            report("L", atHalfOfR);
+            if (atHalfOfR.achieved() < 0.95 * eventsPerSecond) {
+                // On a machine where the writers share the cores with the relay, the broker and PostgreSQL, they
+                // may not reach half of R at all, and then the figures above are those of a machine without a core
+                // to spare, queueing included.
+                double rate = 0.75 * atHalfOfR.achieved();
+                Latencies withRoom = measureLatency(write, sent, store, rate, duration);
+                row("L': target rate, three quarters of what L's writers reached (events/s)", rate);
+                report("L'", withRoom);
+                this.figures.put("p99_ms_with_room", round(withRoom.percentiles()[1]));
+            }
+            return atHalfOfR.percentiles();
         }
+    }
+
+    /** Writes at a rate for a while, with the relay running, and measures each event's write to acknowledgement. */
+    private static Latencies measureLatency(
+            Runnable write, AtomicInteger sent, OutboxStore store, double eventsPerSecond, Duration duration)
+            throws Exception {
+        BenchmarkApplication.latencies.clear();
+        BenchmarkApplication.recordLatencies = true;
+        RelayActivity before = RelayActivity.now();
+        MachineCpu cpuBefore = MachineCpu.read();
+        int sentBefore = sent.get();
+        double seconds = writeAtRate(write, eventsPerSecond, duration);
+        MachineCpu cpuAfter = MachineCpu.read();
+        int written = sent.get() - sentBefore;
+        awaitDrained(store);
+        BenchmarkApplication.recordLatencies = false;
+        RelayActivity relay = RelayActivity.now().since(before);
+        long[] micros = BenchmarkApplication.latencies.stream()
+                .mapToLong(Long::longValue)
+                .sorted()
+                .toArray();
+        return new Latencies(
+                written / seconds,
+                new double[] {percentile(micros, 0.50), percentile(micros, 0.99), percentile(micros, 0.999)},
+                relay.meanBatch(),
+                relay.empty() / seconds,
+                cpuAfter.coresBusySince(cpuBefore));
+    }
+
+    private void report(String phase, Latencies latencies) {
+        row(phase + ": achieved rate (events/s)", latencies.achieved());
+        row(phase + ": write-to-acknowledgement p50 (ms)", latencies.percentiles()[0]);
+        row(phase + ": write-to-acknowledgement p99 (ms)", latencies.percentiles()[1]);
+        row(phase + ": write-to-acknowledgement p99.9 (ms)", latencies.percentiles()[2]);
+        row(phase + ": relay batches meanwhile, mean size (events)", latencies.meanBatch());
+        row(phase + ": relay cycles meanwhile that found nothing (per s)", latencies.emptyCyclesPerSecond());
+        cpuRow(phase + ": cores busy, whole machine", latencies.coresBusy());
+    }
+
+    /** What one stretch of L measured. */
+    private record Latencies(
+            double achieved, double[] percentiles, double meanBatch, double emptyCyclesPerSecond, double coresBusy) {}
+
+    /**
+     * Runs a write in {@value #LATENCY_WRITERS} threads at a rate for a while; returns the seconds it took. Writers
+     * that fall behind the schedule write as fast as they can, but only until the time is up: what they wrote is
+     * measured against the time, not against the schedule.
+     */
+    private static double writeAtRate(Runnable write, double perSecond, Duration duration) throws Exception {
+        long intervalNanos = (long) (1e9 * LATENCY_WRITERS / perSecond);
+        ExecutorService pool = Executors.newFixedThreadPool(LATENCY_WRITERS);
+        long start = System.nanoTime();
+        long end = start + duration.toNanos();
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < LATENCY_WRITERS; t++) {
+            done.add(pool.submit(() -> {
+                long next = System.nanoTime();
+                while (System.nanoTime() < end) {
+                    write.run();
+                    next += intervalNanos;
+                    long sleep = next - System.nanoTime();
+                    if (sleep > 0) {
+                        TimeUnit.NANOSECONDS.sleep(sleep);
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> future : done) {
+            future.get();
+        }
+        pool.shutdown();
+        return (System.nanoTime() - start) / 1e9;
     }
 
     private ConfigurableApplicationContext application() {
