@@ -76,8 +76,8 @@ import tools.jackson.databind.json.JsonMapper;
  * </ul>
  *
  * K, D, R, S and W also report the whole machine's CPU time per event, row or transaction (see {@link
- * MachineCpu}); from K's and D's follow the most events the cores can carry and the least writer overhead they
- * allow.
+ * MachineCpu}), and R, S, W and L how many of the cores were busy; from K's and D's follow the most events the cores
+ * can carry and the least writer overhead they allow.
  *
  * <p>Before any of them, the relay drains backlogs until JIT compilation takes at most 5 % of one, or ten of them, so
  * that the ceilings and the relay run compiled code alike.
