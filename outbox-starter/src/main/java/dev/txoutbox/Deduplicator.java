@@ -76,6 +76,6 @@ public final class Deduplicator {
                 this.dataSource,
                 "Deduplicator.firstDelivery(" + eventId + ")",
                 "the processed event id must commit together with the effects of processing");
-        return this.processedEvents.markProcessed(eventId);
+        return this.processedEvents.markProcessed("default", eventId);
     }
 }

@@ -376,7 +376,8 @@ public final class OutboxRelay implements SmartLifecycle {
             List<Runnable> afterCommit) {
         int attempt = record.attempts() + 1;
         // Telling a permanent failure may ask the cluster; past the deadline the record is simply retried.
-        boolean permanent = System.nanoTime() - deadline < 0 && isPermanent(record, error);
+        FailureKind kind = System.nanoTime() - deadline < 0 ? classify(record, error) : FailureKind.TRANSIENT;
+        boolean permanent = kind == FailureKind.PERMANENT;
         String text = "event %s to topic '%s' (key %s, attempt %d of %d%s): %s: %s"
                 .formatted(
                         record.eventId(),
@@ -392,7 +393,7 @@ public final class OutboxRelay implements SmartLifecycle {
         }
         log.debug("Outbox relay {}: send failed for {}", this.name, record, error);
         String reported = text;
-        afterCommit.add(() -> notifyListeners(listener -> listener.sendFailed(record, error, permanent)));
+        afterCommit.add(() -> notifyListeners(listener -> listener.sendFailed(record, error, kind)));
         if (permanent || attempt >= this.settings.maxAttempts()) {
             deadLetters.add(new OutboxStore.Failure(record.id(), 0, text));
             afterCommit.add(() -> notifyListeners(listener -> listener.deadLettered(record, reported)));
@@ -401,12 +402,12 @@ public final class OutboxRelay implements SmartLifecycle {
         }
     }
 
-    private boolean isPermanent(OutboxRecord record, Throwable error) {
+    private FailureKind classify(OutboxRecord record, Throwable error) {
         try {
-            return this.publisher.isPermanent(record, error);
+            return this.publisher.classify(record, error);
         } catch (RuntimeException ex) {
             log.debug("Outbox relay {}: could not classify {}", this.name, error, ex);
-            return false;
+            return FailureKind.TRANSIENT;
         }
     }
 

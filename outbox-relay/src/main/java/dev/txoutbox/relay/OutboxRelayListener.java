@@ -12,8 +12,8 @@ public interface OutboxRelayListener {
     /** The broker acknowledged a record; its row is deleted when the cycle commits. */
     default void published(OutboxRecord record, Instant acknowledgedAt) {}
 
-    /** A send failed; {@code permanent} when retrying cannot help. */
-    default void sendFailed(OutboxRecord record, Throwable error, boolean permanent) {}
+    /** A send failed; {@code kind} says whether retrying can help, see {@link FailureKind}. */
+    default void sendFailed(OutboxRecord record, Throwable error, FailureKind kind) {}
 
     /** A record was moved to the dead letters. */
     default void deadLettered(OutboxRecord record, String error) {}
@@ -22,5 +22,11 @@ public interface OutboxRelayListener {
     default void cycleCompleted(OutboxRelay.CycleResult result) {}
 
     /** A cycle failed as a whole (the database, or an unexpected error) and was rolled back. */
-    default void cycleFailed(Exception error) {}
+    default void cycleFailed(Throwable error) {}
+
+    /**
+     * A cycle deleted the rows of its acknowledged records, but could not record its failed sends (their retry time,
+     * or their move to the dead letters): those rows stay as they were and are sent again by a later cycle.
+     */
+    default void failuresNotRecorded(Throwable error) {}
 }

@@ -19,10 +19,22 @@ public interface RecordPublisher {
     CompletableFuture<?> publish(OutboxRecord record);
 
     /**
-     * Whether a failed send can never succeed, however often it is retried (the record is too large, the topic does
-     * not exist, the relay is not authorized): such a record is dead-lettered at once.
+     * What a failed send says about the record: whether it can never be published ({@link FailureKind#PERMANENT}),
+     * whether its destination is not available now ({@link FailureKind#UNAVAILABLE}), or neither
+     * ({@link FailureKind#TRANSIENT}, the default). Called outside the relay's database transaction where it can be;
+     * it must not block for long.
      */
-    default boolean isPermanent(OutboxRecord record, Throwable error) {
-        return false;
+    default FailureKind classify(OutboxRecord record, Throwable error) {
+        return FailureKind.TRANSIENT;
+    }
+
+    /**
+     * How long after {@link #publish} a record may still be written to the broker, also when the relay stopped waiting
+     * for its acknowledgement: a row whose record was sent but not acknowledged is not claimed again before this time
+     * has passed since the send, so that no copy of it lands after a later record of its key. Zero (the default) for
+     * a publisher that never writes a record after its future completed exceptionally.
+     */
+    default java.time.Duration maxDeliveryTime() {
+        return java.time.Duration.ZERO;
     }
 }

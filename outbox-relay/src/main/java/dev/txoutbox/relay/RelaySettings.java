@@ -14,7 +14,8 @@ import java.util.function.Consumer;
  * @param retryInitialDelay the delay before the first retry of a failed record
  * @param retryMultiplier the factor by which the delay grows with every further failure
  * @param retryMaxDelay the longest delay between two attempts
- * @param maxAttempts how many sends of one record may fail before it is dead-lettered
+ * @param maxAttempts how many sends of one record may fail before it is dead-lettered; failures that say the
+ *     destination is not available now ({@link FailureKind#UNAVAILABLE}) do not count toward it
  * @param concurrency how many cycles one relay runs at the same time, each in a thread and a transaction of its own:
  *     while one waits for the broker's acknowledgements, another claims and sends
  * @param tableConcurrency how many cycles all relays together, in this process and in every other one, run on one
@@ -24,6 +25,10 @@ import java.util.function.Consumer;
  * @param vacuumInterval how often at most the relay vacuums the outbox table itself, once it has deleted
  *     {@value OutboxRelay#VACUUM_AFTER_DELETED_ROWS} rows since its last vacuum; zero leaves the table to autovacuum
  *     alone, which looks at it at most once per {@code autovacuum_naptime} (a minute by default)
+ * @param maxBatchBytes how many bytes of payload, key and headers one cycle claims at the most (at least one row
+ *     always), so that a batch of large events cannot exhaust the relay's memory
+ * @param shutdownTimeout how long stopping the relay waits for the acknowledgements of records in flight; rows whose
+ *     records are not acknowledged by then are left for the next instance
  */
 public record RelaySettings(
         int batchSize,
@@ -35,7 +40,9 @@ public record RelaySettings(
         int maxAttempts,
         int concurrency,
         int tableConcurrency,
-        Duration vacuumInterval) {
+        Duration vacuumInterval,
+        long maxBatchBytes,
+        Duration shutdownTimeout) {
 
     public static final int DEFAULT_BATCH_SIZE = 500;
 
@@ -56,6 +63,10 @@ public record RelaySettings(
     public static final int DEFAULT_TABLE_CONCURRENCY = 4;
 
     public static final Duration DEFAULT_VACUUM_INTERVAL = Duration.ofSeconds(1);
+
+    public static final long DEFAULT_MAX_BATCH_BYTES = 16L * 1024 * 1024;
+
+    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
 
     public RelaySettings {
         require(batchSize >= 1 && batchSize <= 10_000, "outbox.relay.batch-size", batchSize, "between 1 and 10000");
@@ -83,6 +94,12 @@ public record RelaySettings(
                 "outbox.relay.vacuum-interval",
                 vacuumInterval,
                 "a duration of at most a day such as 1s, or 0 to leave the table to autovacuum");
+        require(maxBatchBytes >= 1, "outbox.relay.max-batch-bytes", maxBatchBytes, "at least 1 byte, such as 16MB");
+        require(
+                shutdownTimeout != null && !shutdownTimeout.isNegative(),
+                "outbox.relay.shutdown-timeout",
+                shutdownTimeout,
+                "a duration such as 10s, or 0 not to wait for acknowledgements at all");
     }
 
     /** The defaults. */
@@ -97,7 +114,9 @@ public record RelaySettings(
                 DEFAULT_MAX_ATTEMPTS,
                 DEFAULT_CONCURRENCY,
                 DEFAULT_TABLE_CONCURRENCY,
-                DEFAULT_VACUUM_INTERVAL);
+                DEFAULT_VACUUM_INTERVAL,
+                DEFAULT_MAX_BATCH_BYTES,
+                DEFAULT_SHUTDOWN_TIMEOUT);
     }
 
     /** These settings with another batch size. */
@@ -144,6 +163,16 @@ public record RelaySettings(
         return with(copy -> copy.vacuumInterval = vacuumInterval);
     }
 
+    /** These settings with another bound on the bytes one cycle claims. */
+    public RelaySettings withMaxBatchBytes(long maxBatchBytes) {
+        return with(copy -> copy.maxBatchBytes = maxBatchBytes);
+    }
+
+    /** These settings with another wait for acknowledgements in flight when the relay stops. */
+    public RelaySettings withShutdownTimeout(Duration shutdownTimeout) {
+        return with(copy -> copy.shutdownTimeout = shutdownTimeout);
+    }
+
     private RelaySettings with(Consumer<Copy> change) {
         Copy copy = new Copy(this);
         change.accept(copy);
@@ -173,6 +202,10 @@ public record RelaySettings(
 
         Duration vacuumInterval;
 
+        long maxBatchBytes;
+
+        Duration shutdownTimeout;
+
         Copy(RelaySettings settings) {
             this.batchSize = settings.batchSize;
             this.pollInterval = settings.pollInterval;
@@ -184,6 +217,8 @@ public record RelaySettings(
             this.concurrency = settings.concurrency;
             this.tableConcurrency = settings.tableConcurrency;
             this.vacuumInterval = settings.vacuumInterval;
+            this.maxBatchBytes = settings.maxBatchBytes;
+            this.shutdownTimeout = settings.shutdownTimeout;
         }
 
         RelaySettings settings() {
@@ -197,7 +232,9 @@ public record RelaySettings(
                     this.maxAttempts,
                     this.concurrency,
                     this.tableConcurrency,
-                    this.vacuumInterval);
+                    this.vacuumInterval,
+                    this.maxBatchBytes,
+                    this.shutdownTimeout);
         }
     }
 

@@ -48,6 +48,36 @@ public final class DeadLetters {
                 .list();
     }
 
+    /**
+     * Up to {@code limit} dead letters with an id above {@code afterId}, oldest event first: pass the last id of one
+     * page to read the next.
+     */
+    public List<DeadLetter> list(long afterId, int limit) {
+        throw new UnsupportedOperationException("not yet");
+    }
+
+    /**
+     * Moves the dead letters of a topic, of a key, of a key in a topic, or all of them, back into the outbox.
+     *
+     * @param topic only the dead letters of this topic, or all topics when null
+     * @param key only the dead letters of this key, or all keys when null
+     * @return how many were moved
+     */
+    public int requeue(@org.jspecify.annotations.Nullable String topic, @org.jspecify.annotations.Nullable String key) {
+        throw new UnsupportedOperationException("not yet");
+    }
+
+    /**
+     * Deletes the dead letters of a topic, of a key, of a key in a topic, or all of them.
+     *
+     * @param topic only the dead letters of this topic, or all topics when null
+     * @param key only the dead letters of this key, or all keys when null
+     * @return how many were deleted
+     */
+    public int discard(@org.jspecify.annotations.Nullable String topic, @org.jspecify.annotations.Nullable String key) {
+        throw new UnsupportedOperationException("not yet");
+    }
+
     /** How many dead letters there are. */
     public long count() {
         return this.jdbc.sql(this.countSql).query(Long.class).single();

@@ -5,6 +5,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLWarning;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -137,6 +138,16 @@ public final class OutboxStore {
      * {@link OutboxDialect#startCycle()}).
      */
     public Claim claim(int limit, int cycleSlots) {
+        return claim(limit, Long.MAX_VALUE, cycleSlots, Duration.ofMinutes(1));
+    }
+
+    /**
+     * Claims as {@link #claim(int, int)} does, with two more bounds: the claimed rows' payloads, keys and headers add
+     * up to at most {@code maxBytes} (but at least one row is claimed), and the cycle's session is kept from being
+     * ended by the server's idle or transaction timeouts for {@code transactionTimeout}, the relay's own bound on its
+     * transaction.
+     */
+    public Claim claim(int limit, long maxBytes, int cycleSlots, Duration transactionTimeout) {
         Object slot = this.jdbc
                 .sql(this.startCycleSql)
                 .params(cycleSlots, this.table.value())
@@ -199,6 +210,16 @@ public final class OutboxStore {
                 .sql(this.deleteSql)
                 .param(new SqlArrayValue("bigint", ids.toArray()))
                 .update();
+    }
+
+    /**
+     * Deletes the rows with these ids that no other transaction holds, in a transaction of the caller's (or on its
+     * own). For acknowledged records whose cycle's transaction failed before it could delete them.
+     *
+     * @return how many it deleted
+     */
+    public int deleteUnlocked(Collection<Long> ids) {
+        return delete(ids);
     }
 
     /** Records failed sends: each row's attempts go up by one, and it may be claimed again after its delay. */

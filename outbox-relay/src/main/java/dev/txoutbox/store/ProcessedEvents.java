@@ -24,11 +24,13 @@ public final class ProcessedEvents {
     }
 
     /**
-     * Records an event id as processed, in the caller's transaction.
+     * Records an event id as processed by one consumer, in the caller's transaction. Each consumer (a read model, a
+     * notifier: anything that processes the events on its own) has its own record of processed ids.
      *
-     * @return {@code true} when the id was new, {@code false} when it had been recorded before
+     * @param consumer the consumer's name, such as its consumer group id; not empty
+     * @return {@code true} when the id was new for this consumer, {@code false} when it had been recorded before
      */
-    public boolean markProcessed(UUID eventId) {
+    public boolean markProcessed(String consumer, UUID eventId) {
         return this.jdbc.sql(this.markSql).param(eventId).update() > 0;
     }
 

@@ -1,5 +1,6 @@
 package dev.txoutbox.autoconfigure;
 
+import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.OutboxRelayListener;
 import dev.txoutbox.store.OutboxRecord;
@@ -77,8 +78,9 @@ final class OutboxMetrics implements OutboxRelayListener {
     }
 
     @Override
-    public void sendFailed(OutboxRecord record, Throwable error, boolean permanent) {
+    public void sendFailed(OutboxRecord record, Throwable error, FailureKind kind) {
         String reason = reason(error);
+        boolean permanent = kind == FailureKind.PERMANENT;
         this.counters
                 .computeIfAbsent(
                         "outbox.send.failures|" + reason + "|" + permanent,

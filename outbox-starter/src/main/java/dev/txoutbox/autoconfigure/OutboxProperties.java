@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
 
 /** Configuration of the outbox: its table, its migrations and its relay. */
 @ConfigurationProperties("outbox")
@@ -123,6 +124,17 @@ public class OutboxProperties {
          */
         private Duration vacuumInterval = Duration.ofSeconds(1);
 
+        /**
+         * Maximum bytes of payload, key and headers one relay cycle claims; a cycle always claims at least one row.
+         */
+        private DataSize maxBatchBytes = DataSize.ofMegabytes(16);
+
+        /**
+         * How long stopping the relay waits for the acknowledgements of records in flight; the rest is left for the
+         * next instance. Keep it well under the container's grace period.
+         */
+        private Duration shutdownTimeout = Duration.ofSeconds(10);
+
         private final Retry retry = new Retry();
 
         private final DeadLetters deadLetters = new DeadLetters();
@@ -189,6 +201,22 @@ public class OutboxProperties {
 
         public void setVacuumInterval(Duration vacuumInterval) {
             this.vacuumInterval = vacuumInterval;
+        }
+
+        public DataSize getMaxBatchBytes() {
+            return this.maxBatchBytes;
+        }
+
+        public void setMaxBatchBytes(DataSize maxBatchBytes) {
+            this.maxBatchBytes = maxBatchBytes;
+        }
+
+        public Duration getShutdownTimeout() {
+            return this.shutdownTimeout;
+        }
+
+        public void setShutdownTimeout(Duration shutdownTimeout) {
+            this.shutdownTimeout = shutdownTimeout;
         }
 
         public Retry getRetry() {

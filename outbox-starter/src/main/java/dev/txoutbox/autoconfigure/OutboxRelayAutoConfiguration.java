@@ -52,7 +52,9 @@ public final class OutboxRelayAutoConfiguration {
                 relay.getRetry().getMaxAttempts(),
                 relay.getConcurrency(),
                 relay.getTableConcurrency(),
-                relay.getVacuumInterval());
+                relay.getVacuumInterval(),
+                relay.getMaxBatchBytes().toBytes(),
+                relay.getShutdownTimeout());
     }
 
     @Bean(destroyMethod = "close")

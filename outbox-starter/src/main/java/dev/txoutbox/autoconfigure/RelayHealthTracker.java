@@ -1,5 +1,6 @@
 package dev.txoutbox.autoconfigure;
 
+import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.OutboxRelayListener;
 import dev.txoutbox.store.OutboxRecord;
@@ -29,7 +30,7 @@ final class RelayHealthTracker implements OutboxRelayListener {
     }
 
     @Override
-    public void sendFailed(OutboxRecord record, Throwable error, boolean permanent) {
+    public void sendFailed(OutboxRecord record, Throwable error, FailureKind kind) {
         error(OutboxMetrics.reason(error) + ": " + error.getMessage() + " (event " + record.eventId() + ")");
     }
 
@@ -45,7 +46,7 @@ final class RelayHealthTracker implements OutboxRelayListener {
     }
 
     @Override
-    public synchronized void cycleFailed(Exception error) {
+    public synchronized void cycleFailed(Throwable error) {
         this.failedCycles++;
         error(OutboxMetrics.reason(error) + ": " + error.getMessage());
     }

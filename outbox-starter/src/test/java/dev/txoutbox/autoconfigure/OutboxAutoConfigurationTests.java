@@ -193,7 +193,9 @@ class OutboxAutoConfigurationTests {
                                 4,
                                 3,
                                 6,
-                                java.time.Duration.ZERO)));
+                                java.time.Duration.ZERO,
+                                RelaySettings.DEFAULT_MAX_BATCH_BYTES,
+                                RelaySettings.DEFAULT_SHUTDOWN_TIMEOUT)));
     }
 
     @Test

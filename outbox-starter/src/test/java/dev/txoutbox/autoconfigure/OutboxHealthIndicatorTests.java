@@ -2,6 +2,7 @@ package dev.txoutbox.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
@@ -65,7 +66,10 @@ class OutboxHealthIndicatorTests {
             OutboxRecord record = new OutboxRecord(
                     1, UUID.randomUUID(), "orders", "k", "T", null, Map.of(), Instant.now(), 0, Instant.now());
             for (int cycle = 0; cycle < 3; cycle++) {
-                tracker.sendFailed(record, new IllegalStateException("Topic orders not present in metadata"), false);
+                tracker.sendFailed(
+                        record,
+                        new IllegalStateException("Topic orders not present in metadata"),
+                        FailureKind.UNAVAILABLE);
                 tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 0, 1, 0));
             }
 

@@ -1,5 +1,6 @@
 package dev.txoutbox.relay.kafka;
 
+import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.RecordPublisher;
 import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.store.OutboxRecord;
@@ -174,7 +175,11 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
      * published. Everything else, such as an unreachable broker, may pass on a later attempt.
      */
     @Override
-    public boolean isPermanent(OutboxRecord record, Throwable error) {
+    public FailureKind classify(OutboxRecord record, Throwable error) {
+        return isPermanent(record, error) ? FailureKind.PERMANENT : FailureKind.TRANSIENT;
+    }
+
+    private boolean isPermanent(OutboxRecord record, Throwable error) {
         for (Throwable cause = error; cause != null; cause = cause.getCause()) {
             if (cause instanceof RecordTooLargeException
                     || cause instanceof RecordBatchTooLargeException
