@@ -289,7 +289,7 @@ public final class OutboxRelay implements SmartLifecycle {
                     stoppedKeys.add(record.key());
                 }
                 if (outcome.error() != null) {
-                    recordFailure(record, outcome.error(), deadline, retries, deadLetters, afterCommit);
+                    recordFailure(record, outcome.error(), retries, deadLetters, afterCommit);
                 }
             }
             remaining = later;
@@ -370,22 +370,27 @@ public final class OutboxRelay implements SmartLifecycle {
     private void recordFailure(
             OutboxRecord record,
             Throwable error,
-            long deadline,
             List<OutboxStore.Failure> retries,
             List<OutboxStore.Failure> deadLetters,
             List<Runnable> afterCommit) {
         int attempt = record.attempts() + 1;
-        // Telling a permanent failure may ask the cluster; past the deadline the record is simply retried.
-        FailureKind kind = System.nanoTime() - deadline < 0 ? classify(record, error) : FailureKind.TRANSIENT;
+        // The relay's own deadline says the broker did not answer in time; the publisher need not be asked.
+        FailureKind kind = error instanceof SendTimeoutException ? FailureKind.UNAVAILABLE : classify(record, error);
         boolean permanent = kind == FailureKind.PERMANENT;
-        String text = "event %s to topic '%s' (key %s, attempt %d of %d%s): %s: %s"
+        // An unavailable destination is retried for as long as it lasts: attempts grow the backoff, but never make
+        // a healthy event a dead letter.
+        boolean givenUp = permanent || (kind == FailureKind.TRANSIENT && attempt >= this.settings.maxAttempts());
+        String text = "event %s to topic '%s' (key %s, attempt %d%s): %s: %s"
                 .formatted(
                         record.eventId(),
                         record.topic(),
                         record.key(),
                         attempt,
-                        this.settings.maxAttempts(),
-                        permanent ? ", cannot succeed" : "",
+                        switch (kind) {
+                            case PERMANENT -> ", cannot succeed";
+                            case UNAVAILABLE -> ", destination unavailable, retried until it is back";
+                            case TRANSIENT -> " of " + this.settings.maxAttempts();
+                        },
                         error.getClass().getName(),
                         error.getMessage());
         if (text.length() > MAX_ERROR_LENGTH) {
@@ -394,7 +399,7 @@ public final class OutboxRelay implements SmartLifecycle {
         log.debug("Outbox relay {}: send failed for {}", this.name, record, error);
         String reported = text;
         afterCommit.add(() -> notifyListeners(listener -> listener.sendFailed(record, error, kind)));
-        if (permanent || attempt >= this.settings.maxAttempts()) {
+        if (givenUp) {
             deadLetters.add(new OutboxStore.Failure(record.id(), 0, text));
             afterCommit.add(() -> notifyListeners(listener -> listener.deadLettered(record, reported)));
         } else {
