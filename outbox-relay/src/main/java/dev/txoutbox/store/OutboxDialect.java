@@ -19,24 +19,29 @@ public interface OutboxDialect {
     String migrationLocation();
 
     /**
-     * Inserts one row: key, key, then event id, topic, key, event type, payload, headers (JSON text). Writers of one
-     * key are serialized until they commit, so that a key's ids follow the commit order of its transactions.
+     * Inserts one row: topic, key, then event id, topic, key, event type, payload, headers (JSON text). Writers of one
+     * key of one topic are serialized until they commit, so that the ids of a topic's key follow the commit order of
+     * its transactions.
      */
     String insert(TableName table);
 
     /**
-     * Claims up to {@code ?} claimable rows in id order, locking them and skipping rows other relays hold. Rows whose
-     * key waits (an earlier row of it waits for a retry; with {@code parkKeys}, it has a dead letter) are not
-     * claimed. The claimed rows come with {@code claimed = true}. After them, in the same snapshot, come up to
-     * {@link #CLAIM_LOOK_BEHIND} claimable rows (only {@code id} and {@code record_key}, {@code claimed = false})
-     * with a key and an id below the last one claimed, in id order: those that the claim did not take are held
-     * elsewhere.
+     * Claims up to {@code ?} (first parameter) claimable rows in id order, locking them and skipping rows other
+     * relays hold. Rows whose key waits (an earlier row of its topic and key waits for a retry; with {@code
+     * parkKeys}, its topic and key have a dead letter) are not claimed. The claimed rows come with {@code claimed =
+     * true}; those of the id-ordered prefix whose payloads, keys and headers add up to at most {@code ?} (second
+     * parameter) bytes, and always the first, come with {@code in_budget = true}, the others without payload and
+     * headers. After them, in the same snapshot, come up to {@link #CLAIM_LOOK_BEHIND} rows that the claim could
+     * have taken (only {@code id}, {@code topic} and {@code record_key}, {@code claimed = false}) with a key and an
+     * id below the last one claimed, in id order: those that the claim did not take are held elsewhere.
      */
     String claim(TableName table, boolean parkKeys);
 
     /**
-     * The statement that starts a relay cycle's transaction, before the claim. It takes one of the table's cycle
-     * slots (the parameters: the number of slots, the table's name) for as long as the transaction lasts, and
+     * The statement that starts a relay cycle's transaction, before the claim. It keeps the server's idle-in-transaction
+     * and transaction timeouts, for this transaction only, from ending it before the relay's own bound on it (the
+     * first parameter, in milliseconds). It takes one of the table's cycle slots (the parameters after it: the
+     * number of slots, the table's name) for as long as the transaction lasts, and
      * returns one row whose column {@code slot} is the slot taken, or NULL when every slot is taken. And it makes
      * the claim and what follows it in the transaction (the delete, the failures) read the outbox table only through
      * its indexes, with plans that suit it at any size. A queue table swings between empty and large: a plan made and
@@ -49,6 +54,12 @@ public interface OutboxDialect {
 
     /** Deletes the rows whose ids are in the array parameter. */
     String delete(TableName table);
+
+    /**
+     * Deletes the rows whose ids are in the array parameter and that no other transaction holds, without waiting
+     * for any lock.
+     */
+    String deleteUnlocked(TableName table);
 
     /** Records failed sends: arrays of ids, retry delays in milliseconds, and error texts, element by element. */
     String recordFailures(TableName table);
@@ -71,8 +82,9 @@ public interface OutboxDialect {
 
     /**
      * Reads, in one statement: {@code waiting} rows, the creation time of the {@code oldest} row the relay could
-     * publish now (not waiting for a retry; with {@code parkKeys}, not behind a dead letter), the number of
-     * {@code dead_letters}, the number of {@code parked_keys} (distinct keys among them), and {@code read_at}.
+     * publish now (not waiting for a retry nor behind a key that waits for one; with {@code parkKeys}, not behind a
+     * dead letter), the number of {@code dead_letters}, the number of {@code parked_keys} (distinct topics and keys
+     * among them), and {@code read_at}.
      */
     String statistics(TableName table, boolean parkKeys);
 

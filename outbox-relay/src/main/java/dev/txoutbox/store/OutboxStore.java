@@ -52,6 +52,8 @@ public final class OutboxStore {
 
     private final String deleteSql;
 
+    private final String deleteUnlockedSql;
+
     private final String recordFailuresSql;
 
     private final String deadLetterSql;
@@ -92,6 +94,7 @@ public final class OutboxStore {
         this.startCycleSql = dialect.startCycle();
         this.claimSql = dialect.claim(table, parkKeys);
         this.deleteSql = dialect.delete(table);
+        this.deleteUnlockedSql = dialect.deleteUnlocked(table);
         this.recordFailuresSql = dialect.recordFailures(table);
         this.deadLetterSql = dialect.deadLetter(table);
         this.countSql = dialect.count(table);
@@ -118,7 +121,7 @@ public final class OutboxStore {
         this.jdbc
                 .sql(this.insertSql)
                 .params(
-                        record.key(),
+                        record.topic(),
                         record.key(),
                         record.eventId(),
                         record.topic(),
@@ -131,9 +134,9 @@ public final class OutboxStore {
 
     /**
      * Takes one of the table's {@code cycleSlots} cycle slots, then locks up to {@code limit} claimable rows in id
-     * order and returns the ones that may be published now without breaking per-key order: rows whose key has an
-     * earlier row outside this claim stay locked, but are left out. Claims nothing when other transactions hold
-     * every slot. Must run in a transaction, which holds the slot and the locks. The statements after it in the
+     * order and returns the ones that may be published now without breaking per-key order: rows whose topic and key
+     * have an earlier row outside this claim stay locked, but are left out. Claims nothing when other transactions
+     * hold every slot. Must run in a transaction, which holds the slot and the locks. The statements after it in the
      * transaction read the table through its indexes only, like the claim itself (see
      * {@link OutboxDialect#startCycle()}).
      */
@@ -142,15 +145,20 @@ public final class OutboxStore {
     }
 
     /**
-     * Claims as {@link #claim(int, int)} does, with two more bounds: the claimed rows' payloads, keys and headers add
-     * up to at most {@code maxBytes} (but at least one row is claimed), and the cycle's session is kept from being
-     * ended by the server's idle or transaction timeouts for {@code transactionTimeout}, the relay's own bound on its
-     * transaction.
+     * Claims as {@link #claim(int, int)} does, with two more bounds. Of the rows it locks, it returns only the
+     * id-ordered prefix whose payloads, keys and headers add up to at most {@code maxBytes}, and always the first
+     * row, however large; the rows after that prefix stay locked for the transaction and count as held back, so that
+     * no key's order breaks and {@link Claim#locked()} still tells a full batch. Their payloads are not read into
+     * this JVM. And the database does not end the transaction, nor its session, for being idle in it or for lasting
+     * long, before {@code transactionTimeout} has passed (the server's {@code idle_in_transaction_session_timeout}
+     * and, where it has it, {@code transaction_timeout}, are set for this transaction only); pass the relay's own
+     * bound on its transaction, with room for the statements that end it. Zero turns both off.
      */
     public Claim claim(int limit, long maxBytes, int cycleSlots, Duration transactionTimeout) {
+        long timeoutMillis = Math.min(Math.max(transactionTimeout.toMillis(), 0), Integer.MAX_VALUE);
         Object slot = this.jdbc
                 .sql(this.startCycleSql)
-                .params(cycleSlots, this.table.value())
+                .params(timeoutMillis, cycleSlots, this.table.value())
                 .query()
                 .singleRow()
                 .get("slot");
@@ -159,46 +167,49 @@ public final class OutboxStore {
         }
         List<ClaimRow> rows = this.jdbc
                 .sql(this.claimSql)
-                .param(limit)
+                .params(limit, maxBytes)
                 .query(this::mapClaimRow)
                 .list();
-        List<OutboxRecord> claimed = new ArrayList<>(limit);
+        List<OutboxRecord> inBudget = new ArrayList<>(rows.size());
         Set<Long> claimedIds = new HashSet<>();
         for (ClaimRow row : rows) {
-            if (row.record() != null) {
-                claimed.add(row.record());
+            if (row.claimed()) {
                 claimedIds.add(row.id());
+                if (row.record() != null) {
+                    inBudget.add(row.record());
+                }
             }
         }
         // The earlier rows this claim did not take are held by other relays: the first of each key holds it back.
-        Map<String, Long> heldElsewhere = new HashMap<>();
+        Map<TopicKey, Long> heldElsewhere = new HashMap<>();
         int earlier = 0;
         long lastEarlier = 0;
         for (ClaimRow row : rows) {
-            if (row.record() == null) {
+            if (!row.claimed()) {
                 earlier++;
                 lastEarlier = Math.max(lastEarlier, row.id());
                 if (!claimedIds.contains(row.id())) {
-                    heldElsewhere.merge(Objects.requireNonNull(row.key()), row.id(), Math::min);
+                    heldElsewhere.merge(
+                            new TopicKey(row.topic(), Objects.requireNonNull(row.key())), row.id(), Math::min);
                 }
             }
         }
         // Past the rows the claim read, what is held elsewhere is unknown: claimed rows there wait.
         long readUpTo = earlier < OutboxDialect.CLAIM_LOOK_BEHIND ? Long.MAX_VALUE : lastEarlier;
-        claimed.sort(Comparator.comparingLong(OutboxRecord::id));
-        List<OutboxRecord> publishable = new ArrayList<>(claimed.size());
-        for (OutboxRecord record : claimed) {
+        inBudget.sort(Comparator.comparingLong(OutboxRecord::id));
+        List<OutboxRecord> publishable = new ArrayList<>(inBudget.size());
+        for (OutboxRecord record : inBudget) {
             if (record.key() == null) {
                 publishable.add(record);
                 continue;
             }
-            Long elsewhere = heldElsewhere.get(record.key());
+            Long elsewhere = heldElsewhere.get(new TopicKey(record.topic(), record.key()));
             boolean blocked = (elsewhere != null && elsewhere < record.id()) || record.id() > readUpTo;
             if (!blocked) {
                 publishable.add(record);
             }
         }
-        return new Claim(publishable, claimed.size());
+        return new Claim(publishable, claimedIds.size());
     }
 
     /** Deletes the rows with these ids; returns how many it deleted. */
@@ -219,7 +230,13 @@ public final class OutboxStore {
      * @return how many it deleted
      */
     public int deleteUnlocked(Collection<Long> ids) {
-        return delete(ids);
+        if (ids.isEmpty()) {
+            return 0;
+        }
+        return this.jdbc
+                .sql(this.deleteUnlockedSql)
+                .param(new SqlArrayValue("bigint", ids.toArray()))
+                .update();
     }
 
     /** Records failed sends: each row's attempts go up by one, and it may be claimed again after its delay. */
@@ -338,15 +355,17 @@ public final class OutboxStore {
 
     private ClaimRow mapClaimRow(ResultSet rs, int rowNum) throws SQLException {
         long id = rs.getLong("id");
+        String topic = rs.getString("topic");
         String key = rs.getString("record_key");
-        if (!rs.getBoolean("claimed")) {
-            return new ClaimRow(id, key, null);
+        boolean claimed = rs.getBoolean("claimed");
+        if (!claimed || !rs.getBoolean("in_budget")) {
+            return new ClaimRow(id, topic, key, claimed, null);
         }
         String headers = rs.getString("headers");
         OutboxRecord record = new OutboxRecord(
                 id,
                 rs.getObject("event_id", UUID.class),
-                rs.getString("topic"),
+                topic,
                 key,
                 rs.getString("event_type"),
                 rs.getBytes("payload"),
@@ -354,14 +373,15 @@ public final class OutboxStore {
                 rs.getTimestamp("created_at").toInstant(),
                 rs.getInt("attempts"),
                 Instant.now().minusNanos((long) (rs.getDouble("age_seconds") * 1e9)));
-        return new ClaimRow(id, key, record);
+        return new ClaimRow(id, topic, key, true, record);
     }
 
     /**
      * The outcome of {@link #claim(int, int)}.
      *
      * @param records the rows that may be published now, in id order
-     * @param locked how many rows the claim locked, including those held back for per-key order
+     * @param locked how many rows the claim locked, including those held back for per-key order or past its byte
+     *     budget
      * @param noFreeSlot whether the claim found every cycle slot of the table taken, and claimed nothing
      */
     public record Claim(List<OutboxRecord> records, int locked, boolean noFreeSlot) {
@@ -375,9 +395,19 @@ public final class OutboxStore {
         }
     }
 
-    /** A claimed row with its record, or an earlier row that the claim read for its key only. */
+    /**
+     * A claimed row, with its record when it is within the claim's byte budget, or an earlier row that the claim read
+     * for its topic and key only.
+     */
     private record ClaimRow(
-            long id, @Nullable String key, @Nullable OutboxRecord record) {}
+            long id,
+            String topic,
+            @Nullable String key,
+            boolean claimed,
+            @Nullable OutboxRecord record) {}
+
+    /** The unit of per-key order. */
+    private record TopicKey(String topic, String key) {}
 
     /**
      * A send that failed.

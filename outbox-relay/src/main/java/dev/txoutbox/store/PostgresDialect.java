@@ -26,12 +26,17 @@ final class PostgresDialect implements OutboxDialect {
 
     @Override
     public String insert(TableName table) {
-        // A transaction-scoped advisory lock on the key makes writers of one key take turns until they commit, so
-        // that a key's ids are in the commit order of its transactions, and the relay never sees a later id of a key
-        // committed while an earlier one is still in flight.
+        // A transaction-scoped advisory lock on the topic and key makes writers of one key of a topic take turns
+        // until they commit, so that its ids are in the commit order of its transactions, and the relay never sees
+        // a later id of a key committed while an earlier one is still in flight. Kafka orders nothing across topics,
+        // so writers of one key in two topics do not wait for each other. Topic names cannot contain a space, so
+        // "topic key" names one pair only. The cycle slots take the two-integer form of advisory locks, which never
+        // meets this one-bigint form.
         return """
                 WITH key_lock AS (
-                    SELECT pg_advisory_xact_lock(hashtextextended(?, 0)) WHERE ?::text IS NOT NULL
+                    SELECT pg_advisory_xact_lock(hashtextextended(k.name, 0))
+                    FROM (SELECT ?::text || ' ' || ?::text AS name) AS k
+                    WHERE k.name IS NOT NULL
                 )
                 INSERT INTO %s (event_id, topic, record_key, event_type, payload, headers)
                 SELECT ?, ?, ?, ?, ?, ?::jsonb FROM (SELECT count(*) FROM key_lock) AS locked
@@ -41,44 +46,50 @@ final class PostgresDialect implements OutboxDialect {
     @Override
     public String claim(TableName table, boolean parkKeys) {
         // Rows whose key is held back are left out before the LIMIT, so that they can never fill a batch and starve
-        // the other keys: a key waits while an earlier row of it waits for its retry, and, when keys are parked,
-        // while it has a dead letter. What only the claim itself reveals, an earlier row of a key that another relay
-        // holds right now, comes from the second part: the claimable rows up to the last one claimed, read in the
-        // same snapshot through the primary key. Those that this claim did not take are held elsewhere. That is one
-        // ordered range scan over the rows in flight, where a probe of the key index per claimed row would touch a
-        // random index page for each of them. Both held-back checks first ask once whether any row has a retry
-        // time and whether there is any dead letter at all: usually neither, and then no row is probed for its key.
-        // The first question is put so that only the small index of rows with a retry time can answer it cheaply,
-        // also while the table has no statistics (a new table, until autovacuum analyzes it): asked as "does any
-        // row wait?", it was answered with a sequential scan of the whole table in every claim.
+        // the other keys: a key (of a topic) waits while an earlier row of it waits for its retry, and, when keys are
+        // parked, while it has a dead letter. What only the claim itself reveals, an earlier row of a key that
+        // another relay holds right now, comes from the second part: the rows this claim could have taken up to the
+        // last one claimed, read in the same snapshot through the primary key. Those that this claim did not take
+        // are held elsewhere. That is one ordered range scan over the rows in flight, where a probe of the key index
+        // per claimed row would touch a random index page for each of them. It reads only rows that a claim could
+        // take, never those behind a waiting key, so that however many of those pile up, they cannot fill its
+        // window and hold back every other key.
+        //
+        // The claimed rows' sizes add up, in id order, in a window over the locked rows (a window cannot go with FOR
+        // UPDATE in one SELECT): the rows past the byte budget stay locked for the cycle but come without payload
+        // and headers. They are a suffix in id order, so leaving them out breaks no key's order.
         return """
                 WITH claimed AS (
                     SELECT o.id, o.event_id, o.topic, o.record_key, o.event_type, o.payload, o.headers, o.created_at,
                            o.attempts
                     FROM %1$s o
                     WHERE %2$s
-                      AND ((SELECT r.id FROM %1$s r WHERE r.next_attempt_at IS NOT NULL ORDER BY r.record_key, r.id
-                            LIMIT 1) IS NULL
-                           OR NOT EXISTS (
-                               SELECT 1 FROM %1$s w
-                               WHERE w.record_key = o.record_key AND w.id < o.id AND w.next_attempt_at > now()))
                     ORDER BY o.id
                     LIMIT ?
                     FOR UPDATE OF o SKIP LOCKED
                 ),
                 earlier AS (
-                    SELECT o.id, o.record_key
+                    SELECT o.id, o.topic, o.record_key
                     FROM %1$s o
                     WHERE o.id < (SELECT max(id) FROM claimed) AND o.record_key IS NOT NULL AND %2$s
                     ORDER BY o.id
                     LIMIT %3$d
                 )
-                SELECT c.id, c.event_id, c.topic, c.record_key, c.event_type, c.payload, c.headers::text AS headers,
-                       c.created_at, c.attempts, extract(epoch FROM clock_timestamp() - c.created_at) AS age_seconds,
-                       true AS claimed
-                FROM claimed c
+                SELECT b.id, b.event_id, b.topic, b.record_key, b.event_type,
+                       CASE WHEN b.in_budget THEN b.payload END AS payload,
+                       CASE WHEN b.in_budget THEN b.headers::text END AS headers,
+                       b.created_at, b.attempts, extract(epoch FROM clock_timestamp() - b.created_at) AS age_seconds,
+                       true AS claimed, b.in_budget
+                FROM (
+                    SELECT c.*,
+                           row_number() OVER w = 1
+                               OR sum(coalesce(octet_length(c.payload), 0) + coalesce(octet_length(c.record_key), 0)
+                                      + octet_length(c.headers::text)) OVER w <= ? AS in_budget
+                    FROM claimed c
+                    WINDOW w AS (ORDER BY c.id)
+                ) AS b
                 UNION ALL
-                SELECT e.id, NULL, NULL, e.record_key, NULL, NULL, NULL, NULL, NULL, NULL, false
+                SELECT e.id, NULL, e.topic, e.record_key, NULL, NULL, NULL, NULL, NULL, NULL, false, false
                 FROM earlier e
                 """.formatted(table, claimable(table, parkKeys), CLAIM_LOOK_BEHIND);
     }
@@ -87,11 +98,19 @@ final class PostgresDialect implements OutboxDialect {
     public String startCycle() {
         // After five executions of a prepared statement, PostgreSQL may switch to a generic plan and keep it until
         // the table's statistics change. Made while the table was empty (right after a vacuum truncated it, say),
-        // such a plan read the table with sequential scans, one for each row of the claim once rows piled up: a
-        // backlog of 14,000 rows took 37 s to claim. Planning every cycle anew avoids that, but costs the server 0.3
-        // to 0.6 ms per cycle, a quarter of a small cycle's claim. With sequential and bitmap scans off, the only
-        // plans left read the outbox table through its indexes, in id order, whatever its statistics say; so one
-        // generic plan serves the table at any size, and the cycle plans nothing.
+        // such a plan read the table with sequential scans, one for each row of the claim once rows piled up. Planning
+        // every cycle anew avoids that, but costs the server a noticeable part of a small cycle's claim. With
+        // sequential and bitmap scans off, the only plans left read the outbox table through its indexes, in id
+        // order, whatever its statistics say; so one generic plan serves the table at any size, and the cycle plans
+        // nothing.
+        //
+        // A server or a pooler may end sessions that stay idle in a transaction, or whose transaction lasts, longer
+        // than a bound shorter than the wait for the broker's acknowledgements: the cycle's deletes would roll back
+        // and the next cycle would send the same rows again. The cycle sets both bounds for its own transaction to
+        // the relay's bound on it (the parameter, in milliseconds), for the settings the server has
+        // (transaction_timeout came with PostgreSQL 17). A transaction timeout that already runs is not moved by a
+        // new value, only stopped by 0, so it is stopped first and started anew: the inner set_config, an argument of
+        // the outer one, runs before it and adds nothing to its value.
         //
         // A slot is a transaction-scoped advisory lock on the pair (hash of the table's oid, slot number), so that
         // slots end with the cycle's transaction however it ends, also when its connection dies; the oid tells
@@ -101,6 +120,9 @@ final class PostgresDialect implements OutboxDialect {
                 SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
                        set_config('enable_seqscan', 'off', true),
                        set_config('enable_bitmapscan', 'off', true),
+                       (SELECT count(set_config(s.name, t.ms || left(set_config(s.name, '0', true), 0), true))
+                        FROM pg_settings s, (SELECT ?::bigint::text AS ms) AS t
+                        WHERE s.name IN ('idle_in_transaction_session_timeout', 'transaction_timeout')) AS timeouts,
                        (SELECT s FROM generate_series(0, ?::int - 1) AS s
                         WHERE pg_try_advisory_xact_lock(hashtext('outbox relay cycle ' || ?::regclass::oid), s)
                         LIMIT 1) AS slot
@@ -110,6 +132,13 @@ final class PostgresDialect implements OutboxDialect {
     @Override
     public String delete(TableName table) {
         return "DELETE FROM %s WHERE id = ANY(?)".formatted(table);
+    }
+
+    @Override
+    public String deleteUnlocked(TableName table) {
+        return """
+                DELETE FROM %1$s WHERE id IN (SELECT id FROM %1$s WHERE id = ANY(?) FOR UPDATE SKIP LOCKED)
+                """.formatted(table);
     }
 
     @Override
@@ -153,12 +182,14 @@ final class PostgresDialect implements OutboxDialect {
     @Override
     public String statistics(TableName table, boolean parkKeys) {
         // The lag is the age of the oldest row the relay could publish now: rows that wait for a retry, or behind a
-        // parked key, are counted as waiting but do not make the relay look behind.
+        // key that waits for one, or behind a parked key, are counted as waiting but do not make the relay look
+        // behind. Dead letters without a key hold back nothing.
         return """
                 SELECT (SELECT count(*) FROM %1$s) AS waiting,
                        (SELECT o.created_at FROM %1$s o WHERE %3$s ORDER BY o.id LIMIT 1) AS oldest,
                        (SELECT count(*) FROM %2$s) AS dead_letters,
-                       (SELECT count(DISTINCT record_key) FROM %2$s) AS parked_keys,
+                       (SELECT count(*) FROM (SELECT DISTINCT topic, record_key FROM %2$s WHERE record_key IS NOT NULL)
+                            AS k) AS parked_keys,
                        clock_timestamp() AS read_at
                 """.formatted(table, table.deadLetters(), claimable(table, parkKeys));
     }
@@ -228,16 +259,28 @@ final class PostgresDialect implements OutboxDialect {
     }
 
     /**
-     * The condition that row {@code o} may be claimed now, as far as the row itself and its key's dead letters tell:
-     * it does not wait for a retry, and, when keys are parked, its key has no dead letter.
+     * The condition that row {@code o} may be claimed now: it does not wait for a retry, no earlier row of its topic
+     * and key waits for one, and, when keys are parked, its topic and key have no dead letter. Each key check first
+     * asks once whether there is any row with a retry time, any dead letter at all: usually not, and then no row is
+     * probed for its key. The first question is put so that only the small index of rows with a retry time can
+     * answer it cheaply, also while the table has no statistics (a new table, until autovacuum analyzes it): asked as
+     * "does any row wait?", it was answered with a sequential scan of the whole table in every claim.
      */
     private static String claimable(TableName table, boolean parkKeys) {
-        String due = "(o.next_attempt_at IS NULL OR o.next_attempt_at <= now())";
-        return parkKeys
-                ? due
-                        + (" AND (NOT EXISTS (SELECT 1 FROM %1$s)"
-                                        + " OR NOT EXISTS (SELECT 1 FROM %1$s d WHERE d.record_key = o.record_key))")
-                                .formatted(table.deadLetters())
-                : due;
+        String due = """
+                (o.next_attempt_at IS NULL OR o.next_attempt_at <= now())
+                      AND ((SELECT r.id FROM %1$s r WHERE r.next_attempt_at IS NOT NULL
+                            ORDER BY r.topic, r.record_key, r.id LIMIT 1) IS NULL
+                           OR NOT EXISTS (
+                               SELECT 1 FROM %1$s w
+                               WHERE w.topic = o.topic AND w.record_key = o.record_key AND w.id < o.id
+                                 AND w.next_attempt_at > now()))""".formatted(table);
+        if (!parkKeys) {
+            return due;
+        }
+        return due + """
+
+                      AND (NOT EXISTS (SELECT 1 FROM %1$s)
+                           OR NOT EXISTS (SELECT 1 FROM %1$s d WHERE d.topic = o.topic AND d.record_key = o.record_key))""".formatted(table.deadLetters());
     }
 }

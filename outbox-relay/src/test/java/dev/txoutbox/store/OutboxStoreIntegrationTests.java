@@ -327,7 +327,7 @@ class OutboxStoreIntegrationTests {
     private void assertClaimReadsTheOutboxThroughItsIndexes(JdbcClient jdbc) {
         for (boolean parkKeys : List.of(true, false)) {
             List<String> plan = jdbc.sql("EXPLAIN " + OutboxDialects.postgres().claim(this.store.table(), parkKeys))
-                    .param(500)
+                    .params(500, Long.MAX_VALUE)
                     .query(String.class)
                     .list();
             assertThat(plan)
