@@ -3,38 +3,64 @@ package dev.txoutbox.store;
 import java.util.List;
 import java.util.UUID;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
- * What operators do with dead letters: list them, requeue one (it goes back to the outbox with its old id, so it
- * is published before the later events of its key, and its key is released), or discard one (its key is released;
- * the event is lost for good).
+ * What operators do with dead letters: list them, requeue them (each goes back to the outbox with its old id, so it
+ * is published before the later events of its key, and its key is released), or discard them (the key is released;
+ * the events are lost for good); one at a time, or by topic, by key, or all at once. Every requeue and discard is
+ * logged at INFO with what it touched.
  */
 public final class DeadLetters {
 
+    private static final Logger log = LoggerFactory.getLogger(DeadLetters.class);
+
+    /** How many ids a log line lists; beyond that it gives their range. */
+    private static final int LOGGED_IDS = 20;
+
     private final JdbcClient jdbc;
+
+    private final TableName table;
 
     private final String listSql;
 
     private final String requeueSql;
 
+    private final String requeueAllSql;
+
     private final String discardSql;
+
+    private final String discardAllSql;
 
     private final String countSql;
 
     public DeadLetters(DataSource dataSource, OutboxDialect dialect, TableName table) {
         this.jdbc = JdbcClient.create(dataSource);
+        this.table = table;
         this.listSql = dialect.listDeadLetters(table);
         this.requeueSql = dialect.requeueDeadLetter(table);
+        this.requeueAllSql = dialect.requeueDeadLetters(table);
         this.discardSql = dialect.discardDeadLetter(table);
+        this.discardAllSql = dialect.discardDeadLetters(table);
         this.countSql = dialect.count(table.deadLetters());
     }
 
     /** The first {@code limit} dead letters, oldest event first. */
     public List<DeadLetter> list(int limit) {
+        return list(Long.MIN_VALUE, limit);
+    }
+
+    /**
+     * Up to {@code limit} dead letters with an id above {@code afterId}, oldest event first: pass the last id of one
+     * page to read the next.
+     */
+    public List<DeadLetter> list(long afterId, int limit) {
         return this.jdbc
                 .sql(this.listSql)
-                .param(limit)
+                .params(afterId, limit)
                 .query((rs, rowNum) -> new DeadLetter(
                         rs.getLong("id"),
                         rs.getObject("event_id", UUID.class),
@@ -49,33 +75,49 @@ public final class DeadLetters {
     }
 
     /**
-     * Up to {@code limit} dead letters with an id above {@code afterId}, oldest event first: pass the last id of one
-     * page to read the next.
-     */
-    public List<DeadLetter> list(long afterId, int limit) {
-        throw new UnsupportedOperationException("not yet");
-    }
-
-    /**
-     * Moves the dead letters of a topic, of a key, of a key in a topic, or all of them, back into the outbox.
+     * Moves the dead letters of a topic, of a key, of a key in a topic, or all of them, back into the outbox, in one
+     * statement. Each keeps its id, so that it is published before the later events of its key.
      *
      * @param topic only the dead letters of this topic, or all topics when null
      * @param key only the dead letters of this key, or all keys when null
      * @return how many were moved
      */
-    public int requeue(@org.jspecify.annotations.Nullable String topic, @org.jspecify.annotations.Nullable String key) {
-        throw new UnsupportedOperationException("not yet");
+    public int requeue(@Nullable String topic, @Nullable String key) {
+        List<Long> ids = this.jdbc
+                .sql(this.requeueAllSql)
+                .params(topic, topic, key, key)
+                .query(Long.class)
+                .list();
+        log.info(
+                "Requeued {} dead letters of {} from '{}' into '{}'{}",
+                ids.size(),
+                filter(topic, key),
+                this.table.deadLetters(),
+                this.table,
+                describe(ids));
+        return ids.size();
     }
 
     /**
-     * Deletes the dead letters of a topic, of a key, of a key in a topic, or all of them.
+     * Deletes the dead letters of a topic, of a key, of a key in a topic, or all of them, in one statement.
      *
      * @param topic only the dead letters of this topic, or all topics when null
      * @param key only the dead letters of this key, or all keys when null
      * @return how many were deleted
      */
-    public int discard(@org.jspecify.annotations.Nullable String topic, @org.jspecify.annotations.Nullable String key) {
-        throw new UnsupportedOperationException("not yet");
+    public int discard(@Nullable String topic, @Nullable String key) {
+        List<Long> ids = this.jdbc
+                .sql(this.discardAllSql)
+                .params(topic, topic, key, key)
+                .query(Long.class)
+                .list();
+        log.info(
+                "Discarded {} dead letters of {} from '{}'{}",
+                ids.size(),
+                filter(topic, key),
+                this.table.deadLetters(),
+                describe(ids));
+        return ids.size();
     }
 
     /** How many dead letters there are. */
@@ -89,7 +131,13 @@ public final class DeadLetters {
      * @return whether there was a dead letter with that id
      */
     public boolean requeue(long id) {
-        return this.jdbc.sql(this.requeueSql).param(id).update() > 0;
+        boolean found = this.jdbc.sql(this.requeueSql).param(id).update() > 0;
+        if (found) {
+            log.info("Requeued dead letter {} from '{}' into '{}'", id, this.table.deadLetters(), this.table);
+        } else {
+            log.info("Requeued no dead letter: '{}' has none with id {}", this.table.deadLetters(), id);
+        }
+        return found;
     }
 
     /**
@@ -98,6 +146,31 @@ public final class DeadLetters {
      * @return whether there was a dead letter with that id
      */
     public boolean discard(long id) {
-        return this.jdbc.sql(this.discardSql).param(id).update() > 0;
+        boolean found = this.jdbc.sql(this.discardSql).param(id).update() > 0;
+        if (found) {
+            log.info("Discarded dead letter {} from '{}'", id, this.table.deadLetters());
+        } else {
+            log.info("Discarded no dead letter: '{}' has none with id {}", this.table.deadLetters(), id);
+        }
+        return found;
+    }
+
+    private static String filter(@Nullable String topic, @Nullable String key) {
+        return "%s, %s"
+                .formatted(
+                        (topic != null) ? "topic '" + topic + "'" : "any topic",
+                        (key != null) ? "key '" + key + "'" : "any key");
+    }
+
+    private static String describe(List<Long> ids) {
+        if (ids.isEmpty()) {
+            return "";
+        }
+        if (ids.size() <= LOGGED_IDS) {
+            return ": ids " + ids.stream().sorted().toList();
+        }
+        long first = ids.stream().mapToLong(Long::longValue).min().orElseThrow();
+        long last = ids.stream().mapToLong(Long::longValue).max().orElseThrow();
+        return ": ids from " + first + " to " + last;
     }
 }

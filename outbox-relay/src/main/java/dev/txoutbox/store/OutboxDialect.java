@@ -88,14 +88,26 @@ public interface OutboxDialect {
      */
     String statistics(TableName table, boolean parkKeys);
 
-    /** Lists up to {@code ?} dead letters in id order, without payloads. */
+    /** Lists up to {@code ?} (second) dead letters with an id above {@code ?} (first) in id order, without payloads. */
     String listDeadLetters(TableName table);
 
     /** Moves the dead letter with id {@code ?} back into the outbox, with its old id and no attempts. */
     String requeueDeadLetter(TableName table);
 
+    /**
+     * Moves the dead letters of a topic and a key back into the outbox, with their old ids and no attempts, returning
+     * their ids. The parameters: topic, topic, key, key; a NULL topic or key matches any.
+     */
+    String requeueDeadLetters(TableName table);
+
     /** Deletes the dead letter with id {@code ?}. */
     String discardDeadLetter(TableName table);
+
+    /**
+     * Deletes the dead letters of a topic and a key, returning their ids. The parameters: topic, topic, key, key; a
+     * NULL topic or key matches any.
+     */
+    String discardDeadLetters(TableName table);
 
     /** Records event id {@code ?} as processed unless it is there already. */
     String markProcessed(TableName table);

@@ -199,6 +199,7 @@ final class PostgresDialect implements OutboxDialect {
         return """
                 SELECT id, event_id, topic, record_key, event_type, attempts, last_error, created_at, dead_lettered_at
                 FROM %s
+                WHERE id > ?
                 ORDER BY id
                 LIMIT ?
                 """.formatted(table.deadLetters());
@@ -215,8 +216,32 @@ final class PostgresDialect implements OutboxDialect {
     }
 
     @Override
+    public String requeueDeadLetters(TableName table) {
+        return """
+                WITH moved AS (
+                    DELETE FROM %2$s
+                    WHERE (?::text IS NULL OR topic = ?) AND (?::text IS NULL OR record_key = ?)
+                    RETURNING %3$s, last_error
+                )
+                INSERT INTO %1$s (%3$s, attempts, last_error)
+                OVERRIDING SYSTEM VALUE
+                SELECT %3$s, 0, last_error FROM moved
+                RETURNING id
+                """.formatted(table, table.deadLetters(), COLUMNS);
+    }
+
+    @Override
     public String discardDeadLetter(TableName table) {
         return "DELETE FROM %s WHERE id = ?".formatted(table.deadLetters());
+    }
+
+    @Override
+    public String discardDeadLetters(TableName table) {
+        return """
+                DELETE FROM %s
+                WHERE (?::text IS NULL OR topic = ?) AND (?::text IS NULL OR record_key = ?)
+                RETURNING id
+                """.formatted(table.deadLetters());
     }
 
     @Override
