@@ -8,14 +8,20 @@ import java.util.UUID;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
+import org.springframework.kafka.support.KafkaUtils;
 
 /**
  * Lets a {@code @KafkaListener} process each outbox event once. It records the event id in the listener's own
  * database transaction, so the id is stored if and only if the effects of processing are; a redelivery of the
  * same event then finds its id and is skipped.
  *
+ * <p>Processed ids are kept per consumer: the consumer's name is what tells apart the listeners that each process
+ * every event on their own (a read model and a notifier of one topic, say), so that one's ids never make the other
+ * skip an event. Called from a listener, {@link #firstDelivery(ConsumerRecord)} takes the listener's consumer group
+ * id as the name; elsewhere, or to share or split the record of ids otherwise, pass a name.
+ *
  * <pre class="code">
- * &#064;KafkaListener(topics = "orders")
+ * &#064;KafkaListener(topics = "orders", groupId = "read-model")
  * &#064;Transactional
  * void on(ConsumerRecord&lt;String, String&gt; record) {
  *     if (deduplicator.firstDelivery(record)) {
@@ -38,12 +44,58 @@ public final class Deduplicator {
     }
 
     /**
-     * Records the event id of an outbox record as processed, in the current transaction.
+     * Records the event id of an outbox record as processed by the consumer group of the listener that calls it
+     * (the group id that spring-kafka sets on its listener threads), in the current transaction.
      *
-     * @return {@code true} the first time an event id is seen, {@code false} for a redelivery
-     * @throws OutboxException when there is no transaction, or the record has no {@code outbox-event-id} header
+     * @return {@code true} the first time this consumer group sees the event id, {@code false} for a redelivery
+     * @throws OutboxException when there is no transaction, when the record has no {@code outbox-event-id} header,
+     *     or when it is not called on a listener's thread, which tells its consumer group
      */
     public boolean firstDelivery(ConsumerRecord<?, ?> record) {
+        String groupId = KafkaUtils.getConsumerGroupId();
+        if (groupId == null || groupId.isBlank()) {
+            throw new OutboxException(("Deduplicator.firstDelivery(record) was called for record %s-%d@%d outside a"
+                            + " Kafka listener's thread, so there is no consumer group id to keep its processed event"
+                            + " ids under. Pass the consumer's name: firstDelivery(\"my-consumer\", record).")
+                    .formatted(record.topic(), record.partition(), record.offset()));
+        }
+        return firstDelivery(groupId, record);
+    }
+
+    /**
+     * Records the event id of an outbox record as processed by the named consumer, in the current transaction.
+     *
+     * @param consumer the consumer's name, which tells its processed ids apart from other consumers'; not blank
+     * @return {@code true} the first time this consumer sees the event id, {@code false} for a redelivery
+     * @throws OutboxException when there is no transaction, the name is blank, or the record has no {@code
+     *     outbox-event-id} header
+     */
+    public boolean firstDelivery(String consumer, ConsumerRecord<?, ?> record) {
+        return firstDelivery(consumer, eventId(record));
+    }
+
+    /**
+     * Records an event id as processed by the named consumer, in the current transaction.
+     *
+     * @param consumer the consumer's name, which tells its processed ids apart from other consumers'; not blank
+     * @return {@code true} the first time this consumer sees the id, {@code false} for a redelivery
+     * @throws OutboxException when there is no transaction or the name is blank
+     */
+    public boolean firstDelivery(String consumer, UUID eventId) {
+        if (consumer.isBlank()) {
+            throw new OutboxException(("Deduplicator.firstDelivery was given an empty consumer name for event %s:"
+                            + " the name is what keeps one consumer's processed events apart from another's. Pass a"
+                            + " name such as the listener's consumer group id.")
+                    .formatted(eventId));
+        }
+        TransactionRequirement.require(
+                this.dataSource,
+                "Deduplicator.firstDelivery(" + consumer + ", " + eventId + ")",
+                "the processed event id must commit together with the effects of processing");
+        return this.processedEvents.markProcessed(consumer, eventId);
+    }
+
+    private static UUID eventId(ConsumerRecord<?, ?> record) {
         Header header = record.headers().lastHeader(OutboxHeaders.EVENT_ID);
         if (header == null) {
             throw new OutboxException(("Record %s-%d@%d has no %s header, so it cannot be de-duplicated: it was not"
@@ -52,9 +104,8 @@ public final class Deduplicator {
                     .formatted(record.topic(), record.partition(), record.offset(), OutboxHeaders.EVENT_ID));
         }
         String value = new String(header.value(), StandardCharsets.UTF_8);
-        UUID eventId;
         try {
-            eventId = UUID.fromString(value);
+            return UUID.fromString(value);
         } catch (IllegalArgumentException ex) {
             throw new OutboxException(
                     "Record %s-%d@%d has an %s header that is not a UUID: '%s'."
@@ -62,20 +113,5 @@ public final class Deduplicator {
                                     record.topic(), record.partition(), record.offset(), OutboxHeaders.EVENT_ID, value),
                     ex);
         }
-        return firstDelivery(eventId);
-    }
-
-    /**
-     * Records an event id as processed, in the current transaction.
-     *
-     * @return {@code true} the first time the id is seen, {@code false} for a redelivery
-     * @throws OutboxException when there is no transaction
-     */
-    public boolean firstDelivery(UUID eventId) {
-        TransactionRequirement.require(
-                this.dataSource,
-                "Deduplicator.firstDelivery(" + eventId + ")",
-                "the processed event id must commit together with the effects of processing");
-        return this.processedEvents.markProcessed("default", eventId);
     }
 }

@@ -109,7 +109,10 @@ public interface OutboxDialect {
      */
     String discardDeadLetters(TableName table);
 
-    /** Records event id {@code ?} as processed unless it is there already. */
+    /**
+     * Records event id {@code ?} (second) as processed by consumer {@code ?} (first) unless it is there already,
+     * for that consumer or for all of them; updates one row when the id was new.
+     */
     String markProcessed(TableName table);
 
     /** Deletes up to {@code ?} (second) processed-event ids older than {@code ?} (first) milliseconds. */

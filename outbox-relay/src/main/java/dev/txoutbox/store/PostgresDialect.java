@@ -246,14 +246,21 @@ final class PostgresDialect implements OutboxDialect {
 
     @Override
     public String markProcessed(TableName table) {
-        return "INSERT INTO %s (event_id) VALUES (?) ON CONFLICT DO NOTHING".formatted(table.processed());
+        // Ids recorded before processed ids were kept per consumer have the consumer '' (see the migration): they
+        // count as processed for every consumer, so that an upgrade processes no event twice.
+        return """
+                INSERT INTO %1$s (consumer, event_id)
+                SELECT e.consumer, e.event_id FROM (SELECT ?::text AS consumer, ?::uuid AS event_id) AS e
+                WHERE NOT EXISTS (SELECT 1 FROM %1$s p WHERE p.consumer = '' AND p.event_id = e.event_id)
+                ON CONFLICT DO NOTHING
+                """.formatted(table.processed());
     }
 
     @Override
     public String purgeProcessed(TableName table) {
         return """
-                DELETE FROM %1$s WHERE event_id IN (
-                    SELECT event_id FROM %1$s
+                DELETE FROM %1$s WHERE (consumer, event_id) IN (
+                    SELECT consumer, event_id FROM %1$s
                     WHERE processed_at < now() - ? * interval '1 millisecond'
                     LIMIT ?)
                 """.formatted(table.processed());

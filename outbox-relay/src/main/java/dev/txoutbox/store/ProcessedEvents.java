@@ -27,11 +27,18 @@ public final class ProcessedEvents {
      * Records an event id as processed by one consumer, in the caller's transaction. Each consumer (a read model, a
      * notifier: anything that processes the events on its own) has its own record of processed ids.
      *
-     * @param consumer the consumer's name, such as its consumer group id; not empty
+     * @param consumer the consumer's name, such as its consumer group id; not blank. An id recorded before ids were
+     *     kept per consumer counts as processed for every consumer.
      * @return {@code true} when the id was new for this consumer, {@code false} when it had been recorded before
      */
     public boolean markProcessed(String consumer, UUID eventId) {
-        return this.jdbc.sql(this.markSql).param(eventId).update() > 0;
+        if (consumer.isBlank()) {
+            throw new IllegalArgumentException(("The consumer's name is empty where event %s is recorded as processed:"
+                            + " the name is what keeps the processed events of one consumer apart from another's;"
+                            + " pass a name such as the listener's consumer group id")
+                    .formatted(eventId));
+        }
+        return this.jdbc.sql(this.markSql).params(consumer, eventId).update() > 0;
     }
 
     /**

@@ -33,11 +33,51 @@ class DeduplicatorTests {
             TransactionTemplate transactions = transactions(context.getBean(DataSource.class));
             ConsumerRecord<String, String> record = record(UUID.randomUUID().toString());
 
-            assertThat(transactions.<Boolean>execute(status -> deduplicator.firstDelivery(record)))
+            assertThat(transactions.<Boolean>execute(status -> deduplicator.firstDelivery("read-model", record)))
                     .isTrue();
-            assertThat(transactions.<Boolean>execute(status -> deduplicator.firstDelivery(record)))
+            assertThat(transactions.<Boolean>execute(status -> deduplicator.firstDelivery("read-model", record)))
                     .isFalse();
         });
+    }
+
+    @Test
+    void eachConsumerProcessesAnEventOnceForItself() {
+        this.runner.run(context -> {
+            Deduplicator deduplicator = context.getBean(Deduplicator.class);
+            TransactionTemplate transactions = transactions(context.getBean(DataSource.class));
+            ConsumerRecord<String, String> record = record(UUID.randomUUID().toString());
+
+            assertThat(transactions.<Boolean>execute(status -> deduplicator.firstDelivery("read-model", record)))
+                    .isTrue();
+            assertThat(transactions.<Boolean>execute(status -> deduplicator.firstDelivery("notifier", record)))
+                    .as("the read model's record of the event does not make the notifier skip it")
+                    .isTrue();
+            assertThat(transactions.<Boolean>execute(status -> deduplicator.firstDelivery("notifier", record)))
+                    .isFalse();
+        });
+    }
+
+    @Test
+    void outsideAListenerWithoutAConsumerNameItFailsSayingToPassOne() {
+        this.runner.run(context -> {
+            Deduplicator deduplicator = context.getBean(Deduplicator.class);
+            TransactionTemplate transactions = transactions(context.getBean(DataSource.class));
+
+            assertThatThrownBy(() -> transactions.execute(status ->
+                            deduplicator.firstDelivery(record(UUID.randomUUID().toString()))))
+                    .isInstanceOf(OutboxException.class)
+                    .hasMessageContaining("orders-0@0")
+                    .hasMessageContaining("consumer group id")
+                    .hasMessageContaining("Pass the consumer's name");
+        });
+    }
+
+    @Test
+    void aBlankConsumerNameIsRefused() {
+        this.runner.run(context -> assertThatThrownBy(
+                        () -> context.getBean(Deduplicator.class).firstDelivery("", UUID.randomUUID()))
+                .isInstanceOf(OutboxException.class)
+                .hasMessageContaining("empty consumer name"));
     }
 
     @Test
@@ -48,11 +88,11 @@ class DeduplicatorTests {
             ConsumerRecord<String, String> record = record(UUID.randomUUID().toString());
 
             transactions.executeWithoutResult(status -> {
-                assertThat(deduplicator.firstDelivery(record)).isTrue();
+                assertThat(deduplicator.firstDelivery("read-model", record)).isTrue();
                 status.setRollbackOnly();
             });
 
-            assertThat(transactions.<Boolean>execute(status -> deduplicator.firstDelivery(record)))
+            assertThat(transactions.<Boolean>execute(status -> deduplicator.firstDelivery("read-model", record)))
                     .as("the redelivery after the failure is processed")
                     .isTrue();
         });
@@ -61,7 +101,7 @@ class DeduplicatorTests {
     @Test
     void withoutATransactionItFailsClearly() {
         this.runner.run(context -> assertThatThrownBy(() -> context.getBean(Deduplicator.class)
-                        .firstDelivery(record(UUID.randomUUID().toString())))
+                        .firstDelivery("read-model", record(UUID.randomUUID().toString())))
                 .isInstanceOf(OutboxException.class)
                 .hasMessageContaining("Deduplicator.firstDelivery")
                 .hasMessageContaining("@Transactional"));
@@ -70,7 +110,7 @@ class DeduplicatorTests {
     @Test
     void aRecordWithoutAnEventIdIsRefusedNamingTheRecord() {
         this.runner.run(context -> assertThatThrownBy(() -> context.getBean(Deduplicator.class)
-                        .firstDelivery(new ConsumerRecord<>("orders", 2, 17, "k", "v")))
+                        .firstDelivery("read-model", new ConsumerRecord<>("orders", 2, 17, "k", "v")))
                 .isInstanceOf(OutboxException.class)
                 .hasMessageContaining("orders-2@17")
                 .hasMessageContaining(OutboxHeaders.EVENT_ID));
@@ -83,10 +123,10 @@ class DeduplicatorTests {
             UUID old = UUID.randomUUID();
             UUID recent = UUID.randomUUID();
             jdbc.sql(
-                            "INSERT INTO outbox_event_processed (event_id, processed_at) VALUES (?, now() - interval '2 hours')")
+                            "INSERT INTO outbox_event_processed (consumer, event_id, processed_at) VALUES ('c', ?, now() - interval '2 hours')")
                     .param(old)
                     .update();
-            jdbc.sql("INSERT INTO outbox_event_processed (event_id) VALUES (?)")
+            jdbc.sql("INSERT INTO outbox_event_processed (consumer, event_id) VALUES ('c', ?)")
                     .param(recent)
                     .update();
 

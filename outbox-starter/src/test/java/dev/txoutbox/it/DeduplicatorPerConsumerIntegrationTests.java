@@ -1,0 +1,180 @@
+package dev.txoutbox.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.txoutbox.Deduplicator;
+import dev.txoutbox.Outbox;
+import dev.txoutbox.relay.kafka.OutboxHeaders;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.TopicReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Import;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Two listeners of one topic in different consumer groups, in one application on one database (a read model and a
+ * notifier, say): each processes every event once, and each skips a redelivered event on its own.
+ */
+@SpringBootTest(classes = DeduplicatorPerConsumerIntegrationTests.Application.class)
+class DeduplicatorPerConsumerIntegrationTests {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    private static final String TOPIC = EmbeddedInfrastructure.newTopic("customers", 2);
+
+    private static final List<String> CONSUMERS = List.of("read-model", "notifier");
+
+    @DynamicPropertySource
+    static void infrastructure(DynamicPropertyRegistry registry) {
+        registry.add("spring.datasource.url", EmbeddedInfrastructure::newDatabaseUrl);
+        registry.add("spring.datasource.username", () -> "postgres");
+        registry.add("spring.kafka.bootstrap-servers", EmbeddedInfrastructure::kafkaBootstrapServers);
+        registry.add("spring.kafka.consumer.auto-offset-reset", () -> "earliest");
+        registry.add("test.topic", () -> TOPIC);
+    }
+
+    @Autowired
+    private Outbox outbox;
+
+    @Autowired
+    private TransactionTemplate transactions;
+
+    @Autowired
+    private KafkaTemplate<String, String> kafka;
+
+    @Autowired
+    private JdbcClient jdbc;
+
+    @Autowired
+    private Listeners listeners;
+
+    @Test
+    void listenersInTwoConsumerGroupsEachProcessEveryEventOnceAndEachSkipARedelivery() throws Exception {
+        int events = 10;
+        for (int i = 0; i < events; i++) {
+            String key = "customer-" + (i % 3);
+            this.transactions.executeWithoutResult(status -> this.outbox.write(TOPIC, key, "{}"));
+        }
+        ConsumerRecord<String, byte[]> published;
+        try (TopicReader reader = new TopicReader(TOPIC)) {
+            published = reader.awaitRecords(events, TIMEOUT).get(0);
+        }
+        await().atMost(TIMEOUT)
+                .untilAsserted(() -> assertThat(this.listeners.deliveries())
+                        .containsExactlyInAnyOrderEntriesOf(Map.of("read-model", events, "notifier", events)));
+
+        // A copy of an event that was published before, as a relay that lost its claim after sending would publish.
+        ProducerRecord<String, String> copy = new ProducerRecord<>(TOPIC, published.partition(), published.key(), "{}");
+        published.headers().forEach(copy.headers()::add);
+        this.kafka.send(copy).get();
+
+        await().atMost(TIMEOUT)
+                .untilAsserted(() -> assertThat(this.listeners.deliveries())
+                        .as("each listener got the copy too")
+                        .containsExactlyInAnyOrderEntriesOf(Map.of("read-model", events + 1, "notifier", events + 1)));
+        for (String consumer : CONSUMERS) {
+            List<UUID> processed = this.jdbc
+                    .sql("SELECT event_id FROM consumer_effects WHERE consumer = ?")
+                    .param(consumer)
+                    .query(UUID.class)
+                    .list();
+            assertThat(processed)
+                    .as("the events %s processed, each once", consumer)
+                    .hasSize(events)
+                    .doesNotHaveDuplicates();
+        }
+        assertThat(this.listeners.skipped()).containsExactlyInAnyOrderEntriesOf(Map.of("read-model", 1, "notifier", 1));
+    }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    @Import(Listeners.class)
+    static class Application {}
+
+    /** Each listener keeps its own effects, in a table of the application's database. */
+    static class Listeners {
+
+        private final Deduplicator deduplicator;
+
+        private final JdbcClient jdbc;
+
+        private final Map<String, AtomicInteger> deliveries = new ConcurrentHashMap<>();
+
+        private final Map<String, AtomicInteger> skipped = new ConcurrentHashMap<>();
+
+        Listeners(Deduplicator deduplicator, JdbcClient jdbc) {
+            this.deduplicator = deduplicator;
+            this.jdbc = jdbc;
+            jdbc.sql("CREATE TABLE IF NOT EXISTS consumer_effects (consumer text NOT NULL, event_id uuid NOT NULL)")
+                    .update();
+        }
+
+        @KafkaListener(topics = "${test.topic}", groupId = "read-model")
+        @Transactional
+        public void readModel(ConsumerRecord<String, String> record) {
+            process("read-model", record);
+        }
+
+        @KafkaListener(topics = "${test.topic}", groupId = "notifier")
+        @Transactional
+        public void notifier(ConsumerRecord<String, String> record) {
+            process("notifier", record);
+        }
+
+        private void process(String consumer, ConsumerRecord<String, String> record) {
+            this.deliveries
+                    .computeIfAbsent(consumer, name -> new AtomicInteger())
+                    .incrementAndGet();
+            if (!this.deduplicator.firstDelivery(record)) {
+                this.skipped
+                        .computeIfAbsent(consumer, name -> new AtomicInteger())
+                        .incrementAndGet();
+                return;
+            }
+            this.jdbc
+                    .sql("INSERT INTO consumer_effects (consumer, event_id) VALUES (?, ?)")
+                    .params(consumer, eventId(record))
+                    .update();
+        }
+
+        private static UUID eventId(ConsumerRecord<String, String> record) {
+            return UUID.fromString(new String(
+                    record.headers().lastHeader(OutboxHeaders.EVENT_ID).value(), StandardCharsets.UTF_8));
+        }
+
+        Map<String, Integer> deliveries() {
+            return snapshot(this.deliveries);
+        }
+
+        Map<String, Integer> skipped() {
+            return snapshot(this.skipped);
+        }
+
+        private static Map<String, Integer> snapshot(Map<String, AtomicInteger> counts) {
+            Map<String, Integer> snapshot = new HashMap<>();
+            counts.forEach((consumer, count) -> snapshot.put(consumer, count.get()));
+            return snapshot;
+        }
+    }
+}
