@@ -3,6 +3,7 @@ package dev.txoutbox.autoconfigure;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 
@@ -15,6 +16,14 @@ public class OutboxProperties {
      * digits and underscores.
      */
     private String table = "outbox_event";
+
+    /**
+     * Largest event the writer accepts, counted as a Kafka record: payload, key and headers, plus about a hundred
+     * bytes of Kafka's framing. A larger event fails its business transaction. Unset, it follows the producer's
+     * max.request.size as the relay runs it: outbox.relay.producer.max.request.size, else
+     * spring.kafka.producer.properties.max.request.size, else Kafka's default of 1 MiB.
+     */
+    private @Nullable DataSize maxRecordSize;
 
     private final Migration migration = new Migration();
 
@@ -32,6 +41,14 @@ public class OutboxProperties {
 
     public void setTable(String table) {
         this.table = table;
+    }
+
+    public @Nullable DataSize getMaxRecordSize() {
+        return this.maxRecordSize;
+    }
+
+    public void setMaxRecordSize(@Nullable DataSize maxRecordSize) {
+        this.maxRecordSize = maxRecordSize;
     }
 
     public Migration getMigration() {
