@@ -269,7 +269,11 @@ public class OutboxProperties {
         /** Longest delay between two attempts. */
         private Duration maxDelay = Duration.ofMinutes(5);
 
-        /** How many sends of one record may fail before it is moved to the dead letters. */
+        /**
+         * How many sends of one record may fail before it is moved to the dead letters. Sends to a destination that
+         * is not available now (broker unreachable, partition without leader, topic missing, not authorized) do not
+         * count: they are retried without limit.
+         */
         private int maxAttempts = 10;
 
         public int getMaxAttempts() {
@@ -406,10 +410,17 @@ public class OutboxProperties {
     /** The outbox health indicator. */
     public static class Health {
 
-        /** The age of the oldest row the relay could publish above which the outbox reports DOWN. */
+        /**
+         * The age of the oldest row the relay could publish, or how long a topic's sends have failed because it is
+         * not available, above which the outbox reports DOWN.
+         */
         private Duration maxLag = Duration.ofMinutes(5);
 
-        /** How many relay cycles in a row that sent records and got none acknowledged make the outbox DOWN. */
+        /**
+         * How many relay cycles in a row that sent records and got none acknowledged, or that failed as a whole, make
+         * the outbox DOWN; and how many cycles in a row must complete after one that could not record its failed
+         * sends before it is UP again.
+         */
         private int failingCycles = 3;
 
         public Duration getMaxLag() {
