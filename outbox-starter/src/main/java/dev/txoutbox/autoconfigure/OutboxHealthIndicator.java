@@ -2,17 +2,23 @@ package dev.txoutbox.autoconfigure;
 
 import dev.txoutbox.store.OutboxStatistics;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 
 /**
- * The outbox's health: DOWN when the oldest row the relay could publish is older than {@code outbox.health.max-lag},
- * when rows wait and the relay's last {@code outbox.health.failing-cycles} cycles got none acknowledged, when as many
- * cycles in a row failed as a whole, or when the figures cannot be read; with the figures, the reasons and the
- * relay's last error as details.
+ * The outbox's health: DOWN when the oldest row the relay could publish is older than {@code outbox.health.max-lag};
+ * when a topic's sends have failed as unavailable for longer than that (its rows wait for their retries, which do not
+ * count as lag, so this is what shows an outage of one topic); when rows wait and the relay's last
+ * {@code outbox.health.failing-cycles} cycles got none acknowledged; when as many cycles in a row failed as a whole;
+ * when the last cycle failed with an {@link Error}; when a cycle could not record its failed sends and fewer than
+ * {@code outbox.health.failing-cycles} cycles have completed since without that; or when the figures cannot be
+ * read. The figures, the unavailable topics, the reasons and the relay's last error are its details.
  */
 final class OutboxHealthIndicator extends AbstractHealthIndicator {
 
@@ -70,6 +76,24 @@ final class OutboxHealthIndicator extends AbstractHealthIndicator {
                 builder.withDetail("lastError", this.relay.lastError())
                         .withDetail("lastErrorAt", String.valueOf(this.relay.lastErrorAt()));
             }
+            unavailableTopics(this.relay, builder, reasons);
+            RelayHealthTracker.Problem cycleError = this.relay.cycleError();
+            if (cycleError != null) {
+                reasons.add(("the relay's last cycle failed with %s, at %s: an Error, which the JVM raises when it is"
+                                + " short of memory or stack, or a class is missing. Look at the relay's log for its"
+                                + " stack trace; this clears when a cycle completes again")
+                        .formatted(cycleError.error(), cycleError.at()));
+            }
+            RelayHealthTracker.Problem notRecorded = this.relay.failuresNotRecorded();
+            if (notRecorded != null && this.relay.cyclesSinceFailuresNotRecorded() < this.failingCycles) {
+                reasons.add(("the relay deleted the rows of acknowledged records, but could not record its failed"
+                                + " sends (their retry time, or their move to the dead letters) at %s: %s. Those"
+                                + " records are sent again by every cycle, without backoff, and never become dead"
+                                + " letters. Fix the cause, such as a missing privilege of the relay's database user"
+                                + " (it needs INSERT on the dead-letter table and UPDATE on the outbox table); this"
+                                + " clears after %d cycles in a row record their failures, or have none")
+                        .formatted(notRecorded.at(), notRecorded.error(), this.failingCycles));
+            }
             boolean rowsWait = figures == null || figures.waiting() > 0;
             if (rowsWait && this.relay.unacknowledgedCycles() >= this.failingCycles) {
                 reasons.add(("the relay's last %d cycles got no record acknowledged: it cannot reach Kafka, or Kafka"
@@ -87,5 +111,25 @@ final class OutboxHealthIndicator extends AbstractHealthIndicator {
         } else {
             builder.down().withDetail("reasons", reasons);
         }
+    }
+
+    /** Lists the unavailable topics, and gives a reason for each one unavailable for longer than the maximum lag. */
+    private void unavailableTopics(RelayHealthTracker relay, Health.Builder builder, List<String> reasons) {
+        Map<String, UnavailableTopics.Outage> unavailable = relay.unavailableTopics();
+        if (unavailable.isEmpty()) {
+            return;
+        }
+        Map<String, Map<String, String>> details = new LinkedHashMap<>();
+        Instant now = relay.now();
+        unavailable.forEach((topic, outage) -> {
+            details.put(topic, Map.of("since", outage.since().toString(), "error", outage.error()));
+            if (Duration.between(outage.since(), now).compareTo(this.maxLag) > 0) {
+                reasons.add(("topic '%s' has been unavailable since %s, longer than outbox.health.max-lag (%s): %s."
+                                + " Its records wait and are retried until it is back: check that the topic exists,"
+                                + " that its partitions have leaders, and that the relay may write to it")
+                        .formatted(topic, outage.since(), this.maxLag, outage.error()));
+            }
+        });
+        builder.withDetail("unavailableTopics", details);
     }
 }

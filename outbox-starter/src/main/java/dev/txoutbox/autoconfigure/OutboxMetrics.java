@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -19,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The outbox's Micrometer meters: counters of written, published, failed and dead-lettered events and of relay
  * cycles that found no free cycle slot, the batch size, the latency from a row's write to the broker's
- * acknowledgement, and gauges of the tables' state, read through the {@link OutboxStatisticsCache}. Registered when
+ * acknowledgement, gauges of the tables' state, read through the {@link OutboxStatisticsCache}, and of the topics
+ * that are unavailable now. Registered when
  * it is created; safe to use from any thread.
  */
 final class OutboxMetrics implements OutboxRelayListener {
@@ -33,6 +35,8 @@ final class OutboxMetrics implements OutboxRelayListener {
     private final Counter cyclesWithoutSlot;
 
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+
+    private final UnavailableTopics unavailableTopics = new UnavailableTopics();
 
     OutboxMetrics(MeterRegistry registry, OutboxStatisticsCache statistics) {
         this.registry = registry;
@@ -59,6 +63,10 @@ final class OutboxMetrics implements OutboxRelayListener {
         Gauge.builder("outbox.dead.letters", statistics, cache -> cache.figure(figures -> figures.deadLetters()))
                 .description("Events in the dead letters")
                 .register(registry);
+        Gauge.builder("outbox.topics.unavailable", this.unavailableTopics, UnavailableTopics::count)
+                .description("Topics whose sends fail now because the destination is not available (broker"
+                        + " unreachable, partition without leader, topic missing, not authorized)")
+                .register(registry);
         Gauge.builder("outbox.keys.parked", statistics, cache -> cache.figure(figures -> figures.parkedKeys()))
                 .description("Keys that have a dead letter (their later events wait while keys are parked)")
                 .register(registry);
@@ -75,21 +83,26 @@ final class OutboxMetrics implements OutboxRelayListener {
         counter("outbox.events.published", "Events the broker acknowledged", record.topic())
                 .increment();
         this.latency.record(Duration.between(record.writtenAt(), acknowledgedAt));
+        this.unavailableTopics.acknowledged(record.topic());
     }
 
     @Override
     public void sendFailed(OutboxRecord record, Throwable error, FailureKind kind) {
         String reason = reason(error);
-        boolean permanent = kind == FailureKind.PERMANENT;
+        String kindTag = kind.name().toLowerCase(Locale.ROOT);
         this.counters
                 .computeIfAbsent(
-                        "outbox.send.failures|" + reason + "|" + permanent,
+                        "outbox.send.failures|" + reason + "|" + kindTag,
                         name -> Counter.builder("outbox.send.failures")
-                                .description("Sends that failed, by the error's type")
+                                .description("Sends that failed, by the error's type and what it says about the"
+                                        + " record's chances")
                                 .tag("reason", reason)
-                                .tag("permanent", String.valueOf(permanent))
+                                .tag("kind", kindTag)
                                 .register(this.registry))
                 .increment();
+        if (kind == FailureKind.UNAVAILABLE) {
+            this.unavailableTopics.failed(record.topic(), reason, Instant.now());
+        }
     }
 
     @Override
@@ -119,10 +132,20 @@ final class OutboxMetrics implements OutboxRelayListener {
 
     /** The type of the error that says what happened: wrappers of Spring's are looked through. */
     static String reason(Throwable error) {
+        return telling(error).getClass().getSimpleName();
+    }
+
+    /** The type and message of the error that says what happened: wrappers of Spring's are looked through. */
+    static String describe(Throwable error) {
+        Throwable cause = telling(error);
+        return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    }
+
+    private static Throwable telling(Throwable error) {
         Throwable cause = error;
         while (cause.getCause() != null && cause.getClass().getName().startsWith("org.springframework.")) {
             cause = cause.getCause();
         }
-        return cause.getClass().getSimpleName();
+        return cause;
     }
 }

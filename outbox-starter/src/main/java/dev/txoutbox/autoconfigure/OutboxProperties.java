@@ -3,6 +3,7 @@ package dev.txoutbox.autoconfigure;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 
@@ -15,6 +16,14 @@ public class OutboxProperties {
      * digits and underscores.
      */
     private String table = "outbox_event";
+
+    /**
+     * Largest event the writer accepts, counted as a Kafka record: payload, key and headers, plus about a hundred
+     * bytes of Kafka's framing. A larger event fails its business transaction. Unset, it follows the producer's
+     * max.request.size as the relay runs it: outbox.relay.producer.max.request.size, else
+     * spring.kafka.producer.properties.max.request.size, else Kafka's default of 1 MiB.
+     */
+    private @Nullable DataSize maxRecordSize;
 
     private final Migration migration = new Migration();
 
@@ -32,6 +41,14 @@ public class OutboxProperties {
 
     public void setTable(String table) {
         this.table = table;
+    }
+
+    public @Nullable DataSize getMaxRecordSize() {
+        return this.maxRecordSize;
+    }
+
+    public void setMaxRecordSize(@Nullable DataSize maxRecordSize) {
+        this.maxRecordSize = maxRecordSize;
     }
 
     public Migration getMigration() {
@@ -252,7 +269,11 @@ public class OutboxProperties {
         /** Longest delay between two attempts. */
         private Duration maxDelay = Duration.ofMinutes(5);
 
-        /** How many sends of one record may fail before it is moved to the dead letters. */
+        /**
+         * How many sends of one record may fail before it is moved to the dead letters. Sends to a destination that
+         * is not available now (broker unreachable, partition without leader, topic missing, not authorized) do not
+         * count: they are retried without limit.
+         */
         private int maxAttempts = 10;
 
         public int getMaxAttempts() {
@@ -389,10 +410,17 @@ public class OutboxProperties {
     /** The outbox health indicator. */
     public static class Health {
 
-        /** The age of the oldest row the relay could publish above which the outbox reports DOWN. */
+        /**
+         * The age of the oldest row the relay could publish, or how long a topic's sends have failed because it is
+         * not available, above which the outbox reports DOWN.
+         */
         private Duration maxLag = Duration.ofMinutes(5);
 
-        /** How many relay cycles in a row that sent records and got none acknowledged make the outbox DOWN. */
+        /**
+         * How many relay cycles in a row that sent records and got none acknowledged, or that failed as a whole, make
+         * the outbox DOWN; and how many cycles in a row must complete after one that could not record its failed
+         * sends before it is UP again.
+         */
         private int failingCycles = 3;
 
         public Duration getMaxLag() {

@@ -3,6 +3,7 @@ package dev.txoutbox.writer;
 import dev.txoutbox.OutboxException;
 import dev.txoutbox.OutboxMessage;
 import dev.txoutbox.OutboxPayloadSerializer;
+import dev.txoutbox.relay.kafka.OutboxHeaders;
 import dev.txoutbox.store.NewRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.support.TransactionRequirement;
@@ -33,10 +34,24 @@ public final class OutboxWriter {
 
     private final Supplier<Map<String, String>> traceContext;
 
+    private final MaxRecordSize maxRecordSize;
+
     private final ThreadLocal<Map<Object, Set<String>>> keysHeld = ThreadLocal.withInitial(IdentityHashMap::new);
 
     /** Header names that the outbox sets itself. */
     static final String RESERVED_HEADER_PREFIX = "outbox-";
+
+    /**
+     * Bytes a Kafka record takes beyond its key, value and headers, at most: the framing of the batch the producer
+     * checks it as (61 bytes) and of the record itself (variable-length integers of up to 36 bytes), rounded up.
+     */
+    static final int RECORD_OVERHEAD = 128;
+
+    /** Bytes a header takes beyond its name and value, at most: the two lengths as variable-length integers. */
+    static final int HEADER_OVERHEAD = 10;
+
+    /** The length of an event id as the relay sends it in its header. */
+    private static final int EVENT_ID_LENGTH = 36;
 
     /**
      * Creates a writer.
@@ -65,10 +80,36 @@ public final class OutboxWriter {
             OutboxPayloadSerializer serializer,
             Consumer<Map<String, Integer>> afterCommit,
             Supplier<Map<String, String>> traceContext) {
+        this(store, serializer, afterCommit, traceContext, MaxRecordSize.KAFKA_DEFAULT);
+    }
+
+    /**
+     * Creates a writer that keeps the writer's trace context with each event and refuses events larger than the
+     * relay can publish.
+     *
+     * @param store the outbox table
+     * @param serializer turns payloads into bytes
+     * @param afterCommit runs once after each transaction that wrote rows has committed, with the number of events
+     *     it wrote per topic (wakes the relay up, counts)
+     * @param traceContext the current trace context as headers (such as {@code traceparent}), or none
+     * @param maxRecordSize the largest record the relay can publish
+     */
+    public OutboxWriter(
+            OutboxStore store,
+            OutboxPayloadSerializer serializer,
+            Consumer<Map<String, Integer>> afterCommit,
+            Supplier<Map<String, String>> traceContext,
+            MaxRecordSize maxRecordSize) {
         this.store = store;
         this.serializer = serializer;
         this.afterCommit = afterCommit;
         this.traceContext = traceContext;
+        this.maxRecordSize = maxRecordSize;
+    }
+
+    /** The largest record the relay can publish, which {@link #write} enforces. */
+    public MaxRecordSize maxRecordSize() {
+        return this.maxRecordSize;
     }
 
     /**
@@ -90,7 +131,8 @@ public final class OutboxWriter {
      * @param message the event
      * @param origin where the event comes from, for messages, such as {@code OrderService.placeOrder(..)}
      * @return the event id
-     * @throws OutboxException when there is no transaction, or the message is invalid
+     * @throws OutboxException when there is no transaction, or the message is invalid or larger than the relay can
+     *     publish
      */
     public UUID write(OutboxMessage message, String origin) {
         requireTransaction(origin);
@@ -117,12 +159,14 @@ public final class OutboxWriter {
                 ? message.type()
                 : payload != null ? payload.getClass().getSimpleName() : "Tombstone";
         byte[] bytes = serialize(payload, origin, topic, type);
+        Map<String, String> headers = headers(message);
+        requireSizeWithinLimit(bytes, message.key(), type, headers, origin, topic);
         WriterSynchronization synchronization = synchronization();
         if (message.key() != null && synchronization != null) {
             synchronization.claimKey(message.key(), origin);
         }
         UUID eventId = timeOrderedEventId();
-        this.store.insert(new NewRecord(eventId, topic, message.key(), type, bytes, headers(message)));
+        this.store.insert(new NewRecord(eventId, topic, message.key(), type, bytes, headers));
         if (synchronization != null) {
             synchronization.written(topic);
         }
@@ -162,6 +206,60 @@ public final class OutboxWriter {
                             .formatted(origin, type, topic, payload.getClass().getName(), ex.getMessage()),
                     ex);
         }
+    }
+
+    /**
+     * Refuses an event whose record the relay could never publish: the producer would refuse it (or the broker), and
+     * the event would become a dead letter long after the business transaction committed. Refused here, the
+     * transaction fails while its caller can still do something about it.
+     */
+    private void requireSizeWithinLimit(
+            byte @Nullable [] payload,
+            @Nullable String key,
+            String type,
+            Map<String, String> headers,
+            String origin,
+            String topic) {
+        long size = recordSize(payload, key, type, headers);
+        if (size <= this.maxRecordSize.bytes()) {
+            return;
+        }
+        String setting = this.maxRecordSize.setting();
+        throw new OutboxException(("%s: event %s to topic '%s' (%s) is %d bytes as a Kafka record (a payload of %d"
+                        + " bytes, its key and %d headers), more than the %d bytes the relay can publish (%s). Make"
+                        + " the event smaller (send a reference to large content instead), or raise the producer's"
+                        + " max.request.size (outbox.relay.producer.max.request.size) and the topic's"
+                        + " max.message.bytes together%s, so that the producer sends it and the broker accepts it.")
+                .formatted(
+                        origin,
+                        type,
+                        topic,
+                        key != null ? "key '" + key + "'" : "no key",
+                        size,
+                        payload != null ? payload.length : 0,
+                        headers.size() + 2,
+                        this.maxRecordSize.bytes(),
+                        setting,
+                        setting.equals("outbox.max-record-size") ? ", and outbox.max-record-size with them" : ""));
+    }
+
+    /**
+     * The size of the event's record as the producer checks it against {@code max.request.size}, at most: payload,
+     * key and headers (the event's own, its trace context, and the event id and type the relay adds), with the
+     * framing Kafka adds to a record in a batch of its own.
+     */
+    static long recordSize(byte @Nullable [] payload, @Nullable String key, String type, Map<String, String> headers) {
+        long size = RECORD_OVERHEAD + (payload != null ? payload.length : 0) + utf8Length(key);
+        size += HEADER_OVERHEAD + utf8Length(OutboxHeaders.EVENT_ID) + EVENT_ID_LENGTH;
+        size += HEADER_OVERHEAD + utf8Length(OutboxHeaders.EVENT_TYPE) + utf8Length(type);
+        for (Map.Entry<String, String> header : headers.entrySet()) {
+            size += HEADER_OVERHEAD + utf8Length(header.getKey()) + utf8Length(header.getValue());
+        }
+        return size;
+    }
+
+    private static int utf8Length(@Nullable String text) {
+        return text != null ? text.getBytes(StandardCharsets.UTF_8).length : 0;
     }
 
     /** The event's own headers, after the trace context of the writing thread (which the relay sends on). */

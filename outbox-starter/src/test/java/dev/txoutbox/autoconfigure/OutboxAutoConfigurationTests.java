@@ -17,6 +17,7 @@ import dev.txoutbox.store.OutboxTableMissingException;
 import dev.txoutbox.store.TableName;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.WakeUpNotifications;
+import dev.txoutbox.writer.MaxRecordSize;
 import dev.txoutbox.writer.OutboxEventAdvisor;
 import dev.txoutbox.writer.OutboxWriter;
 import java.io.IOException;
@@ -204,6 +205,34 @@ class OutboxAutoConfigurationTests {
                 .withPropertyValues("outbox.relay.batch-size=0")
                 .run(context ->
                         assertThat(context).getFailure().rootCause().hasMessageContaining("outbox.relay.batch-size=0"));
+    }
+
+    @Test
+    void theWritersLimitFollowsTheProducersMaxRequestSizeAsTheRelayRunsIt() {
+        ApplicationContextRunner writer = this.runner.withPropertyValues("outbox.relay.enabled=false");
+        writer.run(context ->
+                assertThat(context.getBean(OutboxWriter.class).maxRecordSize()).isEqualTo(MaxRecordSize.KAFKA_DEFAULT));
+        writer.withPropertyValues("spring.kafka.producer.properties.max.request.size=3000")
+                .run(context -> assertThat(context.getBean(OutboxWriter.class).maxRecordSize())
+                        .isEqualTo(new MaxRecordSize(3000, "spring.kafka.producer.properties.max.request.size")));
+        writer.withPropertyValues(
+                        "spring.kafka.producer.properties.max.request.size=3000",
+                        "outbox.relay.producer.max.request.size=2000")
+                .run(context -> assertThat(context.getBean(OutboxWriter.class).maxRecordSize())
+                        .isEqualTo(new MaxRecordSize(2000, "outbox.relay.producer.max.request.size")));
+        writer.withPropertyValues("outbox.relay.producer.max.request.size=2000", "outbox.max-record-size=5KB")
+                .run(context -> assertThat(context.getBean(OutboxWriter.class).maxRecordSize())
+                        .isEqualTo(new MaxRecordSize(5120, "outbox.max-record-size")));
+    }
+
+    @Test
+    void anInvalidMaxRequestSizeFailsStartUpNamingTheProperty() {
+        this.runner
+                .withPropertyValues("outbox.relay.producer.max.request.size=2MB")
+                .run(context -> assertThat(context)
+                        .getFailure()
+                        .rootCause()
+                        .hasMessageContaining("outbox.relay.producer.max.request.size: '2MB'"));
     }
 
     @Test

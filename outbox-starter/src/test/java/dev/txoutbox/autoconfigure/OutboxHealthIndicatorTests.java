@@ -6,7 +6,11 @@ import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -106,6 +110,111 @@ class OutboxHealthIndicatorTests {
     }
 
     @Test
+    void aTopicUnavailableForLongerThanTheMaximumLagMakesItDownNamingTheTopicUntilARecordOfItIsAcknowledged() {
+        MutableClock clock = new MutableClock();
+        this.runner
+                .withBean(RelayHealthTracker.class, () -> new RelayHealthTracker(clock))
+                .run(context -> {
+                    RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
+                    OutboxHealthIndicator indicator = context.getBean(OutboxHealthIndicator.class);
+                    Instant outageStart = clock.instant();
+                    tracker.sendFailed(
+                            record("orders"),
+                            new IllegalStateException("Topic orders not present in metadata"),
+                            FailureKind.UNAVAILABLE);
+
+                    Health recent = indicator.health(true);
+                    assertThat(recent.getStatus()).isEqualTo(Status.UP);
+                    assertThat(unavailableTopics(recent))
+                            .containsOnlyKeys("orders")
+                            .extractingByKey("orders")
+                            .isEqualTo(Map.of(
+                                    "since",
+                                    outageStart.toString(),
+                                    "error",
+                                    "IllegalStateException: Topic orders not present in metadata"));
+
+                    clock.advance(Duration.ofMinutes(11));
+                    tracker.published(record("audit"), clock.instant());
+                    tracker.sendFailed(
+                            record("orders"),
+                            new IllegalStateException("Not authorized to access topics: [orders]"),
+                            FailureKind.UNAVAILABLE);
+
+                    Health down = indicator.health(true);
+                    assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+                    assertThat(reasons(down))
+                            .singleElement()
+                            .asString()
+                            .contains("topic 'orders' has been unavailable since " + outageStart)
+                            .contains("outbox.health.max-lag")
+                            .contains("Not authorized to access topics");
+                    assertThat(unavailableTopics(down))
+                            .extractingByKey("orders")
+                            .satisfies(outage -> assertThat(outage).containsEntry("since", outageStart.toString()));
+
+                    tracker.published(record("orders"), clock.instant());
+                    Health up = indicator.health(true);
+                    assertThat(up.getStatus()).isEqualTo(Status.UP);
+                    assertThat(up.getDetails()).doesNotContainKey("unavailableTopics");
+                });
+    }
+
+    @Test
+    void isDownWhileFailedSendsCannotBeRecordedAndUpOnceAsManyCyclesAsFailingCyclesCompletedWithout() {
+        this.runner.withBean(RelayHealthTracker.class, RelayHealthTracker::new).run(context -> {
+            RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
+            OutboxHealthIndicator indicator = context.getBean(OutboxHealthIndicator.class);
+            // The cycle deleted its acknowledged rows, and could not move its poison record to the dead letters.
+            tracker.failuresNotRecorded(
+                    new IllegalStateException("ERROR: permission denied for table outbox_event_dead_letter"));
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(2, 1, 1, 1));
+
+            Health down = indicator.health(true);
+            assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+            assertThat(reasons(down))
+                    .singleElement()
+                    .asString()
+                    .contains("could not record its failed sends")
+                    .contains("permission denied for table outbox_event_dead_letter")
+                    .contains("INSERT on the dead-letter table");
+
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 1, 0, 0));
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 1, 0, 0));
+            tracker.failuresNotRecorded(
+                    new IllegalStateException("ERROR: permission denied for table outbox_event_dead_letter"));
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(2, 1, 1, 1));
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 1, 0, 0));
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 1, 0, 0));
+            assertThat(indicator.health(true).getStatus())
+                    .as("a cycle that failed to record again starts the count anew")
+                    .isEqualTo(Status.DOWN);
+
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 0, 1, 0));
+            assertThat(indicator.health(true).getStatus()).isEqualTo(Status.UP);
+        });
+    }
+
+    @Test
+    void isDownAtOnceWhenACycleFailsWithAnErrorAndUpOnceACycleCompletes() {
+        this.runner.withBean(RelayHealthTracker.class, RelayHealthTracker::new).run(context -> {
+            RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
+            OutboxHealthIndicator indicator = context.getBean(OutboxHealthIndicator.class);
+            tracker.cycleFailed(new OutOfMemoryError("Java heap space"));
+
+            Health down = indicator.health(true);
+            assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+            assertThat(reasons(down))
+                    .singleElement()
+                    .asString()
+                    .contains("failed with OutOfMemoryError: Java heap space");
+
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(0, 0, 0, 0));
+            assertThat(indicator.health(true).getStatus()).isEqualTo(Status.UP);
+        });
+    }
+
+    @Test
     void aParkedKeyDoesNotCountAsLag() {
         this.runner.run(context -> {
             JdbcClient jdbc = JdbcClient.create(context.getBean(DataSource.class));
@@ -136,6 +245,40 @@ class OutboxHealthIndicatorTests {
                         .getFailure()
                         .rootCause()
                         .hasMessageContaining("outbox.health.failing-cycles=0"));
+    }
+
+    private static OutboxRecord record(String topic) {
+        return new OutboxRecord(1, UUID.randomUUID(), topic, "k", "T", null, Map.of(), Instant.now(), 0, Instant.now());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Map<String, String>> unavailableTopics(Health health) {
+        return (Map<String, Map<String, String>>) health.getDetails().getOrDefault("unavailableTopics", Map.of());
+    }
+
+    /** A clock that moves only when told to. */
+    private static final class MutableClock extends Clock {
+
+        private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+        void advance(Duration duration) {
+            this.now = this.now.plus(duration);
+        }
+
+        @Override
+        public Instant instant() {
+            return this.now;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
     }
 
     @SuppressWarnings("unchecked")

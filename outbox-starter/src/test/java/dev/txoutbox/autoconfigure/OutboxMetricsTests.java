@@ -1,18 +1,26 @@
 package dev.txoutbox.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import dev.txoutbox.Outbox;
+import dev.txoutbox.relay.FailureKind;
+import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
+import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
@@ -44,66 +52,123 @@ class OutboxMetricsTests {
     void countersTimerAndGaugesDescribeTheWorkload() {
         String orders = EmbeddedInfrastructure.newTopic("metrics-orders", 1);
         String audit = EmbeddedInfrastructure.newTopic("metrics-audit", 1);
-        String missing = "metrics-missing-" + UUID.randomUUID();
-        this.runner.run(context -> {
-            Outbox outbox = context.getBean(Outbox.class);
-            OutboxStore store = context.getBean(OutboxStore.class);
-            TransactionTemplate transactions =
-                    new TransactionTemplate(new DataSourceTransactionManager(context.getBean(DataSource.class)));
-            transactions.executeWithoutResult(status -> {
-                for (int i = 0; i < 3; i++) {
-                    outbox.write(orders, "order-" + i, "{}");
-                }
-                outbox.write(audit, "audit", "{}");
-            });
-            transactions.executeWithoutResult(status -> outbox.write(missing, "poison", "{}"));
+        String large = EmbeddedInfrastructure.newTopic("metrics-large", 1);
+        // The writer lets through what the relay's producer refuses for good: it becomes a dead letter.
+        this.runner
+                .withPropertyValues("outbox.relay.producer.max.request.size=10000", "outbox.max-record-size=1MB")
+                .run(context -> {
+                    Outbox outbox = context.getBean(Outbox.class);
+                    OutboxStore store = context.getBean(OutboxStore.class);
+                    TransactionTemplate transactions = new TransactionTemplate(
+                            new DataSourceTransactionManager(context.getBean(DataSource.class)));
+                    transactions.executeWithoutResult(status -> {
+                        for (int i = 0; i < 3; i++) {
+                            outbox.write(orders, "order-" + i, "{}");
+                        }
+                        outbox.write(audit, "audit", "{}");
+                    });
+                    transactions.executeWithoutResult(status -> outbox.write(large, "poison", new byte[20_000]));
+                    MeterRegistry registry = context.getBean(MeterRegistry.class);
+
+                    await().atMost(Duration.ofSeconds(30)).until(() -> store.count() == 0);
+                    await().atMost(Duration.ofSeconds(10))
+                            .until(() ->
+                                    registry.find("outbox.events.dead.lettered").counter() != null);
+
+                    assertThat(registry.get("outbox.events.written")
+                                    .tag("topic", orders)
+                                    .counter()
+                                    .count())
+                            .isEqualTo(3);
+                    assertThat(registry.get("outbox.events.written")
+                                    .tag("topic", large)
+                                    .counter()
+                                    .count())
+                            .isEqualTo(1);
+                    assertThat(registry.get("outbox.events.published")
+                                    .tag("topic", orders)
+                                    .counter()
+                                    .count())
+                            .isEqualTo(3);
+                    assertThat(registry.get("outbox.events.published")
+                                    .tag("topic", audit)
+                                    .counter()
+                                    .count())
+                            .isEqualTo(1);
+                    assertThat(registry.get("outbox.events.dead.lettered")
+                                    .tag("topic", large)
+                                    .counter()
+                                    .count())
+                            .isEqualTo(1);
+                    assertThat(registry.get("outbox.send.failures")
+                                    .tag("kind", "permanent")
+                                    .tag("reason", "RecordTooLargeException")
+                                    .counter()
+                                    .count())
+                            .isEqualTo(1);
+                    assertThat(registry.get("outbox.publish.latency").timer().count())
+                            .isEqualTo(4);
+                    assertThat(registry.get("outbox.publish.latency").timer().max(TimeUnit.MILLISECONDS))
+                            .isPositive();
+                    assertThat(registry.get("outbox.batch.size").summary().totalAmount())
+                            .isGreaterThanOrEqualTo(5);
+                    assertThat(registry.get("outbox.rows.waiting").gauge().value())
+                            .isZero();
+                    assertThat(registry.get("outbox.oldest.row.age").timeGauge().value(TimeUnit.SECONDS))
+                            .isZero();
+                    assertThat(registry.get("outbox.dead.letters").gauge().value())
+                            .isEqualTo(1);
+                    assertThat(registry.get("outbox.keys.parked").gauge().value())
+                            .isEqualTo(1);
+                    assertThat(registry.get("outbox.topics.unavailable").gauge().value())
+                            .isZero();
+                });
+    }
+
+    @Test
+    void failedSendsAreCountedByKindAndTopicsUnavailableNowAreAGauge() {
+        this.runner.withPropertyValues("outbox.relay.enabled=false").run(context -> {
+            OutboxMetrics metrics = context.getBean(OutboxMetrics.class);
             MeterRegistry registry = context.getBean(MeterRegistry.class);
+            Exception noLeader = new NotLeaderOrFollowerException("This server is not the leader for that partition");
+            metrics.sendFailed(record("orders"), noLeader, FailureKind.UNAVAILABLE);
+            metrics.sendFailed(record("orders"), noLeader, FailureKind.UNAVAILABLE);
+            metrics.sendFailed(record("audit"), new TopicAuthorizationException("audit"), FailureKind.UNAVAILABLE);
+            metrics.sendFailed(record("large"), new RecordTooLargeException("too large"), FailureKind.PERMANENT);
+            metrics.sendFailed(record("orders"), new IllegalStateException("odd"), FailureKind.TRANSIENT);
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> store.count() == 0);
-            await().atMost(Duration.ofSeconds(10))
-                    .until(() -> registry.find("outbox.events.dead.lettered").counter() != null);
-
-            assertThat(registry.get("outbox.events.written")
-                            .tag("topic", orders)
-                            .counter()
-                            .count())
-                    .isEqualTo(3);
-            assertThat(registry.get("outbox.events.written")
-                            .tag("topic", missing)
-                            .counter()
-                            .count())
-                    .isEqualTo(1);
-            assertThat(registry.get("outbox.events.published")
-                            .tag("topic", orders)
-                            .counter()
-                            .count())
-                    .isEqualTo(3);
-            assertThat(registry.get("outbox.events.published")
-                            .tag("topic", audit)
-                            .counter()
-                            .count())
-                    .isEqualTo(1);
-            assertThat(registry.get("outbox.events.dead.lettered")
-                            .tag("topic", missing)
+            assertThat(registry.get("outbox.topics.unavailable").gauge().value())
+                    .isEqualTo(2);
+            assertThat(registry.get("outbox.send.failures")
+                            .tag("kind", "unavailable")
+                            .counters())
+                    .extracting(counter -> counter.getId().getTag("reason"), counter -> counter.count())
+                    .containsExactlyInAnyOrder(
+                            tuple("NotLeaderOrFollowerException", 2.0), tuple("TopicAuthorizationException", 1.0));
+            assertThat(registry.get("outbox.send.failures")
+                            .tag("kind", "permanent")
                             .counter()
                             .count())
                     .isEqualTo(1);
             assertThat(registry.get("outbox.send.failures")
-                            .tag("permanent", "true")
+                            .tag("kind", "transient")
                             .counter()
                             .count())
                     .isEqualTo(1);
-            assertThat(registry.get("outbox.publish.latency").timer().count()).isEqualTo(4);
-            assertThat(registry.get("outbox.publish.latency").timer().max(TimeUnit.MILLISECONDS))
-                    .isPositive();
-            assertThat(registry.get("outbox.batch.size").summary().totalAmount())
-                    .isGreaterThanOrEqualTo(5);
-            assertThat(registry.get("outbox.rows.waiting").gauge().value()).isZero();
-            assertThat(registry.get("outbox.oldest.row.age").timeGauge().value(TimeUnit.SECONDS))
-                    .isZero();
-            assertThat(registry.get("outbox.dead.letters").gauge().value()).isEqualTo(1);
-            assertThat(registry.get("outbox.keys.parked").gauge().value()).isEqualTo(1);
+            assertThat(registry.find("outbox.send.failures")
+                            .tagKeys("permanent")
+                            .counters())
+                    .isEmpty();
+
+            metrics.published(record("orders"), Instant.now());
+            assertThat(registry.get("outbox.topics.unavailable").gauge().value())
+                    .as("a topic whose record was acknowledged takes records again")
+                    .isEqualTo(1);
         });
+    }
+
+    private static OutboxRecord record(String topic) {
+        return new OutboxRecord(1, UUID.randomUUID(), topic, "k", "T", null, Map.of(), Instant.now(), 0, Instant.now());
     }
 
     @Test

@@ -132,6 +132,13 @@ public class InvoiceService {
         return new InvoiceIssued(invoice.getId(), customer, amount);
     }
 
+    @Transactional
+    @OutboxEvent(topic = "${test.topic}", key = "#result.id()", payload = "#note", type = "InvoiceNote")
+    public InvoiceIssued issueWithNote(String customer, long amount, String note) {
+        Invoice invoice = this.invoices.save(new Invoice(customer, amount));
+        return new InvoiceIssued(invoice.getId(), customer, amount);
+    }
+
     @Transactional(readOnly = true)
     @OutboxEvent(topic = "${test.topic}", key = "#customer")
     public String readOnly(String customer) {

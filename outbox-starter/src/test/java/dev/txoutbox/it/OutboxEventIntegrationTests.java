@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.txoutbox.Outbox;
 import dev.txoutbox.OutboxException;
+import dev.txoutbox.OutboxMessage;
 import dev.txoutbox.relay.kafka.OutboxHeaders;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
@@ -38,6 +39,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 class OutboxEventIntegrationTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    private static final int ONE_MIB = 1024 * 1024;
 
     private static final String TOPIC = EmbeddedInfrastructure.newTopic("invoices", 2);
 
@@ -241,6 +244,52 @@ class OutboxEventIntegrationTests {
                 .hasMessageContaining("OutboxPayloadSerializer");
 
         assertNothingWritten(invoicesBefore);
+    }
+
+    @Test
+    void anEventLargerThanTheRelayCanPublishFailsTheBusinessTransactionNamingEventSizeLimitAndFix() {
+        long invoicesBefore = this.invoiceRepository.count();
+        String note = "x".repeat(ONE_MIB + 1);
+
+        assertThatThrownBy(() -> this.invoices.issueWithNote("lena", 1, note))
+                .isInstanceOf(OutboxException.class)
+                .hasMessageContaining("@OutboxEvent(topic = \"${test.topic}\") on InvoiceService.issueWithNote(..)")
+                .hasMessageContaining("event InvoiceNote to topic '%s' (key '".formatted(TOPIC))
+                .hasMessageContaining("a payload of %d bytes".formatted(ONE_MIB + 1))
+                .hasMessageContaining("more than the %d bytes the relay can publish".formatted(ONE_MIB))
+                .hasMessageContaining("the Kafka producer's default max.request.size")
+                .hasMessageContaining("outbox.relay.producer.max.request.size")
+                .hasMessageContaining("the topic's max.message.bytes together");
+
+        assertNothingWritten(invoicesBefore);
+    }
+
+    @Test
+    void anEventOfExactlyTheLargestPublishableSizeIsWrittenAndPublishedAndOneByteMoreIsRefused() {
+        String key = "largest-" + UUID.randomUUID();
+        // Payload, key and headers, with Kafka's framing counted as the writer counts it.
+        int framing =
+                128 + (10 + "outbox-event-id".length() + 36) + (10 + "outbox-event-type".length() + "Big".length());
+        byte[] largest = new byte[ONE_MIB - framing - key.length()];
+
+        assertThatThrownBy(() ->
+                        this.transactions.executeWithoutResult(status -> this.outbox.write(OutboxMessage.to(TOPIC)
+                                .key(key)
+                                .type("Big")
+                                .payload(new byte[largest.length + 1])
+                                .build())))
+                .isInstanceOf(OutboxException.class)
+                .hasMessageContaining("Outbox.write(topic '%s'): event Big".formatted(TOPIC))
+                .hasMessageContaining("is %d bytes as a Kafka record".formatted(ONE_MIB + 1));
+        assertThat(this.store.count()).isZero();
+
+        UUID eventId = this.transactions.execute(status -> this.outbox.write(
+                OutboxMessage.to(TOPIC).key(key).type("Big").payload(largest).build()));
+
+        ConsumerRecord<String, byte[]> record = this.topic.awaitRecord(
+                candidate -> header(candidate, OutboxHeaders.EVENT_ID).equals(String.valueOf(eventId)), TIMEOUT);
+        assertThat(record.value()).hasSize(largest.length);
+        awaitOutboxDrained();
     }
 
     @Test
