@@ -138,7 +138,8 @@ public final class OutboxStore {
      * have an earlier row outside this claim stay locked, but are left out. Claims nothing when other transactions
      * hold every slot. Must run in a transaction, which holds the slot and the locks. The statements after it in the
      * transaction read the table through its indexes only, like the claim itself (see
-     * {@link OutboxDialect#startCycle()}).
+     * {@link OutboxDialect#startCycle()}). Bounded in rows only, and kept from the server's timeouts for a minute;
+     * see {@link #claim(int, long, int, Duration)} for other bounds.
      */
     public Claim claim(int limit, int cycleSlots) {
         return claim(limit, Long.MAX_VALUE, cycleSlots, Duration.ofMinutes(1));

@@ -207,6 +207,17 @@ class KeyHoldBackIntegrationTests {
                 .containsExactly("customers", "orders", "customers");
     }
 
+    @Test
+    void theIndexesOfRowsWaitingForARetryAndOfDeadLettersAreOrderedByTopicKeyAndId() {
+        assertThat(this.jdbc
+                        .sql("SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN"
+                                + " ('outbox_event_retry_key_id_idx', 'outbox_event_dead_letter_key_idx')")
+                        .query((rs, row) -> List.of(rs.getString(1), rs.getString(2)))
+                        .list())
+                .hasSize(2)
+                .allSatisfy(index -> assertThat(index.get(1)).contains("(topic, record_key, id)"));
+    }
+
     private OutboxStore.Claim claim(int limit) {
         return this.transactions.execute(status -> this.store.claim(limit, SLOTS));
     }
