@@ -19,7 +19,7 @@ final class OutboxMeters {
     static final List<Meter> ALL = List.of(
             new Meter("outbox.events.written", Kind.COUNTER, "topic"),
             new Meter("outbox.events.published", Kind.COUNTER, "topic"),
-            new Meter("outbox.send.failures", Kind.COUNTER, "reason", "permanent"),
+            new Meter("outbox.send.failures", Kind.COUNTER, "reason", "kind"),
             new Meter("outbox.events.dead.lettered", Kind.COUNTER, "topic"),
             new Meter("outbox.batch.size", Kind.DISTRIBUTION_SUMMARY),
             new Meter("outbox.cycles.without.slot", Kind.COUNTER),
@@ -27,7 +27,8 @@ final class OutboxMeters {
             new Meter("outbox.rows.waiting", Kind.GAUGE),
             new Meter("outbox.oldest.row.age", Kind.TIME_GAUGE),
             new Meter("outbox.keys.parked", Kind.GAUGE),
-            new Meter("outbox.dead.letters", Kind.GAUGE));
+            new Meter("outbox.dead.letters", Kind.GAUGE),
+            new Meter("outbox.topics.unavailable", Kind.GAUGE));
 
     private OutboxMeters() {}
 
