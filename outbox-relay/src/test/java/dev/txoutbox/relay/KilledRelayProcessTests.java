@@ -44,7 +44,7 @@ class KilledRelayProcessTests {
     /** The exit status of a process killed by SIGKILL (128 + 9), as {@link Process#exitValue()} reports it. */
     private static final int KILLED_BY_SIGKILL = 137;
 
-    private static final int KEYS = 300;
+    private static final int KEYS = 200;
 
     private static final int EVENTS_PER_KEY = 100;
 
@@ -82,7 +82,9 @@ class KilledRelayProcessTests {
         RelayProcess process = RelayProcess.start("killed-mid-batch", url, bootstrap, TIMEOUT);
         this.closeables.add(process);
         try (TopicReader reader = new TopicReader(topic)) {
-            await().atMost(TIMEOUT).until(() -> reader.endOffsetTotal() > 0);
+            await("the relay process publishes; its output is in " + process.outputFile())
+                    .atMost(TIMEOUT)
+                    .until(() -> reader.endOffsetTotal() > 0);
 
             // The relay that takes over runs beside the process from then on, as a second instance would.
             PublishingCycles takingOver = new PublishingCycles();
@@ -112,7 +114,8 @@ class KilledRelayProcessTests {
             await().atMost(TIMEOUT).until(() -> takingOver.completed.get() > 0);
 
             // Mid-batch: the process has records on the topic whose rows it has not deleted yet.
-            await().atMost(TIMEOUT)
+            await("records of the relay process on the topic while their rows are still there")
+                    .atMost(TIMEOUT)
                     .pollInterval(Duration.ofMillis(1))
                     .until(() -> processHasSentRowsItHasNotDeleted(reader, takingOver, store, rows));
             int exitValue = process.kill();
