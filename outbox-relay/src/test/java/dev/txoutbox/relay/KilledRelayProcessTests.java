@@ -113,11 +113,19 @@ class KilledRelayProcessTests {
             this.closeables.add(relay::stop);
             await().atMost(TIMEOUT).until(() -> takingOver.completed.get() > 0);
 
-            // Mid-batch: the process has records on the topic whose rows it has not deleted yet.
+            // Mid-batch: the process has records on the topic whose rows it has not deleted yet. It is frozen while
+            // that is checked, so that it cannot finish its batch between the check and the kill.
             await("records of the relay process on the topic while their rows are still there")
                     .atMost(TIMEOUT)
-                    .pollInterval(Duration.ofMillis(1))
-                    .until(() -> processHasSentRowsItHasNotDeleted(reader, takingOver, store, rows));
+                    .pollInterval(Duration.ofMillis(5))
+                    .until(() -> {
+                        process.pause();
+                        if (processHasSentRowsItHasNotDeleted(reader, takingOver, store, rows)) {
+                            return true;
+                        }
+                        process.resume();
+                        return false;
+                    });
             int exitValue = process.kill();
             long leftAtKill = store.count();
             long onTopicAtKill = reader.endOffsetTotal();

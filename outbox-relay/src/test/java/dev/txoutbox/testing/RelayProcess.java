@@ -84,6 +84,37 @@ public final class RelayProcess implements AutoCloseable {
         return this.process.exitValue();
     }
 
+    /**
+     * Freezes the process with SIGSTOP: its threads stop where they are, its connections stay open, and it neither
+     * sends nor commits until {@link #resume()}.
+     */
+    public void pause() {
+        signal("STOP");
+    }
+
+    /** Lets a paused process go on, with SIGCONT. */
+    public void resume() {
+        signal("CONT");
+    }
+
+    private void signal(String signal) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(this.process.pid()))
+                    .redirectErrorStream(true)
+                    .start();
+            int exit = kill.waitFor();
+            if (exit != 0) {
+                throw new IllegalStateException("kill -" + signal + " " + this.process.pid() + " exited with " + exit
+                        + ": " + new String(kill.getInputStream().readAllBytes()));
+            }
+        } catch (IOException ex) {
+            throw new UncheckedIOException("Could not send SIG" + signal + " to the relay process", ex);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while sending SIG" + signal + " to the relay process", ex);
+        }
+    }
+
     /** Whether the process still runs. */
     public boolean isAlive() {
         return this.process.isAlive();

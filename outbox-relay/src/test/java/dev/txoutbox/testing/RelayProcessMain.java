@@ -26,6 +26,7 @@ public final class RelayProcessMain {
 
     private RelayProcessMain() {}
 
+    /** Starts the relay on the database and broker that the arguments name, and runs until killed. */
     public static void main(String[] args) throws InterruptedException {
         if (args.length != 2) {
             throw new IllegalArgumentException(
