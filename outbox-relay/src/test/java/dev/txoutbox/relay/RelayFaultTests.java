@@ -133,7 +133,8 @@ class RelayFaultTests {
     }
 
     @Test
-    void whileKafkaIsUnreachableRowsWaitTransactionsStayShortAndAllArePublishedAfterwards() throws Exception {
+    void aKafkaOutageLongerThanTheRetryBudgetKeepsRowsWaitingInShortTransactionsAndMakesNoDeadLetters()
+            throws Exception {
         // A broker of its own whose clients all go through a proxy: it advertises the proxy's port.
         TcpProxy proxy = new TcpProxy();
         this.closeables.add(proxy);
@@ -147,12 +148,14 @@ class RelayFaultTests {
         String topic = "outage";
         broker.addTopics(new NewTopic(topic, 2, (short) 1));
         OutboxStore store = OutboxTestTables.newStore();
+        // The default retry settings, with shorter delays: the outage below outlasts the attempts that a transient
+        // failure gets before it becomes a dead letter.
         RelaySettings settings = RelaySettings.defaults()
-                .withSendTimeout(Duration.ofSeconds(2))
+                .withSendTimeout(Duration.ofSeconds(1))
                 .withPollInterval(Duration.ofMillis(50))
-                .withRetry(Duration.ofMillis(50), 2.0, Duration.ofMillis(500))
-                .withMaxAttempts(10_000);
-        OutboxRelay relay = new OutboxRelay(store, kafka(bootstrap, settings), settings);
+                .withRetry(Duration.ofMillis(50), 2.0, Duration.ofMillis(250));
+        CycleOutcomes cycles = new CycleOutcomes();
+        OutboxRelay relay = new OutboxRelay(store, kafka(bootstrap, settings), settings, List.of(cycles));
         this.relays.add(relay);
         relay.start();
         store.insert(event(topic, "before", "{\"seq\":0}"));
@@ -175,6 +178,19 @@ class RelayFaultTests {
         await().during(Duration.ofSeconds(6))
                 .atMost(Duration.ofSeconds(10))
                 .until(() -> longestOpenTransaction(jdbc).compareTo(bound) < 0);
+        DeadLetters deadLetters = new DeadLetters(store.dataSource(), OutboxDialects.postgres(), store.table());
+        await().atMost(TIMEOUT)
+                .until(() -> deadLetters.count() > 0
+                        || jdbc.sql("SELECT coalesce(max(attempts), 0) FROM outbox_event")
+                                        .query(Integer.class)
+                                        .single()
+                                >= settings.maxAttempts());
+        assertThat(cycles.sendsFailed())
+                .as("sends that failed during the outage")
+                .isPositive();
+        assertThat(deadLetters.count())
+                .as("dead letters after an outage longer than the retry budget")
+                .isZero();
         assertThat(store.count()).as("nothing published, nothing lost").isEqualTo(200);
 
         proxy.restore();
@@ -201,6 +217,7 @@ class RelayFaultTests {
         }
         KafkaRecordPublisher kafka = kafka(EmbeddedInfrastructure.kafkaBootstrapServers(), RelaySettings.defaults());
         AtomicBoolean crashed = new AtomicBoolean();
+        AtomicInteger sessionsEndedInFlight = new AtomicInteger();
         JdbcClient observer = JdbcClient.create(writerStore.dataSource());
         // The relay's session ends while the first batch's records are on their way: the "process" died after
         // sending and before its delete could commit.
@@ -208,17 +225,22 @@ class RelayFaultTests {
             CompletableFuture<?> sent = kafka.publish(record);
             if (crashed.compareAndSet(false, true)) {
                 sent.join();
-                terminateSessions(observer, RELAY_SESSIONS);
+                sessionsEndedInFlight.addAndGet(terminateSessions(observer, RELAY_SESSIONS));
             }
             return sent;
         };
-        OutboxRelay relay =
-                new OutboxRelay(relayStore, dying, RelaySettings.defaults().withPollInterval(Duration.ofMillis(50)));
+        CycleOutcomes cycles = new CycleOutcomes();
+        OutboxRelay relay = new OutboxRelay(
+                relayStore, dying, RelaySettings.defaults().withPollInterval(Duration.ofMillis(50)), List.of(cycles));
         this.relays.add(relay);
 
         relay.start();
 
         await().atMost(TIMEOUT).until(() -> writerStore.count() == 0);
+        assertThat(sessionsEndedInFlight.get())
+                .as("relay sessions ended while a record was in flight")
+                .isPositive();
+        assertThat(cycles.failed()).as("the cycle whose session ended failed").isPositive();
         try (TopicReader reader = new TopicReader(topic)) {
             KeySequences sequences = new KeySequences(reader.awaitRecords((int) reader.endOffsetTotal(), TIMEOUT));
             assertThat(sequences.keysNotCompleteAndInOrder(10)).isEmpty();
@@ -238,8 +260,9 @@ class RelayFaultTests {
                 .withBatchSize(20)
                 .withPollInterval(Duration.ofMillis(20))
                 .withRetry(Duration.ofMillis(10), 2.0, Duration.ofMillis(100));
-        OutboxRelay relay =
-                new OutboxRelay(relayStore, kafka(EmbeddedInfrastructure.kafkaBootstrapServers(), settings), settings);
+        CycleOutcomes cycles = new CycleOutcomes();
+        OutboxRelay relay = new OutboxRelay(
+                relayStore, kafka(EmbeddedInfrastructure.kafkaBootstrapServers(), settings), settings, List.of(cycles));
         this.relays.add(relay);
         relay.start();
         JdbcClient observer = JdbcClient.create(writerStore.dataSource());
@@ -256,13 +279,18 @@ class RelayFaultTests {
             for (int key = 0; key < 20; key++) {
                 writerStore.insert(event(topic, "key-" + key, "{\"seq\":" + seq + "}"));
             }
-            if (seq % 5 == 4) {
+            // The last rows are written after the last cut: the relay must publish them once it recovered.
+            if (seq % 5 == 4 && seq < 25) {
                 cuts += terminateSessions(observer, RELAY_SESSIONS);
             }
         }
 
         await().atMost(TIMEOUT).until(() -> writerStore.count() == 0);
         assertThat(cuts).as("relay sessions were cut").isPositive();
+        assertThat(cycles.failed()).as("cycles that failed on a cut session").isPositive();
+        assertThat(cycles.publishingSinceLastFailure())
+                .as("cycles that published after the last failure")
+                .isPositive();
         try (TopicReader reader = new TopicReader(topic)) {
             KeySequences sequences = new KeySequences(reader.awaitRecords((int) reader.endOffsetTotal(), TIMEOUT));
             assertThat(sequences.firstDeliveries()).hasSize(20);
@@ -317,5 +345,45 @@ class RelayFaultTests {
     private HikariDataSource closing(HikariDataSource dataSource) {
         this.closeables.add(dataSource);
         return dataSource;
+    }
+
+    /** Counts the cycles that failed, the sends that failed, and the cycles that published since the last failure. */
+    private static final class CycleOutcomes implements OutboxRelayListener {
+
+        private final AtomicInteger failed = new AtomicInteger();
+
+        private final AtomicInteger sendsFailed = new AtomicInteger();
+
+        private final AtomicInteger publishingSinceLastFailure = new AtomicInteger();
+
+        @Override
+        public void cycleFailed(Throwable error) {
+            this.failed.incrementAndGet();
+            this.publishingSinceLastFailure.set(0);
+        }
+
+        @Override
+        public void cycleCompleted(OutboxRelay.CycleResult result) {
+            if (result.published() > 0) {
+                this.publishingSinceLastFailure.incrementAndGet();
+            }
+        }
+
+        @Override
+        public void sendFailed(dev.txoutbox.store.OutboxRecord record, Throwable error, FailureKind kind) {
+            this.sendsFailed.incrementAndGet();
+        }
+
+        int failed() {
+            return this.failed.get();
+        }
+
+        int sendsFailed() {
+            return this.sendsFailed.get();
+        }
+
+        int publishingSinceLastFailure() {
+            return this.publishingSinceLastFailure.get();
+        }
     }
 }

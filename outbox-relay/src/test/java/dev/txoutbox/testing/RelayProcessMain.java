@@ -1,0 +1,47 @@
+package dev.txoutbox.testing;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.txoutbox.relay.OutboxRelay;
+import dev.txoutbox.relay.RelaySettings;
+import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.store.OutboxDialects;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.store.TableName;
+import java.util.Map;
+import org.apache.kafka.clients.producer.ProducerConfig;
+
+/**
+ * A relay as a process of its own, built as an application without Spring Boot would build it, so that a test can
+ * kill it as an operating system kills a process: {@code RelayProcessMain <jdbc-url> <bootstrap-servers>}. It relays
+ * the default outbox table with the default settings until it is killed, and prints {@value #STARTED} once its relay
+ * has started.
+ */
+public final class RelayProcessMain {
+
+    /** The line printed once the relay has started. */
+    public static final String STARTED = "relay process started";
+
+    /** The application name of the process's database sessions. */
+    public static final String SESSIONS = "outbox-relay-process";
+
+    private RelayProcessMain() {}
+
+    /** Starts the relay on the database and broker that the arguments name, and runs until killed. */
+    public static void main(String[] args) throws InterruptedException {
+        if (args.length != 2) {
+            throw new IllegalArgumentException(
+                    "Usage: RelayProcessMain <jdbc-url> <bootstrap-servers>, given " + String.join(" ", args));
+        }
+        HikariDataSource dataSource = EmbeddedInfrastructure.dataSource(args[0], SESSIONS);
+        OutboxStore store = new OutboxStore(dataSource, OutboxDialects.postgres(), new TableName(TableName.DEFAULT));
+        RelaySettings settings = RelaySettings.defaults();
+        KafkaRecordPublisher publisher =
+                KafkaRecordPublisher.create(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, args[1]), settings);
+        OutboxRelay relay = new OutboxRelay(store, publisher, settings);
+        relay.start();
+        System.out.println(STARTED);
+        System.out.flush();
+        // The relay's threads are daemons: this thread keeps the process alive until it is killed.
+        Thread.currentThread().join();
+    }
+}
