@@ -19,8 +19,8 @@ public final class InvalidProducerConfigurationException extends IllegalArgument
     private final String action;
 
     InvalidProducerConfigurationException(
-            @Nullable String setting, @Nullable Object value, String problem, String action, Throwable cause) {
-        super(problem + " " + action, cause);
+            @Nullable String setting, @Nullable Object value, String problem, String action) {
+        super(problem + " " + action);
         this.setting = setting;
         this.value = value;
         this.problem = problem;

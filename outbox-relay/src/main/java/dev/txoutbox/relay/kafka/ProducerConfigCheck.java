@@ -93,7 +93,9 @@ final class ProducerConfigCheck {
                                 + " relay's producer only, over spring.kafka.producer.*), or fix the setting where"
                                 + " it comes from (spring.kafka.producer.* or spring.kafka.properties.*).")
                         .formatted(setting);
-        return new InvalidProducerConfigurationException(setting, value, problem, action, ex);
+        // Kafka's exception is not kept as the cause: its message is in ours, and the root cause of a failed start
+        // should be the one that says what to do.
+        return new InvalidProducerConfigurationException(setting, value, problem, action);
     }
 
     /**
