@@ -27,9 +27,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -307,9 +313,13 @@ class OutboxRelayIntegrationTests {
     }
 
     @Test
-    void aRecordThatCanNeverBePublishedIsDeadLetteredAtOnceAndParksItsKeyUntilRequeued() {
-        String missingTopic = "created-later-" + UUID.randomUUID();
-        this.store.insert(event(missingTopic, "poison", "{\"seq\":0}"));
+    void aRecordThatCanNeverBePublishedIsDeadLetteredAtOnceAndParksItsKeyUntilRequeued() throws Exception {
+        // A topic that refuses records above 1 KiB, and an event over that: the broker refuses it on every attempt.
+        String smallTopic = "small-" + UUID.randomUUID();
+        EmbeddedInfrastructure.kafka()
+                .addTopics(new NewTopic(smallTopic, 1, (short) 1)
+                        .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "1024")));
+        this.store.insert(event(smallTopic, "poison", "{\"seq\":0,\"pad\":\"" + "x".repeat(2048) + "\"}"));
         this.store.insert(event(this.topic, "poison", "{\"seq\":1}"));
         this.store.insert(event(this.topic, "healthy", "{\"seq\":0}"));
         OutboxRelay relay = newRelay(RelaySettings.defaults().withSendTimeout(Duration.ofSeconds(3)));
@@ -321,18 +331,18 @@ class OutboxRelayIntegrationTests {
         assertThat(first.deadLettered()).isEqualTo(1);
         assertThat(first.published()).as("the other key flows").isEqualTo(1);
         DeadLetter deadLetter = deadLetters.list(10).get(0);
-        assertThat(deadLetter.topic()).isEqualTo(missingTopic);
+        assertThat(deadLetter.topic()).isEqualTo(smallTopic);
         assertThat(deadLetter.attempts()).isEqualTo(1);
-        assertThat(deadLetter.lastError()).contains("cannot succeed").contains(missingTopic);
+        assertThat(deadLetter.lastError()).contains("cannot succeed").contains(smallTopic);
         assertThat(relay.relayOnce().published()).as("the poison key is parked").isZero();
         assertThat(this.store.count()).isEqualTo(1);
 
-        EmbeddedInfrastructure.kafka().addTopics(new NewTopic(missingTopic, 1, (short) 1));
+        raiseMaxMessageBytes(smallTopic);
         assertThat(deadLetters.requeue(deadLetter.id())).isTrue();
         await().atMost(TIMEOUT).until(() -> relay.relayOnce().published() > 0 && this.store.count() == 0);
 
         assertThat(deadLetters.count()).isZero();
-        try (TopicReader reader = new TopicReader(missingTopic)) {
+        try (TopicReader reader = new TopicReader(smallTopic)) {
             ConsumerRecord<String, byte[]> requeued =
                     reader.awaitRecords(1, TIMEOUT).get(0);
             assertThat(header(requeued, OutboxHeaders.EVENT_ID))
@@ -342,6 +352,29 @@ class OutboxRelayIntegrationTests {
             assertThat(reader.awaitRecords(2, TIMEOUT))
                     .extracting(ConsumerRecord::key)
                     .containsExactlyInAnyOrder("healthy", "poison");
+        }
+    }
+
+    /** Lets the topic take records of up to 1 MiB, and waits until its broker applies that. */
+    private static void raiseMaxMessageBytes(String topic) throws Exception {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        try (Admin admin = Admin.create(
+                Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfrastructure.kafkaBootstrapServers()))) {
+            admin.incrementalAlterConfigs(Map.of(
+                            resource,
+                            List.of(new AlterConfigOp(
+                                    new ConfigEntry(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "1048576"),
+                                    AlterConfigOp.OpType.SET))))
+                    .all()
+                    .get(30, TimeUnit.SECONDS);
+            await().atMost(TIMEOUT)
+                    .until(() -> "1048576"
+                            .equals(admin.describeConfigs(List.of(resource))
+                                    .all()
+                                    .get(30, TimeUnit.SECONDS)
+                                    .get(resource)
+                                    .get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG)
+                                    .value()));
         }
     }
 
@@ -369,7 +402,7 @@ class OutboxRelayIntegrationTests {
 
     @Test
     void aParkedKeyWithMoreWaitingRowsThanABatchDoesNotHoldUpOtherKeys() {
-        this.store.insert(event("missing-" + UUID.randomUUID(), "poison", "{\"seq\":0}"));
+        this.store.insert(event("invalid topic " + UUID.randomUUID(), "poison", "{\"seq\":0}"));
         for (int seq = 1; seq <= 12; seq++) {
             this.store.insert(event(this.topic, "poison", "{\"seq\":" + seq + "}"));
         }
@@ -444,7 +477,7 @@ class OutboxRelayIntegrationTests {
     void withParkingOffTheLaterEventsOfADeadLetteredKeyFlow() {
         OutboxStore unparked =
                 new OutboxStore(this.store.dataSource(), OutboxDialects.postgres(), this.store.table(), false);
-        unparked.insert(event("missing-" + UUID.randomUUID(), "k", "{}"));
+        unparked.insert(event("invalid topic " + UUID.randomUUID(), "k", "{}"));
         unparked.insert(event(this.topic, "k", "{}"));
         RelaySettings settings = RelaySettings.defaults().withSendTimeout(Duration.ofSeconds(3));
         OutboxRelay relay = new OutboxRelay(unparked, kafkaPublisher(settings), settings);

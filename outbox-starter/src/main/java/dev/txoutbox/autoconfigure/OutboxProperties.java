@@ -152,6 +152,13 @@ public class OutboxProperties {
          */
         private Duration shutdownTimeout = Duration.ofSeconds(10);
 
+        /**
+         * Whether to check each topic on the relay's first publication to it, and log a warning when it cannot keep
+         * acknowledged records: a replication factor below 2, min.insync.replicas below 2, or unclean leader
+         * election enabled.
+         */
+        private boolean checkTopicDurability = true;
+
         private final Retry retry = new Retry();
 
         private final DeadLetters deadLetters = new DeadLetters();
@@ -234,6 +241,14 @@ public class OutboxProperties {
 
         public void setShutdownTimeout(Duration shutdownTimeout) {
             this.shutdownTimeout = shutdownTimeout;
+        }
+
+        public boolean isCheckTopicDurability() {
+            return this.checkTopicDurability;
+        }
+
+        public void setCheckTopicDurability(boolean checkTopicDurability) {
+            this.checkTopicDurability = checkTopicDurability;
         }
 
         public Retry getRetry() {

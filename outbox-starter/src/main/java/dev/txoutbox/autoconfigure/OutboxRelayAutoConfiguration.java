@@ -7,6 +7,7 @@ import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.relay.WakeUpListener;
 import dev.txoutbox.relay.WakeUpNotifier;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.relay.kafka.TopicDurabilityCheck;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxStore;
 import io.micrometer.observation.ObservationRegistry;
@@ -27,8 +28,9 @@ import org.springframework.kafka.core.ProducerFactory;
 /**
  * Auto-configuration of the relay: a Kafka publisher with a producer of its own (the application's producer
  * configuration, plus {@code outbox.relay.producer.*}) and the relay, started and stopped with the application
- * context, after the outbox's tables are in place; and the listener that wakes the relay up when another instance
- * committed rows, started and stopped with it.
+ * context, after the outbox's tables are in place; the listener that wakes the relay up when another instance
+ * committed rows, started and stopped with it; and the check that warns about topics that cannot keep acknowledged
+ * records.
  */
 @AutoConfiguration(
         after = OutboxAutoConfiguration.class,
@@ -74,7 +76,17 @@ public final class OutboxRelayAutoConfiguration {
             kafkaProperties.ifAvailable(kafka -> producer.putAll(kafka.buildProducerProperties()));
         }
         producer.putAll(properties.getRelay().getProducer());
+        // Checked here, without connecting: a setting the Kafka client refuses stops the application's start
+        // (InvalidProducerConfigurationException, explained by a failure analyzer) rather than failing every send.
         return KafkaRecordPublisher.create(producer, settings);
+    }
+
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(KafkaRecordPublisher.class)
+    @ConditionalOnBooleanProperty(name = "outbox.relay.check-topic-durability", matchIfMissing = true)
+    TopicDurabilityCheck outboxTopicDurabilityCheck(KafkaRecordPublisher publisher) {
+        return TopicDurabilityCheck.of(publisher);
     }
 
     @Bean

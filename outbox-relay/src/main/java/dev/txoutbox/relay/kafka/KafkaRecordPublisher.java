@@ -12,19 +12,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.InvalidRecordException;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.BrokerNotAvailableException;
+import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.errors.TopicAuthorizationException;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -45,21 +44,21 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
 
     private static final Logger log = LoggerFactory.getLogger(KafkaRecordPublisher.class);
 
-    private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * How long closing waits for the records still in the producer. The relay has given up on them when it closes
+     * the publisher (their rows stay and are sent again), so waiting longer would only keep a stopping container
+     * past its grace period, as spring-kafka's 30 seconds would.
+     */
+    static final int CLOSE_SECONDS = 2;
 
-    private static final Duration TOPIC_CHECK_TIMEOUT = Duration.ofSeconds(1);
-
-    private static final Duration TOPIC_CHECK_TTL = Duration.ofSeconds(10);
+    /** How deep a failure's chain of causes is searched for what it says about the record. */
+    private static final int MAX_CAUSE_DEPTH = 16;
 
     private final KafkaTemplate<String, byte[]> template;
 
     private final boolean ownsProducerFactory;
 
-    private final Map<String, Object> adminConfig;
-
-    private volatile @Nullable Admin admin;
-
-    private final Map<String, TopicCheck> topicChecks = new ConcurrentHashMap<>();
+    private final Duration maxDeliveryTime;
 
     /**
      * Publishes through a template the caller configured and closes. Its producer should have
@@ -72,16 +71,8 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
     private KafkaRecordPublisher(KafkaTemplate<String, byte[]> template, boolean ownsProducerFactory) {
         this.template = Objects.requireNonNull(template, "template");
         this.ownsProducerFactory = ownsProducerFactory;
-        // The admin client, used only to tell a missing topic from an unreachable broker, shares the producer's
-        // connection settings (bootstrap servers, security).
-        Map<String, Object> config = new HashMap<>();
-        template.getProducerFactory().getConfigurationProperties().forEach((name, value) -> {
-            if (AdminClientConfig.configNames().contains(name)) {
-                config.put(name, value);
-            }
-        });
-        config.put(AdminClientConfig.CLIENT_ID_CONFIG, "outbox-relay-admin");
-        this.adminConfig = config;
+        this.maxDeliveryTime = ProducerConfigCheck.maxDeliveryTime(
+                template.getProducerFactory().getConfigurationProperties());
     }
 
     /**
@@ -90,10 +81,15 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
      *
      * @param producerConfig Kafka producer properties, at least {@code bootstrap.servers}
      * @param settings the relay's settings, which bound how long a send may block
+     * @throws InvalidProducerConfigurationException when the Kafka client refuses the resulting producer properties,
+     *     such as {@code max.in.flight.requests.per.connection} above 5 with the idempotence the relay enforces;
+     *     checked here, without connecting, since the producer itself is only created at the first send
      */
     public static KafkaRecordPublisher create(Map<String, Object> producerConfig, RelaySettings settings) {
-        DefaultKafkaProducerFactory<String, byte[]> factory =
-                new DefaultKafkaProducerFactory<>(producerProperties(producerConfig, settings));
+        Map<String, Object> properties = producerProperties(producerConfig, settings);
+        ProducerConfigCheck.validate(properties);
+        DefaultKafkaProducerFactory<String, byte[]> factory = new DefaultKafkaProducerFactory<>(properties);
+        factory.setPhysicalCloseTimeout(CLOSE_SECONDS);
         KafkaTemplate<String, byte[]> template = new KafkaTemplate<>(factory);
         // The relay logs failures itself, once per batch with their events; the template's listener would log
         // every failed record again.
@@ -170,86 +166,77 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
     }
 
     /**
-     * A record that is too large, cannot be serialized, goes to an invalid topic, to a topic this relay may not
-     * write, or to a topic that does not exist (the broker answers, but does not know the topic) can never be
-     * published. Everything else, such as an unreachable broker, may pass on a later attempt.
+     * What a failed send says about the record, read from the types in its chain of causes, without asking the
+     * cluster. {@link FailureKind#PERMANENT} when the record itself can never be accepted: it is too large, it cannot
+     * be serialized, its topic name is invalid, or the broker refused the record as invalid.
+     * {@link FailureKind#UNAVAILABLE} when the destination cannot take it now: the broker is unreachable or slow, a
+     * partition has no leader or too few in-sync replicas, the topic does not exist (yet), the relay is not
+     * authorized or cannot authenticate. {@link FailureKind#TRANSIENT} otherwise.
      */
     @Override
     public FailureKind classify(OutboxRecord record, Throwable error) {
-        return isPermanent(record, error) ? FailureKind.PERMANENT : FailureKind.TRANSIENT;
+        return classify(error);
     }
 
-    private boolean isPermanent(OutboxRecord record, Throwable error) {
-        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
-            if (cause instanceof RecordTooLargeException
-                    || cause instanceof RecordBatchTooLargeException
-                    || cause instanceof SerializationException
-                    || cause instanceof TopicAuthorizationException
-                    || cause instanceof InvalidTopicException) {
-                return true;
-            }
-            if (cause instanceof UnknownTopicOrPartitionException
-                    || (cause instanceof org.apache.kafka.common.errors.TimeoutException
-                            && String.valueOf(cause.getMessage()).contains("not present in metadata"))) {
-                return topicIsMissing(record.topic());
+    static FailureKind classify(Throwable error) {
+        Throwable cause = error;
+        for (int depth = 0; cause != null && depth < MAX_CAUSE_DEPTH; depth++, cause = cause.getCause()) {
+            FailureKind kind = kindOf(cause);
+            if (kind != null) {
+                return kind;
             }
         }
-        return false;
+        return FailureKind.TRANSIENT;
     }
 
-    private boolean topicIsMissing(String topic) {
-        // The answer is kept for a while, so that a batch full of records for one topic, or an outage that fails
-        // every record, asks the cluster once rather than once per record inside the relay's transaction.
-        long now = System.nanoTime();
-        TopicCheck known = this.topicChecks.get(topic);
-        if (known != null && now - known.checkedAt() < TOPIC_CHECK_TTL.toNanos()) {
-            return known.missing();
+    private static @Nullable FailureKind kindOf(Throwable error) {
+        // InvalidRecordException is the broker's verdict on the record's own content (such as a record without a
+        // key on a compacted topic): the same record is refused on every attempt. InvalidTimestampException is not
+        // among these: a timestamp ahead of the broker's clock is accepted once that clock catches up.
+        if (error instanceof RecordTooLargeException
+                || error instanceof RecordBatchTooLargeException
+                || error instanceof SerializationException
+                || error instanceof InvalidTopicException
+                || error instanceof InvalidRecordException) {
+            return FailureKind.PERMANENT;
         }
-        boolean missing;
-        try {
-            admin().describeTopics(List.of(topic))
-                    .allTopicNames()
-                    .get(TOPIC_CHECK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            missing = false;
-        } catch (ExecutionException ex) {
-            missing = ex.getCause() instanceof UnknownTopicOrPartitionException;
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            missing = false;
-        } catch (java.util.concurrent.TimeoutException | RuntimeException ex) {
-            missing = false;
+        // Kafka counts a corrupt record as retriable (a bit flipped on the way), but a record the broker refuses as
+        // corrupt every time must still end in the dead letters, after the attempts allowed.
+        if (error instanceof CorruptRecordException) {
+            return FailureKind.TRANSIENT;
         }
-        this.topicChecks.put(topic, new TopicCheck(missing, now));
-        return missing;
+        // Retriable: timeouts (including a topic "not present in metadata", which does not exist yet or whose
+        // broker is unreachable), no leader, unknown topic or partition, not enough replicas, network errors. Missing
+        // permissions and credentials concern every record alike and are fixed without touching the events.
+        if (error instanceof RetriableException
+                || error instanceof AuthorizationException
+                || error instanceof AuthenticationException
+                || error instanceof BrokerNotAvailableException) {
+            return FailureKind.UNAVAILABLE;
+        }
+        return null;
     }
 
-    private record TopicCheck(boolean missing, long checkedAt) {}
-
-    private Admin admin() {
-        Admin current = this.admin;
-        if (current == null) {
-            synchronized (this) {
-                current = this.admin;
-                if (current == null) {
-                    current = Admin.create(this.adminConfig);
-                    this.admin = current;
-                }
-            }
-        }
-        return current;
+    /**
+     * The effective {@code delivery.timeout.ms} of the producer (Kafka's default of 120 seconds unless set, raised to
+     * {@code linger.ms + request.timeout.ms} when it was not set explicitly), plus {@code request.timeout.ms} for a
+     * produce request already on its way when the record expired.
+     */
+    @Override
+    public Duration maxDeliveryTime() {
+        return this.maxDeliveryTime;
     }
 
     private static Header header(String name, String value) {
         return new RecordHeader(name, value.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Closes the admin client, and the producer if this publisher created it. */
+    /**
+     * Closes the producer if this publisher created it, waiting at most {@value #CLOSE_SECONDS} seconds for the
+     * records still in it: the relay has given up on them by then, and their rows are sent again.
+     */
     @Override
     public void close() {
-        Admin current = this.admin;
-        if (current != null) {
-            current.close(ADMIN_TIMEOUT);
-        }
         if (this.ownsProducerFactory
                 && this.template.getProducerFactory() instanceof DefaultKafkaProducerFactory<?, ?> factory) {
             factory.destroy();

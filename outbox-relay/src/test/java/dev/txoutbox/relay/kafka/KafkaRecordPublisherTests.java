@@ -1,14 +1,50 @@
 package dev.txoutbox.relay.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
+import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.RelaySettings;
+import dev.txoutbox.store.OutboxRecord;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.InvalidRecordException;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.BrokerNotAvailableException;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
+import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.common.errors.DisconnectException;
+import org.apache.kafka.common.errors.InvalidTimestampException;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.LeaderNotAvailableException;
+import org.apache.kafka.common.errors.NetworkException;
+import org.apache.kafka.common.errors.NotEnoughReplicasException;
+import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.errors.UnknownServerException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
+import org.springframework.kafka.core.DefaultKafkaProducerFactory;
+import org.springframework.kafka.core.KafkaProducerException;
+import org.springframework.kafka.core.KafkaTemplate;
 
 class KafkaRecordPublisherTests {
 
@@ -56,5 +92,166 @@ class KafkaRecordPublisherTests {
                 .containsEntry(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000")
                 .containsEntry(ProducerConfig.LINGER_MS_CONFIG, "20")
                 .doesNotContainKey(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG);
+    }
+
+    @Test
+    void aRecordThatCanNeverBeAcceptedIsPermanentWhereverItsCauseSitsInTheChain() {
+        assertThat(kinds(
+                        new RecordTooLargeException("The message is 2000000 bytes when serialized"),
+                        new RecordBatchTooLargeException("batch too large"),
+                        new SerializationException("cannot serialize"),
+                        new InvalidTopicException("Invalid topics: [bad topic]"),
+                        new InvalidRecordException("compacted topic cannot accept a record without key")))
+                .containsOnly(FailureKind.PERMANENT);
+    }
+
+    @Test
+    void anUnreachableBrokerALeaderlessPartitionAMissingTopicOrMissingRightsAreUnavailable() {
+        assertThat(kinds(
+                        new TimeoutException("Topic orders not present in metadata after 7500 ms."),
+                        new TimeoutException("Expiring 12 record(s) for orders-0: 30012 ms has passed"),
+                        new NotLeaderOrFollowerException("not leader"),
+                        new LeaderNotAvailableException("no leader"),
+                        new UnknownTopicOrPartitionException("This server does not host this topic-partition."),
+                        new NetworkException("The server disconnected before a response was received."),
+                        new NotEnoughReplicasException("Messages are rejected since there are fewer in-sync replicas"),
+                        new DisconnectException("disconnected"),
+                        new BrokerNotAvailableException("broker not available"),
+                        new TopicAuthorizationException(Set.of("orders")),
+                        new ClusterAuthorizationException("Cluster authorization failed."),
+                        new SaslAuthenticationException("Authentication failed: Invalid username or password")))
+                .containsOnly(FailureKind.UNAVAILABLE);
+    }
+
+    @Test
+    void anythingElseIsTransient() {
+        assertThat(kinds(
+                        new IllegalStateException("broker said no"),
+                        new CorruptRecordException("This message has failed its CRC checksum"),
+                        new InvalidTimestampException("timestamp out of range"),
+                        new UnknownServerException("The server experienced an unexpected error"),
+                        new KafkaException("Producer closed while send in progress")))
+                .containsOnly(FailureKind.TRANSIENT);
+    }
+
+    @Test
+    void aMissingTopicIsUnavailableWithoutAskingTheCluster() {
+        // Nothing listens at this address: a publisher that asked the cluster whether the topic exists would get no
+        // answer, and could not tell a missing topic from an outage.
+        try (KafkaRecordPublisher publisher = KafkaRecordPublisher.create(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:1"), this.settings)) {
+            assertThat(publisher.classify(
+                            record("created-later"),
+                            new KafkaProducerException(
+                                    new ProducerRecord<>("created-later", "k", "v"),
+                                    "Failed to send",
+                                    new UnknownTopicOrPartitionException("unknown topic"))))
+                    .isEqualTo(FailureKind.UNAVAILABLE);
+        }
+    }
+
+    @Test
+    void aProducerSettingThatContradictsIdempotenceFailsCreationNamingTheSettingTheValueAndTheFix() {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:1");
+        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "10");
+
+        assertThatExceptionOfType(InvalidProducerConfigurationException.class)
+                .isThrownBy(() -> KafkaRecordPublisher.create(config, this.settings))
+                .satisfies(ex -> {
+                    assertThat(ex.getSetting()).isEqualTo("max.in.flight.requests.per.connection");
+                    assertThat(ex.getValue()).isEqualTo("10");
+                })
+                .withMessageContaining("max.in.flight.requests.per.connection=10")
+                .withMessageContaining("idempotent")
+                .withMessageContaining("acks=all")
+                .withMessageContaining("Set outbox.relay.producer.max.in.flight.requests.per.connection")
+                .withMessageContaining("spring.kafka.producer.*");
+    }
+
+    @Test
+    void aProducerSettingOfTheWrongTypeFailsCreationNamingIt() {
+        assertThatExceptionOfType(InvalidProducerConfigurationException.class)
+                .isThrownBy(() -> KafkaRecordPublisher.create(
+                        Map.of(
+                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                "localhost:1",
+                                ProducerConfig.BATCH_SIZE_CONFIG,
+                                "large"),
+                        this.settings))
+                .satisfies(ex -> assertThat(ex.getSetting()).isEqualTo("batch.size"))
+                .withMessageContaining("batch.size=large");
+    }
+
+    @Test
+    void aDeliveryTimeoutShorterThanARequestFailsCreationAsTheProducerWouldAtItsFirstSend() {
+        assertThatExceptionOfType(InvalidProducerConfigurationException.class)
+                .isThrownBy(() -> KafkaRecordPublisher.create(
+                        Map.of(
+                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                "localhost:1",
+                                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
+                                "1000",
+                                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                                "5000"),
+                        this.settings))
+                .satisfies(ex -> assertThat(ex.getSetting()).isEqualTo("delivery.timeout.ms"))
+                .withMessageContaining("delivery.timeout.ms=1000");
+    }
+
+    @Test
+    void withTheRelaysTimeoutsARecordMayLandUntilTheSendTimeoutPlusARequestTimeout() {
+        assertThat(maxDeliveryTime(Map.of())).isEqualTo(Duration.ofSeconds(20 + 10));
+    }
+
+    @Test
+    void withOnlyTheRequestTimeoutSetKafkasDefaultDeliveryTimeoutOfTwoMinutesApplies() {
+        assertThat(maxDeliveryTime(Map.of(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000")))
+                .isEqualTo(Duration.ofSeconds(120 + 5));
+    }
+
+    @Test
+    void withOnlyTheDeliveryTimeoutSetKafkasDefaultRequestTimeoutIsTheMargin() {
+        assertThat(maxDeliveryTime(Map.of(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "60000")))
+                .isEqualTo(Duration.ofSeconds(60 + 30));
+    }
+
+    @Test
+    void aTemplateTheCallerConfiguredIsReadAsTheProducerWillRaiseItsDeliveryTimeout() {
+        KafkaTemplate<String, byte[]> template = new KafkaTemplate<>(new DefaultKafkaProducerFactory<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                "localhost:1",
+                ProducerConfig.LINGER_MS_CONFIG,
+                100_000,
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                40_000)));
+
+        assertThat(new KafkaRecordPublisher(template).maxDeliveryTime())
+                .as("delivery.timeout.ms is raised to linger.ms + request.timeout.ms when not set")
+                .isEqualTo(Duration.ofMillis(140_000 + 40_000));
+    }
+
+    private Duration maxDeliveryTime(Map<String, Object> given) {
+        Map<String, Object> config = new HashMap<>(given);
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:1");
+        try (KafkaRecordPublisher publisher = KafkaRecordPublisher.create(config, this.settings)) {
+            return publisher.maxDeliveryTime();
+        }
+    }
+
+    /** How each error is classified, as the relay sees it: wrapped by spring-kafka and by the future. */
+    private static List<FailureKind> kinds(Throwable... errors) {
+        return Arrays.stream(errors)
+                .flatMap(error -> Stream.of(
+                        error,
+                        new KafkaProducerException(new ProducerRecord<>("t", "k", "v"), "Failed to send", error),
+                        new CompletionException(new ExecutionException(error))))
+                .map(KafkaRecordPublisher::classify)
+                .toList();
+    }
+
+    private static OutboxRecord record(String topic) {
+        return new OutboxRecord(
+                1L, UUID.randomUUID(), topic, "k", "T", new byte[0], Map.of(), Instant.now(), 0, Instant.now());
     }
 }

@@ -1,0 +1,238 @@
+package dev.txoutbox.relay;
+
+import static dev.txoutbox.testing.OutboxTestTables.event;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.store.DeadLetters;
+import dev.txoutbox.store.OutboxDialects;
+import dev.txoutbox.store.OutboxRecord;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.KeySequences;
+import dev.txoutbox.testing.OutboxTestTables;
+import dev.txoutbox.testing.TcpProxy;
+import dev.txoutbox.testing.TopicReader;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+
+/**
+ * A destination that is not available now is not a poison event: through an outage longer than the retry budget,
+ * and for a topic created after its events were written, the relay keeps retrying with the default settings and
+ * dead-letters nothing.
+ */
+class BrokerOutageTests {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(180);
+
+    private final List<OutboxRelay> relays = new ArrayList<>();
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @AfterEach
+    void stopEverything() throws Exception {
+        this.relays.forEach(OutboxRelay::stop);
+        for (AutoCloseable closeable : this.closeables) {
+            closeable.close();
+        }
+    }
+
+    @Test
+    void anOutageLongerThanTheRetryBudgetDeadLettersNothingAndEveryKeyArrivesCompleteAndInOrder() {
+        TcpProxy proxy = new TcpProxy();
+        String bootstrap = brokerBehind(proxy);
+        String topic = "outage";
+        // The retry budget as configured by default: only the delays between attempts, and how long one attempt
+        // waits, are shortened, so that the outage outlasts ten attempts of every key within the test's time. While
+        // the producer has lost the cluster's metadata, each send blocks for max.block.ms, so a cycle gets only a few
+        // keys out; the longest delay, longer than a cycle as the default's five minutes are, lets every key's turn
+        // come.
+        RelaySettings settings = RelaySettings.defaults()
+                .withSendTimeout(Duration.ofSeconds(2))
+                .withPollInterval(Duration.ofMillis(50))
+                .withRetry(Duration.ofMillis(50), 2.0, Duration.ofSeconds(4));
+        assertThat(settings.maxAttempts()).isEqualTo(RelaySettings.DEFAULT_MAX_ATTEMPTS);
+        OutboxStore store = OutboxTestTables.newStore();
+        Queue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        Queue<FailureKind> kinds = new ConcurrentLinkedQueue<>();
+        OutboxRelayListener failures = new OutboxRelayListener() {
+            @Override
+            public void sendFailed(OutboxRecord record, Throwable error, FailureKind kind) {
+                errors.add(error);
+                kinds.add(kind);
+            }
+        };
+        OutboxRelay relay = new OutboxRelay(store, publisher(bootstrap, settings), settings, List.of(failures));
+        this.relays.add(relay);
+        relay.start();
+        store.insert(event(topic, "before", "{\"seq\":0}"));
+        await().atMost(TIMEOUT).until(() -> store.count() == 0);
+
+        proxy.cut();
+        int keys = 6;
+        int eventsPerKey = 4;
+        for (int seq = 0; seq < eventsPerKey; seq++) {
+            for (int key = 0; key < keys; key++) {
+                store.insert(event(topic, "key-" + key, "{\"seq\":" + seq + "}"));
+            }
+        }
+        JdbcClient jdbc = JdbcClient.create(store.dataSource());
+        DeadLetters deadLetters = new DeadLetters(store.dataSource(), OutboxDialects.postgres(), store.table());
+        await().atMost(TIMEOUT)
+                .until(() -> deadLetters.count() > 0 || firstRowsFailedMoreThan(jdbc, settings.maxAttempts()) == keys);
+
+        assertThat(deadLetters.count())
+                .as("no event of the outage is a dead letter")
+                .isZero();
+        assertThat(store.count()).isEqualTo(keys * eventsPerKey);
+        assertThat(kinds)
+                .as("every failure says the destination is unavailable")
+                .containsOnly(FailureKind.UNAVAILABLE);
+        assertThat(errors)
+                .as("failures reported by the Kafka producer itself, not only the relay's own send timeout")
+                .anyMatch(error -> !(error instanceof OutboxRelay.SendTimeoutException));
+
+        proxy.restore();
+
+        await().atMost(TIMEOUT).until(() -> store.count() == 0);
+        assertThat(deadLetters.count()).isZero();
+        try (TopicReader reader = new TopicReader(bootstrap, topic)) {
+            KeySequences sequences = new KeySequences(reader.awaitRecords((int) reader.endOffsetTotal(), TIMEOUT));
+            assertThat(sequences.firstDeliveries().remove("before")).containsExactly(0);
+            assertThat(sequences.firstDeliveries()).hasSize(keys);
+            assertThat(sequences.keysNotCompleteAndInOrder(eventsPerKey)).isEmpty();
+        }
+    }
+
+    @Test
+    void eventsWrittenBeforeTheirTopicExistsArePublishedOnceItIsCreatedAndNoneIsDeadLettered() {
+        // The shared broker does not create topics on first use, as production clusters often do not.
+        String topic = "created-later-" + UUID.randomUUID();
+        OutboxStore store = OutboxTestTables.newStore();
+        int keys = 3;
+        int eventsPerKey = 4;
+        for (int seq = 0; seq < eventsPerKey; seq++) {
+            for (int key = 0; key < keys; key++) {
+                store.insert(event(topic, "key-" + key, "{\"seq\":" + seq + "}"));
+            }
+        }
+        RelaySettings settings = RelaySettings.defaults()
+                .withSendTimeout(Duration.ofSeconds(2))
+                .withPollInterval(Duration.ofMillis(50))
+                .withRetry(Duration.ofMillis(50), 2.0, Duration.ofMillis(500));
+        OutboxRelay relay =
+                new OutboxRelay(store, publisher(EmbeddedInfrastructure.kafkaBootstrapServers(), settings), settings);
+        this.relays.add(relay);
+        JdbcClient jdbc = JdbcClient.create(store.dataSource());
+        DeadLetters deadLetters = new DeadLetters(store.dataSource(), OutboxDialects.postgres(), store.table());
+
+        relay.start();
+
+        await().atMost(TIMEOUT)
+                .until(() -> deadLetters.count() > 0
+                        || jdbc.sql("SELECT count(*) FROM outbox_event WHERE attempts >= 2")
+                                        .query(Long.class)
+                                        .single()
+                                > 0);
+        assertThat(deadLetters.count())
+                .as("a missing topic is not a poison event")
+                .isZero();
+
+        EmbeddedInfrastructure.kafka().addTopics(new NewTopic(topic, 2, (short) 1));
+
+        await().atMost(TIMEOUT).until(() -> store.count() == 0);
+        assertThat(deadLetters.count()).isZero();
+        try (TopicReader reader = new TopicReader(topic)) {
+            KeySequences sequences = new KeySequences(reader.awaitRecords(keys * eventsPerKey, TIMEOUT));
+            assertThat(sequences.firstDeliveries()).hasSize(keys);
+            assertThat(sequences.keysNotCompleteAndInOrder(eventsPerKey)).isEmpty();
+        }
+    }
+
+    @Test
+    void closingThePublisherWithTheBrokerUnreachableAndRecordsPendingReturnsWithinSeconds() {
+        TcpProxy proxy = new TcpProxy();
+        String bootstrap = brokerBehind(proxy);
+        String topic = "outage";
+        // The default send timeout: the producer holds on to its records for as long, unless closing ends that.
+        KafkaRecordPublisher publisher = KafkaRecordPublisher.create(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), RelaySettings.defaults());
+        OutboxRecord warmUp = record(topic, 0);
+        publisher.publish(warmUp).join();
+        proxy.cut();
+        List<CompletableFuture<?>> pending = new ArrayList<>();
+        for (int n = 1; n <= 20; n++) {
+            pending.add(publisher.publish(record(topic, n)));
+        }
+        assertThat(pending).noneMatch(CompletableFuture::isDone);
+
+        long start = System.nanoTime();
+        publisher.close();
+        Duration closing = Duration.ofNanos(System.nanoTime() - start);
+
+        assertThat(closing).as("well within a container's grace period").isLessThan(Duration.ofSeconds(10));
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(pending).allMatch(CompletableFuture::isCompletedExceptionally));
+    }
+
+    private static int firstRowsFailedMoreThan(JdbcClient jdbc, int attempts) {
+        return jdbc.sql("""
+                        SELECT count(*) FROM outbox_event o
+                        WHERE o.attempts > ?
+                          AND o.id = (SELECT min(id) FROM outbox_event f WHERE f.record_key = o.record_key)
+                        """).param(attempts).query(Integer.class).single();
+    }
+
+    /** A broker of its own whose clients all go through the proxy: it advertises the proxy's port. */
+    private String brokerBehind(TcpProxy proxy) {
+        this.closeables.add(proxy);
+        EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 1);
+        broker.brokerProperty("advertised.listeners", "EXTERNAL://localhost:" + proxy.port());
+        broker.afterPropertiesSet();
+        this.closeables.add(broker::destroy);
+        String realAddress = broker.getBrokersAsString();
+        proxy.forwardTo(Integer.parseInt(realAddress.substring(realAddress.lastIndexOf(':') + 1)));
+        broker.addTopics(new NewTopic("outage", 2, (short) 1));
+        return "localhost:" + proxy.port();
+    }
+
+    private KafkaRecordPublisher publisher(String bootstrapServers, RelaySettings settings) {
+        KafkaRecordPublisher publisher = KafkaRecordPublisher.create(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrapServers,
+                        ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG,
+                        "200"),
+                settings);
+        this.closeables.add(publisher);
+        return publisher;
+    }
+
+    private static OutboxRecord record(String topic, int seq) {
+        java.time.Instant now = java.time.Instant.now();
+        return new OutboxRecord(
+                seq,
+                UUID.randomUUID(),
+                topic,
+                "key",
+                "TestEvent",
+                ("{\"seq\":" + seq + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                Map.of(),
+                now,
+                0,
+                now);
+    }
+}
