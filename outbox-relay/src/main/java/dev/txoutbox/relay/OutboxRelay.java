@@ -214,6 +214,13 @@ public final class OutboxRelay implements SmartLifecycle {
         // Listeners hear of publications and dead letters only once the rows' fate is committed.
         cycle.notifyPublished();
         cycle.afterCommit.forEach(Runnable::run);
+        Error publisherError = cycle.publisherError;
+        if (publisherError != null) {
+            // The cycle committed what it did, the failed send included, but it stopped sending at the error: it
+            // failed, and the relay thread backs off as after any failed cycle.
+            notifyListeners(listener -> listener.cycleFailed(publisherError));
+            throw publisherError;
+        }
         CycleResult completed = result;
         notifyListeners(listener -> listener.cycleCompleted(completed));
         return result;
@@ -223,7 +230,7 @@ public final class OutboxRelay implements SmartLifecycle {
         for (OutboxRelayListener listener : this.listeners) {
             try {
                 call.accept(listener);
-            } catch (RuntimeException | Error ex) {
+            } catch (Throwable ex) {
                 // Once per listener: a broken listener must not flood the log with a line per record, and must not
                 // fail the cycle (its rows' fate is decided) nor stop the relay.
                 if (this.failedListeners.add(listener)) {
@@ -256,6 +263,10 @@ public final class OutboxRelay implements SmartLifecycle {
         final List<Instant> acknowledgedAt = new ArrayList<>();
 
         final List<Runnable> afterCommit = new ArrayList<>();
+
+        /** The first {@link Error} the publisher threw, after which the cycle sent nothing more. */
+        @Nullable
+        Error publisherError;
 
         Cycle(long startNanos) {
             this.startNanos = startNanos;
@@ -357,11 +368,14 @@ public final class OutboxRelay implements SmartLifecycle {
         // untouched too: an attempt counts only when a record was sent.
         Set<Waves.TopicKey> stoppedKeys = new HashSet<>();
         List<OutboxRecord> remaining = records;
-        while (!remaining.isEmpty() && !this.stopRequested && System.nanoTime() - deadline < 0) {
+        while (!remaining.isEmpty()
+                && !this.stopRequested
+                && cycle.publisherError == null
+                && System.nanoTime() - deadline < 0) {
             Waves.Wave wave = Waves.next(remaining, stoppedKeys);
             List<Send> sends = new ArrayList<>(wave.records().size());
             for (OutboxRecord record : wave.records()) {
-                sends.add(startSend(record, deadline));
+                sends.add(startSend(record, deadline, cycle));
             }
             activity("waiting for the acknowledgements of " + sends.size() + " records");
             for (Send send : sends) {
@@ -449,9 +463,9 @@ public final class OutboxRelay implements SmartLifecycle {
         return this.failures.decide(record, error, kind, minDelayMillis);
     }
 
-    private Send startSend(OutboxRecord record, long deadline) {
+    private Send startSend(OutboxRecord record, long deadline, Cycle cycle) {
         // A send may block (a producer waiting for metadata), so the deadline may pass in the middle of a wave.
-        if (this.stopRequested || System.nanoTime() - deadline >= 0) {
+        if (this.stopRequested || cycle.publisherError != null || System.nanoTime() - deadline >= 0) {
             return new Send(record, null, 0);
         }
         long sentAt = System.nanoTime();
@@ -459,6 +473,13 @@ public final class OutboxRelay implements SmartLifecycle {
             return new Send(record, this.publisher.publish(record), sentAt);
         } catch (RuntimeException ex) {
             return new Send(record, CompletableFuture.failedFuture(ex), sentAt);
+        } catch (Error err) {
+            // Such as an AssertionError or a NoClassDefFoundError from a publisher's bug. Failing the whole cycle
+            // would roll back the sends already in flight and leave a row that always does this at the head of
+            // every batch; recorded as this record's failed send instead, it becomes a dead letter after the
+            // maximum attempts like any other, and the cycle fails once it committed what it did.
+            cycle.publisherError = err;
+            return new Send(record, CompletableFuture.failedFuture(err), sentAt);
         }
     }
 
@@ -564,7 +585,7 @@ public final class OutboxRelay implements SmartLifecycle {
                         }
                     }
                 }
-            } catch (RuntimeException | Error ex) {
+            } catch (Throwable ex) {
                 if (ex instanceof Error) {
                     log.error(
                             "Outbox relay {}: cycle failed with an error, the relay goes on and tries again in {} ms:"
