@@ -12,11 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -63,9 +60,6 @@ public final class OutboxRelay implements SmartLifecycle {
 
     /** How long {@link #stop()} waits, beyond the shutdown timeout, for cycles to commit what they did. */
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
-
-    /** The longest a cycle waits for an acknowledgement before it looks again whether the relay is stopping. */
-    private static final long STOP_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     /** The bound on the transaction that deletes acknowledged rows after their cycle's transaction failed. */
     private static final int CLEANUP_TIMEOUT_SECONDS = 10;
@@ -379,7 +373,7 @@ public final class OutboxRelay implements SmartLifecycle {
             }
             activity("waiting for the acknowledgements of " + sends.size() + " records");
             for (Send send : sends) {
-                Outcome outcome = send.future() == null ? Outcome.NOT_SENT : awaitAcknowledgement(send, deadline);
+                Send.Outcome outcome = send.awaitAcknowledgement(() -> waitDeadline(deadline));
                 if (outcome.acknowledged()) {
                     cycle.acknowledged(send.record());
                     continue;
@@ -466,7 +460,7 @@ public final class OutboxRelay implements SmartLifecycle {
     private Send startSend(OutboxRecord record, long deadline, Cycle cycle) {
         // A send may block (a producer waiting for metadata), so the deadline may pass in the middle of a wave.
         if (this.stopRequested || cycle.publisherError != null || System.nanoTime() - deadline >= 0) {
-            return new Send(record, null, 0);
+            return Send.notSent(record);
         }
         long sentAt = System.nanoTime();
         try {
@@ -483,57 +477,11 @@ public final class OutboxRelay implements SmartLifecycle {
         }
     }
 
-    /**
-     * Waits for one acknowledgement until the send deadline, or until the shutdown timeout when the relay is being
-     * stopped: in slices, so that a stop request cuts a long wait short.
-     */
-    private Outcome awaitAcknowledgement(Send send, long deadline) {
-        CompletableFuture<?> future = Objects.requireNonNull(send.future());
-        while (true) {
-            long until = this.stopRequested && this.shutdownDeadlineNanos - deadline < 0
-                    ? this.shutdownDeadlineNanos
-                    : deadline;
-            long left = until - System.nanoTime();
-            try {
-                future.get(Math.max(0, Math.min(left, STOP_CHECK_NANOS)), TimeUnit.NANOSECONDS);
-                return Outcome.ACKNOWLEDGED;
-            } catch (ExecutionException ex) {
-                return Outcome.failed(ex.getCause() != null ? ex.getCause() : ex);
-            } catch (CancellationException ex) {
-                return Outcome.failed(ex);
-            } catch (TimeoutException ex) {
-                if (left <= 0) {
-                    return Outcome.IN_FLIGHT;
-                }
-            } catch (InterruptedException ex) {
-                // Nobody should interrupt a relay thread; if someone does, the record may still be written.
-                Thread.currentThread().interrupt();
-                return Outcome.IN_FLIGHT;
-            }
-        }
-    }
-
-    /** A record handed to the publisher (or not, when {@code future} is null), and when. */
-    private record Send(OutboxRecord record, @Nullable CompletableFuture<?> future, long sentAtNanos) {}
-
-    /**
-     * What became of one send: acknowledged, failed with an error, still in flight when the cycle stopped waiting,
-     * or not sent (nor counted) at all.
-     */
-    private record Outcome(
-            boolean acknowledged,
-            boolean inFlight,
-            @Nullable Throwable error) {
-
-        static final Outcome ACKNOWLEDGED = new Outcome(true, false, null);
-
-        static final Outcome IN_FLIGHT = new Outcome(false, true, null);
-
-        static final Outcome NOT_SENT = new Outcome(false, false, null);
-
-        static Outcome failed(Throwable error) {
-            return new Outcome(false, false, error);
-        }
+    /** How long a cycle waits for acknowledgements: the send deadline, or the shutdown deadline once stopping. */
+    private long waitDeadline(long sendDeadline) {
+        return this.stopRequested && this.shutdownDeadlineNanos - sendDeadline < 0
+                ? this.shutdownDeadlineNanos
+                : sendDeadline;
     }
 
     private FailureKind classify(OutboxRecord record, Throwable error) {
