@@ -9,41 +9,45 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.TransactionStatus;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Publishes the rows of the outbox table and deletes each one once the broker acknowledged it.
  *
- * <p>One cycle, in one database transaction: claim a batch in id order with {@code FOR UPDATE SKIP LOCKED}, leaving
- * out rows whose key has an earlier row elsewhere; send every record; wait for the acknowledgements up to the send
- * timeout; delete the acknowledged rows in one statement; record the failures with their retry delay; commit. A
- * full batch is followed by the next cycle at once; otherwise the relay waits for {@link #wakeUp()} or the poll
- * interval. Several relays, in one process or many, can work on one table: the row locks keep them apart.
+ * <p>One cycle, in one READ COMMITTED database transaction: claim a batch in id order with {@code FOR UPDATE SKIP
+ * LOCKED}, leaving out rows whose topic and key have an earlier row elsewhere; send the records in waves, one record
+ * of each topic and key per wave (see {@link Waves}); wait for the acknowledgements up to the send timeout; delete
+ * the acknowledged rows in one statement; record the failures with their retry delay, in a savepoint so that a
+ * failure there cannot undo the deletes; commit. When the transaction fails after records were acknowledged, their
+ * rows are deleted in a short transaction of their own, so that the next cycle does not send them again. A record
+ * sent but not acknowledged in time may still be written by the publisher for up to its
+ * {@link RecordPublisher#maxDeliveryTime()}: its row waits at least that long before it can be claimed again, so
+ * that no copy of it lands after a later record of its key. A full batch is followed by the next cycle at once;
+ * otherwise the relay waits for {@link #wakeUp()} or the poll interval. Several relays, in one process or many, can
+ * work on one table: the row locks keep them apart.
  *
  * <p>A relay runs {@link RelaySettings#concurrency()} such cycles at the same time, in threads of its own, so that
  * one claims and sends while another waits for acknowledgements; the row locks keep them apart as they keep apart
  * relays in different processes. All relays on one table, in all processes, run at most
  * {@link RelaySettings#tableConcurrency()} cycles at the same time: a cycle first takes one of the table's cycle
  * slots in the database, and when all are taken it claims nothing and its thread waits as for rows held back. A
- * relay thread never dies of an exception: it logs it and backs off.
+ * relay thread never dies of an exception nor of an {@link Error}: it logs it, reports the failed cycle to the
+ * listeners and backs off. {@link #stop()} returns within about {@link RelaySettings#shutdownTimeout()}.
  *
  * <p>Once a relay has deleted {@value #VACUUM_AFTER_DELETED_ROWS} rows, it vacuums the table in a thread of its own,
  * at most once per {@link RelaySettings#vacuumInterval()}: the claim reads the primary key from its start, where
@@ -54,16 +58,17 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
 
-    private static final int MAX_ERROR_LENGTH = 2000;
+    /** How long {@link #stop()} waits, beyond the shutdown timeout, for cycles to commit what they did. */
+    private static final Duration STOP_GRACE = Duration.ofSeconds(5);
+
+    /** The bound on the transaction that deletes acknowledged rows after their cycle's transaction failed. */
+    private static final int CLEANUP_TIMEOUT_SECONDS = 10;
 
     /** The longest wait for another cycle: one that holds a key this cycle left alone, or a cycle slot. */
     private static final long OTHER_CYCLE_WAIT_MILLIS = 50;
 
     /** How many rows a relay deletes before it vacuums the table, as the outbox table's autovacuum threshold. */
     public static final int VACUUM_AFTER_DELETED_ROWS = 10_000;
-
-    /** The longest time between two vacuums after vacuums that warned. */
-    private static final Duration MAX_VACUUM_BACKOFF = Duration.ofMinutes(10);
 
     private static final AtomicInteger instances = new AtomicInteger();
 
@@ -76,9 +81,13 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private final RelaySettings settings;
 
-    private final Backoff retryBackoff;
+    private final FailureRecorder failures;
+
+    private final TableVacuum vacuum;
 
     private final TransactionTemplate transactions;
+
+    private final TransactionTemplate cleanup;
 
     private final String name;
 
@@ -102,17 +111,16 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private volatile boolean running;
 
-    /** Rows this relay deleted (published or dead-lettered) since its last vacuum of the table began. */
-    private final AtomicLong deletedSinceVacuum = new AtomicLong();
+    /** Set by {@link #stop()}: cycles in progress send nothing more and wait until the shutdown deadline at most. */
+    private volatile boolean stopRequested;
 
-    private final AtomicBoolean vacuuming = new AtomicBoolean();
+    private volatile long shutdownDeadlineNanos;
 
-    private volatile long lastVacuumNanos;
+    /** Changes at every start, so that a thread that outlived a stop never takes part in the next run. */
+    private volatile Object generation = new Object();
 
-    /** The time between two vacuums: the vacuum interval, ten times longer after each vacuum that warned. */
-    private volatile long vacuumIntervalNanos;
-
-    private volatile @Nullable ExecutorService vacuumThread;
+    /** What each thread in a cycle is doing, to name in the warning when a stop cannot wait for it. */
+    private final Map<Thread, String> activities = new ConcurrentHashMap<>();
 
     private List<Thread> threads = List.of();
 
@@ -144,12 +152,20 @@ public final class OutboxRelay implements SmartLifecycle {
         this.store = Objects.requireNonNull(store, "store");
         this.publisher = Objects.requireNonNull(publisher, "publisher");
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.retryBackoff = settings.backoff();
-        this.transactions = new TransactionTemplate(new DataSourceTransactionManager(store.dataSource()));
+        this.name = "outbox-relay-" + instances.incrementAndGet();
+        this.failures = new FailureRecorder(store, settings, this.name);
+        this.vacuum = new TableVacuum(store, settings.vacuumInterval(), this.name);
+        DataSourceTransactionManager transactionManager = new DataSourceTransactionManager(store.dataSource());
+        this.transactions = new TransactionTemplate(transactionManager);
+        // Pinned, whatever the database's default: under REPEATABLE READ, a claim that meets a row another cycle
+        // changed since the claim's snapshot fails instead of skipping or reading it afresh.
+        this.transactions.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
         // The transaction spans the claim, the wait for acknowledgements and the delete; statements get the rest.
         this.transactionTimeout = settings.sendTimeout().plusSeconds(30);
         this.transactions.setTimeout((int) this.transactionTimeout.toSeconds());
-        this.name = "outbox-relay-" + instances.incrementAndGet();
+        this.cleanup = new TransactionTemplate(transactionManager);
+        this.cleanup.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
+        this.cleanup.setTimeout(CLEANUP_TIMEOUT_SECONDS);
     }
 
     /**
@@ -175,27 +191,42 @@ public final class OutboxRelay implements SmartLifecycle {
      * @return what the cycle did
      */
     public CycleResult relayOnce() {
-        List<Runnable> afterCommit = new ArrayList<>();
+        Cycle cycle = new Cycle(System.nanoTime());
         CycleResult result;
         try {
-            result = Objects.requireNonNull(this.transactions.execute(status -> publishBatch(afterCommit)));
-        } catch (RuntimeException ex) {
+            result = Objects.requireNonNull(this.transactions.execute(status -> publishBatch(cycle, status)));
+        } catch (RuntimeException | Error ex) {
+            // The rollback undid the delete of the rows whose records the broker acknowledged (a session killed by
+            // an idle-in-transaction timeout between the sends and the commit, say): without another delete, every
+            // later cycle would send them again.
+            deleteAcknowledgedAfterFailure(cycle, ex);
             notifyListeners(listener -> listener.cycleFailed(ex));
             throw ex;
+        } finally {
+            this.activities.remove(Thread.currentThread());
         }
         // Listeners hear of publications and dead letters only once the rows' fate is committed.
-        afterCommit.forEach(Runnable::run);
+        cycle.notifyPublished();
+        cycle.afterCommit.forEach(Runnable::run);
+        Error publisherError = cycle.publisherError;
+        if (publisherError != null) {
+            // The cycle committed what it did, the failed send included, but it stopped sending at the error: it
+            // failed, and the relay thread backs off as after any failed cycle.
+            notifyListeners(listener -> listener.cycleFailed(publisherError));
+            throw publisherError;
+        }
         CycleResult completed = result;
         notifyListeners(listener -> listener.cycleCompleted(completed));
         return result;
     }
 
-    private void notifyListeners(java.util.function.Consumer<OutboxRelayListener> call) {
+    private void notifyListeners(Consumer<OutboxRelayListener> call) {
         for (OutboxRelayListener listener : this.listeners) {
             try {
                 call.accept(listener);
-            } catch (RuntimeException ex) {
-                // Once per listener: a broken listener must not flood the log with a line per record.
+            } catch (Throwable ex) {
+                // Once per listener: a broken listener must not flood the log with a line per record, and must not
+                // fail the cycle (its rows' fate is decided) nor stop the relay.
                 if (this.failedListeners.add(listener)) {
                     log.warn(
                             "Outbox relay {}: listener {} failed, and its further failures are not logged: {}",
@@ -216,8 +247,86 @@ public final class OutboxRelay implements SmartLifecycle {
         }
     }
 
-    private CycleResult publishBatch(List<Runnable> afterCommit) {
-        OutboxStore.Claim claim = this.store.claim(this.settings.batchSize(), this.settings.tableConcurrency());
+    /** What one cycle did so far, kept outside its transaction for when that fails. */
+    private final class Cycle {
+
+        final long startNanos;
+
+        final List<OutboxRecord> acknowledged = new ArrayList<>();
+
+        final List<Instant> acknowledgedAt = new ArrayList<>();
+
+        final List<Runnable> afterCommit = new ArrayList<>();
+
+        /** The first {@link Error} the publisher threw, after which the cycle sent nothing more. */
+        @Nullable
+        Error publisherError;
+
+        Cycle(long startNanos) {
+            this.startNanos = startNanos;
+        }
+
+        void acknowledged(OutboxRecord record) {
+            this.acknowledged.add(record);
+            this.acknowledgedAt.add(Instant.now());
+        }
+
+        List<Long> acknowledgedIds() {
+            return this.acknowledged.stream().map(OutboxRecord::id).toList();
+        }
+
+        void notifyPublished() {
+            for (int i = 0; i < this.acknowledged.size(); i++) {
+                OutboxRecord record = this.acknowledged.get(i);
+                Instant at = this.acknowledgedAt.get(i);
+                notifyListeners(listener -> listener.published(record, at));
+            }
+        }
+    }
+
+    private void deleteAcknowledgedAfterFailure(Cycle cycle, Throwable failure) {
+        List<Long> ids = cycle.acknowledgedIds();
+        if (ids.isEmpty()) {
+            return;
+        }
+        // A short transaction of its own, on another connection: the pool may hand out a connection broken by the
+        // same fault, so one more try on the next.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                int deleted = Objects.requireNonNull(this.cleanup.execute(status -> this.store.deleteUnlocked(ids)));
+                log.warn(
+                        "Outbox relay {}: the cycle's transaction failed after the broker had acknowledged {} records"
+                                + " ({}); deleted {} of their rows in a transaction of their own, so that they are"
+                                + " not sent again",
+                        this.name,
+                        ids.size(),
+                        FailureRecorder.describe(failure),
+                        deleted);
+                cycle.notifyPublished();
+                return;
+            } catch (RuntimeException ex) {
+                if (attempt == 2) {
+                    log.warn(
+                            "Outbox relay {}: the cycle's transaction failed after the broker had acknowledged {}"
+                                    + " records ({}), and their rows could not be deleted either ({}): they will be"
+                                    + " published again, with the same event ids",
+                            this.name,
+                            ids.size(),
+                            FailureRecorder.describe(failure),
+                            FailureRecorder.describe(ex));
+                    return;
+                }
+            }
+        }
+    }
+
+    private CycleResult publishBatch(Cycle cycle, TransactionStatus status) {
+        activity("claiming rows");
+        OutboxStore.Claim claim = this.store.claim(
+                this.settings.batchSize(),
+                this.settings.maxBatchBytes(),
+                this.settings.tableConcurrency(),
+                this.transactionTimeout);
         if (claim.noFreeSlot()) {
             return CycleResult.NO_FREE_SLOT;
         }
@@ -230,12 +339,12 @@ public final class OutboxRelay implements SmartLifecycle {
                 .lowCardinalityKeyValue("outbox.table", this.store.table().value())
                 .start();
         try {
-            CycleResult result = publishClaimed(claim, afterCommit);
+            CycleResult result = publishClaimed(claim, cycle, status);
             observation.lowCardinalityKeyValue(
                     "outbox.outcome", result.failed() + result.deadLettered() == 0 ? "published" : "failures");
             observation.highCardinalityKeyValue("outbox.records", String.valueOf(records.size()));
             return result;
-        } catch (RuntimeException ex) {
+        } catch (RuntimeException | Error ex) {
             observation.lowCardinalityKeyValue("outbox.outcome", "error");
             observation.error(ex);
             throw ex;
@@ -244,167 +353,135 @@ public final class OutboxRelay implements SmartLifecycle {
         }
     }
 
-    private CycleResult publishClaimed(OutboxStore.Claim claim, List<Runnable> afterCommit) {
+    private CycleResult publishClaimed(OutboxStore.Claim claim, Cycle cycle, TransactionStatus status) {
         List<OutboxRecord> records = claim.records();
         long deadline = System.nanoTime() + this.settings.sendTimeout().toNanos();
-        List<Long> published = new ArrayList<>(records.size());
-        List<OutboxStore.Failure> retries = new ArrayList<>();
-        List<OutboxStore.Failure> deadLetters = new ArrayList<>();
-        // Records go out in waves: each wave holds at most one record of each key, and the next record of a key
-        // is sent only once the broker acknowledged the one before. So no failure, wherever it happens, lets a
-        // record overtake an earlier one of its key. Keys that failed stop for this batch; their later rows stay
-        // untouched and are claimed again after the failed one. Records that the send timeout left unsent stay
+        List<FailureRecorder.Decision> failures = new ArrayList<>();
+        // Records go out in waves (see Waves): keys that failed stop for this batch, their later rows stay untouched
+        // and are claimed again after the failed one. Records that the send timeout or a stop left unsent stay
         // untouched too: an attempt counts only when a record was sent.
-        Set<String> stoppedKeys = new HashSet<>();
+        Set<Waves.TopicKey> stoppedKeys = new HashSet<>();
         List<OutboxRecord> remaining = records;
         while (!remaining.isEmpty()
-                && System.nanoTime() - deadline < 0
-                && !Thread.currentThread().isInterrupted()) {
-            List<OutboxRecord> wave = new ArrayList<>();
-            List<OutboxRecord> later = new ArrayList<>();
-            Set<String> keysInWave = new HashSet<>();
-            for (OutboxRecord record : remaining) {
-                String key = record.key();
-                if (key == null) {
-                    wave.add(record);
-                } else if (!stoppedKeys.contains(key)) {
-                    (keysInWave.add(key) ? wave : later).add(record);
-                }
+                && !this.stopRequested
+                && cycle.publisherError == null
+                && System.nanoTime() - deadline < 0) {
+            Waves.Wave wave = Waves.next(remaining, stoppedKeys);
+            List<Send> sends = new ArrayList<>(wave.records().size());
+            for (OutboxRecord record : wave.records()) {
+                sends.add(startSend(record, deadline, cycle));
             }
-            List<@Nullable CompletableFuture<?>> sends = new ArrayList<>(wave.size());
-            for (OutboxRecord record : wave) {
-                sends.add(startSend(record, deadline));
-            }
-            for (int i = 0; i < wave.size(); i++) {
-                OutboxRecord record = wave.get(i);
-                CompletableFuture<?> send = sends.get(i);
-                Outcome outcome = send != null ? awaitAcknowledgement(send, deadline) : Outcome.NOT_SENT;
+            activity("waiting for the acknowledgements of " + sends.size() + " records");
+            for (Send send : sends) {
+                Send.Outcome outcome = send.awaitAcknowledgement(() -> waitDeadline(deadline));
                 if (outcome.acknowledged()) {
-                    published.add(record.id());
-                    Instant acknowledgedAt = Instant.now();
-                    afterCommit.add(() -> notifyListeners(listener -> listener.published(record, acknowledgedAt)));
+                    cycle.acknowledged(send.record());
                     continue;
                 }
-                if (record.key() != null) {
-                    stoppedKeys.add(record.key());
+                Waves.TopicKey key = Waves.TopicKey.of(send.record());
+                if (key != null) {
+                    stoppedKeys.add(key);
                 }
-                if (outcome.error() != null) {
-                    recordFailure(record, outcome.error(), retries, deadLetters, afterCommit);
+                if (outcome.inFlight()) {
+                    failures.add(inFlight(send, cycle));
+                } else if (outcome.error() != null) {
+                    failures.add(failure(send.record(), outcome.error(), 0));
                 }
             }
-            remaining = later;
+            remaining = wave.later();
         }
+        activity("recording the outcome of " + records.size() + " records");
+        List<Long> published = cycle.acknowledgedIds();
+        // The deletes first, and the failures in a savepoint after them: a failure in the bookkeeping of failures
+        // must not undo the deletes, or every later cycle would send the acknowledged records again.
         this.store.delete(published);
-        this.store.recordFailures(retries);
-        this.store.deadLetter(deadLetters);
-        logFailures(records.size(), retries, deadLetters);
+        FailureRecorder.Recorded recorded = this.failures.record(status, failures, published.size());
+        for (FailureRecorder.Decision failure : failures) {
+            cycle.afterCommit.add(() -> notifyListeners(
+                    listener -> listener.sendFailed(failure.record(), failure.error(), failure.kind())));
+        }
+        for (FailureRecorder.Decision deadLetter : recorded.deadLettered()) {
+            cycle.afterCommit.add(
+                    () -> notifyListeners(listener -> listener.deadLettered(deadLetter.record(), deadLetter.text())));
+        }
+        RuntimeException notRecorded = recorded.notRecorded();
+        if (notRecorded != null) {
+            cycle.afterCommit.add(() -> notifyListeners(listener -> listener.failuresNotRecorded(notRecorded)));
+        }
         log.debug(
                 "Outbox relay {}: claimed {}, published {}, retrying {}, dead-lettered {}",
                 this.name,
                 claim.locked(),
                 published.size(),
-                retries.size(),
-                deadLetters.size());
+                recorded.retried().size(),
+                recorded.deadLettered().size());
         return new CycleResult(
-                claim.locked(), published.size(), retries.size(), deadLetters.size(), claim.locked() - records.size());
+                claim.locked(),
+                published.size(),
+                failures.size() - recorded.deadLettered().size(),
+                recorded.deadLettered().size(),
+                claim.locked() - records.size());
     }
 
-    private void logFailures(int batch, List<OutboxStore.Failure> retries, List<OutboxStore.Failure> deadLetters) {
-        if (!retries.isEmpty()) {
-            log.warn(
-                    "Outbox relay {}: {} of {} records were not acknowledged and will be retried; first: row {}: {}",
-                    this.name,
-                    retries.size(),
-                    batch,
-                    retries.get(0).id(),
-                    retries.get(0).error());
-        }
-        for (OutboxStore.Failure deadLetter : deadLetters) {
-            log.error(
-                    "Outbox relay {}: row {} moved to the dead letters, its key is held until an operator requeues"
-                            + " or discards it: {}",
-                    this.name,
-                    deadLetter.id(),
-                    deadLetter.error());
-        }
+    /**
+     * A record sent but not acknowledged when the cycle stopped waiting: the publisher may still write it for up to
+     * its {@link RecordPublisher#maxDeliveryTime()} after the send. Its row must not be claimed again before then, or
+     * another cycle could publish the key's next record (a tombstone, say) before this copy lands.
+     */
+    private FailureRecorder.Decision inFlight(Send send, Cycle cycle) {
+        String why = this.stopRequested
+                ? "not acknowledged before the relay stopped (outbox.relay.shutdown-timeout="
+                        + this.settings.shutdownTimeout() + ")"
+                : "not acknowledged within the send timeout (outbox.relay.send-timeout=" + this.settings.sendTimeout()
+                        + ")";
+        // The delay counts from the transaction's start in the database, which is after the cycle's start here.
+        long until = send.sentAtNanos() + maxDeliveryTime().toNanos();
+        long minDelayMillis = Math.max(0, (until - cycle.startNanos + 999_999) / 1_000_000);
+        return failure(send.record(), new SendTimeoutException(why), minDelayMillis);
     }
 
-    private @Nullable CompletableFuture<?> startSend(OutboxRecord record, long deadline) {
-        if (System.nanoTime() - deadline >= 0) {
-            return null;
-        }
+    private Duration maxDeliveryTime() {
         try {
-            return this.publisher.publish(record);
+            Duration time = this.publisher.maxDeliveryTime();
+            return time == null || time.isNegative() ? Duration.ZERO : time;
         } catch (RuntimeException ex) {
-            return CompletableFuture.failedFuture(ex);
+            log.debug("Outbox relay {}: could not ask the publisher for its delivery time", this.name, ex);
+            return Duration.ZERO;
         }
     }
 
-    private static Outcome awaitAcknowledgement(CompletableFuture<?> send, long deadline) {
-        try {
-            send.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            return Outcome.ACKNOWLEDGED;
-        } catch (ExecutionException ex) {
-            return Outcome.failed(ex.getCause() != null ? ex.getCause() : ex);
-        } catch (TimeoutException ex) {
-            return Outcome.failed(new SendTimeoutException("not acknowledged within the send timeout"));
-        } catch (InterruptedException ex) {
-            // The relay is being stopped: the outcome is unknown, so the row stays as it was and is sent again.
-            Thread.currentThread().interrupt();
-            return Outcome.NOT_SENT;
-        }
-    }
-
-    /** What became of one send: acknowledged, failed with an error, or not sent (nor counted) at all. */
-    private record Outcome(boolean acknowledged, @Nullable Throwable error) {
-
-        static final Outcome ACKNOWLEDGED = new Outcome(true, null);
-
-        static final Outcome NOT_SENT = new Outcome(false, null);
-
-        static Outcome failed(Throwable error) {
-            return new Outcome(false, error);
-        }
-    }
-
-    private void recordFailure(
-            OutboxRecord record,
-            Throwable error,
-            List<OutboxStore.Failure> retries,
-            List<OutboxStore.Failure> deadLetters,
-            List<Runnable> afterCommit) {
-        int attempt = record.attempts() + 1;
+    private FailureRecorder.Decision failure(OutboxRecord record, Throwable error, long minDelayMillis) {
+        log.debug("Outbox relay {}: send failed for {}", this.name, record, error);
         // The relay's own deadline says the broker did not answer in time; the publisher need not be asked.
         FailureKind kind = error instanceof SendTimeoutException ? FailureKind.UNAVAILABLE : classify(record, error);
-        boolean permanent = kind == FailureKind.PERMANENT;
-        // An unavailable destination is retried for as long as it lasts: attempts grow the backoff, but never make
-        // a healthy event a dead letter.
-        boolean givenUp = permanent || (kind == FailureKind.TRANSIENT && attempt >= this.settings.maxAttempts());
-        String text = "event %s to topic '%s' (key %s, attempt %d%s): %s: %s"
-                .formatted(
-                        record.eventId(),
-                        record.topic(),
-                        record.key(),
-                        attempt,
-                        switch (kind) {
-                            case PERMANENT -> ", cannot succeed";
-                            case UNAVAILABLE -> ", destination unavailable, retried until it is back";
-                            case TRANSIENT -> " of " + this.settings.maxAttempts();
-                        },
-                        error.getClass().getName(),
-                        error.getMessage());
-        if (text.length() > MAX_ERROR_LENGTH) {
-            text = text.substring(0, MAX_ERROR_LENGTH);
+        return this.failures.decide(record, error, kind, minDelayMillis);
+    }
+
+    private Send startSend(OutboxRecord record, long deadline, Cycle cycle) {
+        // A send may block (a producer waiting for metadata), so the deadline may pass in the middle of a wave.
+        if (this.stopRequested || cycle.publisherError != null || System.nanoTime() - deadline >= 0) {
+            return Send.notSent(record);
         }
-        log.debug("Outbox relay {}: send failed for {}", this.name, record, error);
-        String reported = text;
-        afterCommit.add(() -> notifyListeners(listener -> listener.sendFailed(record, error, kind)));
-        if (givenUp) {
-            deadLetters.add(new OutboxStore.Failure(record.id(), 0, text));
-            afterCommit.add(() -> notifyListeners(listener -> listener.deadLettered(record, reported)));
-        } else {
-            retries.add(new OutboxStore.Failure(record.id(), this.retryBackoff.delayMillis(attempt), text));
+        long sentAt = System.nanoTime();
+        try {
+            return new Send(record, this.publisher.publish(record), sentAt);
+        } catch (RuntimeException ex) {
+            return new Send(record, CompletableFuture.failedFuture(ex), sentAt);
+        } catch (Error err) {
+            // Such as an AssertionError or a NoClassDefFoundError from a publisher's bug. Failing the whole cycle
+            // would roll back the sends already in flight and leave a row that always does this at the head of
+            // every batch; recorded as this record's failed send instead, it becomes a dead letter after the
+            // maximum attempts like any other, and the cycle fails once it committed what it did.
+            cycle.publisherError = err;
+            return new Send(record, CompletableFuture.failedFuture(err), sentAt);
         }
+    }
+
+    /** How long a cycle waits for acknowledgements: the send deadline, or the shutdown deadline once stopping. */
+    private long waitDeadline(long sendDeadline) {
+        return this.stopRequested && this.shutdownDeadlineNanos - sendDeadline < 0
+                ? this.shutdownDeadlineNanos
+                : sendDeadline;
     }
 
     private FailureKind classify(OutboxRecord record, Throwable error) {
@@ -416,14 +493,25 @@ public final class OutboxRelay implements SmartLifecycle {
         }
     }
 
-    private void run() {
+    private void activity(String what) {
+        this.activities.put(Thread.currentThread(), what);
+    }
+
+    /**
+     * A relay thread's loop. It ends only when the relay stops: whatever a cycle throws, also an {@link Error} (from
+     * a publisher, say), is logged, has been reported to the listeners as a failed cycle, and is followed by a wait
+     * that doubles with every failure in a row, up to 30 s or the poll interval. A relay that stopped for good would
+     * lose nothing, but would publish nothing either until its application restarts, with nothing in the logs after
+     * the first line to say why.
+     */
+    private void run(Object generation) {
         long errorDelay = this.settings.pollInterval().toMillis();
-        while (this.running) {
+        while (this.running && this.generation == generation) {
             try {
                 CycleResult result = relayOnce();
                 errorDelay = this.settings.pollInterval().toMillis();
                 int moved = result.published() + result.deadLettered();
-                vacuumIfDue(moved);
+                this.vacuum.afterDeleted(moved);
                 // This cycle's commit may have freed a key, and has freed a cycle slot, that another cycle of this
                 // relay waits for. Only after a cycle that got somewhere: the wake-up is one flag for all the
                 // relay's threads, and this thread may take it back itself when it waits next, so that waking
@@ -445,21 +533,27 @@ public final class OutboxRelay implements SmartLifecycle {
                         }
                     }
                 }
-            } catch (RuntimeException ex) {
-                log.warn(
-                        "Outbox relay {}: cycle failed, trying again in {} ms: {}",
-                        this.name,
-                        errorDelay,
-                        ex.toString(),
-                        ex);
+            } catch (Throwable ex) {
+                if (ex instanceof Error) {
+                    log.error(
+                            "Outbox relay {}: cycle failed with an error, the relay goes on and tries again in {} ms:"
+                                    + " {}",
+                            this.name,
+                            errorDelay,
+                            FailureRecorder.describe(ex),
+                            ex);
+                } else {
+                    log.warn(
+                            "Outbox relay {}: cycle failed, trying again in {} ms: {}",
+                            this.name,
+                            errorDelay,
+                            FailureRecorder.describe(ex),
+                            ex);
+                }
                 awaitWakeUp(errorDelay);
                 errorDelay = Math.min(
                         errorDelay * 2,
                         Math.max(30_000, this.settings.pollInterval().toMillis()));
-            } catch (Error err) {
-                log.error("Outbox relay {}: stopped by {}", this.name, err.toString(), err);
-                this.running = false;
-                throw err;
             }
         }
     }
@@ -480,67 +574,6 @@ public final class OutboxRelay implements SmartLifecycle {
             return 0;
         }
         return result.heldBack() > 0 || result.noFreeSlot() ? Math.min(OTHER_CYCLE_WAIT_MILLIS, poll) : poll;
-    }
-
-    private void vacuumIfDue(int deleted) {
-        ExecutorService executor = this.vacuumThread;
-        if (executor == null
-                || this.deletedSinceVacuum.addAndGet(deleted) < VACUUM_AFTER_DELETED_ROWS
-                || System.nanoTime() - this.lastVacuumNanos < this.vacuumIntervalNanos
-                || !this.vacuuming.compareAndSet(false, true)) {
-            return;
-        }
-        // Rows deleted from now on count toward the next vacuum.
-        this.deletedSinceVacuum.set(0);
-        this.lastVacuumNanos = System.nanoTime();
-        try {
-            executor.execute(this::vacuum);
-        } catch (RejectedExecutionException ex) {
-            // Stopping.
-            this.vacuuming.set(false);
-        }
-    }
-
-    private void vacuum() {
-        long start = System.nanoTime();
-        try {
-            OutboxStore.VacuumOutcome outcome = this.store.vacuum();
-            long millis = (System.nanoTime() - start) / 1_000_000;
-            if (outcome.warnings().isEmpty()) {
-                this.vacuumIntervalNanos = this.settings.vacuumInterval().toNanos();
-                log.debug(
-                        "Outbox relay {}: {} table '{}' in {} ms",
-                        this.name,
-                        outcome.busy() ? "another vacuum or lock holder had" : "vacuumed",
-                        this.store.table(),
-                        millis);
-                return;
-            }
-            // Such as a user who may not vacuum the table: asking again at every interval would only repeat it.
-            this.vacuumIntervalNanos = Math.max(
-                    this.vacuumIntervalNanos, Math.min(this.vacuumIntervalNanos * 10, MAX_VACUUM_BACKOFF.toNanos()));
-            log.warn(
-                    "Outbox relay {}: PostgreSQL warned when the relay vacuumed table '{}': {}. When the database"
-                            + " user may not vacuum the table, its dead rows wait for autovacuum and claims read"
-                            + " past them: run the relay as the table's owner (or GRANT MAINTAIN ON the table, from"
-                            + " PostgreSQL 17), or set outbox.relay.vacuum-interval=0 to leave the table to"
-                            + " autovacuum. The next vacuum is in {} s at the earliest.",
-                    this.name,
-                    this.store.table(),
-                    String.join("; ", outcome.warnings()),
-                    this.vacuumIntervalNanos / 1_000_000_000);
-        } catch (RuntimeException ex) {
-            if (this.running) {
-                log.warn(
-                        "Outbox relay {}: vacuuming table '{}' failed, trying again after {} more deleted rows: {}",
-                        this.name,
-                        this.store.table(),
-                        VACUUM_AFTER_DELETED_ROWS,
-                        ex.toString());
-            }
-        } finally {
-            this.vacuuming.set(false);
-        }
     }
 
     private void awaitWakeUp(long millis) {
@@ -569,19 +602,15 @@ public final class OutboxRelay implements SmartLifecycle {
                 return;
             }
             this.running = true;
-            if (!this.settings.vacuumInterval().isZero()) {
-                this.vacuumIntervalNanos = this.settings.vacuumInterval().toNanos();
-                this.lastVacuumNanos = System.nanoTime() - this.vacuumIntervalNanos;
-                this.vacuumThread = Executors.newSingleThreadExecutor(task -> {
-                    Thread vacuumer = new Thread(task, this.name + "-vacuum");
-                    vacuumer.setDaemon(true);
-                    return vacuumer;
-                });
-            }
+            this.stopRequested = false;
+            Object current = new Object();
+            this.generation = current;
+            this.vacuum.start();
             List<Thread> started = new ArrayList<>();
             for (int i = 0; i < this.settings.concurrency(); i++) {
                 String threadName = this.settings.concurrency() == 1 ? this.name : this.name + "-" + (i + 1);
-                Thread relayThread = new Thread(this::run, threadName);
+                // Daemons: a cycle that the database or the broker keeps waiting must not keep the JVM alive.
+                Thread relayThread = new Thread(() -> run(current), threadName);
                 relayThread.setDaemon(true);
                 started.add(relayThread);
                 relayThread.start();
@@ -590,7 +619,8 @@ public final class OutboxRelay implements SmartLifecycle {
         }
         log.info(
                 "Outbox relay {} started on table '{}': batch size {}, poll interval {}, send timeout {},"
-                        + " concurrency {} (at most {} cycles on the table in all), vacuum interval {}",
+                        + " concurrency {} (at most {} cycles on the table in all), vacuum interval {}, at most {}"
+                        + " bytes per batch, shutdown timeout {}",
                 this.name,
                 this.store.table(),
                 this.settings.batchSize(),
@@ -598,7 +628,9 @@ public final class OutboxRelay implements SmartLifecycle {
                 this.settings.sendTimeout(),
                 this.settings.concurrency(),
                 this.settings.tableConcurrency(),
-                this.settings.vacuumInterval());
+                this.settings.vacuumInterval(),
+                this.settings.maxBatchBytes(),
+                this.settings.shutdownTimeout());
         if (this.settings.concurrency() > this.settings.tableConcurrency()) {
             log.warn(
                     "Outbox relay {}: outbox.relay.concurrency={} is more than outbox.relay.table-concurrency={}, the"
@@ -612,37 +644,61 @@ public final class OutboxRelay implements SmartLifecycle {
         }
     }
 
+    /**
+     * Stops the relay within about its {@link RelaySettings#shutdownTimeout()}, so that it fits a container's grace
+     * period: no cycle starts from now on, cycles in progress send no further records and wait for the
+     * acknowledgements of those in flight until the shutdown timeout has passed since this call, then record what is
+     * still in flight (its rows wait until the publisher can no longer write it) and commit. Returns once they did, or
+     * a few seconds after the shutdown timeout whatever the database or the broker do, with a warning that names the
+     * threads it left; they are daemons, and their rows are published by the next instance.
+     */
     @Override
     public void stop() {
         List<Thread> stopping;
+        long shutdownDeadline;
         synchronized (this.monitor) {
             if (!this.running) {
                 return;
             }
+            shutdownDeadline =
+                    System.nanoTime() + this.settings.shutdownTimeout().toNanos();
+            this.shutdownDeadlineNanos = shutdownDeadline;
+            this.stopRequested = true;
             this.running = false;
             this.monitor.notifyAll();
             stopping = this.threads;
             this.threads = List.of();
-            if (this.vacuumThread != null) {
-                // A vacuum in progress ends on its own; the relay does not wait for it.
-                this.vacuumThread.shutdown();
-                this.vacuumThread = null;
-            }
+            this.vacuum.stop();
         }
-        long deadline =
-                System.nanoTime() + this.transactionTimeout.plusSeconds(5).toNanos();
+        long joinDeadline = shutdownDeadline + STOP_GRACE.toNanos();
         for (Thread relayThread : stopping) {
             if (relayThread == Thread.currentThread()) {
                 continue;
             }
             try {
-                // A cycle in progress finishes: its acknowledged rows are deleted before the relay stops.
-                relayThread.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+                relayThread.join(Math.max(1, (joinDeadline - System.nanoTime()) / 1_000_000));
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
+                break;
             }
         }
-        log.info("Outbox relay {} stopped", this.name);
+        List<String> left = stopping.stream()
+                .filter(thread -> thread != Thread.currentThread() && thread.isAlive())
+                .map(thread -> thread.getName() + " (" + this.activities.getOrDefault(thread, "ending its cycle") + ")")
+                .toList();
+        if (left.isEmpty()) {
+            log.info("Outbox relay {} stopped", this.name);
+        } else {
+            log.warn(
+                    "Outbox relay {} stopped without its threads {}: they did not end within"
+                            + " outbox.relay.shutdown-timeout={} and {} s more, as the database or the broker did not"
+                            + " answer. Their transactions end when the database notices; rows not deleted are"
+                            + " published by the next instance, with the same event ids.",
+                    this.name,
+                    left,
+                    this.settings.shutdownTimeout(),
+                    STOP_GRACE.toSeconds());
+        }
     }
 
     @Override

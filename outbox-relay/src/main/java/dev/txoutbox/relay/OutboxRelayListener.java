@@ -5,7 +5,8 @@ import java.time.Instant;
 
 /**
  * Hears what the relay does, for metrics, health and alerting. Every method has an empty default body; the relay
- * calls them on its own thread, so they must be quick and must not throw (an exception is logged and ignored).
+ * calls them on its own thread, so they must be quick and must not throw (an exception or error is logged, once per
+ * listener, and ignored).
  */
 public interface OutboxRelayListener {
 
@@ -21,12 +22,18 @@ public interface OutboxRelayListener {
     /** A cycle ended, and its transaction committed. */
     default void cycleCompleted(OutboxRelay.CycleResult result) {}
 
-    /** A cycle failed as a whole (the database, or an unexpected error) and was rolled back. */
+    /**
+     * A cycle failed as a whole (the database, or an unexpected error, also an {@link Error}) and was rolled back. The
+     * rows of the records the broker had acknowledged before are deleted all the same, in a transaction of their own;
+     * the relay goes on after a backoff.
+     */
     default void cycleFailed(Throwable error) {}
 
     /**
-     * A cycle deleted the rows of its acknowledged records, but could not record its failed sends (their retry time,
-     * or their move to the dead letters): those rows stay as they were and are sent again by a later cycle.
+     * A cycle deleted the rows of its acknowledged records, but could not record its failed sends as decided (their
+     * retry time, or their move to the dead letters, say for want of a privilege on the dead-letter table): they are
+     * recorded as retries with backoff instead where that works, otherwise those rows stay as they were and are sent
+     * again by a later cycle. Until the cause is fixed, no record becomes a dead letter.
      */
     default void failuresNotRecorded(Throwable error) {}
 }

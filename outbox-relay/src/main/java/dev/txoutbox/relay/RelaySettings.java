@@ -28,7 +28,9 @@ import java.util.function.Consumer;
  * @param maxBatchBytes how many bytes of payload, key and headers one cycle claims at the most (at least one row
  *     always), so that a batch of large events cannot exhaust the relay's memory
  * @param shutdownTimeout how long stopping the relay waits for the acknowledgements of records in flight; rows whose
- *     records are not acknowledged by then are left for the next instance
+ *     records are not acknowledged by then are left for the next instance, which claims them once the publisher can
+ *     no longer deliver the copies in flight ({@link RecordPublisher#maxDeliveryTime()}). Stopping returns a few
+ *     seconds after this at the latest, whatever the database or the broker do
  */
 public record RelaySettings(
         int batchSize,

@@ -10,6 +10,7 @@ import dev.txoutbox.store.DeadLetter;
 import dev.txoutbox.store.DeadLetters;
 import dev.txoutbox.store.NewRecord;
 import dev.txoutbox.store.OutboxDialects;
+import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxTestTables;
@@ -320,7 +321,7 @@ class OutboxRelayIntegrationTests {
                 .addTopics(new NewTopic(smallTopic, 1, (short) 1)
                         .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "1024")));
         this.store.insert(event(smallTopic, "poison", "{\"seq\":0,\"pad\":\"" + "x".repeat(2048) + "\"}"));
-        this.store.insert(event(this.topic, "poison", "{\"seq\":1}"));
+        this.store.insert(event(smallTopic, "poison", "{\"seq\":1}"));
         this.store.insert(event(this.topic, "healthy", "{\"seq\":0}"));
         OutboxRelay relay = newRelay(RelaySettings.defaults().withSendTimeout(Duration.ofSeconds(3)));
         DeadLetters deadLetters =
@@ -343,15 +344,19 @@ class OutboxRelayIntegrationTests {
 
         assertThat(deadLetters.count()).isZero();
         try (TopicReader reader = new TopicReader(smallTopic)) {
-            ConsumerRecord<String, byte[]> requeued =
-                    reader.awaitRecords(1, TIMEOUT).get(0);
-            assertThat(header(requeued, OutboxHeaders.EVENT_ID))
+            List<ConsumerRecord<String, byte[]>> poison = reader.awaitRecords(2, TIMEOUT);
+            assertThat(header(poison.get(0), OutboxHeaders.EVENT_ID))
                     .isEqualTo(deadLetter.eventId().toString());
+            assertThat(poison)
+                    .extracting(record -> new String(record.value(), StandardCharsets.UTF_8))
+                    .satisfiesExactly(
+                            requeued -> assertThat(requeued).startsWith("{\"seq\":0,"),
+                            later -> assertThat(later).isEqualTo("{\"seq\":1}"));
         }
         try (TopicReader reader = new TopicReader(this.topic)) {
-            assertThat(reader.awaitRecords(2, TIMEOUT))
+            assertThat(reader.awaitRecords(1, TIMEOUT))
                     .extracting(ConsumerRecord::key)
-                    .containsExactlyInAnyOrder("healthy", "poison");
+                    .containsExactly("healthy");
         }
     }
 
@@ -402,15 +407,14 @@ class OutboxRelayIntegrationTests {
 
     @Test
     void aParkedKeyWithMoreWaitingRowsThanABatchDoesNotHoldUpOtherKeys() {
-        this.store.insert(event("invalid topic " + UUID.randomUUID(), "poison", "{\"seq\":0}"));
-        for (int seq = 1; seq <= 12; seq++) {
+        for (int seq = 0; seq <= 12; seq++) {
             this.store.insert(event(this.topic, "poison", "{\"seq\":" + seq + "}"));
         }
         for (int n = 0; n < 3; n++) {
             this.store.insert(event(this.topic, "healthy-" + n, "{\"seq\":0}"));
         }
-        RelaySettings settings = RelaySettings.defaults().withBatchSize(5).withSendTimeout(Duration.ofSeconds(3));
-        OutboxRelay relay = newRelay(settings);
+        RelaySettings settings = RelaySettings.defaults().withBatchSize(5);
+        OutboxRelay relay = new OutboxRelay(this.store, refusingFirstPoison(settings), settings);
 
         assertThat(relay.relayOnce().deadLettered()).isEqualTo(1);
         OutboxRelay.CycleResult next = relay.relayOnce();
@@ -477,13 +481,35 @@ class OutboxRelayIntegrationTests {
     void withParkingOffTheLaterEventsOfADeadLetteredKeyFlow() {
         OutboxStore unparked =
                 new OutboxStore(this.store.dataSource(), OutboxDialects.postgres(), this.store.table(), false);
-        unparked.insert(event("invalid topic " + UUID.randomUUID(), "k", "{}"));
-        unparked.insert(event(this.topic, "k", "{}"));
-        RelaySettings settings = RelaySettings.defaults().withSendTimeout(Duration.ofSeconds(3));
-        OutboxRelay relay = new OutboxRelay(unparked, kafkaPublisher(settings), settings);
+        unparked.insert(event(this.topic, "poison", "{\"seq\":0}"));
+        unparked.insert(event(this.topic, "poison", "{\"seq\":1}"));
+        RelaySettings settings = RelaySettings.defaults();
+        OutboxRelay relay = new OutboxRelay(unparked, refusingFirstPoison(settings), settings);
 
         assertThat(relay.relayOnce().deadLettered()).isEqualTo(1);
         assertThat(relay.relayOnce().published()).isEqualTo(1);
+    }
+
+    /** Publishes to Kafka, but refuses the first event of key {@code poison} as one that can never be published. */
+    private RecordPublisher refusingFirstPoison(RelaySettings settings) {
+        KafkaRecordPublisher kafka = kafkaPublisher(settings);
+        return new RecordPublisher() {
+            @Override
+            public CompletableFuture<?> publish(OutboxRecord record) {
+                boolean refused = "poison".equals(record.key())
+                        && "{\"seq\":0}".equals(new String(record.payload(), StandardCharsets.UTF_8));
+                return refused
+                        ? CompletableFuture.failedFuture(new IllegalArgumentException("can never be published"))
+                        : kafka.publish(record);
+            }
+
+            @Override
+            public FailureKind classify(OutboxRecord record, Throwable error) {
+                return error instanceof IllegalArgumentException
+                        ? FailureKind.PERMANENT
+                        : kafka.classify(record, error);
+            }
+        };
     }
 
     private OutboxRelay newRelay(RelaySettings settings) {

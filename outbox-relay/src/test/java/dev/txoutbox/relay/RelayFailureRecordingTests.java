@@ -1,0 +1,225 @@
+package dev.txoutbox.relay;
+
+import static dev.txoutbox.testing.OutboxTestTables.event;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.store.DeadLetter;
+import dev.txoutbox.store.DeadLetters;
+import dev.txoutbox.store.NewRecord;
+import dev.txoutbox.store.OutboxDialects;
+import dev.txoutbox.store.OutboxRecord;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.OutboxTestTables;
+import dev.txoutbox.testing.TopicReader;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/** What the relay records when sends fail: per topic and key, with the real cause, never undoing its deletes. */
+class RelayFailureRecordingTests {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    private final List<OutboxRelay> relays = new ArrayList<>();
+
+    private OutboxStore store;
+
+    private JdbcClient jdbc;
+
+    @BeforeEach
+    void createTable() {
+        this.store = OutboxTestTables.newStore();
+        this.jdbc = JdbcClient.create(this.store.dataSource());
+    }
+
+    @AfterEach
+    void stopRelays() throws Exception {
+        this.relays.forEach(OutboxRelay::stop);
+        for (AutoCloseable closeable : this.closeables) {
+            closeable.close();
+        }
+    }
+
+    @Test
+    void aFailureOfAKeyInOneTopicDoesNotStopTheSameKeyInAnotherTopicWithinTheBatch() {
+        this.store.insert(event("customers", "42", "{\"seq\":0}"));
+        this.store.insert(event("orders", "42", "{\"seq\":0}"));
+        this.store.insert(event("orders", "42", "{\"seq\":1}"));
+        List<String> sent = new CopyOnWriteArrayList<>();
+        RecordPublisher refusingCustomers = record -> {
+            sent.add(record.topic() + "/" + record.key() + "/" + new String(record.payload()));
+            return "customers".equals(record.topic())
+                    ? CompletableFuture.failedFuture(new IllegalStateException("customers refused"))
+                    : CompletableFuture.completedFuture(null);
+        };
+        OutboxRelay relay = new OutboxRelay(this.store, refusingCustomers, RelaySettings.defaults());
+
+        OutboxRelay.CycleResult result = relay.relayOnce();
+
+        assertThat(result.failed()).isEqualTo(1);
+        assertThat(result.published()).as("key 42 of orders went on").isEqualTo(2);
+        assertThat(sent).containsExactly("customers/42/{\"seq\":0}", "orders/42/{\"seq\":0}", "orders/42/{\"seq\":1}");
+        assertThat(this.store.count())
+                .as("only the customers row is left, for its retry")
+                .isEqualTo(1);
+    }
+
+    @Test
+    void aRecordStillInFlightWhenTheCycleStopsWaitingIsNotClaimableBeforeThePublisherCanNoLongerWriteIt() {
+        this.store.insert(event("orders", "order-1", "{\"seq\":0}"));
+        List<Instant> sentAt = new CopyOnWriteArrayList<>();
+        RecordPublisher neverAnswers = new RecordPublisher() {
+            @Override
+            public CompletableFuture<?> publish(OutboxRecord record) {
+                sentAt.add(Instant.now());
+                return new CompletableFuture<>();
+            }
+
+            @Override
+            public Duration maxDeliveryTime() {
+                return Duration.ofSeconds(5);
+            }
+        };
+        OutboxRelay relay = new OutboxRelay(
+                this.store,
+                neverAnswers,
+                RelaySettings.defaults()
+                        .withSendTimeout(Duration.ofMillis(500))
+                        .withRetry(Duration.ofMillis(100), 2.0, Duration.ofMillis(100)));
+
+        OutboxRelay.CycleResult result = relay.relayOnce();
+
+        assertThat(result.failed()).isEqualTo(1);
+        Map<String, Object> row = this.jdbc
+                .sql("SELECT attempts, next_attempt_at, last_error FROM outbox_event")
+                .query()
+                .singleRow();
+        assertThat(row.get("attempts")).as("it was sent, so the attempt counts").isEqualTo(1);
+        assertThat(((Timestamp) row.get("next_attempt_at")).toInstant())
+                .as("claimable again only once the publisher can no longer write the copy it holds")
+                .isAfterOrEqualTo(sentAt.get(0).plus(Duration.ofSeconds(5)).minusMillis(20));
+        assertThat((String) row.get("last_error")).contains("outbox.relay.send-timeout");
+        assertThat(relay.relayOnce().published()).isZero();
+    }
+
+    @Test
+    void aRecordTooLargeForItsTopicIsDeadLetteredWithTheBrokersReasonNotTheWrappersWords() {
+        String topic = "small-" + UUID.randomUUID();
+        EmbeddedInfrastructure.kafka()
+                .addTopics(new NewTopic(topic, 1, (short) 1).configs(Map.of("max.message.bytes", "1024")));
+        byte[] large = new byte[8 * 1024];
+        java.util.Arrays.fill(large, (byte) 'x');
+        this.store.insert(new NewRecord(UUID.randomUUID(), topic, "big", "TestEvent", large, Map.of()));
+        RelaySettings settings = RelaySettings.defaults().withSendTimeout(Duration.ofSeconds(10));
+        OutboxRelay relay = new OutboxRelay(this.store, kafkaPublisher(settings), settings);
+
+        assertThat(relay.relayOnce().deadLettered()).isEqualTo(1);
+
+        DeadLetter deadLetter = new DeadLetters(this.store.dataSource(), OutboxDialects.postgres(), this.store.table())
+                .list(10)
+                .get(0);
+        assertThat(deadLetter.lastError())
+                .contains("RecordTooLargeException")
+                .contains("larger than the max message size");
+    }
+
+    @Test
+    void whenTheRelayMayNotWriteDeadLettersItStillDeletesWhatWasPublishedAndRepublishesNothing() {
+        String role = "relay_without_dead_letters";
+        this.jdbc.sql("CREATE ROLE " + role + " LOGIN PASSWORD 'relay'").update();
+        this.jdbc.sql("GRANT ALL ON ALL TABLES IN SCHEMA public TO " + role).update();
+        this.jdbc.sql("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO " + role).update();
+        this.jdbc
+                .sql("REVOKE INSERT ON " + this.store.table().deadLetters() + " FROM " + role)
+                .update();
+        HikariDataSource relayDataSource = EmbeddedInfrastructure.dataSource(jdbcUrl(role), "relay");
+        relayDataSource.setUsername(role);
+        relayDataSource.setPassword("relay");
+        this.closeables.add(relayDataSource);
+        OutboxStore relayStore = new OutboxStore(relayDataSource, OutboxDialects.postgres(), this.store.table());
+        String topic = EmbeddedInfrastructure.newTopic("no-dead-letters", 2);
+        this.store.insert(event(topic, "bad", "{\"seq\":0}"));
+        for (int i = 0; i < 50; i++) {
+            this.store.insert(event(topic, "good-" + (i % 5), "{\"seq\":" + i + "}"));
+        }
+        RelaySettings settings = RelaySettings.defaults()
+                .withPollInterval(Duration.ofMillis(50))
+                .withBatchSize(20)
+                .withRetry(Duration.ofMillis(200), 2.0, Duration.ofSeconds(5));
+        KafkaRecordPublisher kafka = kafkaPublisher(settings);
+        RecordPublisher refusingBad = new RecordPublisher() {
+            @Override
+            public CompletableFuture<?> publish(OutboxRecord record) {
+                return "bad".equals(record.key())
+                        ? CompletableFuture.failedFuture(new IllegalArgumentException("can never be published"))
+                        : kafka.publish(record);
+            }
+
+            @Override
+            public FailureKind classify(OutboxRecord record, Throwable error) {
+                return error instanceof IllegalArgumentException ? FailureKind.PERMANENT : FailureKind.TRANSIENT;
+            }
+        };
+        List<Throwable> notRecorded = new CopyOnWriteArrayList<>();
+        OutboxRelayListener listener = new OutboxRelayListener() {
+            @Override
+            public void failuresNotRecorded(Throwable error) {
+                notRecorded.add(error);
+            }
+        };
+        OutboxRelay relay = new OutboxRelay(relayStore, refusingBad, settings, List.of(listener));
+        this.relays.add(relay);
+
+        relay.start();
+
+        await().atMost(TIMEOUT).until(() -> this.store.count() == 1);
+        try (TopicReader reader = new TopicReader(topic)) {
+            await().atMost(TIMEOUT).until(() -> reader.endOffsetTotal() == 50);
+            await().during(Duration.ofSeconds(2))
+                    .atMost(TIMEOUT)
+                    .alias("nothing is published again")
+                    .until(() -> reader.endOffsetTotal() == 50);
+        }
+        assertThat(notRecorded).isNotEmpty();
+        Map<String, Object> bad = this.jdbc
+                .sql("SELECT record_key, attempts FROM outbox_event")
+                .query()
+                .singleRow();
+        assertThat(bad.get("record_key")).isEqualTo("bad");
+        assertThat((Integer) bad.get("attempts"))
+                .as("retried with backoff rather than sent again at once")
+                .isPositive();
+    }
+
+    private String jdbcUrl(String user) {
+        String database =
+                this.jdbc.sql("SELECT current_database()").query(String.class).single();
+        return EmbeddedInfrastructure.postgres().getJdbcUrl(user, database);
+    }
+
+    private KafkaRecordPublisher kafkaPublisher(RelaySettings settings) {
+        KafkaRecordPublisher publisher = KafkaRecordPublisher.create(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfrastructure.kafkaBootstrapServers()),
+                settings);
+        this.closeables.add(publisher);
+        return publisher;
+    }
+}

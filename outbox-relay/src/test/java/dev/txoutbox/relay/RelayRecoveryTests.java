@@ -1,0 +1,233 @@
+package dev.txoutbox.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.store.OutboxDialects;
+import dev.txoutbox.store.OutboxRecord;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.KeySequences;
+import dev.txoutbox.testing.OutboxTestTables;
+import dev.txoutbox.testing.TopicReader;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/**
+ * The relay recovers from what would otherwise stop it or make it send the same records again and again: a database
+ * default isolation level it does not expect, a session killed between its sends and its commit, an {@link Error}
+ * from a publisher or a listener.
+ */
+class RelayRecoveryTests {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    private static final String RELAY_SESSIONS = "outbox-relay-recovering";
+
+    private final List<OutboxRelay> relays = new ArrayList<>();
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @AfterEach
+    void stopEverything() throws Exception {
+        this.relays.forEach(OutboxRelay::stop);
+        for (AutoCloseable closeable : this.closeables) {
+            closeable.close();
+        }
+    }
+
+    @Test
+    void withADatabaseDefaultOfRepeatableReadConcurrentCyclesNeverFailAndKeepKeyOrder() throws SQLException {
+        String url = EmbeddedInfrastructure.newDatabaseUrl();
+        try (Connection connection =
+                        EmbeddedInfrastructure.postgres().getPostgresDatabase().getConnection();
+                Statement statement = connection.createStatement()) {
+            String database = url.substring(url.lastIndexOf('/') + 1).replaceAll("\\?.*", "");
+            statement.execute("ALTER DATABASE " + database + " SET default_transaction_isolation = 'repeatable read'");
+        }
+        OutboxStore store = OutboxTestTables.migratedStore(closing(EmbeddedInfrastructure.dataSource(url, "rr")));
+        assertThat(JdbcClient.create(store.dataSource())
+                        .sql("SHOW default_transaction_isolation")
+                        .query(String.class)
+                        .single())
+                .isEqualTo("repeatable read");
+        String topic = EmbeddedInfrastructure.newTopic("repeatable-read", 4);
+        int keys = 40;
+        int perKey = 50;
+        insertSequences(store, topic, keys, perKey);
+        RelaySettings settings = RelaySettings.defaults()
+                .withBatchSize(50)
+                .withPollInterval(Duration.ofMillis(20))
+                .withConcurrency(2);
+        List<Throwable> cycleFailures = new CopyOnWriteArrayList<>();
+        OutboxRelayListener listener = new OutboxRelayListener() {
+            @Override
+            public void cycleFailed(Throwable error) {
+                cycleFailures.add(error);
+            }
+        };
+        for (int i = 0; i < 2; i++) {
+            OutboxRelay relay = new OutboxRelay(store, kafka(settings), settings, List.of(listener));
+            this.relays.add(relay);
+            relay.start();
+        }
+
+        await().atMost(TIMEOUT).until(() -> store.count() == 0);
+
+        assertThat(cycleFailures).isEmpty();
+        try (TopicReader reader = new TopicReader(topic)) {
+            KeySequences sequences = new KeySequences(reader.awaitRecords(keys * perKey, TIMEOUT));
+            assertThat(sequences.keysNotCompleteAndInOrder(perKey)).isEmpty();
+            assertThat(sequences.duplicates()).isZero();
+        }
+    }
+
+    @Test
+    void whenTheCyclesSessionIsKilledAfterTheAcknowledgementsTheirRowsAreDeletedAndNotSentAgain() {
+        String url = EmbeddedInfrastructure.newDatabaseUrl();
+        OutboxStore writerStore =
+                OutboxTestTables.migratedStore(closing(EmbeddedInfrastructure.dataSource(url, "writer")));
+        OutboxStore relayStore = new OutboxStore(
+                closing(EmbeddedInfrastructure.dataSource(url, RELAY_SESSIONS)),
+                OutboxDialects.postgres(),
+                writerStore.table());
+        String topic = EmbeddedInfrastructure.newTopic("killed-session", 2);
+        insertSequences(writerStore, topic, 10, 5);
+        KafkaRecordPublisher kafka = kafka(RelaySettings.defaults());
+        JdbcClient observer = JdbcClient.create(writerStore.dataSource());
+        AtomicBoolean armed = new AtomicBoolean();
+        // As a pooler's idle-in-transaction timeout does: the session ends after the broker acknowledged the
+        // cycle's first record, before the cycle can delete and commit. In every cycle.
+        RecordPublisher killingTheSession = record -> {
+            CompletableFuture<?> sent = kafka.publish(record);
+            if (armed.compareAndSet(true, false)) {
+                sent.join();
+                observer.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = ?")
+                        .param(RELAY_SESSIONS)
+                        .query(Integer.class)
+                        .single();
+            }
+            return sent;
+        };
+        OutboxRelay relay = new OutboxRelay(relayStore, killingTheSession, RelaySettings.defaults());
+        AtomicInteger failedCycles = new AtomicInteger();
+
+        await().atMost(TIMEOUT).until(() -> {
+            armed.set(true);
+            try {
+                relay.relayOnce();
+            } catch (RuntimeException ex) {
+                failedCycles.incrementAndGet();
+            }
+            return writerStore.count() == 0;
+        });
+
+        assertThat(failedCycles.get()).as("the cycles' sessions were killed").isPositive();
+        try (TopicReader reader = new TopicReader(topic)) {
+            KeySequences sequences = new KeySequences(reader.awaitRecords(50, TIMEOUT));
+            assertThat(sequences.keysNotCompleteAndInOrder(5)).isEmpty();
+            assertThat(reader.endOffsetTotal()).as("each record published once").isEqualTo(50);
+        }
+    }
+
+    @Test
+    void anErrorFromThePublisherFailsOnlyItsCycleAndTheRelayGoesOn() {
+        OutboxStore store = OutboxTestTables.newStore();
+        OutboxTestTables.insertEvents(store, "errors", 20, 5);
+        AtomicBoolean thrown = new AtomicBoolean();
+        RecordPublisher throwingOnce = record -> {
+            if (thrown.compareAndSet(false, true)) {
+                // As a publisher built against a library missing at run time throws.
+                throw new NoClassDefFoundError("simulated: org/example/MissingSerializer");
+            }
+            return CompletableFuture.completedFuture(null);
+        };
+        List<Throwable> cycleFailures = new CopyOnWriteArrayList<>();
+        OutboxRelayListener listener = new OutboxRelayListener() {
+            @Override
+            public void cycleFailed(Throwable error) {
+                cycleFailures.add(error);
+            }
+        };
+        OutboxRelay relay = new OutboxRelay(
+                store,
+                throwingOnce,
+                RelaySettings.defaults().withPollInterval(Duration.ofMillis(50)),
+                List.of(listener));
+        this.relays.add(relay);
+
+        relay.start();
+
+        await().atMost(TIMEOUT).until(() -> store.count() == 0);
+        assertThat(cycleFailures).singleElement().isInstanceOf(NoClassDefFoundError.class);
+        assertThat(relay.isRunning()).isTrue();
+    }
+
+    @Test
+    void aListenerThatThrowsAnErrorDoesNotStopTheRelay() {
+        OutboxStore store = OutboxTestTables.newStore();
+        OutboxRelayListener throwing = new OutboxRelayListener() {
+            @Override
+            public void published(OutboxRecord record, Instant acknowledgedAt) {
+                throw new AssertionError("listener bug");
+            }
+        };
+        OutboxRelay relay = new OutboxRelay(
+                store,
+                record -> CompletableFuture.completedFuture(null),
+                RelaySettings.defaults().withPollInterval(Duration.ofMillis(50)),
+                List.of(throwing));
+        this.relays.add(relay);
+        relay.start();
+
+        OutboxTestTables.insertEvents(store, "listened", 5, 5);
+        await().atMost(TIMEOUT).until(() -> store.count() == 0);
+        OutboxTestTables.insertEvents(store, "listened", 5, 5);
+
+        await().atMost(TIMEOUT).until(() -> store.count() == 0);
+        assertThat(relay.isRunning()).isTrue();
+    }
+
+    /** {@code perKey} events for each of {@code keys} keys, the n-th of a key with payload {"seq":n}. */
+    private static void insertSequences(OutboxStore store, String topic, int keys, int perKey) {
+        JdbcClient.create(store.dataSource())
+                .sql("""
+                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
+                        SELECT gen_random_uuid(), ?, 'k-' || (i % ?), 'TestEvent',
+                               convert_to('{"seq":' || (i / ?) || '}', 'UTF8')
+                        FROM generate_series(0, ? - 1) AS i
+                        ORDER BY i
+                        """)
+                .params(topic, keys, keys, keys * perKey)
+                .update();
+    }
+
+    private KafkaRecordPublisher kafka(RelaySettings settings) {
+        KafkaRecordPublisher publisher = KafkaRecordPublisher.create(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfrastructure.kafkaBootstrapServers()),
+                settings);
+        this.closeables.add(publisher);
+        return publisher;
+    }
+
+    private HikariDataSource closing(HikariDataSource dataSource) {
+        this.closeables.add(dataSource);
+        return dataSource;
+    }
+}
