@@ -23,7 +23,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -35,8 +34,9 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * The relay under the faults of production: many relays and writers with failing sends, a broker outage, a relay
- * that dies between send and delete, database connections that drop. In each, nothing is lost and every key's
+ * The relay under the faults of production: many relays and writers with failing sends, a broker outage, database
+ * connections that drop. (A relay process killed between send and delete: {@link KilledRelayProcessTests}; a cycle
+ * whose session is killed after the acknowledgements: {@link RelayRecoveryTests}.) In each, nothing is lost and every key's
  * events reach Kafka complete and in order (counting first deliveries, as a de-duplicating consumer does).
  */
 class RelayFaultTests {
@@ -201,52 +201,6 @@ class RelayFaultTests {
             assertThat(sequences.firstDeliveries().remove("before")).containsExactly(0);
             assertThat(sequences.firstDeliveries()).hasSize(10);
             assertThat(sequences.keysNotCompleteAndInOrder(20)).isEmpty();
-        }
-    }
-
-    @Test
-    void aRelayThatDiesAfterSendingAndBeforeDeletingIsFollowedByARepublishWithTheSameEventIds() {
-        OutboxStore[] stores = writerAndRelayStores();
-        OutboxStore writerStore = stores[0];
-        OutboxStore relayStore = stores[1];
-        String topic = EmbeddedInfrastructure.newTopic("crash", 2);
-        for (int seq = 0; seq < 10; seq++) {
-            for (int key = 0; key < 10; key++) {
-                writerStore.insert(event(topic, "key-" + key, "{\"seq\":" + seq + "}"));
-            }
-        }
-        KafkaRecordPublisher kafka = kafka(EmbeddedInfrastructure.kafkaBootstrapServers(), RelaySettings.defaults());
-        AtomicBoolean crashed = new AtomicBoolean();
-        AtomicInteger sessionsEndedInFlight = new AtomicInteger();
-        JdbcClient observer = JdbcClient.create(writerStore.dataSource());
-        // The relay's session ends while the first batch's records are on their way: the "process" died after
-        // sending and before its delete could commit.
-        RecordPublisher dying = record -> {
-            CompletableFuture<?> sent = kafka.publish(record);
-            if (crashed.compareAndSet(false, true)) {
-                sent.join();
-                sessionsEndedInFlight.addAndGet(terminateSessions(observer, RELAY_SESSIONS));
-            }
-            return sent;
-        };
-        CycleOutcomes cycles = new CycleOutcomes();
-        OutboxRelay relay = new OutboxRelay(
-                relayStore, dying, RelaySettings.defaults().withPollInterval(Duration.ofMillis(50)), List.of(cycles));
-        this.relays.add(relay);
-
-        relay.start();
-
-        await().atMost(TIMEOUT).until(() -> writerStore.count() == 0);
-        assertThat(sessionsEndedInFlight.get())
-                .as("relay sessions ended while a record was in flight")
-                .isPositive();
-        assertThat(cycles.failed()).as("the cycle whose session ended failed").isPositive();
-        try (TopicReader reader = new TopicReader(topic)) {
-            KeySequences sequences = new KeySequences(reader.awaitRecords((int) reader.endOffsetTotal(), TIMEOUT));
-            assertThat(sequences.keysNotCompleteAndInOrder(10)).isEmpty();
-            assertThat(sequences.duplicates())
-                    .as("the first batch went out twice")
-                    .isPositive();
         }
     }
 
