@@ -1,4 +1,4 @@
-package dev.txoutbox.it;
+package dev.txoutbox.it.consumers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -34,7 +34,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Two listeners of one topic in different consumer groups, in one application on one database (a read model and a
- * notifier, say): each processes every event once, and each skips a redelivered event on its own.
+ * notifier, say): each processes every event once, and each skips a redelivered event on its own. In a package of
+ * its own, so that its application is not found by the tests that look for one in {@code dev.txoutbox.it}.
  */
 @SpringBootTest(classes = DeduplicatorPerConsumerIntegrationTests.Application.class)
 class DeduplicatorPerConsumerIntegrationTests {
