@@ -198,8 +198,9 @@ public final class OutboxRelay implements SmartLifecycle {
         } catch (RuntimeException | Error ex) {
             // The rollback undid the delete of the rows whose records the broker acknowledged (a session killed by
             // an idle-in-transaction timeout between the sends and the commit, say): without another delete, every
-            // later cycle would send them again.
-            deleteAcknowledgedAfterFailure(cycle, ex);
+            // later cycle would send them again. It undid the hold on the rows whose records are still in flight
+            // too, which would let another cycle publish their keys' next records before these land.
+            settleAfterFailure(cycle, ex);
             notifyListeners(listener -> listener.cycleFailed(ex));
             throw ex;
         } finally {
@@ -258,6 +259,9 @@ public final class OutboxRelay implements SmartLifecycle {
 
         final List<Runnable> afterCommit = new ArrayList<>();
 
+        /** The holds on the rows of records sent and still in flight when the cycle stopped waiting. */
+        final List<OutboxStore.Failure> inFlight = new ArrayList<>();
+
         /** The first {@link Error} the publisher threw, after which the cycle sent nothing more. */
         @Nullable
         Error publisherError;
@@ -284,31 +288,34 @@ public final class OutboxRelay implements SmartLifecycle {
         }
     }
 
-    private void deleteAcknowledgedAfterFailure(Cycle cycle, Throwable failure) {
+    private void settleAfterFailure(Cycle cycle, Throwable failure) {
         List<Long> ids = cycle.acknowledgedIds();
-        if (ids.isEmpty()) {
+        if (ids.isEmpty() && cycle.inFlight.isEmpty()) {
             return;
         }
         // A short transaction of its own, on another connection: the pool may hand out a connection broken by the
-        // same fault, so one more try on the next.
+        // same fault, so one more try on the next. Rows another relay has claimed since are left to it.
         for (int attempt = 1; ; attempt++) {
             try {
-                int deleted = Objects.requireNonNull(this.cleanup.execute(status -> this.store.deleteUnlocked(ids)));
+                int[] settled = Objects.requireNonNull(this.cleanup.execute(status ->
+                        new int[] {this.store.deleteUnlocked(ids), this.store.recordFailuresUnlocked(cycle.inFlight)}));
                 log.warn(
                         "Outbox relay {}: the cycle's transaction failed after the broker had acknowledged {} records"
                                 + " ({}); deleted {} of their rows in a transaction of their own, so that they are"
-                                + " not sent again",
+                                + " not sent again, and held back {} of {} rows whose records were still in flight",
                         this.name,
                         ids.size(),
                         FailureRecorder.describe(failure),
-                        deleted);
+                        settled[0],
+                        settled[1],
+                        cycle.inFlight.size());
                 cycle.notifyPublished();
                 return;
             } catch (RuntimeException ex) {
                 if (attempt == 2) {
                     log.warn(
                             "Outbox relay {}: the cycle's transaction failed after the broker had acknowledged {}"
-                                    + " records ({}), and their rows could not be deleted either ({}): they will be"
+                                    + " records ({}), and their rows could not be settled either ({}): they will be"
                                     + " published again, with the same event ids",
                             this.name,
                             ids.size(),
@@ -383,7 +390,10 @@ public final class OutboxRelay implements SmartLifecycle {
                     stoppedKeys.add(key);
                 }
                 if (outcome.inFlight()) {
-                    failures.add(inFlight(send, cycle));
+                    FailureRecorder.Decision hold = inFlight(send, cycle);
+                    failures.add(hold);
+                    cycle.inFlight.add(
+                            new OutboxStore.Failure(hold.record().id(), hold.retryDelayMillis(), hold.text()));
                 } else if (outcome.error() != null) {
                     failures.add(failure(send.record(), outcome.error(), 0));
                 }

@@ -61,6 +61,12 @@ public interface OutboxDialect {
      */
     String deleteUnlocked(TableName table);
 
+    /**
+     * Locks, and returns the ids of, the rows whose ids are in the array parameter and that no other transaction
+     * holds, without waiting for any lock.
+     */
+    String lockUnlocked(TableName table);
+
     /** Records failed sends: arrays of ids, retry delays in milliseconds, and error texts, element by element. */
     String recordFailures(TableName table);
 

@@ -54,6 +54,8 @@ public final class OutboxStore {
 
     private final String deleteUnlockedSql;
 
+    private final String lockUnlockedSql;
+
     private final String recordFailuresSql;
 
     private final String deadLetterSql;
@@ -95,6 +97,7 @@ public final class OutboxStore {
         this.claimSql = dialect.claim(table, parkKeys);
         this.deleteSql = dialect.delete(table);
         this.deleteUnlockedSql = dialect.deleteUnlocked(table);
+        this.lockUnlockedSql = dialect.lockUnlocked(table);
         this.recordFailuresSql = dialect.recordFailures(table);
         this.deadLetterSql = dialect.deadLetter(table);
         this.countSql = dialect.count(table);
@@ -238,6 +241,29 @@ public final class OutboxStore {
                 .sql(this.deleteUnlockedSql)
                 .param(new SqlArrayValue("bigint", ids.toArray()))
                 .update();
+    }
+
+    /**
+     * Records failed sends as {@link #recordFailures(Collection)} does, for those rows that no other transaction
+     * holds, without waiting for any lock; must run in a transaction. For records still in flight whose cycle's
+     * transaction failed before it could record them: a row another relay has claimed since is left to it.
+     *
+     * @return how many it recorded
+     */
+    public int recordFailuresUnlocked(Collection<Failure> failures) {
+        if (failures.isEmpty()) {
+            return 0;
+        }
+        Set<Long> free = new HashSet<>(this.jdbc
+                .sql(this.lockUnlockedSql)
+                .param(new SqlArrayValue(
+                        "bigint", failures.stream().map(Failure::id).toArray()))
+                .query(Long.class)
+                .list());
+        List<Failure> recordable =
+                failures.stream().filter(failure -> free.contains(failure.id())).toList();
+        recordFailures(recordable);
+        return recordable.size();
     }
 
     /** Records failed sends: each row's attempts go up by one, and it may be claimed again after its delay. */

@@ -135,6 +135,11 @@ final class PostgresDialect implements OutboxDialect {
     }
 
     @Override
+    public String lockUnlocked(TableName table) {
+        return "SELECT id FROM %s WHERE id = ANY(?) FOR UPDATE SKIP LOCKED".formatted(table);
+    }
+
+    @Override
     public String deleteUnlocked(TableName table) {
         return """
                 DELETE FROM %1$s WHERE id IN (SELECT id FROM %1$s WHERE id = ANY(?) FOR UPDATE SKIP LOCKED)

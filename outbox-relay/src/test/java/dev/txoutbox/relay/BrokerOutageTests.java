@@ -171,7 +171,11 @@ class BrokerOutageTests {
         KafkaRecordPublisher publisher = KafkaRecordPublisher.create(
                 Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), RelaySettings.defaults());
         OutboxRecord warmUp = record(topic, 0);
-        publisher.publish(warmUp).join();
+        // A new broker on a busy machine may take a while to serve the topic's metadata.
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+            publisher.publish(warmUp).get();
+            return true;
+        });
         proxy.cut();
         List<CompletableFuture<?>> pending = new ArrayList<>();
         for (int n = 1; n <= 20; n++) {

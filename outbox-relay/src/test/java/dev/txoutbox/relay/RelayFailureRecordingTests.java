@@ -2,6 +2,7 @@ package dev.txoutbox.relay;
 
 import static dev.txoutbox.testing.OutboxTestTables.event;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -118,6 +119,62 @@ class RelayFailureRecordingTests {
                 .isAfterOrEqualTo(sentAt.get(0).plus(Duration.ofSeconds(5)).minusMillis(20));
         assertThat((String) row.get("last_error")).contains("outbox.relay.send-timeout");
         assertThat(relay.relayOnce().published()).isZero();
+    }
+
+    @Test
+    void whenTheCycleFailsAtItsCommitARecordStillInFlightIsHeldBackAndTheAcknowledgedOneIsDeleted() {
+        this.store.insert(event("orders", "order-1", "{\"seq\":0}"));
+        this.store.insert(event("orders", "order-2", "{\"seq\":0}"));
+        // The cycle's commit fails, once: a deferred trigger on the rows it updates raises then (a sequence is not
+        // rolled back, so the second transaction that updates rows commits).
+        this.jdbc.sql("""
+                CREATE SEQUENCE commit_failures;
+                CREATE FUNCTION fail_first_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF nextval('commit_failures') = 1 THEN
+                        RAISE EXCEPTION 'injected: the commit failed';
+                    END IF;
+                    RETURN NULL;
+                END $$;
+                CREATE CONSTRAINT TRIGGER fail_first_commit AFTER UPDATE ON outbox_event
+                    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_first_commit();
+                """).update();
+        Instant[] sentAt = new Instant[1];
+        RecordPublisher slowForOrder1 = new RecordPublisher() {
+            @Override
+            public CompletableFuture<?> publish(OutboxRecord record) {
+                if ("order-1".equals(record.key())) {
+                    sentAt[0] = Instant.now();
+                    return new CompletableFuture<>();
+                }
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public Duration maxDeliveryTime() {
+                return Duration.ofSeconds(5);
+            }
+        };
+        OutboxRelay relay = new OutboxRelay(
+                this.store,
+                slowForOrder1,
+                RelaySettings.defaults()
+                        .withSendTimeout(Duration.ofMillis(500))
+                        .withRetry(Duration.ofMillis(100), 2.0, Duration.ofMillis(100)));
+
+        assertThatThrownBy(relay::relayOnce).hasStackTraceContaining("injected: the commit failed");
+
+        Map<String, Object> row = this.jdbc
+                .sql("SELECT record_key, attempts, next_attempt_at FROM outbox_event")
+                .query()
+                .singleRow();
+        assertThat(row.get("record_key")).as("the acknowledged row is deleted").isEqualTo("order-1");
+        assertThat(row.get("next_attempt_at"))
+                .as("the row of the record in flight is held back")
+                .isNotNull();
+        assertThat(((Timestamp) row.get("next_attempt_at")).toInstant())
+                .as("the row of the record in flight is not claimable before its copy can no longer land")
+                .isAfterOrEqualTo(sentAt[0].plus(Duration.ofSeconds(5)).minusMillis(20));
     }
 
     @Test
