@@ -4,7 +4,6 @@ import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.store.DeadLetter;
 import dev.txoutbox.store.DeadLetters;
 import dev.txoutbox.store.OutboxStore;
-import java.security.Principal;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -12,7 +11,6 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
-import org.springframework.boot.actuate.endpoint.SecurityContext;
 import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
@@ -24,7 +22,7 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
  * an id, at most {@code limit} of them). {@code POST /{id}} requeues a dead letter and {@code DELETE /{id}} discards
  * one; {@code POST} and {@code DELETE} without an id do the same to the dead letters of a {@code topic}, of a
  * {@code key}, of both, or, with {@code all=true} only, to all of them. Its default access is read-only: the writes
- * need {@code management.endpoint.outbox.access=unrestricted}. Every write is logged at INFO with who asked and what
+ * need {@code management.endpoint.outbox.access=unrestricted}. Every write is logged at INFO with what
  * it touched.
  */
 @Endpoint(id = "outbox", defaultAccess = Access.READ_ONLY)
@@ -73,11 +71,10 @@ public class OutboxEndpoint {
 
     /** Moves a dead letter back into the outbox; its key is released. */
     @WriteOperation
-    public DeadLetterAction requeue(@Selector long id, SecurityContext caller) {
+    public DeadLetterAction requeue(@Selector long id) {
         boolean done = this.deadLetters.requeue(id);
         log.info(
-                "Outbox: {} asked to requeue dead letter {} through the actuator endpoint: {}",
-                who(caller),
+                "Outbox: the actuator endpoint was asked to requeue dead letter {}: {}",
                 id,
                 done ? "requeued" : "not found");
         if (done) {
@@ -88,11 +85,10 @@ public class OutboxEndpoint {
 
     /** Deletes a dead letter for good; its key is released. */
     @DeleteOperation
-    public DeadLetterAction discard(@Selector long id, SecurityContext caller) {
+    public DeadLetterAction discard(@Selector long id) {
         boolean done = this.deadLetters.discard(id);
         log.info(
-                "Outbox: {} asked to discard dead letter {} through the actuator endpoint: {}",
-                who(caller),
+                "Outbox: the actuator endpoint was asked to discard dead letter {}: {}",
                 id,
                 done ? "discarded" : "not found");
         return new DeadLetterAction(id, done ? "discarded" : "not found");
@@ -103,15 +99,10 @@ public class OutboxEndpoint {
      * their keys are released.
      */
     @WriteOperation
-    public DeadLettersAction requeueMatching(
-            @Nullable String topic, @Nullable String key, @Nullable Boolean all, SecurityContext caller) {
+    public DeadLettersAction requeueMatching(@Nullable String topic, @Nullable String key, @Nullable Boolean all) {
         Selection selection = Selection.of(topic, key, all, "requeue");
         int count = this.deadLetters.requeue(selection.topic(), selection.key());
-        log.info(
-                "Outbox: {} asked to requeue {} through the actuator endpoint: {} requeued",
-                who(caller),
-                selection,
-                count);
+        log.info("Outbox: the actuator endpoint was asked to requeue {}: {} requeued", selection, count);
         if (count > 0) {
             wakeUpRelays();
         }
@@ -123,25 +114,15 @@ public class OutboxEndpoint {
      * are released.
      */
     @DeleteOperation
-    public DeadLettersAction discardMatching(
-            @Nullable String topic, @Nullable String key, @Nullable Boolean all, SecurityContext caller) {
+    public DeadLettersAction discardMatching(@Nullable String topic, @Nullable String key, @Nullable Boolean all) {
         Selection selection = Selection.of(topic, key, all, "discard");
         int count = this.deadLetters.discard(selection.topic(), selection.key());
-        log.info(
-                "Outbox: {} asked to discard {} through the actuator endpoint: {} discarded",
-                who(caller),
-                selection,
-                count);
+        log.info("Outbox: the actuator endpoint was asked to discard {}: {} discarded", selection, count);
         return new DeadLettersAction(selection.topic(), selection.key(), selection.all(), count, "discarded");
     }
 
     private void wakeUpRelays() {
         this.relays.forEach(OutboxRelay::wakeUp);
-    }
-
-    private static String who(SecurityContext caller) {
-        Principal principal = caller.getPrincipal();
-        return principal != null ? "'" + principal.getName() + "'" : "an unauthenticated caller";
     }
 
     /** Which dead letters a bulk operation touches: a topic, a key, both, or all of them. */

@@ -17,7 +17,6 @@ import dev.txoutbox.store.DeadLetters;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.store.TableName;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
-import java.security.Principal;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +32,6 @@ import org.springframework.boot.actuate.endpoint.EndpointId;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.Operation;
 import org.springframework.boot.actuate.endpoint.OperationType;
-import org.springframework.boot.actuate.endpoint.SecurityContext;
 import org.springframework.boot.actuate.endpoint.jmx.ExposableJmxEndpoint;
 import org.springframework.boot.actuate.endpoint.jmx.JmxEndpointsSupplier;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -52,19 +50,6 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  */
 @ExtendWith(OutputCaptureExtension.class)
 class OutboxEndpointTests {
-
-    private static final SecurityContext ALICE = new SecurityContext() {
-
-        @Override
-        public Principal getPrincipal() {
-            return () -> "alice";
-        }
-
-        @Override
-        public boolean isUserInRole(String role) {
-            return false;
-        }
-    };
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(OutboxAutoConfiguration.class))
@@ -89,12 +74,9 @@ class OutboxEndpointTests {
             long poisoned = deadLetter(context, "order-1");
             long hopeless = deadLetter(context, "order-2");
 
-            assertThat(endpoint.requeue(poisoned, SecurityContext.NONE).result())
-                    .isEqualTo("requeued");
-            assertThat(endpoint.discard(hopeless, SecurityContext.NONE).result())
-                    .isEqualTo("discarded");
-            assertThat(endpoint.discard(hopeless, SecurityContext.NONE).result())
-                    .isEqualTo("not found");
+            assertThat(endpoint.requeue(poisoned).result()).isEqualTo("requeued");
+            assertThat(endpoint.discard(hopeless).result()).isEqualTo("discarded");
+            assertThat(endpoint.discard(hopeless).result()).isEqualTo("not found");
 
             assertThat(context.getBean(DeadLetters.class).count()).isZero();
             OutboxStore store = context.getBean(OutboxStore.class);
@@ -150,13 +132,11 @@ class OutboxEndpointTests {
         given(this.deadLetters.requeue("orders", "42")).willReturn(1);
         given(this.deadLetters.requeue(null, null)).willReturn(9);
 
-        assertThat(this.endpoint.requeueMatching("orders", null, null, ALICE))
+        assertThat(this.endpoint.requeueMatching("orders", null, null))
                 .isEqualTo(new OutboxEndpoint.DeadLettersAction("orders", null, false, 3, "requeued"));
-        assertThat(this.endpoint.requeueMatching(null, "42", false, ALICE).count())
-                .isEqualTo(1);
-        assertThat(this.endpoint.requeueMatching("orders", "42", null, ALICE).count())
-                .isEqualTo(1);
-        assertThat(this.endpoint.requeueMatching(null, null, true, ALICE))
+        assertThat(this.endpoint.requeueMatching(null, "42", false).count()).isEqualTo(1);
+        assertThat(this.endpoint.requeueMatching("orders", "42", null).count()).isEqualTo(1);
+        assertThat(this.endpoint.requeueMatching(null, null, true))
                 .isEqualTo(new OutboxEndpoint.DeadLettersAction(null, null, true, 9, "requeued"));
 
         verify(this.relay, org.mockito.Mockito.times(4)).wakeUp();
@@ -168,28 +148,26 @@ class OutboxEndpointTests {
         given(this.deadLetters.discard(null, "42")).willReturn(1);
         given(this.deadLetters.discard(null, null)).willReturn(5);
 
-        assertThat(this.endpoint.discardMatching("orders", null, null, ALICE))
+        assertThat(this.endpoint.discardMatching("orders", null, null))
                 .isEqualTo(new OutboxEndpoint.DeadLettersAction("orders", null, false, 3, "discarded"));
-        assertThat(this.endpoint.discardMatching(null, "42", null, ALICE).count())
-                .isEqualTo(1);
-        assertThat(this.endpoint.discardMatching(null, null, true, ALICE).count())
-                .isEqualTo(5);
+        assertThat(this.endpoint.discardMatching(null, "42", null).count()).isEqualTo(1);
+        assertThat(this.endpoint.discardMatching(null, null, true).count()).isEqualTo(5);
         verifyNoInteractions(this.relay);
     }
 
     @Test
     void aRequestThatNamesNoTopicKeyOrAllTouchesNoDeadLetter() {
-        assertThatThrownBy(() -> this.endpoint.requeueMatching(null, null, null, ALICE))
+        assertThatThrownBy(() -> this.endpoint.requeueMatching(null, null, null))
                 .isInstanceOf(InvalidEndpointRequestException.class)
                 .hasMessageContaining("Say which dead letters to requeue")
                 .hasMessageContaining("all=true");
-        assertThatThrownBy(() -> this.endpoint.discardMatching(null, null, false, ALICE))
+        assertThatThrownBy(() -> this.endpoint.discardMatching(null, null, false))
                 .isInstanceOf(InvalidEndpointRequestException.class)
                 .hasMessageContaining("Say which dead letters to discard");
-        assertThatThrownBy(() -> this.endpoint.discardMatching(" ", null, null, ALICE))
+        assertThatThrownBy(() -> this.endpoint.discardMatching(" ", null, null))
                 .isInstanceOf(InvalidEndpointRequestException.class)
                 .hasMessageContaining("blank");
-        assertThatThrownBy(() -> this.endpoint.discardMatching("orders", null, true, ALICE))
+        assertThatThrownBy(() -> this.endpoint.discardMatching("orders", null, true))
                 .isInstanceOf(InvalidEndpointRequestException.class)
                 .hasMessageContaining("takes no topic or key");
 
@@ -199,21 +177,20 @@ class OutboxEndpointTests {
     }
 
     @Test
-    void everyOperatorActionIsLoggedWithWhoAskedAndWhatItTouched(CapturedOutput output) {
+    void everyOperatorActionIsLoggedWithWhatItTouched(CapturedOutput output) {
         given(this.deadLetters.requeue(17L)).willReturn(true);
         given(this.deadLetters.discard("orders", "42")).willReturn(2);
 
-        this.endpoint.requeue(17L, ALICE);
-        this.endpoint.discard(18L, SecurityContext.NONE);
-        this.endpoint.discardMatching("orders", "42", null, ALICE);
+        this.endpoint.requeue(17L);
+        this.endpoint.discard(18L);
+        this.endpoint.discardMatching("orders", "42", null);
 
         assertThat(output.getOut())
                 .contains("INFO")
-                .contains("'alice' asked to requeue dead letter 17 through the actuator endpoint: requeued")
-                .contains("an unauthenticated caller asked to discard dead letter 18 through the actuator endpoint:"
-                        + " not found")
-                .contains("'alice' asked to discard the dead letters of topic 'orders' and key '42' through the"
-                        + " actuator endpoint: 2 discarded");
+                .contains("the actuator endpoint was asked to requeue dead letter 17: requeued")
+                .contains("the actuator endpoint was asked to discard dead letter 18: not found")
+                .contains("the actuator endpoint was asked to discard the dead letters of topic 'orders' and key '42':"
+                        + " 2 discarded");
     }
 
     @Test

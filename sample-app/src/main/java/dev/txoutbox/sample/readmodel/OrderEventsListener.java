@@ -39,7 +39,10 @@ class OrderEventsListener {
         this.deduplicator = deduplicator;
     }
 
-    @KafkaListener(id = "order-read-model", topics = "${sample.orders-topic}", groupId = "sample-read-model")
+    /** The read model's consumer group, also the name its processed event ids are kept under. */
+    static final String CONSUMER = "sample-read-model";
+
+    @KafkaListener(id = "order-read-model", topics = "${sample.orders-topic}", groupId = CONSUMER)
     @Transactional
     void on(ConsumerRecord<String, @Nullable String> record) {
         UUID eventId = eventId(record);
@@ -54,7 +57,7 @@ class OrderEventsListener {
                     eventId);
             return;
         }
-        if (eventId != null && !this.deduplicator.firstDelivery(record)) {
+        if (eventId != null && !this.deduplicator.firstDelivery(CONSUMER, record)) {
             log.info("Read model skipped event {}: it was processed before", eventId);
             return;
         }
