@@ -11,6 +11,7 @@ import dev.txoutbox.relay.kafka.TopicDurabilityCheck;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxStore;
 import io.micrometer.observation.ObservationRegistry;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -122,7 +123,7 @@ public final class OutboxRelayAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    RelayHealthTracker outboxRelayHealthTracker() {
-        return new RelayHealthTracker();
+    RelayHealthTracker outboxRelayHealthTracker(RelaySettings settings) {
+        return new RelayHealthTracker(Clock.systemUTC(), settings);
     }
 }

@@ -3,6 +3,7 @@ package dev.txoutbox.autoconfigure;
 import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.OutboxRelayListener;
+import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.store.OutboxRecord;
 import java.time.Clock;
 import java.time.Instant;
@@ -19,7 +20,7 @@ final class RelayHealthTracker implements OutboxRelayListener {
 
     private final Clock clock;
 
-    private final UnavailableTopics unavailableTopics = new UnavailableTopics();
+    private final UnavailableTopics unavailableTopics;
 
     /** Whether the cycle running on this thread reported that it could not record its failures. */
     private final ThreadLocal<Boolean> failuresNotRecordedThisCycle = new ThreadLocal<>();
@@ -41,11 +42,12 @@ final class RelayHealthTracker implements OutboxRelayListener {
     private volatile int cyclesSinceFailuresNotRecorded;
 
     RelayHealthTracker() {
-        this(Clock.systemUTC());
+        this(Clock.systemUTC(), RelaySettings.defaults());
     }
 
-    RelayHealthTracker(Clock clock) {
+    RelayHealthTracker(Clock clock, RelaySettings settings) {
         this.clock = clock;
+        this.unavailableTopics = new UnavailableTopics(clock, UnavailableTopics.retryPeriod(settings));
     }
 
     @Override
@@ -59,7 +61,7 @@ final class RelayHealthTracker implements OutboxRelayListener {
         String text = OutboxMetrics.describe(error);
         error(text + " (event " + record.eventId() + ", topic '" + record.topic() + "')");
         if (kind == FailureKind.UNAVAILABLE) {
-            this.unavailableTopics.failed(record.topic(), text, this.clock.instant());
+            this.unavailableTopics.failed(record.topic(), text);
         }
     }
 

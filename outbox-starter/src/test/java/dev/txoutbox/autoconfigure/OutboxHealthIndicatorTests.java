@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.OutboxRelay;
+import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -109,11 +107,16 @@ class OutboxHealthIndicatorTests {
         });
     }
 
+    /** The relay's retry period with these settings: a longest retry delay of 5 minutes plus a 30 s send timeout. */
+    private static final RelaySettings RETRY = RelaySettings.defaults()
+            .withRetry(Duration.ofSeconds(1), 2.0, Duration.ofMinutes(5))
+            .withSendTimeout(Duration.ofSeconds(30));
+
     @Test
-    void aTopicUnavailableForLongerThanTheMaximumLagMakesItDownNamingTheTopicUntilARecordOfItIsAcknowledged() {
+    void aTopicUnavailableForLongerThanTheMaximumLagMakesItDownNamingTheTopicUntilARecordOfItIsAcknowledgedLater() {
         MutableClock clock = new MutableClock();
         this.runner
-                .withBean(RelayHealthTracker.class, () -> new RelayHealthTracker(clock))
+                .withBean(RelayHealthTracker.class, () -> new RelayHealthTracker(clock, RETRY))
                 .run(context -> {
                     RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
                     OutboxHealthIndicator indicator = context.getBean(OutboxHealthIndicator.class);
@@ -134,12 +137,15 @@ class OutboxHealthIndicatorTests {
                                     "error",
                                     "IllegalStateException: Topic orders not present in metadata"));
 
-                    clock.advance(Duration.ofMinutes(11));
-                    tracker.published(record("audit"), clock.instant());
-                    tracker.sendFailed(
-                            record("orders"),
-                            new IllegalStateException("Not authorized to access topics: [orders]"),
-                            FailureKind.UNAVAILABLE);
+                    // The retries keep failing, within the retry period of each other.
+                    for (int retry = 0; retry < 3; retry++) {
+                        clock.advance(Duration.ofMinutes(4));
+                        tracker.published(record("audit"), clock.instant());
+                        tracker.sendFailed(
+                                record("orders"),
+                                new IllegalStateException("Not authorized to access topics: [orders]"),
+                                FailureKind.UNAVAILABLE);
+                    }
 
                     Health down = indicator.health(true);
                     assertThat(down.getStatus()).isEqualTo(Status.DOWN);
@@ -153,10 +159,100 @@ class OutboxHealthIndicatorTests {
                             .extractingByKey("orders")
                             .satisfies(outage -> assertThat(outage).containsEntry("since", outageStart.toString()));
 
+                    clock.advance(Duration.ofMinutes(6));
                     tracker.published(record("orders"), clock.instant());
                     Health up = indicator.health(true);
                     assertThat(up.getStatus()).isEqualTo(Status.UP);
                     assertThat(up.getDetails()).doesNotContainKey("unavailableTopics");
+                });
+    }
+
+    @Test
+    void aTopicWhoseSendsStopFailingHereLeavesTheListAfterTwoRetryPeriodsEvenWithoutAnAcknowledgementHere() {
+        MutableClock clock = new MutableClock();
+        this.runner
+                .withBean(RelayHealthTracker.class, () -> new RelayHealthTracker(clock, RETRY))
+                .run(context -> {
+                    RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
+                    OutboxHealthIndicator indicator = context.getBean(OutboxHealthIndicator.class);
+                    // This instance saw one failure; another instance published the retry.
+                    tracker.sendFailed(
+                            record("orders"),
+                            new IllegalStateException("leader not available"),
+                            FailureKind.UNAVAILABLE);
+
+                    clock.advance(Duration.ofMinutes(10));
+                    assertThat(unavailableTopics(indicator.health(true))).containsOnlyKeys("orders");
+
+                    clock.advance(Duration.ofMinutes(1).plusSeconds(1));
+                    Health health = indicator.health(true);
+                    assertThat(health.getStatus()).isEqualTo(Status.UP);
+                    assertThat(health.getDetails()).doesNotContainKey("unavailableTopics");
+                });
+    }
+
+    @Test
+    void aFailureLongAfterTheLastOneStartsANewOutageThatIsNotOlderThanTheMaximumLagAtOnce() {
+        MutableClock clock = new MutableClock();
+        this.runner
+                .withBean(RelayHealthTracker.class, () -> new RelayHealthTracker(clock, RETRY))
+                .run(context -> {
+                    RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
+                    OutboxHealthIndicator indicator = context.getBean(OutboxHealthIndicator.class);
+                    tracker.sendFailed(
+                            record("orders"),
+                            new IllegalStateException("leader not available"),
+                            FailureKind.UNAVAILABLE);
+
+                    clock.advance(Duration.ofDays(2));
+                    Instant newOutage = clock.instant();
+                    tracker.sendFailed(
+                            record("orders"),
+                            new IllegalStateException("leader not available"),
+                            FailureKind.UNAVAILABLE);
+
+                    Health health = indicator.health(true);
+                    assertThat(health.getStatus()).isEqualTo(Status.UP);
+                    assertThat(unavailableTopics(health))
+                            .extractingByKey("orders")
+                            .satisfies(outage -> assertThat(outage).containsEntry("since", newOutage.toString()));
+                });
+    }
+
+    @Test
+    void acknowledgementsOfOtherPartitionsDoNotTakeOffATopicWhoseSendsKeepFailing() {
+        MutableClock clock = new MutableClock();
+        this.runner
+                .withBean(RelayHealthTracker.class, () -> new RelayHealthTracker(clock, RETRY))
+                .run(context -> {
+                    RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
+                    OutboxHealthIndicator indicator = context.getBean(OutboxHealthIndicator.class);
+                    Instant outageStart = clock.instant();
+                    // One partition of 'orders' has no leader; the others take records.
+                    for (int retry = 0; retry < 3; retry++) {
+                        tracker.sendFailed(
+                                record("orders"),
+                                new IllegalStateException("leader not available"),
+                                FailureKind.UNAVAILABLE);
+                        clock.advance(Duration.ofMinutes(1));
+                        tracker.published(record("orders"), clock.instant());
+                        assertThat(unavailableTopics(indicator.health(true)))
+                                .as("after an acknowledgement of another partition")
+                                .containsOnlyKeys("orders");
+                        clock.advance(Duration.ofMinutes(3));
+                    }
+                    tracker.sendFailed(
+                            record("orders"),
+                            new IllegalStateException("leader not available"),
+                            FailureKind.UNAVAILABLE);
+                    tracker.published(record("orders"), clock.instant());
+
+                    Health down = indicator.health(true);
+                    assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+                    assertThat(reasons(down))
+                            .singleElement()
+                            .asString()
+                            .contains("topic 'orders' has been unavailable since " + outageStart);
                 });
     }
 
@@ -254,31 +350,6 @@ class OutboxHealthIndicatorTests {
     @SuppressWarnings("unchecked")
     private static Map<String, Map<String, String>> unavailableTopics(Health health) {
         return (Map<String, Map<String, String>>) health.getDetails().getOrDefault("unavailableTopics", Map.of());
-    }
-
-    /** A clock that moves only when told to. */
-    private static final class MutableClock extends Clock {
-
-        private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        void advance(Duration duration) {
-            this.now = this.now.plus(duration);
-        }
-
-        @Override
-        public Instant instant() {
-            return this.now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
     }
 
     @SuppressWarnings("unchecked")
