@@ -434,8 +434,8 @@ public class OutboxProperties {
 
         /**
          * How many relay cycles in a row that sent records and got none acknowledged, or that failed as a whole, make
-         * the outbox DOWN; and how many cycles in a row must complete after one that could not record its failed
-         * sends before it is UP again.
+         * the outbox DOWN; and how many later cycles with failed sends must record them, after one that could not,
+         * before it is UP again.
          */
         private int failingCycles = 3;
 

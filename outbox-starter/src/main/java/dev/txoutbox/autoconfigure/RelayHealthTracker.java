@@ -14,7 +14,8 @@ import org.jspecify.annotations.Nullable;
  * Remembers what the health indicator reports of the relay: its last error, when it last published, how many cycles
  * in a row sent records and got none acknowledged (the broker is unreachable, or refuses everything), how many cycles
  * in a row failed as a whole (the database), whether the last cycle failed with an {@link Error}, which topics are
- * unavailable now and since when, and whether failed sends could not be recorded.
+ * unavailable now and since when, and whether failed sends could not be recorded, with how many cycles have recorded
+ * their failed sends since.
  */
 final class RelayHealthTracker implements OutboxRelayListener {
 
@@ -77,7 +78,9 @@ final class RelayHealthTracker implements OutboxRelayListener {
         }
         if (Boolean.TRUE.equals(this.failuresNotRecordedThisCycle.get())) {
             this.failuresNotRecordedThisCycle.remove();
-        } else if (this.failuresNotRecorded != null) {
+        } else if (this.failuresNotRecorded != null && result.failed() + result.deadLettered() > 0) {
+            // Only a cycle that had failed sends to record, and recorded them, shows the cause is gone: an idle
+            // cycle, or one whose sends all went through, says nothing about it.
             this.cyclesSinceFailuresNotRecorded++;
         }
     }
@@ -154,7 +157,7 @@ final class RelayHealthTracker implements OutboxRelayListener {
         return this.failuresNotRecorded;
     }
 
-    /** Cycles that completed, and did not fail to record their failures, since the last one that did. */
+    /** Cycles that completed with failed sends and recorded them, since the last one that could not. */
     int cyclesSinceFailuresNotRecorded() {
         return this.cyclesSinceFailuresNotRecorded;
     }

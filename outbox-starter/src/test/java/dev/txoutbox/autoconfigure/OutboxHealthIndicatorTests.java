@@ -257,7 +257,7 @@ class OutboxHealthIndicatorTests {
     }
 
     @Test
-    void isDownWhileFailedSendsCannotBeRecordedAndUpOnceAsManyCyclesAsFailingCyclesCompletedWithout() {
+    void isDownWhileFailedSendsCannotBeRecordedAndUpOnceAsManyLaterCyclesRecordedTheirFailedSends() {
         this.runner.withBean(RelayHealthTracker.class, RelayHealthTracker::new).run(context -> {
             RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
             OutboxHealthIndicator indicator = context.getBean(OutboxHealthIndicator.class);
@@ -273,22 +273,63 @@ class OutboxHealthIndicatorTests {
                     .asString()
                     .contains("could not record its failed sends")
                     .contains("permission denied for table outbox_event_dead_letter")
-                    .contains("INSERT on the dead-letter table");
+                    .contains("as retries with backoff instead")
+                    .contains("INSERT on the dead-letter table")
+                    .doesNotContain("without backoff");
 
-            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 1, 0, 0));
-            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 1, 0, 0));
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 0, 1, 0));
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 0, 1, 0));
             tracker.failuresNotRecorded(
                     new IllegalStateException("ERROR: permission denied for table outbox_event_dead_letter"));
             tracker.cycleCompleted(new OutboxRelay.CycleResult(2, 1, 1, 1));
-            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 1, 0, 0));
-            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 1, 0, 0));
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 0, 1, 0));
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 0, 1, 0));
             assertThat(indicator.health(true).getStatus())
                     .as("a cycle that failed to record again starts the count anew")
                     .isEqualTo(Status.DOWN);
 
-            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 0, 1, 0));
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 0, 0, 1));
             assertThat(indicator.health(true).getStatus()).isEqualTo(Status.UP);
         });
+    }
+
+    @Test
+    void cyclesWithoutFailedSendsDoNotClearFailuresThatCouldNotBeRecorded() {
+        this.runner.withBean(RelayHealthTracker.class, RelayHealthTracker::new).run(context -> {
+            RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
+            OutboxHealthIndicator indicator = context.getBean(OutboxHealthIndicator.class);
+            tracker.failuresNotRecorded(
+                    new IllegalStateException("ERROR: permission denied for table outbox_event_dead_letter"));
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(2, 1, 1, 1));
+
+            // Idle cycles, and cycles whose sends all went through, say nothing about the cause.
+            for (int cycle = 0; cycle < 10; cycle++) {
+                tracker.cycleCompleted(new OutboxRelay.CycleResult(0, 0, 0, 0));
+                tracker.cycleCompleted(new OutboxRelay.CycleResult(3, 3, 0, 0));
+            }
+
+            assertThat(indicator.health(true).getStatus()).isEqualTo(Status.DOWN);
+        });
+    }
+
+    @Test
+    void failuresThatCouldNotBeRecordedClearWhenNoneFailedToForTheMaximumLag() {
+        MutableClock clock = new MutableClock();
+        this.runner
+                .withBean(RelayHealthTracker.class, () -> new RelayHealthTracker(clock, RelaySettings.defaults()))
+                .run(context -> {
+                    RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
+                    OutboxHealthIndicator indicator = context.getBean(OutboxHealthIndicator.class);
+                    tracker.failuresNotRecorded(
+                            new IllegalStateException("ERROR: permission denied for table outbox_event_dead_letter"));
+                    tracker.cycleCompleted(new OutboxRelay.CycleResult(2, 1, 1, 1));
+
+                    clock.advance(Duration.ofMinutes(10));
+                    assertThat(indicator.health(true).getStatus()).isEqualTo(Status.DOWN);
+
+                    clock.advance(Duration.ofSeconds(1));
+                    assertThat(indicator.health(true).getStatus()).isEqualTo(Status.UP);
+                });
     }
 
     @Test
