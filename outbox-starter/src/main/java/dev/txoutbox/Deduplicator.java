@@ -31,6 +31,18 @@ import org.springframework.kafka.support.KafkaUtils;
  * </pre>
  *
  * Ids are kept for {@code outbox.consumer.retention} and then purged.
+ *
+ * <p><b>Retry topics.</b> spring-kafka runs the listeners of a {@code @RetryableTopic}'s retry and dead-letter topics
+ * under the main listener's group id with a suffix appended (such as {@code orders-retry-0} or {@code orders-dlt};
+ * the suffixes are settings of the annotation, and the naming can be replaced as a whole), so
+ * {@link #firstDelivery(ConsumerRecord)} would keep their ids under another name, and an event processed there
+ * would be processed again when a duplicate arrives on the main topic. The suffix is not stripped here, because it
+ * cannot be told reliably from a group id that simply ends that way. A listener that also runs on retry topics passes
+ * its main consumer name instead: {@code firstDelivery("read-model", record)}.
+ *
+ * <p>The former {@code firstDelivery(UUID eventId)}, which kept one record of ids for all consumers, is gone: call
+ * {@link #firstDelivery(String, UUID)} with the consumer's name, or {@link #firstDelivery(ConsumerRecord)} from a
+ * listener.
  */
 public final class Deduplicator {
 
@@ -45,7 +57,9 @@ public final class Deduplicator {
 
     /**
      * Records the event id of an outbox record as processed by the consumer group of the listener that calls it
-     * (the group id that spring-kafka sets on its listener threads), in the current transaction.
+     * (the group id that spring-kafka sets on its listener threads), in the current transaction. On the retry and
+     * dead-letter topics of a {@code @RetryableTopic} that group id carries a suffix: pass the consumer's name there
+     * (see the class's description).
      *
      * @return {@code true} the first time this consumer group sees the event id, {@code false} for a redelivery
      * @throws OutboxException when there is no transaction, when the record has no {@code outbox-event-id} header,

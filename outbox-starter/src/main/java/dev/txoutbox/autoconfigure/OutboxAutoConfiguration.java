@@ -13,7 +13,6 @@ import dev.txoutbox.store.ProcessedEvents;
 import dev.txoutbox.store.TableName;
 import dev.txoutbox.writer.DefaultOutbox;
 import dev.txoutbox.writer.JsonPayloadSerializer;
-import dev.txoutbox.writer.MaxRecordSize;
 import dev.txoutbox.writer.OutboxEventAdvisor;
 import dev.txoutbox.writer.OutboxWriter;
 import io.micrometer.tracing.Tracer;
@@ -34,12 +33,11 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.context.properties.bind.Bindable;
-import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Role;
-import org.springframework.core.env.Environment;
+import org.springframework.kafka.core.ProducerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -61,8 +59,6 @@ import tools.jackson.databind.json.JsonMapper;
 @ConditionalOnSingleCandidate(DataSource.class)
 @EnableConfigurationProperties(OutboxProperties.class)
 public final class OutboxAutoConfiguration {
-
-    private static final String MAX_REQUEST_SIZE = "max.request.size";
 
     @Bean
     @ConditionalOnMissingBean
@@ -135,46 +131,17 @@ public final class OutboxAutoConfiguration {
             OutboxCommitListener commitListener,
             ObjectProvider<TraceContextHeaders> traceContext,
             OutboxProperties properties,
-            Environment environment) {
+            ObjectProvider<ProducerFactory<?, ?>> applicationProducerFactory,
+            ObjectProvider<KafkaProperties> kafkaProperties) {
+        // The limit follows the producer the relay runs with, which this application's relay or another's builds
+        // from the same configuration.
         return new OutboxWriter(
                 store,
                 serializer,
                 commitListener,
                 traceContext(traceContext.getIfAvailable()),
-                maxRecordSize(properties, environment));
-    }
-
-    /**
-     * The largest record the relay can publish: {@code outbox.max-record-size}, else the {@code max.request.size}
-     * the relay's producer runs with, from {@code outbox.relay.producer.*} or {@code spring.kafka.producer.properties.*},
-     * else Kafka's default.
-     */
-    static MaxRecordSize maxRecordSize(OutboxProperties properties, Environment environment) {
-        if (properties.getMaxRecordSize() != null) {
-            return new MaxRecordSize(properties.getMaxRecordSize().toBytes(), "outbox.max-record-size");
-        }
-        String relayProducer = properties.getRelay().getProducer().get(MAX_REQUEST_SIZE);
-        if (relayProducer != null) {
-            return maxRequestSize(relayProducer, "outbox.relay.producer." + MAX_REQUEST_SIZE);
-        }
-        String applicationProducer = Binder.get(environment)
-                .bind("spring.kafka.producer.properties", Bindable.mapOf(String.class, String.class))
-                .orElse(Map.of())
-                .get(MAX_REQUEST_SIZE);
-        if (applicationProducer != null) {
-            return maxRequestSize(applicationProducer, "spring.kafka.producer.properties." + MAX_REQUEST_SIZE);
-        }
-        return MaxRecordSize.KAFKA_DEFAULT;
-    }
-
-    private static MaxRecordSize maxRequestSize(String value, String property) {
-        try {
-            return new MaxRecordSize(Long.parseLong(value.trim()), property);
-        } catch (IllegalArgumentException ex) {
-            throw new IllegalArgumentException(
-                    "Invalid value of %s: '%s'. It must be a positive number of bytes, such as 1048576."
-                            .formatted(property, value));
-        }
+                RelayProducerConfiguration.maxRecordSize(
+                        applicationProducerFactory.getIfUnique(), kafkaProperties.getIfAvailable(), properties));
     }
 
     @Bean

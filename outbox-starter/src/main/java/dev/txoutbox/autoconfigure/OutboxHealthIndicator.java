@@ -16,9 +16,9 @@ import org.springframework.boot.health.contributor.Health;
  * when a topic's sends have failed as unavailable for longer than that (its rows wait for their retries, which do not
  * count as lag, so this is what shows an outage of one topic); when rows wait and the relay's last
  * {@code outbox.health.failing-cycles} cycles got none acknowledged; when as many cycles in a row failed as a whole;
- * when the last cycle failed with an {@link Error}; when a cycle could not record its failed sends and fewer than
- * {@code outbox.health.failing-cycles} cycles have completed since without that; or when the figures cannot be
- * read. The figures, the unavailable topics, the reasons and the relay's last error are its details.
+ * when the last cycle failed with an {@link Error}; when a cycle could not record its failed sends, until
+ * {@code outbox.health.failing-cycles} later cycles recorded theirs or none failed to for the maximum lag; or when
+ * the figures cannot be read. The figures, the unavailable topics, the reasons and the relay's last error are its details.
  */
 final class OutboxHealthIndicator extends AbstractHealthIndicator {
 
@@ -85,14 +85,18 @@ final class OutboxHealthIndicator extends AbstractHealthIndicator {
                         .formatted(cycleError.error(), cycleError.at()));
             }
             RelayHealthTracker.Problem notRecorded = this.relay.failuresNotRecorded();
-            if (notRecorded != null && this.relay.cyclesSinceFailuresNotRecorded() < this.failingCycles) {
+            if (notRecorded != null
+                    && this.relay.cyclesSinceFailuresNotRecorded() < this.failingCycles
+                    && Duration.between(notRecorded.at(), this.relay.now()).compareTo(this.maxLag) <= 0) {
                 reasons.add(("the relay deleted the rows of acknowledged records, but could not record its failed"
-                                + " sends (their retry time, or their move to the dead letters) at %s: %s. Those"
-                                + " records are sent again by every cycle, without backoff, and never become dead"
-                                + " letters. Fix the cause, such as a missing privilege of the relay's database user"
-                                + " (it needs INSERT on the dead-letter table and UPDATE on the outbox table); this"
-                                + " clears after %d cycles in a row record their failures, or have none")
-                        .formatted(notRecorded.at(), notRecorded.error(), this.failingCycles));
+                                + " sends as decided (their retry time, or their move to the dead letters) at %s: %s."
+                                + " It records them as retries with backoff instead where it can, so no record becomes"
+                                + " a dead letter, and a record that cannot even be retried is sent again by a later"
+                                + " cycle. Fix the cause, such as a missing privilege of the relay's database user (it"
+                                + " needs INSERT on the dead-letter table and UPDATE on the outbox table); this clears"
+                                + " after %d cycles record their failed sends again, or when none failed to for"
+                                + " outbox.health.max-lag (%s)")
+                        .formatted(notRecorded.at(), notRecorded.error(), this.failingCycles, this.maxLag));
             }
             boolean rowsWait = figures == null || figures.waiting() > 0;
             if (rowsWait && this.relay.unacknowledgedCycles() >= this.failingCycles) {

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
@@ -36,10 +37,15 @@ final class OutboxMetrics implements OutboxRelayListener {
 
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
-    private final UnavailableTopics unavailableTopics = new UnavailableTopics();
+    private final UnavailableTopics unavailableTopics;
 
-    OutboxMetrics(MeterRegistry registry, OutboxStatisticsCache statistics) {
+    /**
+     * @param retryPeriod the relay's longest retry delay plus its send timeout, which tells when a topic's failures
+     *     are old enough for it to count as available again (see {@link UnavailableTopics})
+     */
+    OutboxMetrics(MeterRegistry registry, OutboxStatisticsCache statistics, Clock clock, Duration retryPeriod) {
         this.registry = registry;
+        this.unavailableTopics = new UnavailableTopics(clock, retryPeriod);
         this.latency = Timer.builder("outbox.publish.latency")
                 .description("Time from an event's row being written to the broker's acknowledgement of its record")
                 .publishPercentileHistogram()
@@ -101,7 +107,7 @@ final class OutboxMetrics implements OutboxRelayListener {
                                 .register(this.registry))
                 .increment();
         if (kind == FailureKind.UNAVAILABLE) {
-            this.unavailableTopics.failed(record.topic(), reason, Instant.now());
+            this.unavailableTopics.failed(record.topic(), reason);
         }
     }
 

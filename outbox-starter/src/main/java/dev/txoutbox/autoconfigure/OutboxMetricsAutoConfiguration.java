@@ -1,6 +1,10 @@
 package dev.txoutbox.autoconfigure;
 
+import dev.txoutbox.relay.RelaySettings;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -25,7 +29,16 @@ public final class OutboxMetricsAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    OutboxMetrics outboxMetrics(MeterRegistry registry, OutboxStatisticsCache statistics) {
-        return new OutboxMetrics(registry, statistics);
+    OutboxMetrics outboxMetrics(
+            MeterRegistry registry,
+            OutboxStatisticsCache statistics,
+            ObjectProvider<RelaySettings> relaySettings,
+            OutboxProperties properties) {
+        // The relay's own settings when it runs here (a user's RelaySettings bean included), else its properties.
+        RelaySettings settings = relaySettings.getIfUnique();
+        Duration retryPeriod = settings != null
+                ? UnavailableTopics.retryPeriod(settings)
+                : UnavailableTopics.retryPeriod(properties.getRelay());
+        return new OutboxMetrics(registry, statistics, Clock.systemUTC(), retryPeriod);
     }
 }

@@ -20,8 +20,9 @@ public class OutboxProperties {
     /**
      * Largest event the writer accepts, counted as a Kafka record: payload, key and headers, plus about a hundred
      * bytes of Kafka's framing. A larger event fails its business transaction. Unset, it follows the producer's
-     * max.request.size as the relay runs it: outbox.relay.producer.max.request.size, else
-     * spring.kafka.producer.properties.max.request.size, else Kafka's default of 1 MiB.
+     * max.request.size as the relay runs it: outbox.relay.producer.max.request.size, else the application's producer
+     * configuration (its ProducerFactory bean, which has spring.kafka.properties.* and
+     * spring.kafka.producer.properties.*), else Kafka's default of 1 MiB.
      */
     private @Nullable DataSize maxRecordSize;
 
@@ -433,8 +434,8 @@ public class OutboxProperties {
 
         /**
          * How many relay cycles in a row that sent records and got none acknowledged, or that failed as a whole, make
-         * the outbox DOWN; and how many cycles in a row must complete after one that could not record its failed
-         * sends before it is UP again.
+         * the outbox DOWN; and how many later cycles with failed sends must record them, after one that could not,
+         * before it is UP again.
          */
         private int failingCycles = 3;
 

@@ -11,7 +11,7 @@ import dev.txoutbox.relay.kafka.TopicDurabilityCheck;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxStore;
 import io.micrometer.observation.ObservationRegistry;
-import java.util.HashMap;
+import java.time.Clock;
 import java.util.Map;
 import java.util.UUID;
 import org.springframework.beans.factory.ObjectProvider;
@@ -66,16 +66,8 @@ public final class OutboxRelayAutoConfiguration {
             ObjectProvider<KafkaProperties> kafkaProperties,
             OutboxProperties properties,
             RelaySettings settings) {
-        // The application's own producer configuration is the base: it has spring.kafka.* with service connections
-        // (Testcontainers, Docker Compose) and SSL bundles applied. Without one, spring.kafka.* alone.
-        Map<String, Object> producer = new HashMap<>();
-        ProducerFactory<?, ?> factory = applicationProducerFactory.getIfUnique();
-        if (factory != null) {
-            producer.putAll(factory.getConfigurationProperties());
-        } else {
-            kafkaProperties.ifAvailable(kafka -> producer.putAll(kafka.buildProducerProperties()));
-        }
-        producer.putAll(properties.getRelay().getProducer());
+        Map<String, Object> producer = RelayProducerConfiguration.merge(
+                applicationProducerFactory.getIfUnique(), kafkaProperties.getIfAvailable(), properties);
         // Checked here, without connecting: a setting the Kafka client refuses stops the application's start
         // (InvalidProducerConfigurationException, explained by a failure analyzer) rather than failing every send.
         return KafkaRecordPublisher.create(producer, settings);
@@ -122,7 +114,7 @@ public final class OutboxRelayAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    RelayHealthTracker outboxRelayHealthTracker() {
-        return new RelayHealthTracker();
+    RelayHealthTracker outboxRelayHealthTracker(RelaySettings settings) {
+        return new RelayHealthTracker(Clock.systemUTC(), settings);
     }
 }

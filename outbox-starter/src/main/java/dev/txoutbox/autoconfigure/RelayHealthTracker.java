@@ -3,6 +3,7 @@ package dev.txoutbox.autoconfigure;
 import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.OutboxRelayListener;
+import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.store.OutboxRecord;
 import java.time.Clock;
 import java.time.Instant;
@@ -13,13 +14,14 @@ import org.jspecify.annotations.Nullable;
  * Remembers what the health indicator reports of the relay: its last error, when it last published, how many cycles
  * in a row sent records and got none acknowledged (the broker is unreachable, or refuses everything), how many cycles
  * in a row failed as a whole (the database), whether the last cycle failed with an {@link Error}, which topics are
- * unavailable now and since when, and whether failed sends could not be recorded.
+ * unavailable now and since when, and whether failed sends could not be recorded, with how many cycles have recorded
+ * their failed sends since.
  */
 final class RelayHealthTracker implements OutboxRelayListener {
 
     private final Clock clock;
 
-    private final UnavailableTopics unavailableTopics = new UnavailableTopics();
+    private final UnavailableTopics unavailableTopics;
 
     /** Whether the cycle running on this thread reported that it could not record its failures. */
     private final ThreadLocal<Boolean> failuresNotRecordedThisCycle = new ThreadLocal<>();
@@ -41,11 +43,12 @@ final class RelayHealthTracker implements OutboxRelayListener {
     private volatile int cyclesSinceFailuresNotRecorded;
 
     RelayHealthTracker() {
-        this(Clock.systemUTC());
+        this(Clock.systemUTC(), RelaySettings.defaults());
     }
 
-    RelayHealthTracker(Clock clock) {
+    RelayHealthTracker(Clock clock, RelaySettings settings) {
         this.clock = clock;
+        this.unavailableTopics = new UnavailableTopics(clock, UnavailableTopics.retryPeriod(settings));
     }
 
     @Override
@@ -59,7 +62,7 @@ final class RelayHealthTracker implements OutboxRelayListener {
         String text = OutboxMetrics.describe(error);
         error(text + " (event " + record.eventId() + ", topic '" + record.topic() + "')");
         if (kind == FailureKind.UNAVAILABLE) {
-            this.unavailableTopics.failed(record.topic(), text, this.clock.instant());
+            this.unavailableTopics.failed(record.topic(), text);
         }
     }
 
@@ -75,7 +78,9 @@ final class RelayHealthTracker implements OutboxRelayListener {
         }
         if (Boolean.TRUE.equals(this.failuresNotRecordedThisCycle.get())) {
             this.failuresNotRecordedThisCycle.remove();
-        } else if (this.failuresNotRecorded != null) {
+        } else if (this.failuresNotRecorded != null && result.failed() + result.deadLettered() > 0) {
+            // Only a cycle that had failed sends to record, and recorded them, shows the cause is gone: an idle
+            // cycle, or one whose sends all went through, says nothing about it.
             this.cyclesSinceFailuresNotRecorded++;
         }
     }
@@ -152,7 +157,7 @@ final class RelayHealthTracker implements OutboxRelayListener {
         return this.failuresNotRecorded;
     }
 
-    /** Cycles that completed, and did not fail to record their failures, since the last one that did. */
+    /** Cycles that completed with failed sends and recorded them, since the last one that could not. */
     int cyclesSinceFailuresNotRecorded() {
         return this.cyclesSinceFailuresNotRecorded;
     }

@@ -36,7 +36,7 @@ public final class OutboxWriter {
 
     private final MaxRecordSize maxRecordSize;
 
-    private final ThreadLocal<Map<Object, Set<String>>> keysHeld = ThreadLocal.withInitial(IdentityHashMap::new);
+    private final ThreadLocal<Map<Object, Set<TopicKey>>> keysHeld = ThreadLocal.withInitial(IdentityHashMap::new);
 
     /** Header names that the outbox sets itself. */
     static final String RESERVED_HEADER_PREFIX = "outbox-";
@@ -163,7 +163,7 @@ public final class OutboxWriter {
         requireSizeWithinLimit(bytes, message.key(), type, headers, origin, topic);
         WriterSynchronization synchronization = synchronization();
         if (message.key() != null && synchronization != null) {
-            synchronization.claimKey(message.key(), origin);
+            synchronization.claimKey(topic, message.key(), origin);
         }
         UUID eventId = timeOrderedEventId();
         this.store.insert(new NewRecord(eventId, topic, message.key(), type, bytes, headers));
@@ -290,10 +290,13 @@ public final class OutboxWriter {
         return created;
     }
 
+    /** A key of a topic: the unit whose writers take turns, by a lock each holds until its transaction ends. */
+    private record TopicKey(String topic, String key) {}
+
     /**
-     * Wakes the relay up after a commit that wrote rows, and tracks the keys whose write lock each open transaction
-     * of this thread holds. A transaction that writes a key holds its lock until it ends; a new transaction started
-     * inside it (REQUIRES_NEW) on the same thread that writes the same key would wait for it forever, which
+     * Wakes the relay up after a commit that wrote rows, and tracks the keys, per topic, whose write lock each open
+     * transaction of this thread holds. A transaction that writes a key of a topic holds its lock until it ends; a
+     * new transaction started inside it (REQUIRES_NEW) on the same thread that writes the same key to the same topic would wait for it forever, which
      * PostgreSQL cannot see as a deadlock. That is refused with a message instead.
      */
     private static final class WriterSynchronization implements TransactionSynchronization {
@@ -309,21 +312,22 @@ public final class OutboxWriter {
             this.transaction = transaction;
         }
 
-        void claimKey(String key, String origin) {
-            Map<Object, Set<String>> held = this.writer.keysHeld.get();
-            for (Map.Entry<Object, Set<String>> other : held.entrySet()) {
-                if (other.getKey() != this.transaction && other.getValue().contains(key)) {
-                    throw new OutboxException(("%s writes an event of key '%s' in a new transaction, while a"
-                                    + " suspended transaction of the same thread has written an event of that key"
-                                    + " and holds its lock until it ends: the new transaction would wait for it"
-                                    + " forever. Write the event in the outer transaction, or do not start a new"
-                                    + " one (REQUIRES_NEW) for it.")
-                            .formatted(origin, key));
+        void claimKey(String topic, String key, String origin) {
+            TopicKey claimed = new TopicKey(topic, key);
+            Map<Object, Set<TopicKey>> held = this.writer.keysHeld.get();
+            for (Map.Entry<Object, Set<TopicKey>> other : held.entrySet()) {
+                if (other.getKey() != this.transaction && other.getValue().contains(claimed)) {
+                    throw new OutboxException(("%s writes an event of key '%s' to topic '%s' in a new transaction,"
+                                    + " while a suspended transaction of the same thread has written an event of that"
+                                    + " key to that topic and holds its lock until it ends: the new transaction would"
+                                    + " wait for it forever. Write the event in the outer transaction, or do not start"
+                                    + " a new one (REQUIRES_NEW) for it.")
+                            .formatted(origin, key, topic));
                 }
             }
             if (this.transaction != null) {
                 held.computeIfAbsent(this.transaction, transaction -> new HashSet<>())
-                        .add(key);
+                        .add(claimed);
             }
         }
 

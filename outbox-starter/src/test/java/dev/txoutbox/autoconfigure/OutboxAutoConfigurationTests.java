@@ -26,8 +26,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import javax.sql.DataSource;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
@@ -41,7 +43,9 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.io.UrlResource;
 import org.springframework.core.io.support.PropertiesLoaderUtils;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.util.StringUtils;
 
@@ -223,6 +227,30 @@ class OutboxAutoConfigurationTests {
         writer.withPropertyValues("outbox.relay.producer.max.request.size=2000", "outbox.max-record-size=5KB")
                 .run(context -> assertThat(context.getBean(OutboxWriter.class).maxRecordSize())
                         .isEqualTo(new MaxRecordSize(5120, "outbox.max-record-size")));
+    }
+
+    @Test
+    void theWritersLimitFollowsSpringKafkaPropertiesAsTheRelaysProducerDoes() {
+        this.runner
+                .withPropertyValues("outbox.relay.enabled=false", "spring.kafka.properties.max.request.size=5242880")
+                .run(context -> assertThat(context.getBean(OutboxWriter.class).maxRecordSize())
+                        .isEqualTo(new MaxRecordSize(5242880, "spring.kafka.properties.max.request.size")));
+    }
+
+    @Test
+    void theWritersLimitFollowsTheApplicationsOwnProducerFactory() {
+        this.runner
+                .withPropertyValues("outbox.relay.enabled=false")
+                .withBean(
+                        ProducerFactory.class,
+                        () -> new DefaultKafkaProducerFactory<>(Map.<String, Object>of(
+                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                EmbeddedInfrastructure.kafkaBootstrapServers(),
+                                ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                                4_000_000)))
+                .run(context -> assertThat(context.getBean(OutboxWriter.class).maxRecordSize())
+                        .isEqualTo(
+                                new MaxRecordSize(4_000_000, "max.request.size of the application's ProducerFactory")));
     }
 
     @Test

@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.OutboxRelay;
+import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -109,11 +107,16 @@ class OutboxHealthIndicatorTests {
         });
     }
 
+    /** The relay's retry period with these settings: a longest retry delay of 5 minutes plus a 30 s send timeout. */
+    private static final RelaySettings RETRY = RelaySettings.defaults()
+            .withRetry(Duration.ofSeconds(1), 2.0, Duration.ofMinutes(5))
+            .withSendTimeout(Duration.ofSeconds(30));
+
     @Test
-    void aTopicUnavailableForLongerThanTheMaximumLagMakesItDownNamingTheTopicUntilARecordOfItIsAcknowledged() {
+    void aTopicUnavailableForLongerThanTheMaximumLagMakesItDownNamingTheTopicUntilARecordOfItIsAcknowledgedLater() {
         MutableClock clock = new MutableClock();
         this.runner
-                .withBean(RelayHealthTracker.class, () -> new RelayHealthTracker(clock))
+                .withBean(RelayHealthTracker.class, () -> new RelayHealthTracker(clock, RETRY))
                 .run(context -> {
                     RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
                     OutboxHealthIndicator indicator = context.getBean(OutboxHealthIndicator.class);
@@ -134,12 +137,15 @@ class OutboxHealthIndicatorTests {
                                     "error",
                                     "IllegalStateException: Topic orders not present in metadata"));
 
-                    clock.advance(Duration.ofMinutes(11));
-                    tracker.published(record("audit"), clock.instant());
-                    tracker.sendFailed(
-                            record("orders"),
-                            new IllegalStateException("Not authorized to access topics: [orders]"),
-                            FailureKind.UNAVAILABLE);
+                    // The retries keep failing, within the retry period of each other.
+                    for (int retry = 0; retry < 3; retry++) {
+                        clock.advance(Duration.ofMinutes(4));
+                        tracker.published(record("audit"), clock.instant());
+                        tracker.sendFailed(
+                                record("orders"),
+                                new IllegalStateException("Not authorized to access topics: [orders]"),
+                                FailureKind.UNAVAILABLE);
+                    }
 
                     Health down = indicator.health(true);
                     assertThat(down.getStatus()).isEqualTo(Status.DOWN);
@@ -153,6 +159,7 @@ class OutboxHealthIndicatorTests {
                             .extractingByKey("orders")
                             .satisfies(outage -> assertThat(outage).containsEntry("since", outageStart.toString()));
 
+                    clock.advance(Duration.ofMinutes(6));
                     tracker.published(record("orders"), clock.instant());
                     Health up = indicator.health(true);
                     assertThat(up.getStatus()).isEqualTo(Status.UP);
@@ -161,7 +168,96 @@ class OutboxHealthIndicatorTests {
     }
 
     @Test
-    void isDownWhileFailedSendsCannotBeRecordedAndUpOnceAsManyCyclesAsFailingCyclesCompletedWithout() {
+    void aTopicWhoseSendsStopFailingHereLeavesTheListAfterTwoRetryPeriodsEvenWithoutAnAcknowledgementHere() {
+        MutableClock clock = new MutableClock();
+        this.runner
+                .withBean(RelayHealthTracker.class, () -> new RelayHealthTracker(clock, RETRY))
+                .run(context -> {
+                    RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
+                    OutboxHealthIndicator indicator = context.getBean(OutboxHealthIndicator.class);
+                    // This instance saw one failure; another instance published the retry.
+                    tracker.sendFailed(
+                            record("orders"),
+                            new IllegalStateException("leader not available"),
+                            FailureKind.UNAVAILABLE);
+
+                    clock.advance(Duration.ofMinutes(10));
+                    assertThat(unavailableTopics(indicator.health(true))).containsOnlyKeys("orders");
+
+                    clock.advance(Duration.ofMinutes(1).plusSeconds(1));
+                    Health health = indicator.health(true);
+                    assertThat(health.getStatus()).isEqualTo(Status.UP);
+                    assertThat(health.getDetails()).doesNotContainKey("unavailableTopics");
+                });
+    }
+
+    @Test
+    void aFailureLongAfterTheLastOneStartsANewOutageThatIsNotOlderThanTheMaximumLagAtOnce() {
+        MutableClock clock = new MutableClock();
+        this.runner
+                .withBean(RelayHealthTracker.class, () -> new RelayHealthTracker(clock, RETRY))
+                .run(context -> {
+                    RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
+                    OutboxHealthIndicator indicator = context.getBean(OutboxHealthIndicator.class);
+                    tracker.sendFailed(
+                            record("orders"),
+                            new IllegalStateException("leader not available"),
+                            FailureKind.UNAVAILABLE);
+
+                    clock.advance(Duration.ofDays(2));
+                    Instant newOutage = clock.instant();
+                    tracker.sendFailed(
+                            record("orders"),
+                            new IllegalStateException("leader not available"),
+                            FailureKind.UNAVAILABLE);
+
+                    Health health = indicator.health(true);
+                    assertThat(health.getStatus()).isEqualTo(Status.UP);
+                    assertThat(unavailableTopics(health))
+                            .extractingByKey("orders")
+                            .satisfies(outage -> assertThat(outage).containsEntry("since", newOutage.toString()));
+                });
+    }
+
+    @Test
+    void acknowledgementsOfOtherPartitionsDoNotTakeOffATopicWhoseSendsKeepFailing() {
+        MutableClock clock = new MutableClock();
+        this.runner
+                .withBean(RelayHealthTracker.class, () -> new RelayHealthTracker(clock, RETRY))
+                .run(context -> {
+                    RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
+                    OutboxHealthIndicator indicator = context.getBean(OutboxHealthIndicator.class);
+                    Instant outageStart = clock.instant();
+                    // One partition of 'orders' has no leader; the others take records.
+                    for (int retry = 0; retry < 3; retry++) {
+                        tracker.sendFailed(
+                                record("orders"),
+                                new IllegalStateException("leader not available"),
+                                FailureKind.UNAVAILABLE);
+                        clock.advance(Duration.ofMinutes(1));
+                        tracker.published(record("orders"), clock.instant());
+                        assertThat(unavailableTopics(indicator.health(true)))
+                                .as("after an acknowledgement of another partition")
+                                .containsOnlyKeys("orders");
+                        clock.advance(Duration.ofMinutes(3));
+                    }
+                    tracker.sendFailed(
+                            record("orders"),
+                            new IllegalStateException("leader not available"),
+                            FailureKind.UNAVAILABLE);
+                    tracker.published(record("orders"), clock.instant());
+
+                    Health down = indicator.health(true);
+                    assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+                    assertThat(reasons(down))
+                            .singleElement()
+                            .asString()
+                            .contains("topic 'orders' has been unavailable since " + outageStart);
+                });
+    }
+
+    @Test
+    void isDownWhileFailedSendsCannotBeRecordedAndUpOnceAsManyLaterCyclesRecordedTheirFailedSends() {
         this.runner.withBean(RelayHealthTracker.class, RelayHealthTracker::new).run(context -> {
             RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
             OutboxHealthIndicator indicator = context.getBean(OutboxHealthIndicator.class);
@@ -177,22 +273,63 @@ class OutboxHealthIndicatorTests {
                     .asString()
                     .contains("could not record its failed sends")
                     .contains("permission denied for table outbox_event_dead_letter")
-                    .contains("INSERT on the dead-letter table");
+                    .contains("as retries with backoff instead")
+                    .contains("INSERT on the dead-letter table")
+                    .doesNotContain("without backoff");
 
-            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 1, 0, 0));
-            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 1, 0, 0));
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 0, 1, 0));
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 0, 1, 0));
             tracker.failuresNotRecorded(
                     new IllegalStateException("ERROR: permission denied for table outbox_event_dead_letter"));
             tracker.cycleCompleted(new OutboxRelay.CycleResult(2, 1, 1, 1));
-            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 1, 0, 0));
-            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 1, 0, 0));
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 0, 1, 0));
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 0, 1, 0));
             assertThat(indicator.health(true).getStatus())
                     .as("a cycle that failed to record again starts the count anew")
                     .isEqualTo(Status.DOWN);
 
-            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 0, 1, 0));
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(1, 0, 0, 1));
             assertThat(indicator.health(true).getStatus()).isEqualTo(Status.UP);
         });
+    }
+
+    @Test
+    void cyclesWithoutFailedSendsDoNotClearFailuresThatCouldNotBeRecorded() {
+        this.runner.withBean(RelayHealthTracker.class, RelayHealthTracker::new).run(context -> {
+            RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
+            OutboxHealthIndicator indicator = context.getBean(OutboxHealthIndicator.class);
+            tracker.failuresNotRecorded(
+                    new IllegalStateException("ERROR: permission denied for table outbox_event_dead_letter"));
+            tracker.cycleCompleted(new OutboxRelay.CycleResult(2, 1, 1, 1));
+
+            // Idle cycles, and cycles whose sends all went through, say nothing about the cause.
+            for (int cycle = 0; cycle < 10; cycle++) {
+                tracker.cycleCompleted(new OutboxRelay.CycleResult(0, 0, 0, 0));
+                tracker.cycleCompleted(new OutboxRelay.CycleResult(3, 3, 0, 0));
+            }
+
+            assertThat(indicator.health(true).getStatus()).isEqualTo(Status.DOWN);
+        });
+    }
+
+    @Test
+    void failuresThatCouldNotBeRecordedClearWhenNoneFailedToForTheMaximumLag() {
+        MutableClock clock = new MutableClock();
+        this.runner
+                .withBean(RelayHealthTracker.class, () -> new RelayHealthTracker(clock, RelaySettings.defaults()))
+                .run(context -> {
+                    RelayHealthTracker tracker = context.getBean(RelayHealthTracker.class);
+                    OutboxHealthIndicator indicator = context.getBean(OutboxHealthIndicator.class);
+                    tracker.failuresNotRecorded(
+                            new IllegalStateException("ERROR: permission denied for table outbox_event_dead_letter"));
+                    tracker.cycleCompleted(new OutboxRelay.CycleResult(2, 1, 1, 1));
+
+                    clock.advance(Duration.ofMinutes(10));
+                    assertThat(indicator.health(true).getStatus()).isEqualTo(Status.DOWN);
+
+                    clock.advance(Duration.ofSeconds(1));
+                    assertThat(indicator.health(true).getStatus()).isEqualTo(Status.UP);
+                });
     }
 
     @Test
@@ -254,31 +391,6 @@ class OutboxHealthIndicatorTests {
     @SuppressWarnings("unchecked")
     private static Map<String, Map<String, String>> unavailableTopics(Health health) {
         return (Map<String, Map<String, String>>) health.getDetails().getOrDefault("unavailableTopics", Map.of());
-    }
-
-    /** A clock that moves only when told to. */
-    private static final class MutableClock extends Clock {
-
-        private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        void advance(Duration duration) {
-            this.now = this.now.plus(duration);
-        }
-
-        @Override
-        public Instant instant() {
-            return this.now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
     }
 
     @SuppressWarnings("unchecked")

@@ -159,11 +159,36 @@ class OutboxMetricsTests {
                             .tagKeys("permanent")
                             .counters())
                     .isEmpty();
+        });
+    }
 
-            metrics.published(record("orders"), Instant.now());
+    @Test
+    void theUnavailableTopicsGaugeForgetsATopicOnceItsFailuresAreOlderThanTheRelaysRetryPeriod() {
+        this.runner.withPropertyValues("outbox.relay.enabled=false").run(context -> {
+            MutableClock clock = new MutableClock();
+            MeterRegistry registry = new SimpleMeterRegistry();
+            Duration retryPeriod = Duration.ofMinutes(5);
+            OutboxMetrics metrics =
+                    new OutboxMetrics(registry, context.getBean(OutboxStatisticsCache.class), clock, retryPeriod);
+            Exception noLeader = new NotLeaderOrFollowerException("This server is not the leader for that partition");
+            metrics.sendFailed(record("orders"), noLeader, FailureKind.UNAVAILABLE);
+            metrics.sendFailed(record("audit"), new TopicAuthorizationException("audit"), FailureKind.UNAVAILABLE);
+
+            metrics.published(record("orders"), clock.instant());
             assertThat(registry.get("outbox.topics.unavailable").gauge().value())
-                    .as("a topic whose record was acknowledged takes records again")
+                    .as("an acknowledgement right after a failure may be of another partition")
+                    .isEqualTo(2);
+
+            clock.advance(Duration.ofMinutes(6));
+            metrics.published(record("orders"), clock.instant());
+            assertThat(registry.get("outbox.topics.unavailable").gauge().value())
+                    .as("a topic acknowledged a retry period after its last failure takes records again")
                     .isEqualTo(1);
+
+            clock.advance(Duration.ofMinutes(5));
+            assertThat(registry.get("outbox.topics.unavailable").gauge().value())
+                    .as("a topic whose sends failed no more for two retry periods, here or elsewhere, is forgotten")
+                    .isZero();
         });
     }
 

@@ -341,6 +341,23 @@ class OutboxEventIntegrationTests {
     }
 
     @Test
+    void aNewTransactionMayWriteTheKeyTheSuspendedOneWroteToAnotherTopic() {
+        String key = "shared-" + UUID.randomUUID();
+
+        this.transactions.executeWithoutResult(status -> {
+            this.outbox.write(AUDIT_TOPIC, key, "outer");
+            this.invoices.auditInNewTransaction(key);
+        });
+
+        assertThat(recordWithKey(key).value()).asString(StandardCharsets.UTF_8).isEqualTo("audit");
+        assertThat(this.auditTopic
+                        .awaitRecord(record -> key.equals(record.key()), TIMEOUT)
+                        .value())
+                .asString(StandardCharsets.UTF_8)
+                .contains("outer");
+    }
+
+    @Test
     void aHeaderNamedLikeTheOutboxsOwnIsRefused() {
         long invoicesBefore = this.invoiceRepository.count();
 
