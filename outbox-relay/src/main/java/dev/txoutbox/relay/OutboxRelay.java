@@ -35,7 +35,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * the acknowledged rows in one statement; record the failures with their retry delay, in a savepoint so that a
  * failure there cannot undo the deletes; commit. When the transaction fails after records were acknowledged, their
  * rows are deleted in a short transaction of their own, so that the next cycle does not send them again. A record
- * sent but not acknowledged in time may still be written by the publisher for up to its
+ * sent but not acknowledged in time, or whose send failed in a way after which the publisher says it
+ * {@linkplain RecordPublisher#mayStillBeWritten may still be written}, may be written for up to the publisher's
  * {@link RecordPublisher#maxDeliveryTime()}: its row waits at least that long before it can be claimed again, so
  * that no copy of it lands after a later record of its key. A full batch is followed by the next cycle at once;
  * otherwise the relay waits for {@link #wakeUp()} or the poll interval. Several relays, in one process or many, can
@@ -395,7 +396,16 @@ public final class OutboxRelay implements SmartLifecycle {
                     cycle.inFlight.add(
                             new OutboxStore.Failure(hold.record().id(), hold.retryDelayMillis(), hold.text()));
                 } else if (outcome.error() != null) {
-                    failures.add(failure(send.record(), outcome.error(), 0));
+                    Throwable error = outcome.error();
+                    if (mayStillBeWritten(send.record(), error)) {
+                        // The publisher gave up on it, but the broker may still write it: held back as in flight.
+                        FailureRecorder.Decision hold = hold(send, error, cycle);
+                        failures.add(hold);
+                        cycle.inFlight.add(
+                                new OutboxStore.Failure(hold.record().id(), hold.retryDelayMillis(), hold.text()));
+                    } else {
+                        failures.add(failure(send.record(), error, 0));
+                    }
                 }
             }
             remaining = wave.later();
@@ -444,10 +454,31 @@ public final class OutboxRelay implements SmartLifecycle {
                         + this.settings.shutdownTimeout() + ")"
                 : "not acknowledged within the send timeout (outbox.relay.send-timeout=" + this.settings.sendTimeout()
                         + ")";
+        return hold(send, new SendTimeoutException(why), cycle);
+    }
+
+    /**
+     * The failure of a record that the publisher may still write: its row waits until {@link #maxDeliveryTime()} has
+     * passed since the send.
+     */
+    private FailureRecorder.Decision hold(Send send, Throwable error, Cycle cycle) {
         // The delay counts from the transaction's start in the database, which is after the cycle's start here.
         long until = send.sentAtNanos() + maxDeliveryTime().toNanos();
         long minDelayMillis = Math.max(0, (until - cycle.startNanos + 999_999) / 1_000_000);
-        return failure(send.record(), new SendTimeoutException(why), minDelayMillis);
+        return failure(send.record(), error, minDelayMillis);
+    }
+
+    private boolean mayStillBeWritten(OutboxRecord record, Throwable error) {
+        try {
+            return this.publisher.mayStillBeWritten(record, error);
+        } catch (RuntimeException ex) {
+            log.debug(
+                    "Outbox relay {}: could not ask the publisher whether {} may still be written",
+                    this.name,
+                    record,
+                    ex);
+            return true;
+        }
     }
 
     private Duration maxDeliveryTime() {

@@ -122,6 +122,52 @@ class RelayFailureRecordingTests {
     }
 
     @Test
+    void aRecordWhoseBatchTheProducerExpiredIsHeldBackAsOneStillInFlight() {
+        this.store.insert(event("orders", "order-1", "{\"seq\":0}"));
+        List<Instant> sentAt = new CopyOnWriteArrayList<>();
+        RecordPublisher expiring = new RecordPublisher() {
+            @Override
+            public CompletableFuture<?> publish(OutboxRecord record) {
+                sentAt.add(Instant.now());
+                return CompletableFuture.failedFuture(new org.apache.kafka.common.errors.TimeoutException(
+                        "Expiring 1 record(s) for orders-0: 30012 ms has passed since batch creation"));
+            }
+
+            @Override
+            public FailureKind classify(OutboxRecord record, Throwable error) {
+                return FailureKind.UNAVAILABLE;
+            }
+
+            @Override
+            public boolean mayStillBeWritten(OutboxRecord record, Throwable error) {
+                return error instanceof org.apache.kafka.common.errors.TimeoutException;
+            }
+
+            @Override
+            public Duration maxDeliveryTime() {
+                return Duration.ofSeconds(5);
+            }
+        };
+        OutboxRelay relay = new OutboxRelay(
+                this.store,
+                expiring,
+                RelaySettings.defaults().withRetry(Duration.ofMillis(100), 2.0, Duration.ofMillis(100)));
+
+        OutboxRelay.CycleResult result = relay.relayOnce();
+
+        assertThat(result.failed()).isEqualTo(1);
+        Map<String, Object> row = this.jdbc
+                .sql("SELECT attempts, next_attempt_at, last_error FROM outbox_event")
+                .query()
+                .singleRow();
+        assertThat(row.get("attempts")).isEqualTo(1);
+        assertThat(((Timestamp) row.get("next_attempt_at")).toInstant())
+                .as("the broker may still write the expired batch: not claimable before that can no longer happen")
+                .isAfterOrEqualTo(sentAt.get(0).plus(Duration.ofSeconds(5)).minusMillis(20));
+        assertThat((String) row.get("last_error")).contains("Expiring 1 record(s)");
+    }
+
+    @Test
     void whenTheCycleFailsAtItsCommitARecordStillInFlightIsHeldBackAndTheAcknowledgedOneIsDeleted() {
         this.store.insert(event("orders", "order-1", "{\"seq\":0}"));
         this.store.insert(event("orders", "order-2", "{\"seq\":0}"));
