@@ -7,6 +7,7 @@ import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -263,6 +264,13 @@ public final class OutboxRelay implements SmartLifecycle {
         /** The holds on the rows of records sent and still in flight when the cycle stopped waiting. */
         final List<OutboxStore.Failure> inFlight = new ArrayList<>();
 
+        /**
+         * The topics whose send failed at once as unavailable (a topic the broker does not know, for which the
+         * producer blocks until {@code max.block.ms} on every send), with that failure: the cycle sends them nothing
+         * more, so that they do not use up its time, and records their remaining records as failed with it.
+         */
+        final Map<String, Throwable> unavailableTopics = new HashMap<>();
+
         /** The first {@link Error} the publisher threw, after which the cycle sent nothing more. */
         @Nullable
         Error publisherError;
@@ -397,7 +405,7 @@ public final class OutboxRelay implements SmartLifecycle {
                             new OutboxStore.Failure(hold.record().id(), hold.retryDelayMillis(), hold.text()));
                 } else if (outcome.error() != null) {
                     Throwable error = outcome.error();
-                    if (mayStillBeWritten(send.record(), error)) {
+                    if (send.handedOver() && mayStillBeWritten(send.record(), error)) {
                         // The publisher gave up on it, but the broker may still write it: held back as in flight.
                         FailureRecorder.Decision hold = hold(send, error, cycle);
                         failures.add(hold);
@@ -503,11 +511,15 @@ public final class OutboxRelay implements SmartLifecycle {
         if (this.stopRequested || cycle.publisherError != null || System.nanoTime() - deadline >= 0) {
             return Send.notSent(record);
         }
+        Throwable unavailable = cycle.unavailableTopics.get(record.topic());
+        if (unavailable != null) {
+            return Send.refused(record, unavailable);
+        }
         long sentAt = System.nanoTime();
         try {
-            return new Send(record, this.publisher.publish(record), sentAt);
+            return stopTopicIfUnavailable(new Send(record, this.publisher.publish(record), sentAt), cycle);
         } catch (RuntimeException ex) {
-            return new Send(record, CompletableFuture.failedFuture(ex), sentAt);
+            return stopTopicIfUnavailable(new Send(record, CompletableFuture.failedFuture(ex), sentAt), cycle);
         } catch (Error err) {
             // Such as an AssertionError or a NoClassDefFoundError from a publisher's bug. Failing the whole cycle
             // would roll back the sends already in flight and leave a row that always does this at the head of
@@ -516,6 +528,25 @@ public final class OutboxRelay implements SmartLifecycle {
             cycle.publisherError = err;
             return new Send(record, CompletableFuture.failedFuture(err), sentAt);
         }
+    }
+
+    /**
+     * A send that failed at once as unavailable stops its topic for the rest of the cycle: with a topic the broker does
+     * not know, a Kafka producer blocks in {@code send()} until {@code max.block.ms} for every record, and a few such
+     * records would use up the cycle's send timeout and leave the records of every other topic unsent, cycle after
+     * cycle.
+     */
+    private Send stopTopicIfUnavailable(Send send, Cycle cycle) {
+        Throwable error = send.failedAtOnce();
+        if (error != null && classify(send.record(), error) == FailureKind.UNAVAILABLE) {
+            log.debug(
+                    "Outbox relay {}: topic '{}' is unavailable, the cycle sends it nothing more: {}",
+                    this.name,
+                    send.record().topic(),
+                    FailureRecorder.describe(error));
+            cycle.unavailableTopics.put(send.record().topic(), error);
+        }
+        return send;
     }
 
     /** How long a cycle waits for acknowledgements: the send deadline, or the shutdown deadline once stopping. */

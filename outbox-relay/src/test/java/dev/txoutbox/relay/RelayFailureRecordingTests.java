@@ -224,6 +224,42 @@ class RelayFailureRecordingTests {
     }
 
     @Test
+    void aTopicTheBrokerDoesNotKnowDoesNotLeaveTheRecordsOfOtherTopicsUnsent() {
+        String healthy = EmbeddedInfrastructure.newTopic("healthy", 1);
+        String missing = "missing-" + UUID.randomUUID();
+        // The missing topic's rows come first in every pair, so that each of them would block a send before the next
+        // healthy one; the broker does not create topics on demand.
+        for (int i = 0; i < 10; i++) {
+            if (i < 5) {
+                this.store.insert(event(missing, "m-" + i, "{\"seq\":0}"));
+            }
+            this.store.insert(event(healthy, "h-" + i, "{\"seq\":0}"));
+        }
+        RelaySettings settings = RelaySettings.defaults();
+        OutboxRelay relay = new OutboxRelay(this.store, kafkaPublisher(settings), settings);
+        Instant before = Instant.now();
+
+        OutboxRelay.CycleResult result = relay.relayOnce();
+
+        assertThat(result.published()).as("every record of the healthy topic").isEqualTo(10);
+        assertThat(result.failed()).isEqualTo(5);
+        try (TopicReader reader = new TopicReader(healthy)) {
+            assertThat(reader.awaitRecords(10, TIMEOUT)).hasSize(10);
+        }
+        List<Map<String, Object>> rows = this.jdbc
+                .sql("SELECT topic, attempts, next_attempt_at FROM outbox_event")
+                .query()
+                .listOfRows();
+        assertThat(rows).hasSize(5).allSatisfy(row -> {
+            assertThat(row.get("topic")).isEqualTo(missing);
+            assertThat(row.get("attempts")).isEqualTo(1);
+            assertThat(((Timestamp) row.get("next_attempt_at")).toInstant())
+                    .as("waits for its retry instead of heading the next batch")
+                    .isAfter(before);
+        });
+    }
+
+    @Test
     void aRecordTooLargeForItsTopicIsDeadLetteredWithTheBrokersReasonNotTheWrappersWords() {
         String topic = "small-" + UUID.randomUUID();
         EmbeddedInfrastructure.kafka()
