@@ -113,6 +113,9 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private volatile boolean running;
 
+    /** Whether an interrupt of a relay thread was logged: it is, once per relay. */
+    private volatile boolean interruptLogged;
+
     /** Set by {@link #stop()}: cycles in progress send nothing more and wait until the shutdown deadline at most. */
     private volatile boolean stopRequested;
 
@@ -579,6 +582,29 @@ public final class OutboxRelay implements SmartLifecycle {
     private void run(Object generation) {
         long errorDelay = this.settings.pollInterval().toMillis();
         while (this.running && this.generation == generation) {
+            if (Thread.interrupted()) {
+                // Nobody should interrupt a relay thread, and a stop does not. Left set, the flag would end every
+                // wait at once: the thread would loop without pause and take every record it sends for one still
+                // in flight. Cleared, after a pause as after a failed cycle, in case something keeps interrupting.
+                if (!this.running || this.generation != generation) {
+                    break;
+                }
+                if (!this.interruptLogged) {
+                    this.interruptLogged = true;
+                    log.warn(
+                            "Outbox relay {}: thread {} was interrupted while the relay runs; it goes on after {} ms."
+                                    + " Stop the relay with stop() rather than by interrupting its threads; further"
+                                    + " interrupts are not logged",
+                            this.name,
+                            Thread.currentThread().getName(),
+                            errorDelay);
+                }
+                awaitWakeUp(errorDelay);
+                errorDelay = Math.min(
+                        errorDelay * 2,
+                        Math.max(30_000, this.settings.pollInterval().toMillis()));
+                continue;
+            }
             try {
                 CycleResult result = relayOnce();
                 errorDelay = this.settings.pollInterval().toMillis();

@@ -226,6 +226,49 @@ class RelayRecoveryTests {
         return publisher;
     }
 
+    @Test
+    void aRelayThreadSomeoneInterruptsGoesOnPublishingWithoutTakingEveryRecordForOneStillInFlight() {
+        OutboxStore store = OutboxTestTables.newStore();
+        String topic = EmbeddedInfrastructure.newTopic("interrupted", 2);
+        RelaySettings settings = RelaySettings.defaults()
+                .withPollInterval(Duration.ofMillis(100))
+                .withConcurrency(1);
+        List<OutboxRecord> failedSends = new CopyOnWriteArrayList<>();
+        OutboxRelayListener listener = new OutboxRelayListener() {
+            @Override
+            public void sendFailed(OutboxRecord record, Throwable error, FailureKind kind) {
+                failedSends.add(record);
+            }
+        };
+        OutboxRelay relay = new OutboxRelay(store, kafka(settings), settings, List.of(listener));
+        this.relays.add(relay);
+        relay.start();
+        Thread relayThread = await().atMost(TIMEOUT)
+                .until(
+                        () -> Thread.getAllStackTraces().keySet().stream()
+                                .filter(thread -> thread.getName().equals(relay.name()))
+                                .findFirst()
+                                .orElse(null),
+                        java.util.Objects::nonNull);
+        await().atMost(TIMEOUT).until(() -> relayThread.getState() == Thread.State.TIMED_WAITING);
+
+        relayThread.interrupt();
+
+        await().atMost(TIMEOUT)
+                .until(() -> !relayThread.isInterrupted() && relayThread.getState() == Thread.State.TIMED_WAITING);
+        insertSequences(store, topic, 5, 4);
+        relay.wakeUp();
+        await().atMost(TIMEOUT).until(() -> store.count() == 0);
+        assertThat(failedSends)
+                .as("no record was taken for one still in flight")
+                .isEmpty();
+        try (TopicReader reader = new TopicReader(topic)) {
+            KeySequences sequences = new KeySequences(reader.awaitRecords(20, TIMEOUT));
+            assertThat(sequences.keysNotCompleteAndInOrder(4)).isEmpty();
+            assertThat(sequences.duplicates()).isZero();
+        }
+    }
+
     private HikariDataSource closing(HikariDataSource dataSource) {
         this.closeables.add(dataSource);
         return dataSource;
