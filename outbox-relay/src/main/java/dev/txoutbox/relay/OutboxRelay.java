@@ -196,7 +196,12 @@ public final class OutboxRelay implements SmartLifecycle {
      * @return what the cycle did
      */
     public CycleResult relayOnce() {
-        Cycle cycle = new Cycle(System.nanoTime());
+        return relayOnce(this.generation);
+    }
+
+    /** One cycle of the relay's run started as {@code generation}: it stops sending once another run started. */
+    private CycleResult relayOnce(Object generation) {
+        Cycle cycle = new Cycle(System.nanoTime(), generation);
         CycleResult result;
         try {
             result = Objects.requireNonNull(this.transactions.execute(status -> publishBatch(cycle, status)));
@@ -274,12 +279,25 @@ public final class OutboxRelay implements SmartLifecycle {
          */
         final Map<String, Throwable> unavailableTopics = new HashMap<>();
 
+        /** Whether the relay was asked to stop since this cycle's run started, or started another run since. */
+        boolean stopping() {
+            return OutboxRelay.this.stopRequested || OutboxRelay.this.generation != this.generation;
+        }
+
         /** The first {@link Error} the publisher threw, after which the cycle sent nothing more. */
         @Nullable
         Error publisherError;
 
-        Cycle(long startNanos) {
+        /**
+         * The run of the relay this cycle belongs to. A thread that outlived a stop whose wait for it ran out may
+         * still be in its cycle when the relay starts again: the start clears the stop request, and the cycle must
+         * not take that for leave to go on sending.
+         */
+        final Object generation;
+
+        Cycle(long startNanos, Object generation) {
             this.startNanos = startNanos;
+            this.generation = generation;
         }
 
         void acknowledged(OutboxRecord record) {
@@ -382,7 +400,7 @@ public final class OutboxRelay implements SmartLifecycle {
         Set<Waves.TopicKey> stoppedKeys = new HashSet<>();
         List<OutboxRecord> remaining = records;
         while (!remaining.isEmpty()
-                && !this.stopRequested
+                && !cycle.stopping()
                 && cycle.publisherError == null
                 && System.nanoTime() - deadline < 0) {
             Waves.Wave wave = Waves.next(remaining, stoppedKeys);
@@ -392,7 +410,7 @@ public final class OutboxRelay implements SmartLifecycle {
             }
             activity("waiting for the acknowledgements of " + sends.size() + " records");
             for (Send send : sends) {
-                Send.Outcome outcome = send.awaitAcknowledgement(() -> waitDeadline(deadline));
+                Send.Outcome outcome = send.awaitAcknowledgement(() -> waitDeadline(deadline, cycle));
                 if (outcome.acknowledged()) {
                     cycle.acknowledged(send.record());
                     continue;
@@ -460,7 +478,7 @@ public final class OutboxRelay implements SmartLifecycle {
      * another cycle could publish the key's next record (a tombstone, say) before this copy lands.
      */
     private FailureRecorder.Decision inFlight(Send send, Cycle cycle) {
-        String why = this.stopRequested
+        String why = cycle.stopping()
                 ? "not acknowledged before the relay stopped (outbox.relay.shutdown-timeout="
                         + this.settings.shutdownTimeout() + ")"
                 : "not acknowledged within the send timeout (outbox.relay.send-timeout=" + this.settings.sendTimeout()
@@ -511,7 +529,7 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private Send startSend(OutboxRecord record, long deadline, Cycle cycle) {
         // A send may block (a producer waiting for metadata), so the deadline may pass in the middle of a wave.
-        if (this.stopRequested || cycle.publisherError != null || System.nanoTime() - deadline >= 0) {
+        if (cycle.stopping() || cycle.publisherError != null || System.nanoTime() - deadline >= 0) {
             return Send.notSent(record);
         }
         Throwable unavailable = cycle.unavailableTopics.get(record.topic());
@@ -553,8 +571,9 @@ public final class OutboxRelay implements SmartLifecycle {
     }
 
     /** How long a cycle waits for acknowledgements: the send deadline, or the shutdown deadline once stopping. */
-    private long waitDeadline(long sendDeadline) {
-        return this.stopRequested && this.shutdownDeadlineNanos - sendDeadline < 0
+    private long waitDeadline(long sendDeadline, Cycle cycle) {
+        // After a stop and a new start, the stop's shutdown deadline still bounds a cycle of the run that stopped.
+        return cycle.stopping() && this.shutdownDeadlineNanos - sendDeadline < 0
                 ? this.shutdownDeadlineNanos
                 : sendDeadline;
     }
@@ -606,7 +625,7 @@ public final class OutboxRelay implements SmartLifecycle {
                 continue;
             }
             try {
-                CycleResult result = relayOnce();
+                CycleResult result = relayOnce(generation);
                 errorDelay = this.settings.pollInterval().toMillis();
                 int moved = result.published() + result.deadLettered();
                 this.vacuum.afterDeleted(moved);

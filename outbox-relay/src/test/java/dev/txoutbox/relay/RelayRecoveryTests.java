@@ -22,8 +22,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -266,6 +269,59 @@ class RelayRecoveryTests {
             KeySequences sequences = new KeySequences(reader.awaitRecords(20, TIMEOUT));
             assertThat(sequences.keysNotCompleteAndInOrder(4)).isEmpty();
             assertThat(sequences.duplicates()).isZero();
+        }
+    }
+
+    @Test
+    void aCycleThatOutlivedAStopSendsNothingMoreWhenTheRelayStartsAgain() throws InterruptedException {
+        OutboxStore store = OutboxTestTables.newStore();
+        store.insert(OutboxTestTables.event("orders", "a", "{\"seq\":0}"));
+        store.insert(OutboxTestTables.event("orders", "b", "{\"seq\":0}"));
+        CountDownLatch sending = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicReference<Thread> leftover = new AtomicReference<>();
+        List<String> sentByLeftover = new CopyOnWriteArrayList<>();
+        // The first send blocks past the stop's wait, as a producer waiting for metadata can.
+        RecordPublisher blockingOnce = record -> {
+            if (leftover.compareAndSet(null, Thread.currentThread())) {
+                sending.countDown();
+                awaitUninterruptibly(release);
+            } else if (Thread.currentThread() == leftover.get()) {
+                sentByLeftover.add(record.key());
+            }
+            return CompletableFuture.completedFuture(null);
+        };
+        RelaySettings settings = RelaySettings.defaults()
+                .withConcurrency(1)
+                .withPollInterval(Duration.ofMillis(100))
+                .withShutdownTimeout(Duration.ofMillis(100));
+        OutboxRelay relay = new OutboxRelay(store, blockingOnce, settings);
+        this.relays.add(relay);
+        relay.start();
+        assertThat(sending.await(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        relay.stop();
+        assertThat(leftover.get().isAlive())
+                .as("the stop gave up waiting for the cycle")
+                .isTrue();
+
+        relay.start();
+        release.countDown();
+
+        await().atMost(TIMEOUT)
+                .until(() -> store.count() == 0 && !leftover.get().isAlive());
+        assertThat(sentByLeftover)
+                .as("records the cycle left over from the stopped run sent after the new start")
+                .isEmpty();
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        while (true) {
+            try {
+                latch.await();
+                return;
+            } catch (InterruptedException ex) {
+                // Keeps blocking, as a send that ignores interrupts does.
+            }
         }
     }
 
