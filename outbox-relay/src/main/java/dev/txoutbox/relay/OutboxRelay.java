@@ -500,7 +500,8 @@ public final class OutboxRelay implements SmartLifecycle {
     private boolean mayStillBeWritten(OutboxRecord record, Throwable error) {
         try {
             return this.publisher.mayStillBeWritten(record, error);
-        } catch (RuntimeException ex) {
+        } catch (Throwable ex) {
+            // Any Throwable, as for maxDeliveryTime(); unanswered, the record may still be written.
             log.debug(
                     "Outbox relay {}: could not ask the publisher whether {} may still be written",
                     this.name,
@@ -514,7 +515,9 @@ public final class OutboxRelay implements SmartLifecycle {
         try {
             Duration time = this.publisher.maxDeliveryTime();
             return time == null || time.isNegative() ? Duration.ZERO : time;
-        } catch (RuntimeException ex) {
+        } catch (Throwable ex) {
+            // Any Throwable, an Error included: thrown out of the cycle, it would leave the records sent so far
+            // unaccounted for, their rows neither deleted nor held back.
             log.debug("Outbox relay {}: could not ask the publisher for its delivery time", this.name, ex);
             return Duration.ZERO;
         }
@@ -581,7 +584,8 @@ public final class OutboxRelay implements SmartLifecycle {
     private FailureKind classify(OutboxRecord record, Throwable error) {
         try {
             return this.publisher.classify(record, error);
-        } catch (RuntimeException ex) {
+        } catch (Throwable ex) {
+            // Any Throwable, as for maxDeliveryTime().
             log.debug("Outbox relay {}: could not classify {}", this.name, error, ex);
             return FailureKind.TRANSIENT;
         }

@@ -224,6 +224,49 @@ class RelayFailureRecordingTests {
     }
 
     @Test
+    void aPublisherThatThrowsAnErrorWhenAskedAboutAFailedSendStillGetsTheSendRecordedAndTheOthersDeleted() {
+        this.store.insert(event("orders", "order-1", "{\"seq\":0}"));
+        this.store.insert(event("orders", "order-2", "{\"seq\":0}"));
+        RecordPublisher brokenWhenAsked = new RecordPublisher() {
+            @Override
+            public CompletableFuture<?> publish(OutboxRecord record) {
+                return "order-1".equals(record.key())
+                        ? CompletableFuture.failedFuture(new IllegalStateException("broker said no"))
+                        : CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public FailureKind classify(OutboxRecord record, Throwable error) {
+                throw new AssertionError("classify is broken");
+            }
+
+            @Override
+            public boolean mayStillBeWritten(OutboxRecord record, Throwable error) {
+                throw new NoClassDefFoundError("mayStillBeWritten is broken");
+            }
+
+            @Override
+            public Duration maxDeliveryTime() {
+                throw new AssertionError("maxDeliveryTime is broken");
+            }
+        };
+        OutboxRelay relay = new OutboxRelay(this.store, brokenWhenAsked, RelaySettings.defaults());
+
+        OutboxRelay.CycleResult result = relay.relayOnce();
+
+        assertThat(result.published()).isEqualTo(1);
+        assertThat(result.failed()).isEqualTo(1);
+        Map<String, Object> row = this.jdbc
+                .sql("SELECT record_key, attempts, next_attempt_at, last_error FROM outbox_event")
+                .query()
+                .singleRow();
+        assertThat(row.get("record_key")).isEqualTo("order-1");
+        assertThat(row.get("attempts")).as("the failed send is recorded").isEqualTo(1);
+        assertThat(row.get("next_attempt_at")).isNotNull();
+        assertThat((String) row.get("last_error")).contains("broker said no");
+    }
+
+    @Test
     void aTopicTheBrokerDoesNotKnowDoesNotLeaveTheRecordsOfOtherTopicsUnsent() {
         String healthy = EmbeddedInfrastructure.newTopic("healthy", 1);
         String missing = "missing-" + UUID.randomUUID();
