@@ -7,6 +7,7 @@ import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +36,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * the acknowledged rows in one statement; record the failures with their retry delay, in a savepoint so that a
  * failure there cannot undo the deletes; commit. When the transaction fails after records were acknowledged, their
  * rows are deleted in a short transaction of their own, so that the next cycle does not send them again. A record
- * sent but not acknowledged in time may still be written by the publisher for up to its
+ * sent but not acknowledged in time, or whose send failed in a way after which the publisher says it
+ * {@linkplain RecordPublisher#mayStillBeWritten may still be written}, may be written for up to the publisher's
  * {@link RecordPublisher#maxDeliveryTime()}: its row waits at least that long before it can be claimed again, so
  * that no copy of it lands after a later record of its key. A full batch is followed by the next cycle at once;
  * otherwise the relay waits for {@link #wakeUp()} or the poll interval. Several relays, in one process or many, can
@@ -110,6 +112,9 @@ public final class OutboxRelay implements SmartLifecycle {
     private final AtomicInteger waitingForOtherCycles = new AtomicInteger();
 
     private volatile boolean running;
+
+    /** Whether an interrupt of a relay thread was logged: it is, once per relay. */
+    private volatile boolean interruptLogged;
 
     /** Set by {@link #stop()}: cycles in progress send nothing more and wait until the shutdown deadline at most. */
     private volatile boolean stopRequested;
@@ -191,7 +196,12 @@ public final class OutboxRelay implements SmartLifecycle {
      * @return what the cycle did
      */
     public CycleResult relayOnce() {
-        Cycle cycle = new Cycle(System.nanoTime());
+        return relayOnce(this.generation);
+    }
+
+    /** One cycle of the relay's run started as {@code generation}: it stops sending once another run started. */
+    private CycleResult relayOnce(Object generation) {
+        Cycle cycle = new Cycle(System.nanoTime(), generation);
         CycleResult result;
         try {
             result = Objects.requireNonNull(this.transactions.execute(status -> publishBatch(cycle, status)));
@@ -262,12 +272,32 @@ public final class OutboxRelay implements SmartLifecycle {
         /** The holds on the rows of records sent and still in flight when the cycle stopped waiting. */
         final List<OutboxStore.Failure> inFlight = new ArrayList<>();
 
+        /**
+         * The topics whose send failed at once as unavailable (a topic the broker does not know, for which the
+         * producer blocks until {@code max.block.ms} on every send), with that failure: the cycle sends them nothing
+         * more, so that they do not use up its time, and records their remaining records as failed with it.
+         */
+        final Map<String, Throwable> unavailableTopics = new HashMap<>();
+
+        /** Whether the relay was asked to stop since this cycle's run started, or started another run since. */
+        boolean stopping() {
+            return OutboxRelay.this.stopRequested || OutboxRelay.this.generation != this.generation;
+        }
+
         /** The first {@link Error} the publisher threw, after which the cycle sent nothing more. */
         @Nullable
         Error publisherError;
 
-        Cycle(long startNanos) {
+        /**
+         * The run of the relay this cycle belongs to. A thread that outlived a stop whose wait for it ran out may
+         * still be in its cycle when the relay starts again: the start clears the stop request, and the cycle must
+         * not take that for leave to go on sending.
+         */
+        final Object generation;
+
+        Cycle(long startNanos, Object generation) {
             this.startNanos = startNanos;
+            this.generation = generation;
         }
 
         void acknowledged(OutboxRecord record) {
@@ -370,7 +400,7 @@ public final class OutboxRelay implements SmartLifecycle {
         Set<Waves.TopicKey> stoppedKeys = new HashSet<>();
         List<OutboxRecord> remaining = records;
         while (!remaining.isEmpty()
-                && !this.stopRequested
+                && !cycle.stopping()
                 && cycle.publisherError == null
                 && System.nanoTime() - deadline < 0) {
             Waves.Wave wave = Waves.next(remaining, stoppedKeys);
@@ -380,7 +410,7 @@ public final class OutboxRelay implements SmartLifecycle {
             }
             activity("waiting for the acknowledgements of " + sends.size() + " records");
             for (Send send : sends) {
-                Send.Outcome outcome = send.awaitAcknowledgement(() -> waitDeadline(deadline));
+                Send.Outcome outcome = send.awaitAcknowledgement(() -> waitDeadline(deadline, cycle));
                 if (outcome.acknowledged()) {
                     cycle.acknowledged(send.record());
                     continue;
@@ -395,7 +425,16 @@ public final class OutboxRelay implements SmartLifecycle {
                     cycle.inFlight.add(
                             new OutboxStore.Failure(hold.record().id(), hold.retryDelayMillis(), hold.text()));
                 } else if (outcome.error() != null) {
-                    failures.add(failure(send.record(), outcome.error(), 0));
+                    Throwable error = outcome.error();
+                    if (send.handedOver() && mayStillBeWritten(send.record(), error)) {
+                        // The publisher gave up on it, but the broker may still write it: held back as in flight.
+                        FailureRecorder.Decision hold = hold(send, error, cycle);
+                        failures.add(hold);
+                        cycle.inFlight.add(
+                                new OutboxStore.Failure(hold.record().id(), hold.retryDelayMillis(), hold.text()));
+                    } else {
+                        failures.add(failure(send.record(), error, 0));
+                    }
                 }
             }
             remaining = wave.later();
@@ -439,22 +478,46 @@ public final class OutboxRelay implements SmartLifecycle {
      * another cycle could publish the key's next record (a tombstone, say) before this copy lands.
      */
     private FailureRecorder.Decision inFlight(Send send, Cycle cycle) {
-        String why = this.stopRequested
+        String why = cycle.stopping()
                 ? "not acknowledged before the relay stopped (outbox.relay.shutdown-timeout="
                         + this.settings.shutdownTimeout() + ")"
                 : "not acknowledged within the send timeout (outbox.relay.send-timeout=" + this.settings.sendTimeout()
                         + ")";
+        return hold(send, new SendTimeoutException(why), cycle);
+    }
+
+    /**
+     * The failure of a record that the publisher may still write: its row waits until {@link #maxDeliveryTime()} has
+     * passed since the send.
+     */
+    private FailureRecorder.Decision hold(Send send, Throwable error, Cycle cycle) {
         // The delay counts from the transaction's start in the database, which is after the cycle's start here.
         long until = send.sentAtNanos() + maxDeliveryTime().toNanos();
         long minDelayMillis = Math.max(0, (until - cycle.startNanos + 999_999) / 1_000_000);
-        return failure(send.record(), new SendTimeoutException(why), minDelayMillis);
+        return failure(send.record(), error, minDelayMillis);
+    }
+
+    private boolean mayStillBeWritten(OutboxRecord record, Throwable error) {
+        try {
+            return this.publisher.mayStillBeWritten(record, error);
+        } catch (Throwable ex) {
+            // Any Throwable, as for maxDeliveryTime(); unanswered, the record may still be written.
+            log.debug(
+                    "Outbox relay {}: could not ask the publisher whether {} may still be written",
+                    this.name,
+                    record,
+                    ex);
+            return true;
+        }
     }
 
     private Duration maxDeliveryTime() {
         try {
             Duration time = this.publisher.maxDeliveryTime();
             return time == null || time.isNegative() ? Duration.ZERO : time;
-        } catch (RuntimeException ex) {
+        } catch (Throwable ex) {
+            // Any Throwable, an Error included: thrown out of the cycle, it would leave the records sent so far
+            // unaccounted for, their rows neither deleted nor held back.
             log.debug("Outbox relay {}: could not ask the publisher for its delivery time", this.name, ex);
             return Duration.ZERO;
         }
@@ -469,14 +532,18 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private Send startSend(OutboxRecord record, long deadline, Cycle cycle) {
         // A send may block (a producer waiting for metadata), so the deadline may pass in the middle of a wave.
-        if (this.stopRequested || cycle.publisherError != null || System.nanoTime() - deadline >= 0) {
+        if (cycle.stopping() || cycle.publisherError != null || System.nanoTime() - deadline >= 0) {
             return Send.notSent(record);
+        }
+        Throwable unavailable = cycle.unavailableTopics.get(record.topic());
+        if (unavailable != null) {
+            return Send.refused(record, unavailable);
         }
         long sentAt = System.nanoTime();
         try {
-            return new Send(record, this.publisher.publish(record), sentAt);
+            return stopTopicIfUnavailable(new Send(record, this.publisher.publish(record), sentAt), cycle);
         } catch (RuntimeException ex) {
-            return new Send(record, CompletableFuture.failedFuture(ex), sentAt);
+            return stopTopicIfUnavailable(new Send(record, CompletableFuture.failedFuture(ex), sentAt), cycle);
         } catch (Error err) {
             // Such as an AssertionError or a NoClassDefFoundError from a publisher's bug. Failing the whole cycle
             // would roll back the sends already in flight and leave a row that always does this at the head of
@@ -487,9 +554,29 @@ public final class OutboxRelay implements SmartLifecycle {
         }
     }
 
+    /**
+     * A send that failed at once as unavailable stops its topic for the rest of the cycle: with a topic the broker does
+     * not know, a Kafka producer blocks in {@code send()} until {@code max.block.ms} for every record, and a few such
+     * records would use up the cycle's send timeout and leave the records of every other topic unsent, cycle after
+     * cycle.
+     */
+    private Send stopTopicIfUnavailable(Send send, Cycle cycle) {
+        Throwable error = send.failedAtOnce();
+        if (error != null && classify(send.record(), error) == FailureKind.UNAVAILABLE) {
+            log.debug(
+                    "Outbox relay {}: topic '{}' is unavailable, the cycle sends it nothing more: {}",
+                    this.name,
+                    send.record().topic(),
+                    FailureRecorder.describe(error));
+            cycle.unavailableTopics.put(send.record().topic(), error);
+        }
+        return send;
+    }
+
     /** How long a cycle waits for acknowledgements: the send deadline, or the shutdown deadline once stopping. */
-    private long waitDeadline(long sendDeadline) {
-        return this.stopRequested && this.shutdownDeadlineNanos - sendDeadline < 0
+    private long waitDeadline(long sendDeadline, Cycle cycle) {
+        // After a stop and a new start, the stop's shutdown deadline still bounds a cycle of the run that stopped.
+        return cycle.stopping() && this.shutdownDeadlineNanos - sendDeadline < 0
                 ? this.shutdownDeadlineNanos
                 : sendDeadline;
     }
@@ -497,7 +584,8 @@ public final class OutboxRelay implements SmartLifecycle {
     private FailureKind classify(OutboxRecord record, Throwable error) {
         try {
             return this.publisher.classify(record, error);
-        } catch (RuntimeException ex) {
+        } catch (Throwable ex) {
+            // Any Throwable, as for maxDeliveryTime().
             log.debug("Outbox relay {}: could not classify {}", this.name, error, ex);
             return FailureKind.TRANSIENT;
         }
@@ -517,8 +605,31 @@ public final class OutboxRelay implements SmartLifecycle {
     private void run(Object generation) {
         long errorDelay = this.settings.pollInterval().toMillis();
         while (this.running && this.generation == generation) {
+            if (Thread.interrupted()) {
+                // Nobody should interrupt a relay thread, and a stop does not. Left set, the flag would end every
+                // wait at once: the thread would loop without pause and take every record it sends for one still
+                // in flight. Cleared, after a pause as after a failed cycle, in case something keeps interrupting.
+                if (!this.running || this.generation != generation) {
+                    break;
+                }
+                if (!this.interruptLogged) {
+                    this.interruptLogged = true;
+                    log.warn(
+                            "Outbox relay {}: thread {} was interrupted while the relay runs; it goes on after {} ms."
+                                    + " Stop the relay with stop() rather than by interrupting its threads; further"
+                                    + " interrupts are not logged",
+                            this.name,
+                            Thread.currentThread().getName(),
+                            errorDelay);
+                }
+                awaitWakeUp(errorDelay);
+                errorDelay = Math.min(
+                        errorDelay * 2,
+                        Math.max(30_000, this.settings.pollInterval().toMillis()));
+                continue;
+            }
             try {
-                CycleResult result = relayOnce();
+                CycleResult result = relayOnce(generation);
                 errorDelay = this.settings.pollInterval().toMillis();
                 int moved = result.published() + result.deadLettered();
                 this.vacuum.afterDeleted(moved);

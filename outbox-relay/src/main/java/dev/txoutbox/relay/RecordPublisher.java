@@ -37,4 +37,16 @@ public interface RecordPublisher {
     default java.time.Duration maxDeliveryTime() {
         return java.time.Duration.ZERO;
     }
+
+    /**
+     * Whether a record whose send failed with {@code error} may still be written to the broker: the publisher gave up
+     * waiting for it, but the request that carries it may already be on its way (a Kafka producer expiring a batch
+     * after {@code delivery.timeout.ms}, say). The relay then holds the record's row back as one still in flight, until
+     * {@link #maxDeliveryTime()} has passed since the send, so that no late copy of it lands after a later record of
+     * its key. False (the default) when a failed future means the record was not and will not be written. Called
+     * outside the relay's database transaction where it can be; it must not block.
+     */
+    default boolean mayStillBeWritten(OutboxRecord record, Throwable error) {
+        return false;
+    }
 }

@@ -4,6 +4,7 @@ import dev.txoutbox.store.OutboxRecord;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -25,6 +26,36 @@ record Send(OutboxRecord record, @Nullable CompletableFuture<?> future, long sen
     /** A record the cycle never handed to the publisher: its row stays as it was, no attempt counted. */
     static Send notSent(OutboxRecord record) {
         return new Send(record, null, 0);
+    }
+
+    /**
+     * A record the cycle did not hand to the publisher since another send to its topic just failed with
+     * {@code error}: it is recorded as failed with that error, and can never have been written.
+     */
+    static Send refused(OutboxRecord record, Throwable error) {
+        return new Send(record, CompletableFuture.failedFuture(error), -1);
+    }
+
+    /** Whether the record was handed to the publisher, which may then have written it. */
+    boolean handedOver() {
+        return this.future != null && this.sentAtNanos != -1;
+    }
+
+    /** Why the send failed at once, or null when it did not: {@code publish} threw or returned a failed future. */
+    @Nullable
+    Throwable failedAtOnce() {
+        CompletableFuture<?> sent = this.future;
+        if (sent == null || !sent.isCompletedExceptionally()) {
+            return null;
+        }
+        try {
+            sent.join();
+            return null;
+        } catch (CompletionException ex) {
+            return ex.getCause() != null ? ex.getCause() : ex;
+        } catch (CancellationException ex) {
+            return ex;
+        }
     }
 
     /**

@@ -122,6 +122,52 @@ class RelayFailureRecordingTests {
     }
 
     @Test
+    void aRecordWhoseBatchTheProducerExpiredIsHeldBackAsOneStillInFlight() {
+        this.store.insert(event("orders", "order-1", "{\"seq\":0}"));
+        List<Instant> sentAt = new CopyOnWriteArrayList<>();
+        RecordPublisher expiring = new RecordPublisher() {
+            @Override
+            public CompletableFuture<?> publish(OutboxRecord record) {
+                sentAt.add(Instant.now());
+                return CompletableFuture.failedFuture(new org.apache.kafka.common.errors.TimeoutException(
+                        "Expiring 1 record(s) for orders-0: 30012 ms has passed since batch creation"));
+            }
+
+            @Override
+            public FailureKind classify(OutboxRecord record, Throwable error) {
+                return FailureKind.UNAVAILABLE;
+            }
+
+            @Override
+            public boolean mayStillBeWritten(OutboxRecord record, Throwable error) {
+                return error instanceof org.apache.kafka.common.errors.TimeoutException;
+            }
+
+            @Override
+            public Duration maxDeliveryTime() {
+                return Duration.ofSeconds(5);
+            }
+        };
+        OutboxRelay relay = new OutboxRelay(
+                this.store,
+                expiring,
+                RelaySettings.defaults().withRetry(Duration.ofMillis(100), 2.0, Duration.ofMillis(100)));
+
+        OutboxRelay.CycleResult result = relay.relayOnce();
+
+        assertThat(result.failed()).isEqualTo(1);
+        Map<String, Object> row = this.jdbc
+                .sql("SELECT attempts, next_attempt_at, last_error FROM outbox_event")
+                .query()
+                .singleRow();
+        assertThat(row.get("attempts")).isEqualTo(1);
+        assertThat(((Timestamp) row.get("next_attempt_at")).toInstant())
+                .as("the broker may still write the expired batch: not claimable before that can no longer happen")
+                .isAfterOrEqualTo(sentAt.get(0).plus(Duration.ofSeconds(5)).minusMillis(20));
+        assertThat((String) row.get("last_error")).contains("Expiring 1 record(s)");
+    }
+
+    @Test
     void whenTheCycleFailsAtItsCommitARecordStillInFlightIsHeldBackAndTheAcknowledgedOneIsDeleted() {
         this.store.insert(event("orders", "order-1", "{\"seq\":0}"));
         this.store.insert(event("orders", "order-2", "{\"seq\":0}"));
@@ -175,6 +221,85 @@ class RelayFailureRecordingTests {
         assertThat(((Timestamp) row.get("next_attempt_at")).toInstant())
                 .as("the row of the record in flight is not claimable before its copy can no longer land")
                 .isAfterOrEqualTo(sentAt[0].plus(Duration.ofSeconds(5)).minusMillis(20));
+    }
+
+    @Test
+    void aPublisherThatThrowsAnErrorWhenAskedAboutAFailedSendStillGetsTheSendRecordedAndTheOthersDeleted() {
+        this.store.insert(event("orders", "order-1", "{\"seq\":0}"));
+        this.store.insert(event("orders", "order-2", "{\"seq\":0}"));
+        RecordPublisher brokenWhenAsked = new RecordPublisher() {
+            @Override
+            public CompletableFuture<?> publish(OutboxRecord record) {
+                return "order-1".equals(record.key())
+                        ? CompletableFuture.failedFuture(new IllegalStateException("broker said no"))
+                        : CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public FailureKind classify(OutboxRecord record, Throwable error) {
+                throw new AssertionError("classify is broken");
+            }
+
+            @Override
+            public boolean mayStillBeWritten(OutboxRecord record, Throwable error) {
+                throw new NoClassDefFoundError("mayStillBeWritten is broken");
+            }
+
+            @Override
+            public Duration maxDeliveryTime() {
+                throw new AssertionError("maxDeliveryTime is broken");
+            }
+        };
+        OutboxRelay relay = new OutboxRelay(this.store, brokenWhenAsked, RelaySettings.defaults());
+
+        OutboxRelay.CycleResult result = relay.relayOnce();
+
+        assertThat(result.published()).isEqualTo(1);
+        assertThat(result.failed()).isEqualTo(1);
+        Map<String, Object> row = this.jdbc
+                .sql("SELECT record_key, attempts, next_attempt_at, last_error FROM outbox_event")
+                .query()
+                .singleRow();
+        assertThat(row.get("record_key")).isEqualTo("order-1");
+        assertThat(row.get("attempts")).as("the failed send is recorded").isEqualTo(1);
+        assertThat(row.get("next_attempt_at")).isNotNull();
+        assertThat((String) row.get("last_error")).contains("broker said no");
+    }
+
+    @Test
+    void aTopicTheBrokerDoesNotKnowDoesNotLeaveTheRecordsOfOtherTopicsUnsent() {
+        String healthy = EmbeddedInfrastructure.newTopic("healthy", 1);
+        String missing = "missing-" + UUID.randomUUID();
+        // The missing topic's rows come first in every pair, so that each of them would block a send before the next
+        // healthy one; the broker does not create topics on demand.
+        for (int i = 0; i < 10; i++) {
+            if (i < 5) {
+                this.store.insert(event(missing, "m-" + i, "{\"seq\":0}"));
+            }
+            this.store.insert(event(healthy, "h-" + i, "{\"seq\":0}"));
+        }
+        RelaySettings settings = RelaySettings.defaults();
+        OutboxRelay relay = new OutboxRelay(this.store, kafkaPublisher(settings), settings);
+        Instant before = Instant.now();
+
+        OutboxRelay.CycleResult result = relay.relayOnce();
+
+        assertThat(result.published()).as("every record of the healthy topic").isEqualTo(10);
+        assertThat(result.failed()).isEqualTo(5);
+        try (TopicReader reader = new TopicReader(healthy)) {
+            assertThat(reader.awaitRecords(10, TIMEOUT)).hasSize(10);
+        }
+        List<Map<String, Object>> rows = this.jdbc
+                .sql("SELECT topic, attempts, next_attempt_at FROM outbox_event")
+                .query()
+                .listOfRows();
+        assertThat(rows).hasSize(5).allSatisfy(row -> {
+            assertThat(row.get("topic")).isEqualTo(missing);
+            assertThat(row.get("attempts")).isEqualTo(1);
+            assertThat(((Timestamp) row.get("next_attempt_at")).toInstant())
+                    .as("waits for its retry instead of heading the next batch")
+                    .isAfter(before);
+        });
     }
 
     @Test

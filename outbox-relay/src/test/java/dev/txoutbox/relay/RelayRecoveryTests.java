@@ -22,8 +22,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -224,6 +227,102 @@ class RelayRecoveryTests {
                 settings);
         this.closeables.add(publisher);
         return publisher;
+    }
+
+    @Test
+    void aRelayThreadSomeoneInterruptsGoesOnPublishingWithoutTakingEveryRecordForOneStillInFlight() {
+        OutboxStore store = OutboxTestTables.newStore();
+        String topic = EmbeddedInfrastructure.newTopic("interrupted", 2);
+        RelaySettings settings = RelaySettings.defaults()
+                .withPollInterval(Duration.ofMillis(100))
+                .withConcurrency(1);
+        List<OutboxRecord> failedSends = new CopyOnWriteArrayList<>();
+        OutboxRelayListener listener = new OutboxRelayListener() {
+            @Override
+            public void sendFailed(OutboxRecord record, Throwable error, FailureKind kind) {
+                failedSends.add(record);
+            }
+        };
+        OutboxRelay relay = new OutboxRelay(store, kafka(settings), settings, List.of(listener));
+        this.relays.add(relay);
+        relay.start();
+        Thread relayThread = await().atMost(TIMEOUT)
+                .until(
+                        () -> Thread.getAllStackTraces().keySet().stream()
+                                .filter(thread -> thread.getName().equals(relay.name()))
+                                .findFirst()
+                                .orElse(null),
+                        java.util.Objects::nonNull);
+        await().atMost(TIMEOUT).until(() -> relayThread.getState() == Thread.State.TIMED_WAITING);
+
+        relayThread.interrupt();
+
+        await().atMost(TIMEOUT)
+                .until(() -> !relayThread.isInterrupted() && relayThread.getState() == Thread.State.TIMED_WAITING);
+        insertSequences(store, topic, 5, 4);
+        relay.wakeUp();
+        await().atMost(TIMEOUT).until(() -> store.count() == 0);
+        assertThat(failedSends)
+                .as("no record was taken for one still in flight")
+                .isEmpty();
+        try (TopicReader reader = new TopicReader(topic)) {
+            KeySequences sequences = new KeySequences(reader.awaitRecords(20, TIMEOUT));
+            assertThat(sequences.keysNotCompleteAndInOrder(4)).isEmpty();
+            assertThat(sequences.duplicates()).isZero();
+        }
+    }
+
+    @Test
+    void aCycleThatOutlivedAStopSendsNothingMoreWhenTheRelayStartsAgain() throws InterruptedException {
+        OutboxStore store = OutboxTestTables.newStore();
+        store.insert(OutboxTestTables.event("orders", "a", "{\"seq\":0}"));
+        store.insert(OutboxTestTables.event("orders", "b", "{\"seq\":0}"));
+        CountDownLatch sending = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicReference<Thread> leftover = new AtomicReference<>();
+        List<String> sentByLeftover = new CopyOnWriteArrayList<>();
+        // The first send blocks past the stop's wait, as a producer waiting for metadata can.
+        RecordPublisher blockingOnce = record -> {
+            if (leftover.compareAndSet(null, Thread.currentThread())) {
+                sending.countDown();
+                awaitUninterruptibly(release);
+            } else if (Thread.currentThread() == leftover.get()) {
+                sentByLeftover.add(record.key());
+            }
+            return CompletableFuture.completedFuture(null);
+        };
+        RelaySettings settings = RelaySettings.defaults()
+                .withConcurrency(1)
+                .withPollInterval(Duration.ofMillis(100))
+                .withShutdownTimeout(Duration.ofMillis(100));
+        OutboxRelay relay = new OutboxRelay(store, blockingOnce, settings);
+        this.relays.add(relay);
+        relay.start();
+        assertThat(sending.await(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        relay.stop();
+        assertThat(leftover.get().isAlive())
+                .as("the stop gave up waiting for the cycle")
+                .isTrue();
+
+        relay.start();
+        release.countDown();
+
+        await().atMost(TIMEOUT)
+                .until(() -> store.count() == 0 && !leftover.get().isAlive());
+        assertThat(sentByLeftover)
+                .as("records the cycle left over from the stopped run sent after the new start")
+                .isEmpty();
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        while (true) {
+            try {
+                latch.await();
+                return;
+            } catch (InterruptedException ex) {
+                // Keeps blocking, as a send that ignores interrupts does.
+            }
+        }
     }
 
     private HikariDataSource closing(HikariDataSource dataSource) {

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.producer.BufferExhaustedException;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.InvalidRecordException;
@@ -215,6 +216,30 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
             return FailureKind.UNAVAILABLE;
         }
         return null;
+    }
+
+    /**
+     * True when a {@link org.apache.kafka.common.errors.TimeoutException} is in the failure's chain of causes: the
+     * producer expired the record after {@code delivery.timeout.ms} ("Expiring N record(s) ... has passed since batch
+     * creation"), while a produce request that carries it may still be written by the broker. Not for the timeouts
+     * that {@code send()} itself raises before handing the record over: a topic "not present in metadata" after
+     * {@code max.block.ms}, or no room in the producer's buffer.
+     */
+    @Override
+    public boolean mayStillBeWritten(OutboxRecord record, Throwable error) {
+        return mayStillBeWritten(error);
+    }
+
+    static boolean mayStillBeWritten(Throwable error) {
+        Throwable cause = error;
+        for (int depth = 0; cause != null && depth < MAX_CAUSE_DEPTH; depth++, cause = cause.getCause()) {
+            if (cause instanceof org.apache.kafka.common.errors.TimeoutException timeout) {
+                return !(timeout instanceof BufferExhaustedException)
+                        && (timeout.getMessage() == null
+                                || !timeout.getMessage().contains("not present in metadata"));
+            }
+        }
+        return false;
     }
 
     /**

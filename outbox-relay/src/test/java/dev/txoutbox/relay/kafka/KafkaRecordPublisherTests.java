@@ -17,6 +17,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.producer.BufferExhaustedException;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.InvalidRecordException;
@@ -135,6 +136,25 @@ class KafkaRecordPublisherTests {
     }
 
     @Test
+    void aBatchTheProducerExpiredMayStillBeWrittenButARecordThatNeverLeftSendMayNot() {
+        assertThat(wrapped(new TimeoutException(
+                                "Expiring 12 record(s) for orders-0: 30012 ms has passed since batch creation"))
+                        .map(KafkaRecordPublisher::mayStillBeWritten))
+                .as("an expired batch may already be on its way to the broker")
+                .containsOnly(true);
+        assertThat(Stream.of(
+                                new TimeoutException("Topic orders not present in metadata after 7500 ms."),
+                                new BufferExhaustedException("Failed to allocate 100 bytes within 7500 ms"),
+                                new NotLeaderOrFollowerException("not leader"),
+                                new RecordTooLargeException("The message is 2000000 bytes when serialized"),
+                                new IllegalStateException("broker said no"))
+                        .flatMap(KafkaRecordPublisherTests::wrapped)
+                        .map(KafkaRecordPublisher::mayStillBeWritten))
+                .as("send() refused these before handing them over, or the broker refused them")
+                .containsOnly(false);
+    }
+
+    @Test
     void aMissingTopicIsUnavailableWithoutAskingTheCluster() {
         // Nothing listens at this address: a publisher that asked the cluster whether the topic exists would get no
         // answer, and could not tell a missing topic from an outage.
@@ -248,6 +268,14 @@ class KafkaRecordPublisherTests {
                         new CompletionException(new ExecutionException(error))))
                 .map(KafkaRecordPublisher::classify)
                 .toList();
+    }
+
+    /** An error as the relay may see it: bare, wrapped by spring-kafka, and by the future. */
+    private static Stream<Throwable> wrapped(Throwable error) {
+        return Stream.of(
+                error,
+                new KafkaProducerException(new ProducerRecord<>("t", "k", "v"), "Failed to send", error),
+                new CompletionException(new ExecutionException(error)));
     }
 
     private static OutboxRecord record(String topic) {
