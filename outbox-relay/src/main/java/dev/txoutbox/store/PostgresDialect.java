@@ -60,8 +60,8 @@ final class PostgresDialect implements OutboxDialect {
         // and headers. They are a suffix in id order, so leaving them out breaks no key's order.
         return """
                 WITH claimed AS (
-                    SELECT o.id, o.event_id, o.topic, o.record_key, o.event_type, o.payload, o.headers, o.created_at,
-                           o.attempts
+                    SELECT o.id, o.event_id, o.topic, o.record_key, o.event_type, o.payload, o.headers::text AS headers,
+                           o.created_at, o.attempts
                     FROM %1$s o
                     WHERE %2$s
                     ORDER BY o.id
@@ -77,14 +77,14 @@ final class PostgresDialect implements OutboxDialect {
                 )
                 SELECT b.id, b.event_id, b.topic, b.record_key, b.event_type,
                        CASE WHEN b.in_budget THEN b.payload END AS payload,
-                       CASE WHEN b.in_budget THEN b.headers::text END AS headers,
+                       CASE WHEN b.in_budget THEN b.headers END AS headers,
                        b.created_at, b.attempts, extract(epoch FROM clock_timestamp() - b.created_at) AS age_seconds,
                        true AS claimed, b.in_budget
                 FROM (
                     SELECT c.*,
                            row_number() OVER w = 1
                                OR sum(coalesce(octet_length(c.payload), 0) + coalesce(octet_length(c.record_key), 0)
-                                      + octet_length(c.headers::text)) OVER w <= ? AS in_budget
+                                      + octet_length(c.headers)) OVER w <= ? AS in_budget
                     FROM claimed c
                     WINDOW w AS (ORDER BY c.id)
                 ) AS b
@@ -108,7 +108,8 @@ final class PostgresDialect implements OutboxDialect {
         // than a bound shorter than the wait for the broker's acknowledgements: the cycle's deletes would roll back
         // and the next cycle would send the same rows again. The cycle sets both bounds for its own transaction to
         // the relay's bound on it (the parameter, in milliseconds), for the settings the server has
-        // (transaction_timeout came with PostgreSQL 17). A transaction timeout that already runs is not moved by a
+        // (transaction_timeout came with PostgreSQL 17; current_setting with missing_ok tells, without reading
+        // every setting as pg_settings would in every cycle). A transaction timeout that already runs is not moved by a
         // new value, only stopped by 0, so it is stopped first and started anew: the inner set_config, an argument of
         // the outer one, runs before it and adds nothing to its value.
         //
@@ -121,8 +122,9 @@ final class PostgresDialect implements OutboxDialect {
                        set_config('enable_seqscan', 'off', true),
                        set_config('enable_bitmapscan', 'off', true),
                        (SELECT count(set_config(s.name, t.ms || left(set_config(s.name, '0', true), 0), true))
-                        FROM pg_settings s, (SELECT ?::bigint::text AS ms) AS t
-                        WHERE s.name IN ('idle_in_transaction_session_timeout', 'transaction_timeout')) AS timeouts,
+                        FROM (VALUES ('idle_in_transaction_session_timeout'), ('transaction_timeout')) AS s(name),
+                             (SELECT ?::bigint::text AS ms) AS t
+                        WHERE current_setting(s.name, true) IS NOT NULL) AS timeouts,
                        (SELECT s FROM generate_series(0, ?::int - 1) AS s
                         WHERE pg_try_advisory_xact_lock(hashtext('outbox relay cycle ' || ?::regclass::oid), s)
                         LIMIT 1) AS slot
