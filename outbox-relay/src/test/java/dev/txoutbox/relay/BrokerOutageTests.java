@@ -12,6 +12,7 @@ import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.KeySequences;
 import dev.txoutbox.testing.OutboxTestTables;
+import dev.txoutbox.testing.ProxiedBroker;
 import dev.txoutbox.testing.TcpProxy;
 import dev.txoutbox.testing.TopicReader;
 import java.time.Duration;
@@ -27,7 +28,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
  * A destination that is not available now is not a poison event: through an outage longer than the retry budget,
@@ -52,8 +52,9 @@ class BrokerOutageTests {
 
     @Test
     void anOutageLongerThanTheRetryBudgetDeadLettersNothingAndEveryKeyArrivesCompleteAndInOrder() {
-        TcpProxy proxy = new TcpProxy();
-        String bootstrap = brokerBehind(proxy);
+        ProxiedBroker broker = brokerBehindProxy();
+        TcpProxy proxy = broker.proxy();
+        String bootstrap = broker.bootstrapServers();
         String topic = "outage";
         // The retry budget as configured by default: only the delays between attempts, and how long one attempt
         // waits, are shortened, so that the outage outlasts ten attempts of every key within the test's time. While
@@ -164,8 +165,9 @@ class BrokerOutageTests {
 
     @Test
     void closingThePublisherWithTheBrokerUnreachableAndRecordsPendingReturnsWithinSeconds() {
-        TcpProxy proxy = new TcpProxy();
-        String bootstrap = brokerBehind(proxy);
+        ProxiedBroker broker = brokerBehindProxy();
+        TcpProxy proxy = broker.proxy();
+        String bootstrap = broker.bootstrapServers();
         String topic = "outage";
         // The default send timeout: the producer holds on to its records for as long, unless closing ends that.
         KafkaRecordPublisher publisher = KafkaRecordPublisher.create(
@@ -200,17 +202,11 @@ class BrokerOutageTests {
                         """).param(attempts).query(Integer.class).single();
     }
 
-    /** A broker of its own whose clients all go through the proxy: it advertises the proxy's port. */
-    private String brokerBehind(TcpProxy proxy) {
-        this.closeables.add(proxy);
-        EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 1);
-        broker.brokerProperty("advertised.listeners", "EXTERNAL://localhost:" + proxy.port());
-        broker.afterPropertiesSet();
-        this.closeables.add(broker::destroy);
-        String realAddress = broker.getBrokersAsString();
-        proxy.forwardTo(Integer.parseInt(realAddress.substring(realAddress.lastIndexOf(':') + 1)));
-        broker.addTopics(new NewTopic("outage", 2, (short) 1));
-        return "localhost:" + proxy.port();
+    /** A broker of its own behind a proxy, with the topic {@code outage}. */
+    private ProxiedBroker brokerBehindProxy() {
+        ProxiedBroker broker = ProxiedBroker.start(new NewTopic("outage", 2, (short) 1));
+        this.closeables.add(broker);
+        return broker;
     }
 
     private KafkaRecordPublisher publisher(String bootstrapServers, RelaySettings settings) {

@@ -12,6 +12,7 @@ import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.KeySequences;
 import dev.txoutbox.testing.OutboxTestTables;
+import dev.txoutbox.testing.ProxiedBroker;
 import dev.txoutbox.testing.TcpProxy;
 import dev.txoutbox.testing.TopicReader;
 import java.time.Duration;
@@ -30,7 +31,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -135,18 +135,12 @@ class RelayFaultTests {
     @Test
     void aKafkaOutageLongerThanTheRetryBudgetKeepsRowsWaitingInShortTransactionsAndMakesNoDeadLetters()
             throws Exception {
-        // A broker of its own whose clients all go through a proxy: it advertises the proxy's port.
-        TcpProxy proxy = new TcpProxy();
-        this.closeables.add(proxy);
-        EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 1);
-        broker.brokerProperty("advertised.listeners", "EXTERNAL://localhost:" + proxy.port());
-        broker.afterPropertiesSet();
-        this.closeables.add(broker::destroy);
-        String realAddress = broker.getBrokersAsString();
-        proxy.forwardTo(Integer.parseInt(realAddress.substring(realAddress.lastIndexOf(':') + 1)));
-        String bootstrap = "localhost:" + proxy.port();
+        // A broker of its own whose clients all go through a proxy.
         String topic = "outage";
-        broker.addTopics(new NewTopic(topic, 2, (short) 1));
+        ProxiedBroker broker = ProxiedBroker.start(new NewTopic(topic, 2, (short) 1));
+        this.closeables.add(broker);
+        TcpProxy proxy = broker.proxy();
+        String bootstrap = broker.bootstrapServers();
         OutboxStore store = OutboxTestTables.newStore();
         // The default retry settings, with shorter delays: the outage below outlasts the attempts that a transient
         // failure gets before it becomes a dead letter.

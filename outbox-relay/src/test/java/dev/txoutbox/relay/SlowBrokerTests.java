@@ -9,6 +9,7 @@ import dev.txoutbox.store.NewRecord;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.OutboxTestTables;
+import dev.txoutbox.testing.ProxiedBroker;
 import dev.txoutbox.testing.TcpProxy;
 import dev.txoutbox.testing.TopicReader;
 import java.time.Duration;
@@ -26,7 +27,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
  * The relay and a broker that is slow or gone, through a proxy: a copy given up on never lands after a later record
@@ -38,7 +38,7 @@ class SlowBrokerTests {
 
     private static TcpProxy proxy;
 
-    private static EmbeddedKafkaKraftBroker broker;
+    private static ProxiedBroker broker;
 
     private static String bootstrap;
 
@@ -48,21 +48,14 @@ class SlowBrokerTests {
 
     @BeforeAll
     static void startBrokerBehindProxy() {
-        // A broker of its own whose clients all go through the proxy: it advertises the proxy's port.
-        proxy = new TcpProxy();
-        broker = new EmbeddedKafkaKraftBroker(1, 1);
-        broker.brokerProperty("advertised.listeners", "EXTERNAL://localhost:" + proxy.port());
-        broker.brokerProperty("auto.create.topics.enable", "false");
-        broker.afterPropertiesSet();
-        String realAddress = broker.getBrokersAsString();
-        proxy.forwardTo(Integer.parseInt(realAddress.substring(realAddress.lastIndexOf(':') + 1)));
-        bootstrap = "localhost:" + proxy.port();
+        broker = ProxiedBroker.start();
+        proxy = broker.proxy();
+        bootstrap = broker.bootstrapServers();
     }
 
     @AfterAll
     static void stopBroker() {
-        proxy.close();
-        broker.destroy();
+        broker.close();
     }
 
     @AfterEach
