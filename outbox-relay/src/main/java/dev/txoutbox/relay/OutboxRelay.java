@@ -17,7 +17,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,9 +94,7 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private final Duration transactionTimeout;
 
-    private final List<OutboxRelayListener> listeners;
-
-    private final Set<OutboxRelayListener> failedListeners = ConcurrentHashMap.newKeySet();
+    private final RelayListeners listeners;
 
     private ObservationRegistry observations = ObservationRegistry.NOOP;
 
@@ -153,11 +150,11 @@ public final class OutboxRelay implements SmartLifecycle {
             RecordPublisher publisher,
             RelaySettings settings,
             List<? extends OutboxRelayListener> listeners) {
-        this.listeners = List.copyOf(listeners);
         this.store = Objects.requireNonNull(store, "store");
         this.publisher = Objects.requireNonNull(publisher, "publisher");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.name = "outbox-relay-" + instances.incrementAndGet();
+        this.listeners = new RelayListeners(listeners, this.name);
         this.failures = new FailureRecorder(store, settings, this.name);
         this.vacuum = new TableVacuum(store, settings.vacuumInterval(), this.name);
         DataSourceTransactionManager transactionManager = new DataSourceTransactionManager(store.dataSource());
@@ -211,7 +208,7 @@ public final class OutboxRelay implements SmartLifecycle {
             // later cycle would send them again. It undid the hold on the rows whose records are still in flight
             // too, which would let another cycle publish their keys' next records before these land.
             settleAfterFailure(cycle, ex);
-            notifyListeners(listener -> listener.cycleFailed(ex));
+            this.listeners.cycleFailed(ex);
             throw ex;
         } finally {
             this.activities.remove(Thread.currentThread());
@@ -223,31 +220,11 @@ public final class OutboxRelay implements SmartLifecycle {
         if (publisherError != null) {
             // The cycle committed what it did, the failed send included, but it stopped sending at the error: it
             // failed, and the relay thread backs off as after any failed cycle.
-            notifyListeners(listener -> listener.cycleFailed(publisherError));
+            this.listeners.cycleFailed(publisherError);
             throw publisherError;
         }
-        CycleResult completed = result;
-        notifyListeners(listener -> listener.cycleCompleted(completed));
+        this.listeners.cycleCompleted(result);
         return result;
-    }
-
-    private void notifyListeners(Consumer<OutboxRelayListener> call) {
-        for (OutboxRelayListener listener : this.listeners) {
-            try {
-                call.accept(listener);
-            } catch (Throwable ex) {
-                // Once per listener: a broken listener must not flood the log with a line per record, and must not
-                // fail the cycle (its rows' fate is decided) nor stop the relay.
-                if (this.failedListeners.add(listener)) {
-                    log.warn(
-                            "Outbox relay {}: listener {} failed, and its further failures are not logged: {}",
-                            this.name,
-                            listener,
-                            ex.toString(),
-                            ex);
-                }
-            }
-        }
     }
 
     /** The relay gave up waiting for the broker's acknowledgement of a record it sent. */
@@ -312,8 +289,7 @@ public final class OutboxRelay implements SmartLifecycle {
         void notifyPublished() {
             for (int i = 0; i < this.acknowledged.size(); i++) {
                 OutboxRecord record = this.acknowledged.get(i);
-                Instant at = this.acknowledgedAt.get(i);
-                notifyListeners(listener -> listener.published(record, at));
+                OutboxRelay.this.listeners.published(record, this.acknowledgedAt.get(i));
             }
         }
     }
@@ -446,16 +422,14 @@ public final class OutboxRelay implements SmartLifecycle {
         this.store.delete(published);
         FailureRecorder.Recorded recorded = this.failures.record(status, failures, published.size());
         for (FailureRecorder.Decision failure : failures) {
-            cycle.afterCommit.add(() -> notifyListeners(
-                    listener -> listener.sendFailed(failure.record(), failure.error(), failure.kind())));
+            cycle.afterCommit.add(() -> this.listeners.sendFailed(failure.record(), failure.error(), failure.kind()));
         }
         for (FailureRecorder.Decision deadLetter : recorded.deadLettered()) {
-            cycle.afterCommit.add(
-                    () -> notifyListeners(listener -> listener.deadLettered(deadLetter.record(), deadLetter.text())));
+            cycle.afterCommit.add(() -> this.listeners.deadLettered(deadLetter.record(), deadLetter.text()));
         }
         RuntimeException notRecorded = recorded.notRecorded();
         if (notRecorded != null) {
-            cycle.afterCommit.add(() -> notifyListeners(listener -> listener.failuresNotRecorded(notRecorded)));
+            cycle.afterCommit.add(() -> this.listeners.failuresNotRecorded(notRecorded));
         }
         log.debug(
                 "Outbox relay {}: claimed {}, published {}, retrying {}, dead-lettered {}",

@@ -1,0 +1,108 @@
+package dev.txoutbox.relay;
+
+import dev.txoutbox.store.OutboxRecord;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The listeners of one relay, told as one: every call reaches every listener, whatever the others throw. A listener
+ * that throws (an {@link Error} included) is logged once and otherwise ignored: the rows' fate is decided by then, so
+ * a broken listener must neither fail the cycle nor stop the relay, nor flood the log with a line per record.
+ */
+final class RelayListeners implements OutboxRelayListener {
+
+    /** The relay's logger: these lines are the relay's. */
+    private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
+
+    private final List<OutboxRelayListener> listeners;
+
+    private final String relayName;
+
+    private final Set<OutboxRelayListener> failed = ConcurrentHashMap.newKeySet();
+
+    RelayListeners(List<? extends OutboxRelayListener> listeners, String relayName) {
+        this.listeners = List.copyOf(listeners);
+        this.relayName = relayName;
+    }
+
+    @Override
+    public void published(OutboxRecord record, Instant acknowledgedAt) {
+        for (OutboxRelayListener listener : this.listeners) {
+            try {
+                listener.published(record, acknowledgedAt);
+            } catch (Throwable ex) {
+                failed(listener, ex);
+            }
+        }
+    }
+
+    @Override
+    public void sendFailed(OutboxRecord record, Throwable error, FailureKind kind) {
+        for (OutboxRelayListener listener : this.listeners) {
+            try {
+                listener.sendFailed(record, error, kind);
+            } catch (Throwable ex) {
+                failed(listener, ex);
+            }
+        }
+    }
+
+    @Override
+    public void deadLettered(OutboxRecord record, String error) {
+        for (OutboxRelayListener listener : this.listeners) {
+            try {
+                listener.deadLettered(record, error);
+            } catch (Throwable ex) {
+                failed(listener, ex);
+            }
+        }
+    }
+
+    @Override
+    public void cycleCompleted(OutboxRelay.CycleResult result) {
+        for (OutboxRelayListener listener : this.listeners) {
+            try {
+                listener.cycleCompleted(result);
+            } catch (Throwable ex) {
+                failed(listener, ex);
+            }
+        }
+    }
+
+    @Override
+    public void cycleFailed(Throwable error) {
+        for (OutboxRelayListener listener : this.listeners) {
+            try {
+                listener.cycleFailed(error);
+            } catch (Throwable ex) {
+                failed(listener, ex);
+            }
+        }
+    }
+
+    @Override
+    public void failuresNotRecorded(Throwable error) {
+        for (OutboxRelayListener listener : this.listeners) {
+            try {
+                listener.failuresNotRecorded(error);
+            } catch (Throwable ex) {
+                failed(listener, ex);
+            }
+        }
+    }
+
+    private void failed(OutboxRelayListener listener, Throwable ex) {
+        if (this.failed.add(listener)) {
+            log.warn(
+                    "Outbox relay {}: listener {} failed, and its further failures are not logged: {}",
+                    this.relayName,
+                    listener,
+                    ex.toString(),
+                    ex);
+        }
+    }
+}
