@@ -1,5 +1,6 @@
 package dev.txoutbox.relay;
 
+import dev.txoutbox.internal.DaemonThreads;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
 import io.micrometer.observation.Observation;
@@ -704,11 +705,7 @@ public final class OutboxRelay implements SmartLifecycle {
             List<Thread> started = new ArrayList<>();
             for (int i = 0; i < this.settings.concurrency(); i++) {
                 String threadName = this.settings.concurrency() == 1 ? this.name : this.name + "-" + (i + 1);
-                // Daemons: a cycle that the database or the broker keeps waiting must not keep the JVM alive.
-                Thread relayThread = new Thread(() -> run(current), threadName);
-                relayThread.setDaemon(true);
-                started.add(relayThread);
-                relayThread.start();
+                started.add(DaemonThreads.start(threadName, () -> run(current)));
             }
             this.threads = List.copyOf(started);
         }
@@ -765,20 +762,7 @@ public final class OutboxRelay implements SmartLifecycle {
             this.threads = List.of();
             this.vacuum.stop();
         }
-        long joinDeadline = shutdownDeadline + STOP_GRACE.toNanos();
-        for (Thread relayThread : stopping) {
-            if (relayThread == Thread.currentThread()) {
-                continue;
-            }
-            try {
-                relayThread.join(Math.max(1, (joinDeadline - System.nanoTime()) / 1_000_000));
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        List<String> left = stopping.stream()
-                .filter(thread -> thread != Thread.currentThread() && thread.isAlive())
+        List<String> left = DaemonThreads.awaitEnd(stopping, shutdownDeadline + STOP_GRACE.toNanos()).stream()
                 .map(thread -> thread.getName() + " (" + this.activities.getOrDefault(thread, "ending its cycle") + ")")
                 .toList();
         if (left.isEmpty()) {

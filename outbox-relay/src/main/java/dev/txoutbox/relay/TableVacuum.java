@@ -1,9 +1,9 @@
 package dev.txoutbox.relay;
 
+import dev.txoutbox.internal.DaemonThreads;
 import dev.txoutbox.store.OutboxStore;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -55,11 +55,7 @@ final class TableVacuum {
         }
         this.vacuumIntervalNanos = this.interval.toNanos();
         this.lastVacuumNanos = System.nanoTime() - this.vacuumIntervalNanos;
-        this.vacuumThread = Executors.newSingleThreadExecutor(task -> {
-            Thread vacuumer = new Thread(task, this.relayName + "-vacuum");
-            vacuumer.setDaemon(true);
-            return vacuumer;
-        });
+        this.vacuumThread = DaemonThreads.singleThreadExecutor(this.relayName + "-vacuum");
     }
 
     /** Stops the vacuum thread; a vacuum in progress ends on its own, the relay does not wait for it. */

@@ -1,10 +1,12 @@
 package dev.txoutbox.relay;
 
+import dev.txoutbox.internal.DaemonThreads;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.TableName;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
@@ -258,10 +260,7 @@ public final class WakeUpListener implements SmartLifecycle {
                 return;
             }
             this.running = true;
-            Thread listener = new Thread(this::run, "outbox-wake-up-listener");
-            listener.setDaemon(true);
-            this.thread = listener;
-            listener.start();
+            this.thread = DaemonThreads.start("outbox-wake-up-listener", this::run);
         }
     }
 
@@ -280,16 +279,8 @@ public final class WakeUpListener implements SmartLifecycle {
         if (stopping == null || stopping == Thread.currentThread()) {
             return;
         }
-        try {
-            // The thread notices within one wait for notifications, unless it waits for a connection.
-            stopping.join(4L * RECEIVE_MILLIS);
-            if (stopping.isAlive()) {
-                stopping.interrupt();
-                stopping.join(1_000);
-            }
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-        }
+        // The thread notices within one wait for notifications, unless it waits for a connection.
+        DaemonThreads.stop(stopping, Duration.ofMillis(4L * RECEIVE_MILLIS), Duration.ofSeconds(1));
         log.info("Outbox: stopped listening for wake-ups of table '{}'", this.table);
     }
 

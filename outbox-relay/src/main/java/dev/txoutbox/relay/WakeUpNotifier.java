@@ -1,5 +1,6 @@
 package dev.txoutbox.relay;
 
+import dev.txoutbox.internal.DaemonThreads;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.TableName;
 import java.sql.Connection;
@@ -9,7 +10,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
@@ -49,7 +50,7 @@ public final class WakeUpNotifier implements AutoCloseable {
 
     private final AtomicBoolean pending = new AtomicBoolean();
 
-    private final ScheduledThreadPoolExecutor sender;
+    private final ScheduledExecutorService sender;
 
     // The fields below are used by the sender thread only.
 
@@ -83,11 +84,7 @@ public final class WakeUpNotifier implements AutoCloseable {
         // System.nanoTime() has an arbitrary origin, which may be negative: the first notification is due at once.
         this.lastSentNanos = System.nanoTime() - this.intervalNanos;
         this.lastWarningNanos = System.nanoTime() - WARNING_INTERVAL_NANOS;
-        this.sender = new ScheduledThreadPoolExecutor(1, runnable -> {
-            Thread thread = new Thread(runnable, "outbox-wake-up-notifier");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.sender = DaemonThreads.singleThreadScheduledExecutor("outbox-wake-up-notifier");
     }
 
     /** The id this notifier sends, so that the {@link WakeUpListener} of its own instance can ignore it. */

@@ -1,5 +1,6 @@
 package dev.txoutbox.relay.kafka;
 
+import dev.txoutbox.internal.DaemonThreads;
 import dev.txoutbox.relay.OutboxRelayListener;
 import dev.txoutbox.store.OutboxRecord;
 import java.time.Duration;
@@ -12,7 +13,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -79,11 +79,7 @@ public final class TopicDurabilityCheck implements OutboxRelayListener, AutoClos
         });
         config.put(AdminClientConfig.CLIENT_ID_CONFIG, "outbox-relay-topic-check");
         this.adminConfig = config;
-        this.thread = Executors.newSingleThreadExecutor(task -> {
-            Thread checker = new Thread(task, "outbox-topic-durability-check");
-            checker.setDaemon(true);
-            return checker;
-        });
+        this.thread = DaemonThreads.singleThreadExecutor("outbox-topic-durability-check");
     }
 
     /** A check that connects as the publisher's producer does. */
