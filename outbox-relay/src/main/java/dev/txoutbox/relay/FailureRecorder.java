@@ -1,6 +1,6 @@
 package dev.txoutbox.relay;
 
-import dev.txoutbox.store.OutboxRecord;
+import dev.txoutbox.relay.FailureDecisions.Decision;
 import dev.txoutbox.store.OutboxStore;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,66 +14,27 @@ import org.springframework.transaction.TransactionStatus;
 import org.springframework.transaction.TransactionSystemException;
 
 /**
- * Decides what becomes of a failed send (a retry after a delay, or a dead letter) and records it in the cycle's
- * transaction, after the cycle deleted the rows of its acknowledged records. The failures are recorded inside a
- * savepoint, so that a failure that repeats whenever they are recorded (the relay's database user may not insert
- * into the dead-letter table, say) cannot roll back those deletes too: every later cycle would send the same records
- * again, without end.
+ * Records what {@link FailureDecisions} decided for a cycle's failed sends (a retry after a delay, or a dead letter)
+ * in the cycle's transaction, after the cycle deleted the rows of its acknowledged records. The failures are recorded
+ * inside a savepoint, so that a failure that repeats whenever they are recorded (the relay's database user may not
+ * insert into the dead-letter table, say) cannot roll back those deletes too: every later cycle would send the same
+ * records again, without end.
  */
 final class FailureRecorder {
 
     /** The relay's logger: these lines are the relay's. */
     private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
 
-    private static final int MAX_ERROR_LENGTH = 2000;
-
     private final OutboxStore store;
-
-    private final RelaySettings settings;
-
-    private final Backoff backoff;
 
     private final String relayName;
 
     /** Whether the stack trace of a failure to record failures was logged already: once is enough to find it. */
     private final AtomicBoolean recordingFailureLogged = new AtomicBoolean();
 
-    FailureRecorder(OutboxStore store, RelaySettings settings, String relayName) {
+    FailureRecorder(OutboxStore store, String relayName) {
         this.store = store;
-        this.settings = settings;
-        this.backoff = settings.backoff();
         this.relayName = relayName;
-    }
-
-    /**
-     * Decides what becomes of a failed send.
-     *
-     * @param minDelayMillis the least time before the row may be claimed again, whatever the backoff says: for a
-     *     record that may still be written by the publisher, until the publisher gives up on it
-     */
-    Decision decide(OutboxRecord record, Throwable error, FailureKind kind, long minDelayMillis) {
-        int attempt = record.attempts() + 1;
-        // An unavailable destination is retried for as long as it lasts: attempts grow the backoff, but never make a
-        // healthy event a dead letter.
-        boolean deadLetter = kind == FailureKind.PERMANENT
-                || (kind == FailureKind.TRANSIENT && attempt >= this.settings.maxAttempts());
-        String text = "event %s to topic '%s' (key %s, attempt %d%s): %s"
-                .formatted(
-                        record.eventId(),
-                        record.topic(),
-                        record.key(),
-                        attempt,
-                        switch (kind) {
-                            case PERMANENT -> ", cannot succeed";
-                            case UNAVAILABLE -> ", destination unavailable, retried until it is back";
-                            case TRANSIENT -> " of " + this.settings.maxAttempts();
-                        },
-                        describe(error));
-        if (text.length() > MAX_ERROR_LENGTH) {
-            text = text.substring(0, MAX_ERROR_LENGTH);
-        }
-        long delay = Math.max(this.backoff.delayMillis(attempt), minDelayMillis);
-        return new Decision(record, error, kind, deadLetter, delay, text);
     }
 
     /**
@@ -215,24 +176,6 @@ final class FailureRecorder {
         }
         return null;
     }
-
-    /**
-     * What becomes of one failed send.
-     *
-     * @param record the record whose send failed
-     * @param error why it failed
-     * @param kind what the failure says about the record's chances
-     * @param deadLetter whether it becomes a dead letter (otherwise it is retried)
-     * @param retryDelayMillis how long its row waits before it may be claimed again
-     * @param text the error as recorded in the row, the dead letter and the log
-     */
-    record Decision(
-            OutboxRecord record,
-            Throwable error,
-            FailureKind kind,
-            boolean deadLetter,
-            long retryDelayMillis,
-            String text) {}
 
     /**
      * What was recorded.

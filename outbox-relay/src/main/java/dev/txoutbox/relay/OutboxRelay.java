@@ -1,47 +1,31 @@
 package dev.txoutbox.relay;
 
 import dev.txoutbox.internal.DaemonThreads;
-import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
-import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
-import org.springframework.transaction.TransactionStatus;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Publishes the rows of the outbox table and deletes each one once the broker acknowledged it.
  *
  * <p>One cycle, in one READ COMMITTED database transaction: claim a batch in id order with {@code FOR UPDATE SKIP
  * LOCKED}, leaving out rows whose topic and key have an earlier row elsewhere; send the records in waves, one record
- * of each topic and key per wave (see {@link Waves}); wait for the acknowledgements up to the send timeout; delete
- * the acknowledged rows in one statement; record the failures with their retry delay, in a savepoint so that a
- * failure there cannot undo the deletes; commit. When the transaction fails after records were acknowledged, their
- * rows are deleted in a short transaction of their own, so that the next cycle does not send them again. A record
- * sent but not acknowledged in time, or whose send failed in a way after which the publisher says it
- * {@linkplain RecordPublisher#mayStillBeWritten may still be written}, may be written for up to the publisher's
- * {@link RecordPublisher#maxDeliveryTime()}: its row waits at least that long before it can be claimed again, so
- * that no copy of it lands after a later record of its key. A full batch is followed by the next cycle at once;
- * otherwise the relay waits for {@link #wakeUp()} or the poll interval. Several relays, in one process or many, can
- * work on one table: the row locks keep them apart.
+ * of each topic and key per wave, each wave once the one before was acknowledged, up to the send timeout; delete the
+ * acknowledged rows; record the failures with their retry delay; commit. A record that the publisher
+ * {@linkplain RecordPublisher#mayStillBeWritten may still write} after the cycle stopped waiting for it holds its row
+ * back for the publisher's {@link RecordPublisher#maxDeliveryTime()}, so that no copy of it lands after a later
+ * record of its key. A full batch is followed by the next cycle at once; otherwise the relay waits for
+ * {@link #wakeUp()} or the poll interval. Several relays, in one process or many, can work on one table: the row
+ * locks keep them apart.
  *
  * <p>A relay runs {@link RelaySettings#concurrency()} such cycles at the same time, in threads of its own, so that
  * one claims and sends while another waits for acknowledgements; the row locks keep them apart as they keep apart
@@ -52,9 +36,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * listeners and backs off. {@link #stop()} returns within about {@link RelaySettings#shutdownTimeout()}.
  *
  * <p>Once a relay has deleted {@value #VACUUM_AFTER_DELETED_ROWS} rows, it vacuums the table in a thread of its own,
- * at most once per {@link RelaySettings#vacuumInterval()}: the claim reads the primary key from its start, where
- * the index entries of deleted rows stay until a vacuum removes them, and autovacuum looks at a table at most once
- * per {@code autovacuum_naptime} (a minute by default), in which a relay deletes millions of rows.
+ * at most once per {@link RelaySettings#vacuumInterval()}: autovacuum comes too seldom for a table that a relay
+ * empties as fast as it is filled.
  */
 public final class OutboxRelay implements SmartLifecycle {
 
@@ -62,9 +45,6 @@ public final class OutboxRelay implements SmartLifecycle {
 
     /** How long {@link #stop()} waits, beyond the shutdown timeout, for cycles to commit what they did. */
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
-
-    /** The bound on the transaction that deletes acknowledged rows after their cycle's transaction failed. */
-    private static final int CLEANUP_TIMEOUT_SECONDS = 10;
 
     /** The longest wait for another cycle: one that holds a key this cycle left alone, or a cycle slot. */
     private static final long OTHER_CYCLE_WAIT_MILLIS = 50;
@@ -79,48 +59,25 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private final OutboxStore store;
 
-    private final RecordPublisher publisher;
-
     private final RelaySettings settings;
-
-    private final FailureRecorder failures;
 
     private final TableVacuum vacuum;
 
-    private final TransactionTemplate transactions;
-
-    private final TransactionTemplate cleanup;
+    private final CycleTransaction cycles;
 
     private final String name;
 
-    private final Duration transactionTimeout;
+    private final RunState run = new RunState();
 
-    private final RelayListeners listeners;
+    private final Waiter waiter = new Waiter();
 
-    private ObservationRegistry observations = ObservationRegistry.NOOP;
-
-    private final Object monitor = new Object();
-
-    private boolean wakeUpRequested;
-
-    /**
-     * Relay threads waiting for another cycle to end: their last claim held rows back behind an earlier row of their
-     * key elsewhere, or found every cycle slot of the table taken.
-     */
-    private final AtomicInteger waitingForOtherCycles = new AtomicInteger();
+    /** Guards the start and the stop. */
+    private final Object lifecycle = new Object();
 
     private volatile boolean running;
 
     /** Whether an interrupt of a relay thread was logged: it is, once per relay. */
     private volatile boolean interruptLogged;
-
-    /** Set by {@link #stop()}: cycles in progress send nothing more and wait until the shutdown deadline at most. */
-    private volatile boolean stopRequested;
-
-    private volatile long shutdownDeadlineNanos;
-
-    /** Changes at every start, so that a thread that outlived a stop never takes part in the next run. */
-    private volatile Object generation = new Object();
 
     /** What each thread in a cycle is doing, to name in the warning when a stop cannot wait for it. */
     private final Map<Thread, String> activities = new ConcurrentHashMap<>();
@@ -152,23 +109,18 @@ public final class OutboxRelay implements SmartLifecycle {
             RelaySettings settings,
             List<? extends OutboxRelayListener> listeners) {
         this.store = Objects.requireNonNull(store, "store");
-        this.publisher = Objects.requireNonNull(publisher, "publisher");
+        Objects.requireNonNull(publisher, "publisher");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.name = "outbox-relay-" + instances.incrementAndGet();
-        this.listeners = new RelayListeners(listeners, this.name);
-        this.failures = new FailureRecorder(store, settings, this.name);
         this.vacuum = new TableVacuum(store, settings.vacuumInterval(), this.name);
-        DataSourceTransactionManager transactionManager = new DataSourceTransactionManager(store.dataSource());
-        this.transactions = new TransactionTemplate(transactionManager);
-        // Pinned, whatever the database's default: under REPEATABLE READ, a claim that meets a row another cycle
-        // changed since the claim's snapshot fails instead of skipping or reading it afresh.
-        this.transactions.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
-        // The transaction spans the claim, the wait for acknowledgements and the delete; statements get the rest.
-        this.transactionTimeout = settings.sendTimeout().plusSeconds(30);
-        this.transactions.setTimeout((int) this.transactionTimeout.toSeconds());
-        this.cleanup = new TransactionTemplate(transactionManager);
-        this.cleanup.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
-        this.cleanup.setTimeout(CLEANUP_TIMEOUT_SECONDS);
+        this.cycles = new CycleTransaction(
+                store,
+                publisher,
+                settings,
+                new RelayListeners(listeners, this.name),
+                this.run,
+                this.activities,
+                this.name);
     }
 
     /**
@@ -176,16 +128,12 @@ public final class OutboxRelay implements SmartLifecycle {
      * low-cardinality tags. Set it before {@link #start()}.
      */
     public void setObservationRegistry(ObservationRegistry observations) {
-        this.observations = Objects.requireNonNull(observations, "observations");
+        this.cycles.setObservationRegistry(Objects.requireNonNull(observations, "observations"));
     }
 
     /** Asks the relay to look for rows now rather than at the end of the poll interval. Cheap, never blocks. */
     public void wakeUp() {
-        synchronized (this.monitor) {
-            this.wakeUpRequested = true;
-            // One waiting cycle is enough to take what a commit wrote; the others keep waiting.
-            this.monitor.notify();
-        }
+        this.waiter.wakeUp();
     }
 
     /**
@@ -194,380 +142,7 @@ public final class OutboxRelay implements SmartLifecycle {
      * @return what the cycle did
      */
     public CycleResult relayOnce() {
-        return relayOnce(this.generation);
-    }
-
-    /** One cycle of the relay's run started as {@code generation}: it stops sending once another run started. */
-    private CycleResult relayOnce(Object generation) {
-        Cycle cycle = new Cycle(System.nanoTime(), generation);
-        CycleResult result;
-        try {
-            result = Objects.requireNonNull(this.transactions.execute(status -> publishBatch(cycle, status)));
-        } catch (RuntimeException | Error ex) {
-            // The rollback undid the delete of the rows whose records the broker acknowledged (a session killed by
-            // an idle-in-transaction timeout between the sends and the commit, say): without another delete, every
-            // later cycle would send them again. It undid the hold on the rows whose records are still in flight
-            // too, which would let another cycle publish their keys' next records before these land.
-            settleAfterFailure(cycle, ex);
-            this.listeners.cycleFailed(ex);
-            throw ex;
-        } finally {
-            this.activities.remove(Thread.currentThread());
-        }
-        // Listeners hear of publications and dead letters only once the rows' fate is committed.
-        cycle.notifyPublished();
-        cycle.afterCommit.forEach(Runnable::run);
-        Error publisherError = cycle.publisherError;
-        if (publisherError != null) {
-            // The cycle committed what it did, the failed send included, but it stopped sending at the error: it
-            // failed, and the relay thread backs off as after any failed cycle.
-            this.listeners.cycleFailed(publisherError);
-            throw publisherError;
-        }
-        this.listeners.cycleCompleted(result);
-        return result;
-    }
-
-    /** The relay gave up waiting for the broker's acknowledgement of a record it sent. */
-    static final class SendTimeoutException extends TimeoutException {
-
-        SendTimeoutException(String message) {
-            super(message);
-        }
-    }
-
-    /** What one cycle did so far, kept outside its transaction for when that fails. */
-    private final class Cycle {
-
-        final long startNanos;
-
-        final List<OutboxRecord> acknowledged = new ArrayList<>();
-
-        final List<Instant> acknowledgedAt = new ArrayList<>();
-
-        final List<Runnable> afterCommit = new ArrayList<>();
-
-        /** The holds on the rows of records sent and still in flight when the cycle stopped waiting. */
-        final List<OutboxStore.Failure> inFlight = new ArrayList<>();
-
-        /**
-         * The topics whose send failed at once as unavailable (a topic the broker does not know, for which the
-         * producer blocks until {@code max.block.ms} on every send), with that failure: the cycle sends them nothing
-         * more, so that they do not use up its time, and records their remaining records as failed with it.
-         */
-        final Map<String, Throwable> unavailableTopics = new HashMap<>();
-
-        /** Whether the relay was asked to stop since this cycle's run started, or started another run since. */
-        boolean stopping() {
-            return OutboxRelay.this.stopRequested || OutboxRelay.this.generation != this.generation;
-        }
-
-        /** The first {@link Error} the publisher threw, after which the cycle sent nothing more. */
-        @Nullable
-        Error publisherError;
-
-        /**
-         * The run of the relay this cycle belongs to. A thread that outlived a stop whose wait for it ran out may
-         * still be in its cycle when the relay starts again: the start clears the stop request, and the cycle must
-         * not take that for leave to go on sending.
-         */
-        final Object generation;
-
-        Cycle(long startNanos, Object generation) {
-            this.startNanos = startNanos;
-            this.generation = generation;
-        }
-
-        void acknowledged(OutboxRecord record) {
-            this.acknowledged.add(record);
-            this.acknowledgedAt.add(Instant.now());
-        }
-
-        List<Long> acknowledgedIds() {
-            return this.acknowledged.stream().map(OutboxRecord::id).toList();
-        }
-
-        void notifyPublished() {
-            for (int i = 0; i < this.acknowledged.size(); i++) {
-                OutboxRecord record = this.acknowledged.get(i);
-                OutboxRelay.this.listeners.published(record, this.acknowledgedAt.get(i));
-            }
-        }
-    }
-
-    private void settleAfterFailure(Cycle cycle, Throwable failure) {
-        List<Long> ids = cycle.acknowledgedIds();
-        if (ids.isEmpty() && cycle.inFlight.isEmpty()) {
-            return;
-        }
-        // A short transaction of its own, on another connection: the pool may hand out a connection broken by the
-        // same fault, so one more try on the next. Rows another relay has claimed since are left to it.
-        for (int attempt = 1; ; attempt++) {
-            try {
-                int[] settled = Objects.requireNonNull(this.cleanup.execute(status ->
-                        new int[] {this.store.deleteUnlocked(ids), this.store.recordFailuresUnlocked(cycle.inFlight)}));
-                log.warn(
-                        "Outbox relay {}: the cycle's transaction failed after the broker had acknowledged {} records"
-                                + " ({}); deleted {} of their rows in a transaction of their own, so that they are"
-                                + " not sent again, and held back {} of {} rows whose records were still in flight",
-                        this.name,
-                        ids.size(),
-                        FailureRecorder.describe(failure),
-                        settled[0],
-                        settled[1],
-                        cycle.inFlight.size());
-                cycle.notifyPublished();
-                return;
-            } catch (RuntimeException ex) {
-                if (attempt == 2) {
-                    log.warn(
-                            "Outbox relay {}: the cycle's transaction failed after the broker had acknowledged {}"
-                                    + " records ({}), and their rows could not be settled either ({}): they will be"
-                                    + " published again, with the same event ids",
-                            this.name,
-                            ids.size(),
-                            FailureRecorder.describe(failure),
-                            FailureRecorder.describe(ex));
-                    return;
-                }
-            }
-        }
-    }
-
-    private CycleResult publishBatch(Cycle cycle, TransactionStatus status) {
-        activity("claiming rows");
-        OutboxStore.Claim claim = this.store.claim(
-                this.settings.batchSize(),
-                this.settings.maxBatchBytes(),
-                this.settings.tableConcurrency(),
-                this.transactionTimeout);
-        if (claim.noFreeSlot()) {
-            return CycleResult.NO_FREE_SLOT;
-        }
-        List<OutboxRecord> records = claim.records();
-        if (records.isEmpty()) {
-            return new CycleResult(claim.locked(), 0, 0, 0, claim.locked());
-        }
-        Observation observation = Observation.createNotStarted("outbox.relay.publish", this.observations)
-                .contextualName("outbox publish")
-                .lowCardinalityKeyValue("outbox.table", this.store.table().value())
-                .start();
-        try {
-            CycleResult result = publishClaimed(claim, cycle, status);
-            observation.lowCardinalityKeyValue(
-                    "outbox.outcome", result.failed() + result.deadLettered() == 0 ? "published" : "failures");
-            observation.highCardinalityKeyValue("outbox.records", String.valueOf(records.size()));
-            return result;
-        } catch (RuntimeException | Error ex) {
-            observation.lowCardinalityKeyValue("outbox.outcome", "error");
-            observation.error(ex);
-            throw ex;
-        } finally {
-            observation.stop();
-        }
-    }
-
-    private CycleResult publishClaimed(OutboxStore.Claim claim, Cycle cycle, TransactionStatus status) {
-        List<OutboxRecord> records = claim.records();
-        long deadline = System.nanoTime() + this.settings.sendTimeout().toNanos();
-        List<FailureRecorder.Decision> failures = new ArrayList<>();
-        // Records go out in waves (see Waves): keys that failed stop for this batch, their later rows stay untouched
-        // and are claimed again after the failed one. Records that the send timeout or a stop left unsent stay
-        // untouched too: an attempt counts only when a record was sent.
-        Set<Waves.TopicKey> stoppedKeys = new HashSet<>();
-        List<OutboxRecord> remaining = records;
-        while (!remaining.isEmpty()
-                && !cycle.stopping()
-                && cycle.publisherError == null
-                && System.nanoTime() - deadline < 0) {
-            Waves.Wave wave = Waves.next(remaining, stoppedKeys);
-            List<Send> sends = new ArrayList<>(wave.records().size());
-            for (OutboxRecord record : wave.records()) {
-                sends.add(startSend(record, deadline, cycle));
-            }
-            activity("waiting for the acknowledgements of " + sends.size() + " records");
-            for (Send send : sends) {
-                Send.Outcome outcome = send.awaitAcknowledgement(() -> waitDeadline(deadline, cycle));
-                if (outcome.acknowledged()) {
-                    cycle.acknowledged(send.record());
-                    continue;
-                }
-                Waves.TopicKey key = Waves.TopicKey.of(send.record());
-                if (key != null) {
-                    stoppedKeys.add(key);
-                }
-                if (outcome.inFlight()) {
-                    FailureRecorder.Decision hold = inFlight(send, cycle);
-                    failures.add(hold);
-                    cycle.inFlight.add(
-                            new OutboxStore.Failure(hold.record().id(), hold.retryDelayMillis(), hold.text()));
-                } else if (outcome.error() != null) {
-                    Throwable error = outcome.error();
-                    if (send.handedOver() && mayStillBeWritten(send.record(), error)) {
-                        // The publisher gave up on it, but the broker may still write it: held back as in flight.
-                        FailureRecorder.Decision hold = hold(send, error, cycle);
-                        failures.add(hold);
-                        cycle.inFlight.add(
-                                new OutboxStore.Failure(hold.record().id(), hold.retryDelayMillis(), hold.text()));
-                    } else {
-                        failures.add(failure(send.record(), error, 0));
-                    }
-                }
-            }
-            remaining = wave.later();
-        }
-        activity("recording the outcome of " + records.size() + " records");
-        List<Long> published = cycle.acknowledgedIds();
-        // The deletes first, and the failures in a savepoint after them: a failure in the bookkeeping of failures
-        // must not undo the deletes, or every later cycle would send the acknowledged records again.
-        this.store.delete(published);
-        FailureRecorder.Recorded recorded = this.failures.record(status, failures, published.size());
-        for (FailureRecorder.Decision failure : failures) {
-            cycle.afterCommit.add(() -> this.listeners.sendFailed(failure.record(), failure.error(), failure.kind()));
-        }
-        for (FailureRecorder.Decision deadLetter : recorded.deadLettered()) {
-            cycle.afterCommit.add(() -> this.listeners.deadLettered(deadLetter.record(), deadLetter.text()));
-        }
-        RuntimeException notRecorded = recorded.notRecorded();
-        if (notRecorded != null) {
-            cycle.afterCommit.add(() -> this.listeners.failuresNotRecorded(notRecorded));
-        }
-        log.debug(
-                "Outbox relay {}: claimed {}, published {}, retrying {}, dead-lettered {}",
-                this.name,
-                claim.locked(),
-                published.size(),
-                recorded.retried().size(),
-                recorded.deadLettered().size());
-        return new CycleResult(
-                claim.locked(),
-                published.size(),
-                failures.size() - recorded.deadLettered().size(),
-                recorded.deadLettered().size(),
-                claim.locked() - records.size());
-    }
-
-    /**
-     * A record sent but not acknowledged when the cycle stopped waiting: the publisher may still write it for up to
-     * its {@link RecordPublisher#maxDeliveryTime()} after the send. Its row must not be claimed again before then, or
-     * another cycle could publish the key's next record (a tombstone, say) before this copy lands.
-     */
-    private FailureRecorder.Decision inFlight(Send send, Cycle cycle) {
-        String why = cycle.stopping()
-                ? "not acknowledged before the relay stopped (outbox.relay.shutdown-timeout="
-                        + this.settings.shutdownTimeout() + ")"
-                : "not acknowledged within the send timeout (outbox.relay.send-timeout=" + this.settings.sendTimeout()
-                        + ")";
-        return hold(send, new SendTimeoutException(why), cycle);
-    }
-
-    /**
-     * The failure of a record that the publisher may still write: its row waits until {@link #maxDeliveryTime()} has
-     * passed since the send.
-     */
-    private FailureRecorder.Decision hold(Send send, Throwable error, Cycle cycle) {
-        // The delay counts from the transaction's start in the database, which is after the cycle's start here.
-        long until = send.sentAtNanos() + maxDeliveryTime().toNanos();
-        long minDelayMillis = Math.max(0, (until - cycle.startNanos + 999_999) / 1_000_000);
-        return failure(send.record(), error, minDelayMillis);
-    }
-
-    private boolean mayStillBeWritten(OutboxRecord record, Throwable error) {
-        try {
-            return this.publisher.mayStillBeWritten(record, error);
-        } catch (Throwable ex) {
-            // Any Throwable, as for maxDeliveryTime(); unanswered, the record may still be written.
-            log.debug(
-                    "Outbox relay {}: could not ask the publisher whether {} may still be written",
-                    this.name,
-                    record,
-                    ex);
-            return true;
-        }
-    }
-
-    private Duration maxDeliveryTime() {
-        try {
-            Duration time = this.publisher.maxDeliveryTime();
-            return time == null || time.isNegative() ? Duration.ZERO : time;
-        } catch (Throwable ex) {
-            // Any Throwable, an Error included: thrown out of the cycle, it would leave the records sent so far
-            // unaccounted for, their rows neither deleted nor held back.
-            log.debug("Outbox relay {}: could not ask the publisher for its delivery time", this.name, ex);
-            return Duration.ZERO;
-        }
-    }
-
-    private FailureRecorder.Decision failure(OutboxRecord record, Throwable error, long minDelayMillis) {
-        log.debug("Outbox relay {}: send failed for {}", this.name, record, error);
-        // The relay's own deadline says the broker did not answer in time; the publisher need not be asked.
-        FailureKind kind = error instanceof SendTimeoutException ? FailureKind.UNAVAILABLE : classify(record, error);
-        return this.failures.decide(record, error, kind, minDelayMillis);
-    }
-
-    private Send startSend(OutboxRecord record, long deadline, Cycle cycle) {
-        // A send may block (a producer waiting for metadata), so the deadline may pass in the middle of a wave.
-        if (cycle.stopping() || cycle.publisherError != null || System.nanoTime() - deadline >= 0) {
-            return Send.notSent(record);
-        }
-        Throwable unavailable = cycle.unavailableTopics.get(record.topic());
-        if (unavailable != null) {
-            return Send.refused(record, unavailable);
-        }
-        long sentAt = System.nanoTime();
-        try {
-            return stopTopicIfUnavailable(new Send(record, this.publisher.publish(record), sentAt), cycle);
-        } catch (RuntimeException ex) {
-            return stopTopicIfUnavailable(new Send(record, CompletableFuture.failedFuture(ex), sentAt), cycle);
-        } catch (Error err) {
-            // Such as an AssertionError or a NoClassDefFoundError from a publisher's bug. Failing the whole cycle
-            // would roll back the sends already in flight and leave a row that always does this at the head of
-            // every batch; recorded as this record's failed send instead, it becomes a dead letter after the
-            // maximum attempts like any other, and the cycle fails once it committed what it did.
-            cycle.publisherError = err;
-            return new Send(record, CompletableFuture.failedFuture(err), sentAt);
-        }
-    }
-
-    /**
-     * A send that failed at once as unavailable stops its topic for the rest of the cycle: with a topic the broker does
-     * not know, a Kafka producer blocks in {@code send()} until {@code max.block.ms} for every record, and a few such
-     * records would use up the cycle's send timeout and leave the records of every other topic unsent, cycle after
-     * cycle.
-     */
-    private Send stopTopicIfUnavailable(Send send, Cycle cycle) {
-        Throwable error = send.failedAtOnce();
-        if (error != null && classify(send.record(), error) == FailureKind.UNAVAILABLE) {
-            log.debug(
-                    "Outbox relay {}: topic '{}' is unavailable, the cycle sends it nothing more: {}",
-                    this.name,
-                    send.record().topic(),
-                    FailureRecorder.describe(error));
-            cycle.unavailableTopics.put(send.record().topic(), error);
-        }
-        return send;
-    }
-
-    /** How long a cycle waits for acknowledgements: the send deadline, or the shutdown deadline once stopping. */
-    private long waitDeadline(long sendDeadline, Cycle cycle) {
-        // After a stop and a new start, the stop's shutdown deadline still bounds a cycle of the run that stopped.
-        return cycle.stopping() && this.shutdownDeadlineNanos - sendDeadline < 0
-                ? this.shutdownDeadlineNanos
-                : sendDeadline;
-    }
-
-    private FailureKind classify(OutboxRecord record, Throwable error) {
-        try {
-            return this.publisher.classify(record, error);
-        } catch (Throwable ex) {
-            // Any Throwable, as for maxDeliveryTime().
-            log.debug("Outbox relay {}: could not classify {}", this.name, error, ex);
-            return FailureKind.TRANSIENT;
-        }
-    }
-
-    private void activity(String what) {
-        this.activities.put(Thread.currentThread(), what);
+        return this.cycles.run(this.run.generation());
     }
 
     /**
@@ -579,12 +154,12 @@ public final class OutboxRelay implements SmartLifecycle {
      */
     private void run(Object generation) {
         long errorDelay = this.settings.pollInterval().toMillis();
-        while (this.running && this.generation == generation) {
+        while (this.running && this.run.generation() == generation) {
             if (Thread.interrupted()) {
                 // Nobody should interrupt a relay thread, and a stop does not. Left set, the flag would end every
                 // wait at once: the thread would loop without pause and take every record it sends for one still
                 // in flight. Cleared, after a pause as after a failed cycle, in case something keeps interrupting.
-                if (!this.running || this.generation != generation) {
+                if (!this.running || this.run.generation() != generation) {
                     break;
                 }
                 if (!this.interruptLogged) {
@@ -597,14 +172,12 @@ public final class OutboxRelay implements SmartLifecycle {
                             Thread.currentThread().getName(),
                             errorDelay);
                 }
-                awaitWakeUp(errorDelay);
-                errorDelay = Math.min(
-                        errorDelay * 2,
-                        Math.max(30_000, this.settings.pollInterval().toMillis()));
+                this.waiter.await(errorDelay);
+                errorDelay = longerErrorDelay(errorDelay);
                 continue;
             }
             try {
-                CycleResult result = relayOnce(generation);
+                CycleResult result = this.cycles.run(generation);
                 errorDelay = this.settings.pollInterval().toMillis();
                 int moved = result.published() + result.deadLettered();
                 this.vacuum.afterDeleted(moved);
@@ -612,22 +185,12 @@ public final class OutboxRelay implements SmartLifecycle {
                 // relay waits for. Only after a cycle that got somewhere: the wake-up is one flag for all the
                 // relay's threads, and this thread may take it back itself when it waits next, so that waking
                 // after every cycle would let an empty one follow another without end.
-                if (moved > 0 && this.waitingForOtherCycles.get() > 0) {
-                    wakeUp();
+                if (moved > 0 && this.waiter.othersWaitForCycles()) {
+                    this.waiter.wakeUp();
                 }
                 long delay = millisBeforeNextCycle(result, this.settings);
                 if (delay > 0) {
-                    boolean waitsForOthers = result.heldBack() > 0 || result.noFreeSlot();
-                    if (waitsForOthers) {
-                        this.waitingForOtherCycles.incrementAndGet();
-                    }
-                    try {
-                        awaitWakeUp(delay);
-                    } finally {
-                        if (waitsForOthers) {
-                            this.waitingForOtherCycles.decrementAndGet();
-                        }
-                    }
+                    this.waiter.await(delay, result.heldBack() > 0 || result.noFreeSlot());
                 }
             } catch (Throwable ex) {
                 if (ex instanceof Error) {
@@ -646,12 +209,16 @@ public final class OutboxRelay implements SmartLifecycle {
                             FailureRecorder.describe(ex),
                             ex);
                 }
-                awaitWakeUp(errorDelay);
-                errorDelay = Math.min(
-                        errorDelay * 2,
-                        Math.max(30_000, this.settings.pollInterval().toMillis()));
+                this.waiter.await(errorDelay);
+                errorDelay = longerErrorDelay(errorDelay);
             }
         }
+    }
+
+    /** The wait after another failed cycle in a row: twice the last, up to 30 s or the poll interval. */
+    private long longerErrorDelay(long errorDelay) {
+        return Math.min(
+                errorDelay * 2, Math.max(30_000, this.settings.pollInterval().toMillis()));
     }
 
     /**
@@ -672,35 +239,15 @@ public final class OutboxRelay implements SmartLifecycle {
         return result.heldBack() > 0 || result.noFreeSlot() ? Math.min(OTHER_CYCLE_WAIT_MILLIS, poll) : poll;
     }
 
-    private void awaitWakeUp(long millis) {
-        synchronized (this.monitor) {
-            long until = System.currentTimeMillis() + millis;
-            while (!this.wakeUpRequested && this.running) {
-                long left = until - System.currentTimeMillis();
-                if (left <= 0) {
-                    break;
-                }
-                try {
-                    this.monitor.wait(left);
-                } catch (InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
-            this.wakeUpRequested = false;
-        }
-    }
-
     @Override
     public void start() {
-        synchronized (this.monitor) {
+        synchronized (this.lifecycle) {
             if (this.running) {
                 return;
             }
             this.running = true;
-            this.stopRequested = false;
-            Object current = new Object();
-            this.generation = current;
+            this.waiter.open();
+            Object current = this.run.startRun();
             this.vacuum.start();
             List<Thread> started = new ArrayList<>();
             for (int i = 0; i < this.settings.concurrency(); i++) {
@@ -725,9 +272,9 @@ public final class OutboxRelay implements SmartLifecycle {
                 this.settings.shutdownTimeout());
         if (this.settings.concurrency() > this.settings.tableConcurrency()) {
             log.warn(
-                    "Outbox relay {}: outbox.relay.concurrency={} is more than outbox.relay.table-concurrency={}, the"
-                            + " cycles that all relays on table '{}' may run at once, so {} of its threads can only"
-                            + " wait. Lower outbox.relay.concurrency, or raise outbox.relay.table-concurrency.",
+                    "Outbox relay {}: RelaySettings.concurrency={} is more than RelaySettings.tableConcurrency={},"
+                            + " the cycles that all relays on table '{}' may run at once, so {} of its threads can"
+                            + " only wait. Lower the concurrency, or raise the table concurrency.",
                     this.name,
                     this.settings.concurrency(),
                     this.settings.tableConcurrency(),
@@ -748,16 +295,15 @@ public final class OutboxRelay implements SmartLifecycle {
     public void stop() {
         List<Thread> stopping;
         long shutdownDeadline;
-        synchronized (this.monitor) {
+        synchronized (this.lifecycle) {
             if (!this.running) {
                 return;
             }
             shutdownDeadline =
                     System.nanoTime() + this.settings.shutdownTimeout().toNanos();
-            this.shutdownDeadlineNanos = shutdownDeadline;
-            this.stopRequested = true;
+            this.run.requestStop(shutdownDeadline);
             this.running = false;
-            this.monitor.notifyAll();
+            this.waiter.close();
             stopping = this.threads;
             this.threads = List.of();
             this.vacuum.stop();
@@ -770,7 +316,7 @@ public final class OutboxRelay implements SmartLifecycle {
         } else {
             log.warn(
                     "Outbox relay {} stopped without its threads {}: they did not end within"
-                            + " outbox.relay.shutdown-timeout={} and {} s more, as the database or the broker did not"
+                            + " RelaySettings.shutdownTimeout={} and {} s more, as the database or the broker did not"
                             + " answer. Their transactions end when the database notices; rows not deleted are"
                             + " published by the next instance, with the same event ids.",
                     this.name,

@@ -13,8 +13,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The relay's own vacuums of the outbox table: once the relay has deleted
- * {@value OutboxRelay#VACUUM_AFTER_DELETED_ROWS} rows, in a thread of its own, at most once per vacuum interval (see
- * {@link OutboxRelay} for why).
+ * {@value OutboxRelay#VACUUM_AFTER_DELETED_ROWS} rows, in a thread of its own, at most once per vacuum interval, and
+ * ten times less often (up to ten minutes apart) after each vacuum that PostgreSQL warned about. The claim reads the
+ * primary key from its start, where the index entries of deleted rows stay until a vacuum removes them, and
+ * autovacuum looks at a table at most once per {@code autovacuum_naptime} (a minute by default), in which a relay
+ * deletes millions of rows.
  */
 final class TableVacuum {
 

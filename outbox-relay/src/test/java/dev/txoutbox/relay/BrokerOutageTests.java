@@ -104,7 +104,7 @@ class BrokerOutageTests {
                 .containsOnly(FailureKind.UNAVAILABLE);
         assertThat(errors)
                 .as("failures reported by the Kafka producer itself, not only the relay's own send timeout")
-                .anyMatch(error -> !(error instanceof OutboxRelay.SendTimeoutException));
+                .anyMatch(error -> !(error instanceof FailureDecisions.SendTimeoutException));
 
         proxy.restore();
 

@@ -117,7 +117,7 @@ class RelayFailureRecordingTests {
         assertThat(((Timestamp) row.get("next_attempt_at")).toInstant())
                 .as("claimable again only once the publisher can no longer write the copy it holds")
                 .isAfterOrEqualTo(sentAt.get(0).plus(Duration.ofSeconds(5)).minusMillis(20));
-        assertThat((String) row.get("last_error")).contains("outbox.relay.send-timeout");
+        assertThat((String) row.get("last_error")).contains("RelaySettings.sendTimeout");
         assertThat(relay.relayOnce().published()).isZero();
     }
 

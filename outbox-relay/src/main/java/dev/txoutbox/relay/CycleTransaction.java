@@ -1,0 +1,230 @@
+package dev.txoutbox.relay;
+
+import dev.txoutbox.relay.FailureDecisions.Decision;
+import dev.txoutbox.relay.OutboxRelay.CycleResult;
+import dev.txoutbox.store.OutboxRecord;
+import dev.txoutbox.store.OutboxStore;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.TransactionStatus;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * One cycle of a relay, in one READ COMMITTED database transaction: claim a batch, send it (see
+ * {@link KeyOrderedSender}), delete the rows of the acknowledged records, record the failures (see
+ * {@link FailureRecorder}), commit, and only then tell the listeners. When the transaction fails after records were
+ * acknowledged, their rows are deleted, and the rows of records still in flight held back, in a short transaction of
+ * their own.
+ */
+final class CycleTransaction {
+
+    /** The relay's logger: these lines are the relay's. */
+    private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
+
+    /** The bound on the transaction that deletes acknowledged rows after their cycle's transaction failed. */
+    private static final int CLEANUP_TIMEOUT_SECONDS = 10;
+
+    private final OutboxStore store;
+
+    private final RelaySettings settings;
+
+    private final KeyOrderedSender sender;
+
+    private final FailureRecorder failures;
+
+    private final RelayListeners listeners;
+
+    private final RunState run;
+
+    /** What each thread in a cycle is doing, to name in the warning when a stop cannot wait for it. */
+    private final Map<Thread, String> activities;
+
+    private final String relayName;
+
+    private final TransactionTemplate transactions;
+
+    private final TransactionTemplate cleanup;
+
+    private final Duration transactionTimeout;
+
+    private ObservationRegistry observations = ObservationRegistry.NOOP;
+
+    CycleTransaction(
+            OutboxStore store,
+            RecordPublisher publisher,
+            RelaySettings settings,
+            RelayListeners listeners,
+            RunState run,
+            Map<Thread, String> activities,
+            String relayName) {
+        this.store = store;
+        this.settings = settings;
+        this.sender = new KeyOrderedSender(
+                publisher, new FailureDecisions(publisher, settings, relayName), settings.sendTimeout(), relayName);
+        this.failures = new FailureRecorder(store, relayName);
+        this.listeners = listeners;
+        this.run = run;
+        this.activities = activities;
+        this.relayName = relayName;
+        DataSourceTransactionManager transactionManager = new DataSourceTransactionManager(store.dataSource());
+        this.transactions = new TransactionTemplate(transactionManager);
+        // Pinned, whatever the database's default: under REPEATABLE READ, a claim that meets a row another cycle
+        // changed since the claim's snapshot fails instead of skipping or reading it afresh.
+        this.transactions.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
+        // The transaction spans the claim, the wait for acknowledgements and the delete; statements get the rest.
+        this.transactionTimeout = settings.sendTimeout().plusSeconds(30);
+        this.transactions.setTimeout((int) this.transactionTimeout.toSeconds());
+        this.cleanup = new TransactionTemplate(transactionManager);
+        this.cleanup.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
+        this.cleanup.setTimeout(CLEANUP_TIMEOUT_SECONDS);
+    }
+
+    void setObservationRegistry(ObservationRegistry observations) {
+        this.observations = observations;
+    }
+
+    /** One cycle of the relay's run {@code generation}: it stops sending once another run started. */
+    CycleResult run(Object generation) {
+        Cycle cycle = new Cycle(System.nanoTime(), generation, this.run, this.activities);
+        CycleResult result;
+        try {
+            result = Objects.requireNonNull(this.transactions.execute(status -> publishBatch(cycle, status)));
+        } catch (RuntimeException | Error ex) {
+            // The rollback undid the delete of the rows whose records the broker acknowledged (a session killed by
+            // an idle-in-transaction timeout between the sends and the commit, say): without another delete, every
+            // later cycle would send them again. It undid the hold on the rows whose records are still in flight
+            // too, which would let another cycle publish their keys' next records before these land.
+            settleAfterFailure(cycle, ex);
+            this.listeners.cycleFailed(ex);
+            throw ex;
+        } finally {
+            this.activities.remove(Thread.currentThread());
+        }
+        // Listeners hear of publications and dead letters only once the rows' fate is committed.
+        cycle.notifyPublished(this.listeners);
+        cycle.afterCommit.forEach(Runnable::run);
+        Error publisherError = cycle.publisherError;
+        if (publisherError != null) {
+            // The cycle committed what it did, the failed send included, but it stopped sending at the error: it
+            // failed, and the relay thread backs off as after any failed cycle.
+            this.listeners.cycleFailed(publisherError);
+            throw publisherError;
+        }
+        this.listeners.cycleCompleted(result);
+        return result;
+    }
+
+    private void settleAfterFailure(Cycle cycle, Throwable failure) {
+        List<Long> ids = cycle.acknowledgedIds();
+        if (ids.isEmpty() && cycle.inFlight.isEmpty()) {
+            return;
+        }
+        // A short transaction of its own, on another connection: the pool may hand out a connection broken by the
+        // same fault, so one more try on the next. Rows another relay has claimed since are left to it.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                int[] settled = Objects.requireNonNull(this.cleanup.execute(status ->
+                        new int[] {this.store.deleteUnlocked(ids), this.store.recordFailuresUnlocked(cycle.inFlight)}));
+                log.warn(
+                        "Outbox relay {}: the cycle's transaction failed after the broker had acknowledged {} records"
+                                + " ({}); deleted {} of their rows in a transaction of their own, so that they are"
+                                + " not sent again, and held back {} of {} rows whose records were still in flight",
+                        this.relayName,
+                        ids.size(),
+                        FailureRecorder.describe(failure),
+                        settled[0],
+                        settled[1],
+                        cycle.inFlight.size());
+                cycle.notifyPublished(this.listeners);
+                return;
+            } catch (RuntimeException ex) {
+                if (attempt == 2) {
+                    log.warn(
+                            "Outbox relay {}: the cycle's transaction failed after the broker had acknowledged {}"
+                                    + " records ({}), and their rows could not be settled either ({}): they will be"
+                                    + " published again, with the same event ids",
+                            this.relayName,
+                            ids.size(),
+                            FailureRecorder.describe(failure),
+                            FailureRecorder.describe(ex));
+                    return;
+                }
+            }
+        }
+    }
+
+    private CycleResult publishBatch(Cycle cycle, TransactionStatus status) {
+        cycle.activity("claiming rows");
+        OutboxStore.Claim claim = this.store.claim(
+                this.settings.batchSize(),
+                this.settings.maxBatchBytes(),
+                this.settings.tableConcurrency(),
+                this.transactionTimeout);
+        if (claim.noFreeSlot()) {
+            return CycleResult.NO_FREE_SLOT;
+        }
+        List<OutboxRecord> records = claim.records();
+        if (records.isEmpty()) {
+            return new CycleResult(claim.locked(), 0, 0, 0, claim.locked());
+        }
+        Observation observation = Observation.createNotStarted("outbox.relay.publish", this.observations)
+                .contextualName("outbox publish")
+                .lowCardinalityKeyValue("outbox.table", this.store.table().value())
+                .start();
+        try {
+            CycleResult result = publishClaimed(claim, cycle, status);
+            observation.lowCardinalityKeyValue(
+                    "outbox.outcome", result.failed() + result.deadLettered() == 0 ? "published" : "failures");
+            observation.highCardinalityKeyValue("outbox.records", String.valueOf(records.size()));
+            return result;
+        } catch (RuntimeException | Error ex) {
+            observation.lowCardinalityKeyValue("outbox.outcome", "error");
+            observation.error(ex);
+            throw ex;
+        } finally {
+            observation.stop();
+        }
+    }
+
+    private CycleResult publishClaimed(OutboxStore.Claim claim, Cycle cycle, TransactionStatus status) {
+        List<OutboxRecord> records = claim.records();
+        List<Decision> failures = this.sender.send(records, cycle);
+        cycle.activity("recording the outcome of " + records.size() + " records");
+        List<Long> published = cycle.acknowledgedIds();
+        // The deletes first, and the failures in a savepoint after them: a failure in the bookkeeping of failures
+        // must not undo the deletes, or every later cycle would send the acknowledged records again.
+        this.store.delete(published);
+        FailureRecorder.Recorded recorded = this.failures.record(status, failures, published.size());
+        for (Decision failure : failures) {
+            cycle.afterCommit.add(() -> this.listeners.sendFailed(failure.record(), failure.error(), failure.kind()));
+        }
+        for (Decision deadLetter : recorded.deadLettered()) {
+            cycle.afterCommit.add(() -> this.listeners.deadLettered(deadLetter.record(), deadLetter.text()));
+        }
+        RuntimeException notRecorded = recorded.notRecorded();
+        if (notRecorded != null) {
+            cycle.afterCommit.add(() -> this.listeners.failuresNotRecorded(notRecorded));
+        }
+        log.debug(
+                "Outbox relay {}: claimed {}, published {}, retrying {}, dead-lettered {}",
+                this.relayName,
+                claim.locked(),
+                published.size(),
+                recorded.retried().size(),
+                recorded.deadLettered().size());
+        return new CycleResult(
+                claim.locked(),
+                published.size(),
+                failures.size() - recorded.deadLettered().size(),
+                recorded.deadLettered().size(),
+                claim.locked() - records.size());
+    }
+}
