@@ -4,7 +4,7 @@ import dev.txoutbox.Deduplicator;
 import dev.txoutbox.Outbox;
 import dev.txoutbox.OutboxPayloadSerializer;
 import dev.txoutbox.relay.OutboxRelay;
-import dev.txoutbox.relay.WakeUpNotifier;
+import dev.txoutbox.relay.postgresql.WakeUpNotifier;
 import dev.txoutbox.store.DeadLetters;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxDialects;

@@ -1,7 +1,7 @@
 package dev.txoutbox.autoconfigure;
 
 import dev.txoutbox.relay.OutboxRelay;
-import dev.txoutbox.relay.WakeUpNotifier;
+import dev.txoutbox.relay.postgresql.WakeUpNotifier;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;

@@ -8,7 +8,7 @@ import dev.txoutbox.autoconfigure.OutboxAutoConfiguration;
 import dev.txoutbox.autoconfigure.OutboxRelayAutoConfiguration;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.OutboxRelayListener;
-import dev.txoutbox.relay.WakeUpListener;
+import dev.txoutbox.relay.postgresql.WakeUpListener;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.TopicReader;

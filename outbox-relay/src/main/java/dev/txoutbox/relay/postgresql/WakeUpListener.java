@@ -1,6 +1,7 @@
-package dev.txoutbox.relay;
+package dev.txoutbox.relay.postgresql;
 
 import dev.txoutbox.internal.DaemonThreads;
+import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.TableName;
 import java.sql.Connection;
@@ -203,7 +204,7 @@ public final class WakeUpListener implements SmartLifecycle {
     private void logNotListening(String reason) {
         log.info(
                 "Outbox: the relay does not listen for wake-ups from other instances, since {}; it finds their rows"
-                        + " at its poll interval. (outbox.relay.notify.enabled=false turns the wake-ups off.)",
+                        + " at its poll interval. (Without a WakeUpListener and WakeUpNotifier, it does not try.)",
                 reason);
     }
 

@@ -1,6 +1,7 @@
-package dev.txoutbox.relay;
+package dev.txoutbox.relay.postgresql;
 
 import dev.txoutbox.internal.DaemonThreads;
+import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.TableName;
 import java.sql.Connection;
@@ -72,9 +73,8 @@ public final class WakeUpNotifier implements AutoCloseable {
      */
     public WakeUpNotifier(DataSource dataSource, OutboxDialect dialect, TableName table, Duration interval) {
         if (interval == null || interval.isNegative() || interval.isZero()) {
-            throw new IllegalArgumentException(("Invalid outbox relay setting outbox.relay.notify.interval=%s: it must"
-                            + " be a positive duration such as %dms, the minimum time between two wake-up"
-                            + " notifications of this instance.")
+            throw new IllegalArgumentException(("Invalid WakeUpNotifier interval=%s: it must be a positive duration"
+                            + " such as %dms, the minimum time between two wake-up notifications of this instance.")
                     .formatted(interval != null ? interval.toMillis() + "ms" : null, DEFAULT_INTERVAL.toMillis()));
         }
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");

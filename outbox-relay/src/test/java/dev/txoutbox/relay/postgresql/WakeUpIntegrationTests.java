@@ -1,4 +1,4 @@
-package dev.txoutbox.relay;
+package dev.txoutbox.relay.postgresql;
 
 import static dev.txoutbox.testing.OutboxTestTables.event;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -216,12 +216,12 @@ class WakeUpIntegrationTests {
     }
 
     @Test
-    void anIntervalThatIsNotPositiveIsRefusedNamingTheProperty() {
+    void anIntervalThatIsNotPositiveIsRefusedNamingTheArgument() {
         DataSource dataSource = pool("writer");
         for (Duration interval : List.of(Duration.ZERO, Duration.ofMillis(-5))) {
             assertThatIllegalArgumentException()
                     .isThrownBy(() -> new WakeUpNotifier(dataSource, OutboxDialects.postgres(), TABLE, interval))
-                    .withMessageContaining("outbox.relay.notify.interval=" + interval.toMillis() + "ms")
+                    .withMessageContaining("WakeUpNotifier interval=" + interval.toMillis() + "ms")
                     .withMessageContaining("positive duration");
         }
     }
