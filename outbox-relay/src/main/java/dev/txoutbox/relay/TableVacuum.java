@@ -112,8 +112,8 @@ final class TableVacuum {
                     "Outbox relay {}: PostgreSQL warned when the relay vacuumed table '{}': {}. When the database"
                             + " user may not vacuum the table, its dead rows wait for autovacuum and claims read"
                             + " past them: run the relay as the table's owner (or GRANT MAINTAIN ON the table, from"
-                            + " PostgreSQL 17), or set outbox.relay.vacuum-interval=0 to leave the table to"
-                            + " autovacuum. The next vacuum is in {} s at the earliest.",
+                            + " PostgreSQL 17), or set RelaySettings.vacuumInterval to zero to leave the"
+                            + " table to autovacuum. The next vacuum is in {} s at the earliest.",
                     this.relayName,
                     this.store.table(),
                     String.join("; ", outcome.warnings()),
