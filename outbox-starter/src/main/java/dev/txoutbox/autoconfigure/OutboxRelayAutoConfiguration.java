@@ -33,7 +33,7 @@ import org.springframework.kafka.core.ProducerFactory;
  * records.
  */
 @AutoConfiguration(
-        after = OutboxAutoConfiguration.class,
+        after = OutboxStoreAutoConfiguration.class,
         afterName = "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration")
 @ConditionalOnClass(KafkaTemplate.class)
 @ConditionalOnBean(OutboxStore.class)
@@ -43,20 +43,7 @@ public final class OutboxRelayAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     RelaySettings outboxRelaySettings(OutboxProperties properties) {
-        OutboxProperties.Relay relay = properties.getRelay();
-        return new RelaySettings(
-                relay.getBatchSize(),
-                relay.getPollInterval(),
-                relay.getSendTimeout(),
-                relay.getRetry().getInitialDelay(),
-                relay.getRetry().getMultiplier(),
-                relay.getRetry().getMaxDelay(),
-                relay.getRetry().getMaxAttempts(),
-                relay.getConcurrency(),
-                relay.getTableConcurrency(),
-                relay.getVacuumInterval(),
-                relay.getMaxBatchBytes().toBytes(),
-                relay.getShutdownTimeout());
+        return InvalidOutboxProperties.relaySettings(properties.getRelay());
     }
 
     @Bean(destroyMethod = "close")
@@ -74,7 +61,6 @@ public final class OutboxRelayAutoConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    @ConditionalOnMissingBean
     @ConditionalOnBean(KafkaRecordPublisher.class)
     @ConditionalOnBooleanProperty(name = "outbox.relay.check-topic-durability", matchIfMissing = true)
     TopicDurabilityCheck outboxTopicDurabilityCheck(KafkaRecordPublisher publisher) {
@@ -97,7 +83,6 @@ public final class OutboxRelayAutoConfiguration {
     }
 
     @Bean
-    @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty(name = "outbox.relay.notify.enabled", matchIfMissing = true)
     WakeUpListener outboxWakeUpListener(
             OutboxStore store,
@@ -113,7 +98,6 @@ public final class OutboxRelayAutoConfiguration {
     }
 
     @Bean
-    @ConditionalOnMissingBean
     RelayHealthTracker outboxRelayHealthTracker(RelaySettings settings) {
         return new RelayHealthTracker(Clock.systemUTC(), settings);
     }

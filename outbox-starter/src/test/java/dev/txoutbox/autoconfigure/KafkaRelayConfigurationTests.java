@@ -30,7 +30,7 @@ class KafkaRelayConfigurationTests {
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(
-                    KafkaAutoConfiguration.class, OutboxAutoConfiguration.class, OutboxRelayAutoConfiguration.class))
+                    KafkaAutoConfiguration.class, OutboxStoreAutoConfiguration.class, OutboxRelayAutoConfiguration.class))
             .withBean(DataSource.class, EmbeddedInfrastructure::newDatabase)
             .withPropertyValues("spring.kafka.bootstrap-servers=" + EmbeddedInfrastructure.kafkaBootstrapServers());
 

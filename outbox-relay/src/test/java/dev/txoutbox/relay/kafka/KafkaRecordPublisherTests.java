@@ -49,7 +49,8 @@ import org.springframework.kafka.core.KafkaTemplate;
 
 class KafkaRecordPublisherTests {
 
-    private final RelaySettings settings = RelaySettings.defaults().withSendTimeout(Duration.ofSeconds(20));
+    private final RelaySettings settings =
+            RelaySettings.builder().sendTimeout(Duration.ofSeconds(20)).build();
 
     @Test
     void durabilityAndSerializersAreEnforcedWhateverTheApplicationConfigured() {
