@@ -30,7 +30,7 @@ import org.springframework.kafka.core.ProducerFactory;
  * configuration, plus {@code outbox.relay.producer.*}) and the relay, started and stopped with the application
  * context, after the outbox's tables are in place; the listener that wakes the relay up when another instance
  * committed rows, started and stopped with it; and the check that warns about topics that cannot keep acknowledged
- * records.
+ * records. {@link OutboxProducerFactoryCustomizer} beans adjust the relay's producer factory.
  */
 @AutoConfiguration(
         after = OutboxStoreAutoConfiguration.class,
@@ -52,12 +52,16 @@ public final class OutboxRelayAutoConfiguration {
             ObjectProvider<ProducerFactory<?, ?>> applicationProducerFactory,
             ObjectProvider<KafkaProperties> kafkaProperties,
             OutboxProperties properties,
-            RelaySettings settings) {
+            RelaySettings settings,
+            ObjectProvider<OutboxProducerFactoryCustomizer> customizers) {
         Map<String, Object> producer = RelayProducerConfiguration.merge(
                 applicationProducerFactory.getIfUnique(), kafkaProperties.getIfAvailable(), properties);
         // Checked here, without connecting: a setting the Kafka client refuses stops the application's start
         // (InvalidProducerConfigurationException, explained by a failure analyzer) rather than failing every send.
-        return KafkaRecordPublisher.create(producer, settings);
+        return KafkaRecordPublisher.create(
+                producer,
+                settings,
+                factory -> customizers.orderedStream().forEach(customizer -> customizer.customize(factory)));
     }
 
     @Bean(destroyMethod = "close")
