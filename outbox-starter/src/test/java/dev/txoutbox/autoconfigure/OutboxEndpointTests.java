@@ -238,6 +238,18 @@ class OutboxEndpointTests {
                 .run(context -> assertThat(context).doesNotHaveBean(OutboxEndpoint.class));
     }
 
+    @Test
+    void isNotCreatedWithoutAnOutboxStore() {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(
+                        OutboxStoreAutoConfiguration.class, OutboxEndpointAutoConfiguration.class))
+                .withPropertyValues("management.endpoints.web.exposure.include=outbox")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context).doesNotHaveBean(OutboxEndpoint.class);
+                });
+    }
+
     private static List<OperationType> operations(ApplicationContext context) {
         ExposableJmxEndpoint outbox = context.getBean(JmxEndpointsSupplier.class).getEndpoints().stream()
                 .filter(endpoint -> endpoint.getEndpointId().equals(EndpointId.of("outbox")))
