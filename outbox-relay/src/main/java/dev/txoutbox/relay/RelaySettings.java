@@ -1,10 +1,11 @@
 package dev.txoutbox.relay;
 
 import java.time.Duration;
-import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
- * How the relay polls, sends and retries.
+ * How the relay polls, sends and retries. Built with {@link #builder()}, or {@link #toBuilder()} from other settings;
+ * invalid values throw {@link InvalidRelaySettingException}.
  *
  * @param batchSize how many rows one cycle claims at the most
  * @param pollInterval how long the relay waits for new rows when it was not woken up; the fallback for rows written
@@ -71,159 +72,197 @@ public record RelaySettings(
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
 
     public RelaySettings {
-        require(batchSize >= 1 && batchSize <= 10_000, "outbox.relay.batch-size", batchSize, "between 1 and 10000");
-        requirePositive(pollInterval, "outbox.relay.poll-interval");
-        requirePositive(sendTimeout, "outbox.relay.send-timeout");
-        requirePositive(retryInitialDelay, "outbox.relay.retry.initial-delay");
-        require(retryMultiplier >= 1.0, "outbox.relay.retry.multiplier", retryMultiplier, "at least 1.0");
-        requirePositive(retryMaxDelay, "outbox.relay.retry.max-delay");
+        require(batchSize >= 1 && batchSize <= 10_000, "batchSize", batchSize, "between 1 and 10000");
+        requirePositive(pollInterval, "pollInterval");
+        requirePositive(sendTimeout, "sendTimeout");
+        requirePositive(retryInitialDelay, "retryInitialDelay");
+        require(retryMultiplier >= 1.0, "retryMultiplier", retryMultiplier, "at least 1.0");
+        requirePositive(retryMaxDelay, "retryMaxDelay");
         require(
                 retryMaxDelay.compareTo(retryInitialDelay) >= 0,
-                "outbox.relay.retry.max-delay",
+                "retryMaxDelay",
                 retryMaxDelay,
-                "at least outbox.relay.retry.initial-delay (" + retryInitialDelay + ")");
-        require(maxAttempts >= 1, "outbox.relay.retry.max-attempts", maxAttempts, "at least 1");
-        require(concurrency >= 1 && concurrency <= 64, "outbox.relay.concurrency", concurrency, "between 1 and 64");
+                "at least the retry's initial delay (" + retryInitialDelay + ")");
+        require(maxAttempts >= 1, "maxAttempts", maxAttempts, "at least 1");
+        require(concurrency >= 1 && concurrency <= 64, "concurrency", concurrency, "between 1 and 64");
         require(
                 tableConcurrency >= 1 && tableConcurrency <= 1024,
-                "outbox.relay.table-concurrency",
+                "tableConcurrency",
                 tableConcurrency,
                 "between 1 and 1024");
         require(
                 vacuumInterval != null
                         && !vacuumInterval.isNegative()
                         && vacuumInterval.compareTo(Duration.ofDays(1)) <= 0,
-                "outbox.relay.vacuum-interval",
+                "vacuumInterval",
                 vacuumInterval,
                 "a duration of at most a day such as 1s, or 0 to leave the table to autovacuum");
-        require(maxBatchBytes >= 1, "outbox.relay.max-batch-bytes", maxBatchBytes, "at least 1 byte, such as 16MB");
+        require(maxBatchBytes >= 1, "maxBatchBytes", maxBatchBytes, "at least 1 byte, such as 16MB");
         require(
                 shutdownTimeout != null && !shutdownTimeout.isNegative(),
-                "outbox.relay.shutdown-timeout",
+                "shutdownTimeout",
                 shutdownTimeout,
                 "a duration such as 10s, or 0 not to wait for acknowledgements at all");
     }
 
     /** The defaults. */
     public static RelaySettings defaults() {
-        return new RelaySettings(
-                DEFAULT_BATCH_SIZE,
-                DEFAULT_POLL_INTERVAL,
-                DEFAULT_SEND_TIMEOUT,
-                DEFAULT_RETRY_INITIAL_DELAY,
-                DEFAULT_RETRY_MULTIPLIER,
-                DEFAULT_RETRY_MAX_DELAY,
-                DEFAULT_MAX_ATTEMPTS,
-                DEFAULT_CONCURRENCY,
-                DEFAULT_TABLE_CONCURRENCY,
-                DEFAULT_VACUUM_INTERVAL,
-                DEFAULT_MAX_BATCH_BYTES,
-                DEFAULT_SHUTDOWN_TIMEOUT);
+        return builder().build();
     }
 
-    /** These settings with another batch size. */
-    public RelaySettings withBatchSize(int batchSize) {
-        return with(copy -> copy.batchSize = batchSize);
+    /** A builder that starts from the defaults. */
+    public static Builder builder() {
+        return new Builder();
     }
 
-    /** These settings with another poll interval. */
-    public RelaySettings withPollInterval(Duration pollInterval) {
-        return with(copy -> copy.pollInterval = pollInterval);
+    /** A builder that starts from these settings. */
+    public Builder toBuilder() {
+        return new Builder()
+                .batchSize(this.batchSize)
+                .pollInterval(this.pollInterval)
+                .sendTimeout(this.sendTimeout)
+                .retry(this.retryInitialDelay, this.retryMultiplier, this.retryMaxDelay)
+                .maxAttempts(this.maxAttempts)
+                .concurrency(this.concurrency)
+                .tableConcurrency(this.tableConcurrency)
+                .vacuumInterval(this.vacuumInterval)
+                .maxBatchBytes(this.maxBatchBytes)
+                .shutdownTimeout(this.shutdownTimeout);
     }
 
-    /** These settings with another send timeout. */
-    public RelaySettings withSendTimeout(Duration sendTimeout) {
-        return with(copy -> copy.sendTimeout = sendTimeout);
+    Backoff backoff() {
+        return new Backoff(retryInitialDelay, retryMultiplier, retryMaxDelay);
     }
 
-    /** These settings with another retry backoff. */
-    public RelaySettings withRetry(Duration initialDelay, double multiplier, Duration maxDelay) {
-        return with(copy -> {
-            copy.retryInitialDelay = initialDelay;
-            copy.retryMultiplier = multiplier;
-            copy.retryMaxDelay = maxDelay;
-        });
+    private static void requirePositive(@Nullable Duration value, String setting) {
+        require(
+                value != null && !value.isNegative() && !value.isZero(),
+                setting,
+                value,
+                "a positive duration such as 500ms or 30s");
     }
 
-    /** These settings with another number of attempts before a record is dead-lettered. */
-    public RelaySettings withMaxAttempts(int maxAttempts) {
-        return with(copy -> copy.maxAttempts = maxAttempts);
+    private static void require(boolean valid, String setting, @Nullable Object value, String expected) {
+        if (!valid) {
+            throw new InvalidRelaySettingException(setting, value, "it must be " + expected);
+        }
     }
 
-    /** These settings with another number of cycles running at the same time. */
-    public RelaySettings withConcurrency(int concurrency) {
-        return with(copy -> copy.concurrency = concurrency);
-    }
+    /**
+     * Builds {@link RelaySettings}, from the defaults or from other settings; {@link #build()} validates them. Its
+     * methods are named after the components they set.
+     */
+    public static final class Builder {
 
-    /** These settings with another number of cycles that all relays run on one table at the same time. */
-    public RelaySettings withTableConcurrency(int tableConcurrency) {
-        return with(copy -> copy.tableConcurrency = tableConcurrency);
-    }
+        private int batchSize = DEFAULT_BATCH_SIZE;
 
-    /** These settings with another interval between the relay's own vacuums of the table; zero for none. */
-    public RelaySettings withVacuumInterval(Duration vacuumInterval) {
-        return with(copy -> copy.vacuumInterval = vacuumInterval);
-    }
+        private Duration pollInterval = DEFAULT_POLL_INTERVAL;
 
-    /** These settings with another bound on the bytes one cycle claims. */
-    public RelaySettings withMaxBatchBytes(long maxBatchBytes) {
-        return with(copy -> copy.maxBatchBytes = maxBatchBytes);
-    }
+        private Duration sendTimeout = DEFAULT_SEND_TIMEOUT;
 
-    /** These settings with another wait for acknowledgements in flight when the relay stops. */
-    public RelaySettings withShutdownTimeout(Duration shutdownTimeout) {
-        return with(copy -> copy.shutdownTimeout = shutdownTimeout);
-    }
+        private Duration retryInitialDelay = DEFAULT_RETRY_INITIAL_DELAY;
 
-    private RelaySettings with(Consumer<Copy> change) {
-        Copy copy = new Copy(this);
-        change.accept(copy);
-        return copy.settings();
-    }
+        private double retryMultiplier = DEFAULT_RETRY_MULTIPLIER;
 
-    /** The components of settings being changed, validated again when they become settings. */
-    private static final class Copy {
+        private Duration retryMaxDelay = DEFAULT_RETRY_MAX_DELAY;
 
-        int batchSize;
+        private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
 
-        Duration pollInterval;
+        private int concurrency = DEFAULT_CONCURRENCY;
 
-        Duration sendTimeout;
+        private int tableConcurrency = DEFAULT_TABLE_CONCURRENCY;
 
-        Duration retryInitialDelay;
+        private Duration vacuumInterval = DEFAULT_VACUUM_INTERVAL;
 
-        double retryMultiplier;
+        private long maxBatchBytes = DEFAULT_MAX_BATCH_BYTES;
 
-        Duration retryMaxDelay;
+        private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
 
-        int maxAttempts;
+        private Builder() {}
 
-        int concurrency;
-
-        int tableConcurrency;
-
-        Duration vacuumInterval;
-
-        long maxBatchBytes;
-
-        Duration shutdownTimeout;
-
-        Copy(RelaySettings settings) {
-            this.batchSize = settings.batchSize;
-            this.pollInterval = settings.pollInterval;
-            this.sendTimeout = settings.sendTimeout;
-            this.retryInitialDelay = settings.retryInitialDelay;
-            this.retryMultiplier = settings.retryMultiplier;
-            this.retryMaxDelay = settings.retryMaxDelay;
-            this.maxAttempts = settings.maxAttempts;
-            this.concurrency = settings.concurrency;
-            this.tableConcurrency = settings.tableConcurrency;
-            this.vacuumInterval = settings.vacuumInterval;
-            this.maxBatchBytes = settings.maxBatchBytes;
-            this.shutdownTimeout = settings.shutdownTimeout;
+        /** See {@link RelaySettings#batchSize()}. */
+        public Builder batchSize(int batchSize) {
+            this.batchSize = batchSize;
+            return this;
         }
 
-        RelaySettings settings() {
+        /** See {@link RelaySettings#pollInterval()}. */
+        public Builder pollInterval(Duration pollInterval) {
+            this.pollInterval = pollInterval;
+            return this;
+        }
+
+        /** See {@link RelaySettings#sendTimeout()}. */
+        public Builder sendTimeout(Duration sendTimeout) {
+            this.sendTimeout = sendTimeout;
+            return this;
+        }
+
+        /** The retry backoff at once: {@link #retryInitialDelay}, {@link #retryMultiplier}, {@link #retryMaxDelay}. */
+        public Builder retry(Duration initialDelay, double multiplier, Duration maxDelay) {
+            return retryInitialDelay(initialDelay).retryMultiplier(multiplier).retryMaxDelay(maxDelay);
+        }
+
+        /** See {@link RelaySettings#retryInitialDelay()}. */
+        public Builder retryInitialDelay(Duration retryInitialDelay) {
+            this.retryInitialDelay = retryInitialDelay;
+            return this;
+        }
+
+        /** See {@link RelaySettings#retryMultiplier()}. */
+        public Builder retryMultiplier(double retryMultiplier) {
+            this.retryMultiplier = retryMultiplier;
+            return this;
+        }
+
+        /** See {@link RelaySettings#retryMaxDelay()}. */
+        public Builder retryMaxDelay(Duration retryMaxDelay) {
+            this.retryMaxDelay = retryMaxDelay;
+            return this;
+        }
+
+        /** See {@link RelaySettings#maxAttempts()}. */
+        public Builder maxAttempts(int maxAttempts) {
+            this.maxAttempts = maxAttempts;
+            return this;
+        }
+
+        /** See {@link RelaySettings#concurrency()}. */
+        public Builder concurrency(int concurrency) {
+            this.concurrency = concurrency;
+            return this;
+        }
+
+        /** See {@link RelaySettings#tableConcurrency()}. */
+        public Builder tableConcurrency(int tableConcurrency) {
+            this.tableConcurrency = tableConcurrency;
+            return this;
+        }
+
+        /** See {@link RelaySettings#vacuumInterval()}. */
+        public Builder vacuumInterval(Duration vacuumInterval) {
+            this.vacuumInterval = vacuumInterval;
+            return this;
+        }
+
+        /** See {@link RelaySettings#maxBatchBytes()}. */
+        public Builder maxBatchBytes(long maxBatchBytes) {
+            this.maxBatchBytes = maxBatchBytes;
+            return this;
+        }
+
+        /** See {@link RelaySettings#shutdownTimeout()}. */
+        public Builder shutdownTimeout(Duration shutdownTimeout) {
+            this.shutdownTimeout = shutdownTimeout;
+            return this;
+        }
+
+        /**
+         * The settings.
+         *
+         * @throws InvalidRelaySettingException naming the first component whose value is invalid
+         */
+        public RelaySettings build() {
             return new RelaySettings(
                     this.batchSize,
                     this.pollInterval,
@@ -237,25 +276,6 @@ public record RelaySettings(
                     this.vacuumInterval,
                     this.maxBatchBytes,
                     this.shutdownTimeout);
-        }
-    }
-
-    Backoff backoff() {
-        return new Backoff(retryInitialDelay, retryMultiplier, retryMaxDelay);
-    }
-
-    private static void requirePositive(Duration value, String property) {
-        require(
-                value != null && !value.isNegative() && !value.isZero(),
-                property,
-                value,
-                "a positive duration such as 500ms or 30s");
-    }
-
-    private static void require(boolean valid, String property, Object value, String expected) {
-        if (!valid) {
-            throw new IllegalArgumentException(
-                    "Invalid outbox relay setting %s=%s: it must be %s.".formatted(property, value, expected));
         }
     }
 }

@@ -61,10 +61,11 @@ class BrokerOutageTests {
         // the producer has lost the cluster's metadata, each send blocks for max.block.ms, so a cycle gets only a few
         // keys out; the longest delay, longer than a cycle as the default's five minutes are, lets every key's turn
         // come.
-        RelaySettings settings = RelaySettings.defaults()
-                .withSendTimeout(Duration.ofSeconds(2))
-                .withPollInterval(Duration.ofMillis(50))
-                .withRetry(Duration.ofMillis(50), 2.0, Duration.ofSeconds(4));
+        RelaySettings settings = RelaySettings.builder()
+                .sendTimeout(Duration.ofSeconds(2))
+                .pollInterval(Duration.ofMillis(50))
+                .retry(Duration.ofMillis(50), 2.0, Duration.ofSeconds(4))
+                .build();
         assertThat(settings.maxAttempts()).isEqualTo(RelaySettings.DEFAULT_MAX_ATTEMPTS);
         OutboxStore store = OutboxTestTables.newStore();
         Queue<Throwable> errors = new ConcurrentLinkedQueue<>();
@@ -130,10 +131,11 @@ class BrokerOutageTests {
                 store.insert(event(topic, "key-" + key, "{\"seq\":" + seq + "}"));
             }
         }
-        RelaySettings settings = RelaySettings.defaults()
-                .withSendTimeout(Duration.ofSeconds(2))
-                .withPollInterval(Duration.ofMillis(50))
-                .withRetry(Duration.ofMillis(50), 2.0, Duration.ofMillis(500));
+        RelaySettings settings = RelaySettings.builder()
+                .sendTimeout(Duration.ofSeconds(2))
+                .pollInterval(Duration.ofMillis(50))
+                .retry(Duration.ofMillis(50), 2.0, Duration.ofMillis(500))
+                .build();
         OutboxRelay relay =
                 new OutboxRelay(store, publisher(EmbeddedInfrastructure.kafkaBootstrapServers(), settings), settings);
         this.relays.add(relay);

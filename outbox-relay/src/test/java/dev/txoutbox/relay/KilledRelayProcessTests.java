@@ -92,7 +92,8 @@ class KilledRelayProcessTests {
                     closing(EmbeddedInfrastructure.dataSource(url, "relay-taking-over")),
                     OutboxDialects.postgres(),
                     store.table());
-            RelaySettings settings = RelaySettings.defaults().withPollInterval(Duration.ofMillis(50));
+            RelaySettings settings =
+                    RelaySettings.builder().pollInterval(Duration.ofMillis(50)).build();
             KafkaRecordPublisher kafka =
                     KafkaRecordPublisher.create(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), settings);
             this.closeables.add(kafka);

@@ -125,7 +125,7 @@ class OutboxRelayIntegrationTests {
         for (int i = 0; i < 50; i++) {
             this.store.insert(event(this.topic, "key-" + (i % 5), "{\"n\":" + i + "}"));
         }
-        OutboxRelay relay = newRelay(RelaySettings.defaults().withBatchSize(20));
+        OutboxRelay relay = newRelay(RelaySettings.builder().batchSize(20).build());
         assertThat(this.store.count()).isEqualTo(50);
 
         relay.start();
@@ -142,7 +142,10 @@ class OutboxRelayIntegrationTests {
         for (int i = 0; i < events; i++) {
             this.store.insert(event(this.topic, "key-" + (i % 40), "{\"seq\":" + i + "}"));
         }
-        RelaySettings settings = RelaySettings.defaults().withBatchSize(50).withPollInterval(Duration.ofMillis(20));
+        RelaySettings settings = RelaySettings.builder()
+                .batchSize(50)
+                .pollInterval(Duration.ofMillis(20))
+                .build();
         OutboxRelay first = newRelay(settings);
         OutboxRelay second = newRelay(settings);
 
@@ -176,10 +179,11 @@ class OutboxRelayIntegrationTests {
         }
         // Three relays of two cycles each, on two slots; acknowledgements come 20 ms late, so each cycle stays in
         // flight long enough to be seen.
-        RelaySettings settings = RelaySettings.defaults()
-                .withBatchSize(20)
-                .withPollInterval(Duration.ofMillis(20))
-                .withTableConcurrency(2);
+        RelaySettings settings = RelaySettings.builder()
+                .batchSize(20)
+                .pollInterval(Duration.ofMillis(20))
+                .tableConcurrency(2)
+                .build();
         for (int i = 0; i < 3; i++) {
             KafkaRecordPublisher kafka = kafkaPublisher(settings);
             RecordPublisher late = record -> kafka.publish(record)
@@ -224,7 +228,9 @@ class OutboxRelayIntegrationTests {
         insertRows(OutboxRelay.VACUUM_AFTER_DELETED_ROWS - 1000);
         RecordPublisher acknowledgesAtOnce = record -> CompletableFuture.completedFuture(null);
         OutboxRelay relay = new OutboxRelay(
-                this.store, acknowledgesAtOnce, RelaySettings.defaults().withPollInterval(Duration.ofMillis(50)));
+                this.store,
+                acknowledgesAtOnce,
+                RelaySettings.builder().pollInterval(Duration.ofMillis(50)).build());
         this.relays.add(relay);
 
         relay.start();
@@ -245,7 +251,9 @@ class OutboxRelayIntegrationTests {
         insertRows(rows);
         RecordPublisher acknowledgesAtOnce = record -> CompletableFuture.completedFuture(null);
         OutboxRelay relay = new OutboxRelay(
-                this.store, acknowledgesAtOnce, RelaySettings.defaults().withVacuumInterval(Duration.ZERO));
+                this.store,
+                acknowledgesAtOnce,
+                RelaySettings.builder().vacuumInterval(Duration.ZERO).build());
         this.relays.add(relay);
 
         relay.start();
@@ -284,7 +292,9 @@ class OutboxRelayIntegrationTests {
         OutboxRelay relay = new OutboxRelay(
                 this.store,
                 flaky,
-                RelaySettings.defaults().withRetry(Duration.ofMillis(300), 2.0, Duration.ofSeconds(1)));
+                RelaySettings.builder()
+                        .retry(Duration.ofMillis(300), 2.0, Duration.ofSeconds(1))
+                        .build());
 
         OutboxRelay.CycleResult first = relay.relayOnce();
 
@@ -323,7 +333,8 @@ class OutboxRelayIntegrationTests {
         this.store.insert(event(smallTopic, "poison", "{\"seq\":0,\"pad\":\"" + "x".repeat(2048) + "\"}"));
         this.store.insert(event(smallTopic, "poison", "{\"seq\":1}"));
         this.store.insert(event(this.topic, "healthy", "{\"seq\":0}"));
-        OutboxRelay relay = newRelay(RelaySettings.defaults().withSendTimeout(Duration.ofSeconds(3)));
+        OutboxRelay relay = newRelay(
+                RelaySettings.builder().sendTimeout(Duration.ofSeconds(3)).build());
         DeadLetters deadLetters =
                 new DeadLetters(this.store.dataSource(), OutboxDialects.postgres(), this.store.table());
 
@@ -389,9 +400,10 @@ class OutboxRelayIntegrationTests {
         OutboxRelay relay = new OutboxRelay(
                 this.store,
                 record -> CompletableFuture.failedFuture(new IllegalStateException("broker said no")),
-                RelaySettings.defaults()
-                        .withRetry(Duration.ofMillis(1), 1.0, Duration.ofMillis(1))
-                        .withMaxAttempts(3));
+                RelaySettings.builder()
+                        .retry(Duration.ofMillis(1), 1.0, Duration.ofMillis(1))
+                        .maxAttempts(3)
+                        .build());
         DeadLetters deadLetters =
                 new DeadLetters(this.store.dataSource(), OutboxDialects.postgres(), this.store.table());
 
@@ -413,7 +425,7 @@ class OutboxRelayIntegrationTests {
         for (int n = 0; n < 3; n++) {
             this.store.insert(event(this.topic, "healthy-" + n, "{\"seq\":0}"));
         }
-        RelaySettings settings = RelaySettings.defaults().withBatchSize(5);
+        RelaySettings settings = RelaySettings.builder().batchSize(5).build();
         OutboxRelay relay = new OutboxRelay(this.store, refusingFirstPoison(settings), settings);
 
         assertThat(relay.relayOnce().deadLettered()).isEqualTo(1);
@@ -438,7 +450,10 @@ class OutboxRelayIntegrationTests {
         OutboxRelay relay = new OutboxRelay(
                 this.store,
                 failingFlaky,
-                RelaySettings.defaults().withBatchSize(5).withRetry(Duration.ofMinutes(1), 2.0, Duration.ofMinutes(1)));
+                RelaySettings.builder()
+                        .batchSize(5)
+                        .retry(Duration.ofMinutes(1), 2.0, Duration.ofMinutes(1))
+                        .build());
 
         assertThat(relay.relayOnce().failed()).isEqualTo(1);
         OutboxRelay.CycleResult next = relay.relayOnce();
@@ -463,8 +478,10 @@ class OutboxRelayIntegrationTests {
             }
             return CompletableFuture.failedFuture(new IllegalStateException("broker unreachable"));
         };
-        OutboxRelay relay =
-                new OutboxRelay(this.store, blocking, RelaySettings.defaults().withSendTimeout(Duration.ofSeconds(1)));
+        OutboxRelay relay = new OutboxRelay(
+                this.store,
+                blocking,
+                RelaySettings.builder().sendTimeout(Duration.ofSeconds(1)).build());
 
         OutboxRelay.CycleResult result = relay.relayOnce();
 

@@ -102,9 +102,10 @@ class RelayFailureRecordingTests {
         OutboxRelay relay = new OutboxRelay(
                 this.store,
                 neverAnswers,
-                RelaySettings.defaults()
-                        .withSendTimeout(Duration.ofMillis(500))
-                        .withRetry(Duration.ofMillis(100), 2.0, Duration.ofMillis(100)));
+                RelaySettings.builder()
+                        .sendTimeout(Duration.ofMillis(500))
+                        .retry(Duration.ofMillis(100), 2.0, Duration.ofMillis(100))
+                        .build());
 
         OutboxRelay.CycleResult result = relay.relayOnce();
 
@@ -151,7 +152,9 @@ class RelayFailureRecordingTests {
         OutboxRelay relay = new OutboxRelay(
                 this.store,
                 expiring,
-                RelaySettings.defaults().withRetry(Duration.ofMillis(100), 2.0, Duration.ofMillis(100)));
+                RelaySettings.builder()
+                        .retry(Duration.ofMillis(100), 2.0, Duration.ofMillis(100))
+                        .build());
 
         OutboxRelay.CycleResult result = relay.relayOnce();
 
@@ -204,9 +207,10 @@ class RelayFailureRecordingTests {
         OutboxRelay relay = new OutboxRelay(
                 this.store,
                 slowForOrder1,
-                RelaySettings.defaults()
-                        .withSendTimeout(Duration.ofMillis(500))
-                        .withRetry(Duration.ofMillis(100), 2.0, Duration.ofMillis(100)));
+                RelaySettings.builder()
+                        .sendTimeout(Duration.ofMillis(500))
+                        .retry(Duration.ofMillis(100), 2.0, Duration.ofMillis(100))
+                        .build());
 
         assertThatThrownBy(relay::relayOnce).hasStackTraceContaining("injected: the commit failed");
 
@@ -310,7 +314,8 @@ class RelayFailureRecordingTests {
         byte[] large = new byte[8 * 1024];
         java.util.Arrays.fill(large, (byte) 'x');
         this.store.insert(new NewRecord(UUID.randomUUID(), topic, "big", "TestEvent", large, Map.of()));
-        RelaySettings settings = RelaySettings.defaults().withSendTimeout(Duration.ofSeconds(10));
+        RelaySettings settings =
+                RelaySettings.builder().sendTimeout(Duration.ofSeconds(10)).build();
         OutboxRelay relay = new OutboxRelay(this.store, kafkaPublisher(settings), settings);
 
         assertThat(relay.relayOnce().deadLettered()).isEqualTo(1);
@@ -342,10 +347,11 @@ class RelayFailureRecordingTests {
         for (int i = 0; i < 50; i++) {
             this.store.insert(event(topic, "good-" + (i % 5), "{\"seq\":" + i + "}"));
         }
-        RelaySettings settings = RelaySettings.defaults()
-                .withPollInterval(Duration.ofMillis(50))
-                .withBatchSize(20)
-                .withRetry(Duration.ofMillis(200), 2.0, Duration.ofSeconds(5));
+        RelaySettings settings = RelaySettings.builder()
+                .pollInterval(Duration.ofMillis(50))
+                .batchSize(20)
+                .retry(Duration.ofMillis(200), 2.0, Duration.ofSeconds(5))
+                .build();
         KafkaRecordPublisher kafka = kafkaPublisher(settings);
         RecordPublisher refusingBad = new RecordPublisher() {
             @Override

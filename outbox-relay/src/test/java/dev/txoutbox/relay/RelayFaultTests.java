@@ -86,11 +86,12 @@ class RelayFaultTests {
                 return sent;
             }
         };
-        RelaySettings settings = RelaySettings.defaults()
-                .withBatchSize(100)
-                .withPollInterval(Duration.ofMillis(20))
-                .withRetry(Duration.ofMillis(5), 2.0, Duration.ofMillis(50))
-                .withMaxAttempts(1_000);
+        RelaySettings settings = RelaySettings.builder()
+                .batchSize(100)
+                .pollInterval(Duration.ofMillis(20))
+                .retry(Duration.ofMillis(5), 2.0, Duration.ofMillis(50))
+                .maxAttempts(1_000)
+                .build();
         for (int i = 0; i < 4; i++) {
             OutboxRelay relay = new OutboxRelay(store, flaky, settings);
             this.relays.add(relay);
@@ -144,10 +145,11 @@ class RelayFaultTests {
         OutboxStore store = OutboxTestTables.newStore();
         // The default retry settings, with shorter delays: the outage below outlasts the attempts that a transient
         // failure gets before it becomes a dead letter.
-        RelaySettings settings = RelaySettings.defaults()
-                .withSendTimeout(Duration.ofSeconds(1))
-                .withPollInterval(Duration.ofMillis(50))
-                .withRetry(Duration.ofMillis(50), 2.0, Duration.ofMillis(250));
+        RelaySettings settings = RelaySettings.builder()
+                .sendTimeout(Duration.ofSeconds(1))
+                .pollInterval(Duration.ofMillis(50))
+                .retry(Duration.ofMillis(50), 2.0, Duration.ofMillis(250))
+                .build();
         CycleOutcomes cycles = new CycleOutcomes();
         OutboxRelay relay = new OutboxRelay(store, kafka(bootstrap, settings), settings, List.of(cycles));
         this.relays.add(relay);
@@ -204,10 +206,11 @@ class RelayFaultTests {
         OutboxStore writerStore = stores[0];
         OutboxStore relayStore = stores[1];
         String topic = EmbeddedInfrastructure.newTopic("dropped", 2);
-        RelaySettings settings = RelaySettings.defaults()
-                .withBatchSize(20)
-                .withPollInterval(Duration.ofMillis(20))
-                .withRetry(Duration.ofMillis(10), 2.0, Duration.ofMillis(100));
+        RelaySettings settings = RelaySettings.builder()
+                .batchSize(20)
+                .pollInterval(Duration.ofMillis(20))
+                .retry(Duration.ofMillis(10), 2.0, Duration.ofMillis(100))
+                .build();
         CycleOutcomes cycles = new CycleOutcomes();
         OutboxRelay relay = new OutboxRelay(
                 relayStore, kafka(EmbeddedInfrastructure.kafkaBootstrapServers(), settings), settings, List.of(cycles));

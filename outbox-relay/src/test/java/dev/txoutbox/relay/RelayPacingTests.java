@@ -9,8 +9,10 @@ import org.junit.jupiter.api.Test;
 /** When a relay thread claims again after a cycle, by what the cycle did. */
 class RelayPacingTests {
 
-    private final RelaySettings settings =
-            RelaySettings.defaults().withBatchSize(100).withPollInterval(Duration.ofSeconds(2));
+    private final RelaySettings settings = RelaySettings.builder()
+            .batchSize(100)
+            .pollInterval(Duration.ofSeconds(2))
+            .build();
 
     @Test
     void aFullBatchThatGotSomewhereIsFollowedAtOnce() {
@@ -34,7 +36,10 @@ class RelayPacingTests {
         assertThat(OutboxRelay.millisBeforeNextCycle(new CycleResult(40, 30, 0, 0, 10), this.settings))
                 .isEqualTo(50);
         assertThat(OutboxRelay.millisBeforeNextCycle(
-                        new CycleResult(40, 30, 0, 0, 10), this.settings.withPollInterval(Duration.ofMillis(20))))
+                        new CycleResult(40, 30, 0, 0, 10),
+                        this.settings.toBuilder()
+                                .pollInterval(Duration.ofMillis(20))
+                                .build()))
                 .isEqualTo(20);
     }
 
@@ -43,7 +48,10 @@ class RelayPacingTests {
         assertThat(OutboxRelay.millisBeforeNextCycle(CycleResult.NO_FREE_SLOT, this.settings))
                 .isEqualTo(50);
         assertThat(OutboxRelay.millisBeforeNextCycle(
-                        CycleResult.NO_FREE_SLOT, this.settings.withPollInterval(Duration.ofMillis(20))))
+                        CycleResult.NO_FREE_SLOT,
+                        this.settings.toBuilder()
+                                .pollInterval(Duration.ofMillis(20))
+                                .build()))
                 .isEqualTo(20);
     }
 

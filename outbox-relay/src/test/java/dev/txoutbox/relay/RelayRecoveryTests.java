@@ -74,10 +74,11 @@ class RelayRecoveryTests {
         int keys = 40;
         int perKey = 50;
         insertSequences(store, topic, keys, perKey);
-        RelaySettings settings = RelaySettings.defaults()
-                .withBatchSize(50)
-                .withPollInterval(Duration.ofMillis(20))
-                .withConcurrency(2);
+        RelaySettings settings = RelaySettings.builder()
+                .batchSize(50)
+                .pollInterval(Duration.ofMillis(20))
+                .concurrency(2)
+                .build();
         List<Throwable> cycleFailures = new CopyOnWriteArrayList<>();
         OutboxRelayListener listener = new OutboxRelayListener() {
             @Override
@@ -171,7 +172,7 @@ class RelayRecoveryTests {
         OutboxRelay relay = new OutboxRelay(
                 store,
                 throwingOnce,
-                RelaySettings.defaults().withPollInterval(Duration.ofMillis(50)),
+                RelaySettings.builder().pollInterval(Duration.ofMillis(50)).build(),
                 List.of(listener));
         this.relays.add(relay);
 
@@ -194,7 +195,7 @@ class RelayRecoveryTests {
         OutboxRelay relay = new OutboxRelay(
                 store,
                 record -> CompletableFuture.completedFuture(null),
-                RelaySettings.defaults().withPollInterval(Duration.ofMillis(50)),
+                RelaySettings.builder().pollInterval(Duration.ofMillis(50)).build(),
                 List.of(throwing));
         this.relays.add(relay);
         relay.start();
@@ -233,9 +234,10 @@ class RelayRecoveryTests {
     void aRelayThreadSomeoneInterruptsGoesOnPublishingWithoutTakingEveryRecordForOneStillInFlight() {
         OutboxStore store = OutboxTestTables.newStore();
         String topic = EmbeddedInfrastructure.newTopic("interrupted", 2);
-        RelaySettings settings = RelaySettings.defaults()
-                .withPollInterval(Duration.ofMillis(100))
-                .withConcurrency(1);
+        RelaySettings settings = RelaySettings.builder()
+                .pollInterval(Duration.ofMillis(100))
+                .concurrency(1)
+                .build();
         List<OutboxRecord> failedSends = new CopyOnWriteArrayList<>();
         OutboxRelayListener listener = new OutboxRelayListener() {
             @Override
@@ -291,10 +293,11 @@ class RelayRecoveryTests {
             }
             return CompletableFuture.completedFuture(null);
         };
-        RelaySettings settings = RelaySettings.defaults()
-                .withConcurrency(1)
-                .withPollInterval(Duration.ofMillis(100))
-                .withShutdownTimeout(Duration.ofMillis(100));
+        RelaySettings settings = RelaySettings.builder()
+                .concurrency(1)
+                .pollInterval(Duration.ofMillis(100))
+                .shutdownTimeout(Duration.ofMillis(100))
+                .build();
         OutboxRelay relay = new OutboxRelay(store, blockingOnce, settings);
         this.relays.add(relay);
         relay.start();

@@ -71,9 +71,10 @@ class SlowBrokerTests {
     void aRecordGivenUpOnWhileTheBrokerIsSlowNeverLandsAfterALaterTombstoneOfItsKey() {
         String topic = newTopic("slow");
         OutboxStore store = OutboxTestTables.newStore();
-        RelaySettings settingsA = RelaySettings.defaults()
-                .withSendTimeout(Duration.ofSeconds(2))
-                .withRetry(Duration.ofMillis(100), 2.0, Duration.ofSeconds(1));
+        RelaySettings settingsA = RelaySettings.builder()
+                .sendTimeout(Duration.ofSeconds(2))
+                .retry(Duration.ofMillis(100), 2.0, Duration.ofSeconds(1))
+                .build();
         // The user gave the producer more time than the relay's send timeout: it keeps trying after the relay gave
         // up, and a copy it sends may land late.
         OutboxRelay relayA = new OutboxRelay(
@@ -96,7 +97,8 @@ class SlowBrokerTests {
         assertThat(gaveUp.failed())
                 .as("relay A gave up waiting for the first record")
                 .isEqualTo(1);
-        RelaySettings settingsB = RelaySettings.defaults().withPollInterval(Duration.ofMillis(50));
+        RelaySettings settingsB =
+                RelaySettings.builder().pollInterval(Duration.ofMillis(50)).build();
         OutboxRelay relayB = new OutboxRelay(store, publisher(Map.of()), settingsB);
         this.relays.add(relayB);
         relayB.start();
@@ -118,9 +120,10 @@ class SlowBrokerTests {
         String topic = newTopic("stopping");
         OutboxStore store = OutboxTestTables.newStore();
         // The default send timeout of 30 s; a producer that would keep trying for longer than the grace period.
-        RelaySettings settings = RelaySettings.defaults()
-                .withPollInterval(Duration.ofMillis(50))
-                .withShutdownTimeout(Duration.ofSeconds(2));
+        RelaySettings settings = RelaySettings.builder()
+                .pollInterval(Duration.ofMillis(50))
+                .shutdownTimeout(Duration.ofSeconds(2))
+                .build();
         RecordPublisher kafka = publisher(Map.of(
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "1000",
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "20000"));
@@ -132,7 +135,8 @@ class SlowBrokerTests {
                 return super.publish(record);
             }
         };
-        OutboxRelay relay = new OutboxRelay(store, counting, settings.withConcurrency(1));
+        OutboxRelay relay = new OutboxRelay(
+                store, counting, settings.toBuilder().concurrency(1).build());
         store.insert(event(topic, "warm-up", "{}"));
         relay.start();
         await().atMost(TIMEOUT).until(() -> store.count() == 0);

@@ -10,7 +10,7 @@ import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.context.annotation.Bean;
 
 /** Auto-configuration of the {@code outbox} health indicator. */
-@AutoConfiguration(after = {OutboxAutoConfiguration.class, OutboxRelayAutoConfiguration.class})
+@AutoConfiguration(after = {OutboxStoreAutoConfiguration.class, OutboxRelayAutoConfiguration.class})
 @ConditionalOnClass(AbstractHealthIndicator.class)
 @ConditionalOnBean(OutboxStatisticsCache.class)
 @ConditionalOnEnabledHealthIndicator("outbox")

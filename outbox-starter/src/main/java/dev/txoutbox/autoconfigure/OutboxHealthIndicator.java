@@ -33,16 +33,12 @@ final class OutboxHealthIndicator extends AbstractHealthIndicator {
     OutboxHealthIndicator(
             OutboxStatisticsCache statistics, @Nullable RelayHealthTracker relay, OutboxProperties.Health settings) {
         super("Outbox health check failed");
-        if (settings.getMaxLag() == null
-                || settings.getMaxLag().isNegative()
-                || settings.getMaxLag().isZero()) {
-            throw new IllegalArgumentException("Invalid outbox.health.max-lag=" + settings.getMaxLag()
-                    + ": it must be a positive duration such as 5m.");
-        }
-        if (settings.getFailingCycles() < 1) {
-            throw new IllegalArgumentException(
-                    "Invalid outbox.health.failing-cycles=" + settings.getFailingCycles() + ": it must be at least 1.");
-        }
+        InvalidOutboxProperties.requirePositive("outbox.health.max-lag", settings.getMaxLag(), "5m");
+        InvalidOutboxProperties.require(
+                settings.getFailingCycles() >= 1,
+                "outbox.health.failing-cycles",
+                settings.getFailingCycles(),
+                "It must be at least 1.");
         this.statistics = statistics;
         this.relay = relay;
         this.maxLag = settings.getMaxLag();

@@ -8,7 +8,6 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
 
 /**
@@ -16,7 +15,7 @@ import org.springframework.context.annotation.Bean;
  * them.
  */
 @AutoConfiguration(
-        after = OutboxAutoConfiguration.class,
+        after = OutboxStoreAutoConfiguration.class,
         before = OutboxRelayAutoConfiguration.class,
         afterName = {
             "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
@@ -28,7 +27,6 @@ import org.springframework.context.annotation.Bean;
 public final class OutboxMetricsAutoConfiguration {
 
     @Bean
-    @ConditionalOnMissingBean
     OutboxMetrics outboxMetrics(
             MeterRegistry registry,
             OutboxStatisticsCache statistics,

@@ -30,10 +30,10 @@ import org.springframework.kafka.core.ProducerFactory;
  * configuration, plus {@code outbox.relay.producer.*}) and the relay, started and stopped with the application
  * context, after the outbox's tables are in place; the listener that wakes the relay up when another instance
  * committed rows, started and stopped with it; and the check that warns about topics that cannot keep acknowledged
- * records.
+ * records. {@link OutboxProducerFactoryCustomizer} beans adjust the relay's producer factory.
  */
 @AutoConfiguration(
-        after = OutboxAutoConfiguration.class,
+        after = OutboxStoreAutoConfiguration.class,
         afterName = "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration")
 @ConditionalOnClass(KafkaTemplate.class)
 @ConditionalOnBean(OutboxStore.class)
@@ -43,20 +43,7 @@ public final class OutboxRelayAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     RelaySettings outboxRelaySettings(OutboxProperties properties) {
-        OutboxProperties.Relay relay = properties.getRelay();
-        return new RelaySettings(
-                relay.getBatchSize(),
-                relay.getPollInterval(),
-                relay.getSendTimeout(),
-                relay.getRetry().getInitialDelay(),
-                relay.getRetry().getMultiplier(),
-                relay.getRetry().getMaxDelay(),
-                relay.getRetry().getMaxAttempts(),
-                relay.getConcurrency(),
-                relay.getTableConcurrency(),
-                relay.getVacuumInterval(),
-                relay.getMaxBatchBytes().toBytes(),
-                relay.getShutdownTimeout());
+        return InvalidOutboxProperties.relaySettings(properties.getRelay());
     }
 
     @Bean(destroyMethod = "close")
@@ -65,16 +52,19 @@ public final class OutboxRelayAutoConfiguration {
             ObjectProvider<ProducerFactory<?, ?>> applicationProducerFactory,
             ObjectProvider<KafkaProperties> kafkaProperties,
             OutboxProperties properties,
-            RelaySettings settings) {
+            RelaySettings settings,
+            ObjectProvider<OutboxProducerFactoryCustomizer> customizers) {
         Map<String, Object> producer = RelayProducerConfiguration.merge(
                 applicationProducerFactory.getIfUnique(), kafkaProperties.getIfAvailable(), properties);
         // Checked here, without connecting: a setting the Kafka client refuses stops the application's start
         // (InvalidProducerConfigurationException, explained by a failure analyzer) rather than failing every send.
-        return KafkaRecordPublisher.create(producer, settings);
+        return KafkaRecordPublisher.create(
+                producer,
+                settings,
+                factory -> customizers.orderedStream().forEach(customizer -> customizer.customize(factory)));
     }
 
     @Bean(destroyMethod = "close")
-    @ConditionalOnMissingBean
     @ConditionalOnBean(KafkaRecordPublisher.class)
     @ConditionalOnBooleanProperty(name = "outbox.relay.check-topic-durability", matchIfMissing = true)
     TopicDurabilityCheck outboxTopicDurabilityCheck(KafkaRecordPublisher publisher) {
@@ -97,7 +87,6 @@ public final class OutboxRelayAutoConfiguration {
     }
 
     @Bean
-    @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty(name = "outbox.relay.notify.enabled", matchIfMissing = true)
     WakeUpListener outboxWakeUpListener(
             OutboxStore store,
@@ -113,7 +102,6 @@ public final class OutboxRelayAutoConfiguration {
     }
 
     @Bean
-    @ConditionalOnMissingBean
     RelayHealthTracker outboxRelayHealthTracker(RelaySettings settings) {
         return new RelayHealthTracker(Clock.systemUTC(), settings);
     }

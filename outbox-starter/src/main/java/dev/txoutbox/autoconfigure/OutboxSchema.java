@@ -32,8 +32,10 @@ final class OutboxSchema implements InitializingBean {
                     this.store.dataSource(),
                     this.dialect,
                     this.store.table(),
-                    OutboxAutoConfiguration.tableName(
-                            "outbox.migration.history-table", this.migration.getHistoryTable(), TableName::new));
+                    InvalidOutboxProperties.bind(
+                            "outbox.migration.history-table",
+                            this.migration.getHistoryTable(),
+                            () -> new TableName(this.migration.getHistoryTable())));
         }
         this.store.verifyTable();
     }

@@ -23,10 +23,11 @@ final class OutboxStatisticsCache {
     private @Nullable Reading reading;
 
     OutboxStatisticsCache(OutboxStore store, Duration refreshInterval) {
-        if (refreshInterval == null || refreshInterval.isNegative()) {
-            throw new IllegalArgumentException("Invalid outbox.metrics.refresh-interval=" + refreshInterval
-                    + ": it must be zero or a positive duration such as 5s.");
-        }
+        InvalidOutboxProperties.require(
+                refreshInterval != null && !refreshInterval.isNegative(),
+                "outbox.metrics.refresh-interval",
+                refreshInterval,
+                "It must be zero or a positive duration such as 5s.");
         this.store = store;
         this.refreshNanos = refreshInterval.toNanos();
     }

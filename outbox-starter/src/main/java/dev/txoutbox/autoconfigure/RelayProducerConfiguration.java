@@ -7,6 +7,7 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.kafka.core.ProducerFactory;
+import org.springframework.util.unit.DataSize;
 
 /**
  * The configuration the relay's Kafka producer runs with, in one place, so that the writer's record size limit follows
@@ -39,8 +40,14 @@ final class RelayProducerConfiguration {
             @Nullable ProducerFactory<?, ?> applicationFactory,
             @Nullable KafkaProperties kafka,
             OutboxProperties properties) {
-        if (properties.getMaxRecordSize() != null) {
-            return new MaxRecordSize(properties.getMaxRecordSize().toBytes(), "outbox.max-record-size");
+        DataSize configured = properties.getMaxRecordSize();
+        if (configured != null) {
+            InvalidOutboxProperties.require(
+                    configured.toBytes() > 0,
+                    "outbox.max-record-size",
+                    configured,
+                    "It must be a positive size such as 1MB.");
+            return new MaxRecordSize(configured.toBytes(), "outbox.max-record-size");
         }
         String relayProducer = properties.getRelay().getProducer().get(MAX_REQUEST_SIZE);
         if (relayProducer != null) {
@@ -83,15 +90,16 @@ final class RelayProducerConfiguration {
     }
 
     private static MaxRecordSize maxRequestSize(Object value, String setting) {
-        if (value instanceof Number number) {
-            return new MaxRecordSize(number.longValue(), setting);
-        }
+        long bytes;
         try {
-            return new MaxRecordSize(Long.parseLong(Objects.toString(value).trim()), setting);
-        } catch (IllegalArgumentException ex) {
-            throw new IllegalArgumentException(
-                    "Invalid value of %s: '%s'. It must be a positive number of bytes, such as 1048576."
-                            .formatted(setting, value));
+            bytes = value instanceof Number number
+                    ? number.longValue()
+                    : Long.parseLong(Objects.toString(value).trim());
+        } catch (NumberFormatException ex) {
+            bytes = -1;
         }
+        InvalidOutboxProperties.require(
+                bytes > 0, setting, value, "It must be a positive number of bytes, such as 1048576.");
+        return new MaxRecordSize(bytes, setting);
     }
 }

@@ -23,7 +23,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 class DeduplicatorTests {
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(OutboxAutoConfiguration.class))
+            .withConfiguration(AutoConfigurations.of(OutboxStoreAutoConfiguration.class))
             .withBean(DataSource.class, EmbeddedInfrastructure::newDatabase);
 
     @Test

@@ -52,7 +52,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 class OutboxEndpointTests {
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(OutboxAutoConfiguration.class))
+            .withConfiguration(
+                    AutoConfigurations.of(OutboxStoreAutoConfiguration.class, OutboxEndpointAutoConfiguration.class))
             .withBean(DataSource.class, EmbeddedInfrastructure::newDatabase)
             .withPropertyValues("management.endpoints.web.exposure.include=outbox");
 
@@ -201,7 +202,8 @@ class OutboxEndpointTests {
                         JmxAutoConfiguration.class,
                         EndpointAutoConfiguration.class,
                         JmxEndpointAutoConfiguration.class,
-                        OutboxAutoConfiguration.class))
+                        OutboxStoreAutoConfiguration.class,
+                        OutboxEndpointAutoConfiguration.class))
                 .withBean(DataSource.class, EmbeddedInfrastructure::newDatabase)
                 .withPropertyValues("spring.jmx.enabled=true", "management.endpoints.jmx.exposure.include=outbox")
                 // As in a Spring Boot application, where access=unrestricted is read in lower case.
@@ -230,9 +232,22 @@ class OutboxEndpointTests {
     @Test
     void isNotCreatedWhenNotExposed() {
         new ApplicationContextRunner()
-                .withConfiguration(AutoConfigurations.of(OutboxAutoConfiguration.class))
+                .withConfiguration(AutoConfigurations.of(
+                        OutboxStoreAutoConfiguration.class, OutboxEndpointAutoConfiguration.class))
                 .withBean(DataSource.class, EmbeddedInfrastructure::newDatabase)
                 .run(context -> assertThat(context).doesNotHaveBean(OutboxEndpoint.class));
+    }
+
+    @Test
+    void isNotCreatedWithoutAnOutboxStore() {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(
+                        OutboxStoreAutoConfiguration.class, OutboxEndpointAutoConfiguration.class))
+                .withPropertyValues("management.endpoints.web.exposure.include=outbox")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context).doesNotHaveBean(OutboxEndpoint.class);
+                });
     }
 
     private static List<OperationType> operations(ApplicationContext context) {

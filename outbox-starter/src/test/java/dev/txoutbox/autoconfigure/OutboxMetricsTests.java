@@ -38,7 +38,7 @@ class OutboxMetricsTests {
             .withConfiguration(AutoConfigurations.of(
                     MetricsAutoConfiguration.class,
                     KafkaAutoConfiguration.class,
-                    OutboxAutoConfiguration.class,
+                    OutboxStoreAutoConfiguration.class,
                     OutboxMetricsAutoConfiguration.class,
                     OutboxRelayAutoConfiguration.class))
             .withBean(MeterRegistry.class, SimpleMeterRegistry::new)

@@ -45,7 +45,9 @@ class OutboxTracingTests {
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(
-                    KafkaAutoConfiguration.class, OutboxAutoConfiguration.class, OutboxRelayAutoConfiguration.class))
+                    KafkaAutoConfiguration.class,
+                    OutboxStoreAutoConfiguration.class,
+                    OutboxRelayAutoConfiguration.class))
             .withBean(DataSource.class, EmbeddedInfrastructure::newDatabase)
             .withBean(
                     Tracer.class,

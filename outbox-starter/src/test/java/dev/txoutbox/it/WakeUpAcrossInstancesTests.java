@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.txoutbox.Outbox;
-import dev.txoutbox.autoconfigure.OutboxAutoConfiguration;
 import dev.txoutbox.autoconfigure.OutboxRelayAutoConfiguration;
+import dev.txoutbox.autoconfigure.OutboxStoreAutoConfiguration;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.OutboxRelayListener;
 import dev.txoutbox.relay.postgresql.WakeUpListener;
@@ -77,7 +77,7 @@ class WakeUpAcrossInstancesTests {
         return new ApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(
                         KafkaAutoConfiguration.class,
-                        OutboxAutoConfiguration.class,
+                        OutboxStoreAutoConfiguration.class,
                         OutboxRelayAutoConfiguration.class))
                 .withBean(DataSource.class, () -> EmbeddedInfrastructure.dataSource(this.databaseUrl, name))
                 .withPropertyValues("spring.kafka.bootstrap-servers=" + EmbeddedInfrastructure.kafkaBootstrapServers());

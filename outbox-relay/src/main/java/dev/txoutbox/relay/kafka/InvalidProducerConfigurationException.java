@@ -42,7 +42,7 @@ public final class InvalidProducerConfigurationException extends IllegalArgument
         return this.problem;
     }
 
-    /** What to change. */
+    /** What to change, in terms of the Kafka producer's settings. */
     public String getAction() {
         return this.action;
     }

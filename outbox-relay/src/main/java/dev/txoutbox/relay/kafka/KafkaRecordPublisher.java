@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.BufferExhaustedException;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -87,10 +88,27 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
      *     checked here, without connecting, since the producer itself is only created at the first send
      */
     public static KafkaRecordPublisher create(Map<String, Object> producerConfig, RelaySettings settings) {
+        return create(producerConfig, settings, factory -> {});
+    }
+
+    /**
+     * Creates a publisher as {@link #create(Map, RelaySettings)} does, letting {@code customizer} adjust the producer
+     * factory (add post-processors or listeners, or change its configuration) before the configuration is checked.
+     *
+     * @throws InvalidProducerConfigurationException when the Kafka client refuses the customized producer properties
+     */
+    public static KafkaRecordPublisher create(
+            Map<String, Object> producerConfig,
+            RelaySettings settings,
+            Consumer<DefaultKafkaProducerFactory<String, byte[]>> customizer) {
         Map<String, Object> properties = producerProperties(producerConfig, settings);
         ProducerConfigCheck.validate(properties);
         DefaultKafkaProducerFactory<String, byte[]> factory = new DefaultKafkaProducerFactory<>(properties);
         factory.setPhysicalCloseTimeout(CLOSE_SECONDS);
+        customizer.accept(factory);
+        if (!factory.getConfigurationProperties().equals(properties)) {
+            ProducerConfigCheck.validate(new HashMap<>(factory.getConfigurationProperties()));
+        }
         KafkaTemplate<String, byte[]> template = new KafkaTemplate<>(factory);
         // The relay logs failures itself, once per batch with their events; the template's listener would log
         // every failed record again.

@@ -87,11 +87,12 @@ final class ProducerConfigCheck {
                         + " idempotent (enable.idempotence=true) with acks=all, since a row is deleted only once the"
                         + " broker acknowledged its record durably: its other settings must suit such a producer.")
                 .formatted(what, ex.getMessage());
+        // The engine names Kafka's producer settings only: where they come from (properties, code) is for the
+        // application that configures the relay to say.
         String action = setting == null
-                ? "Fix the producer settings in outbox.relay.producer.* (the relay's own) or spring.kafka.producer.*."
-                : ("Set outbox.relay.producer.%s to a value the idempotent producer accepts (it applies to the"
-                                + " relay's producer only, over spring.kafka.producer.*), or fix the setting where"
-                                + " it comes from (spring.kafka.producer.* or spring.kafka.properties.*).")
+                ? "Fix the relay's Kafka producer configuration."
+                : ("Set the producer's %s to a value an idempotent producer with acks=all accepts, or leave it unset"
+                                + " for Kafka's default.")
                         .formatted(setting);
         // Kafka's exception is not kept as the cause: its message is in ours, and the root cause of a failed start
         // should be the one that says what to do.

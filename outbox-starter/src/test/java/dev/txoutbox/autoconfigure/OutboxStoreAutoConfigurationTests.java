@@ -50,13 +50,15 @@ import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.util.StringUtils;
 
 /** Every branch of the auto-configuration, against a real PostgreSQL database. */
-class OutboxAutoConfigurationTests {
+class OutboxStoreAutoConfigurationTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(
-                    KafkaAutoConfiguration.class, OutboxAutoConfiguration.class, OutboxRelayAutoConfiguration.class))
+                    KafkaAutoConfiguration.class,
+                    OutboxStoreAutoConfiguration.class,
+                    OutboxRelayAutoConfiguration.class))
             .withBean(DataSource.class, EmbeddedInfrastructure::newDatabase)
             .withPropertyValues("spring.kafka.bootstrap-servers=" + EmbeddedInfrastructure.kafkaBootstrapServers());
 
@@ -119,16 +121,6 @@ class OutboxAutoConfigurationTests {
     }
 
     @Test
-    void aNotifyIntervalThatIsNotPositiveFailsStartUpNamingTheProperty() {
-        this.runner
-                .withPropertyValues("outbox.relay.notify.interval=0ms")
-                .run(context -> assertThat(context)
-                        .getFailure()
-                        .rootCause()
-                        .hasMessageContaining("outbox.relay.notify.interval=0ms"));
-    }
-
-    @Test
     void withoutKafkaOnTheClassPathOnlyTheWriterIsConfigured() {
         this.runner
                 .withClassLoader(new FilteredClassLoader(KafkaTemplate.class))
@@ -142,7 +134,7 @@ class OutboxAutoConfigurationTests {
     void withoutADataSourceNothingIsConfigured() {
         new ApplicationContextRunner()
                 .withConfiguration(
-                        AutoConfigurations.of(OutboxAutoConfiguration.class, OutboxRelayAutoConfiguration.class))
+                        AutoConfigurations.of(OutboxStoreAutoConfiguration.class, OutboxRelayAutoConfiguration.class))
                 .run(context -> {
                     assertThat(context).hasNotFailed();
                     assertThat(context).doesNotHaveBean(Outbox.class);
@@ -204,14 +196,6 @@ class OutboxAutoConfigurationTests {
     }
 
     @Test
-    void anInvalidSettingFailsStartUpNamingTheProperty() {
-        this.runner
-                .withPropertyValues("outbox.relay.batch-size=0")
-                .run(context ->
-                        assertThat(context).getFailure().rootCause().hasMessageContaining("outbox.relay.batch-size=0"));
-    }
-
-    @Test
     void theWritersLimitFollowsTheProducersMaxRequestSizeAsTheRelayRunsIt() {
         ApplicationContextRunner writer = this.runner.withPropertyValues("outbox.relay.enabled=false");
         writer.run(context ->
@@ -251,50 +235,6 @@ class OutboxAutoConfigurationTests {
                 .run(context -> assertThat(context.getBean(OutboxWriter.class).maxRecordSize())
                         .isEqualTo(
                                 new MaxRecordSize(4_000_000, "max.request.size of the application's ProducerFactory")));
-    }
-
-    @Test
-    void anInvalidMaxRequestSizeFailsStartUpNamingTheProperty() {
-        this.runner
-                .withPropertyValues("outbox.relay.producer.max.request.size=2MB")
-                .run(context -> assertThat(context)
-                        .getFailure()
-                        .rootCause()
-                        .hasMessageContaining("outbox.relay.producer.max.request.size: '2MB'"));
-    }
-
-    @Test
-    void anInvalidTableNameFailsStartUpSayingWhatIsAllowed() {
-        this.runner
-                .withPropertyValues("outbox.table=Outbox-Events")
-                .run(context -> assertThat(context)
-                        .getFailure()
-                        .hasStackTraceContaining("Invalid value of outbox.table")
-                        .rootCause()
-                        .hasMessageContaining("'Outbox-Events'")
-                        .hasMessageContaining("lower-case identifier"));
-    }
-
-    @Test
-    void aTableNameTooLongForItsDeadLetterTableFailsStartUpNamingTheProperty() {
-        this.runner
-                .withPropertyValues("outbox.table=" + "o".repeat(52))
-                .run(context -> assertThat(context)
-                        .getFailure()
-                        .hasStackTraceContaining("Invalid value of outbox.table")
-                        .rootCause()
-                        .hasMessageContaining("at most 51"));
-    }
-
-    @Test
-    void anInvalidHistoryTableNameFailsStartUpNamingTheProperty() {
-        this.runner
-                .withPropertyValues("outbox.migration.history-table=order")
-                .run(context -> assertThat(context)
-                        .getFailure()
-                        .hasStackTraceContaining("Invalid value of outbox.migration.history-table")
-                        .rootCause()
-                        .hasMessageContaining("'order'"));
     }
 
     @Test
@@ -345,7 +285,7 @@ class OutboxAutoConfigurationTests {
     private static List<String> registeredFailureAnalyzers() throws IOException {
         List<String> names = new ArrayList<>();
         Enumeration<URL> files =
-                OutboxAutoConfigurationTests.class.getClassLoader().getResources("META-INF/spring.factories");
+                OutboxStoreAutoConfigurationTests.class.getClassLoader().getResources("META-INF/spring.factories");
         while (files.hasMoreElements()) {
             String value = PropertiesLoaderUtils.loadProperties(new UrlResource(files.nextElement()))
                     .getProperty(FailureAnalyzer.class.getName(), "");

@@ -17,16 +17,14 @@ import dev.txoutbox.writer.OutboxEventAdvisor;
 import dev.txoutbox.writer.OutboxWriter;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
+import java.time.Duration;
 import java.util.Map;
-import java.util.function.Function;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
-import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
-import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -41,13 +39,14 @@ import org.springframework.kafka.core.ProducerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Auto-configuration of the outbox's writing side: the tables (their dialect, migrations and check), the payload
- * serializer, the writer, the {@link Outbox} facade and the {@code @OutboxEvent} advisor; the notifier that wakes up
- * the relays of other instances after a commit; the dead letters and their actuator endpoint; the consumer-side
- * {@link Deduplicator} and the purge of its processed ids.
+ * Auto-configuration of the outbox's store: the tables on the application's {@link DataSource} (their dialect,
+ * migrations and check), the dead letters, the cached statistics that metrics and health read, the listener that
+ * wakes up this instance's relays after a commit and the notifier that wakes up those of other instances.
  *
- * <p>It runs after the transaction auto-configuration, so that the advisor is registered after Spring's transaction
- * advisor and runs inside the transaction of an annotated method.
+ * <p>For now it also holds the writer's beans (the payload serializer, the writer, the {@link Outbox} facade, the
+ * {@code @OutboxEvent} advisor, the trace context headers) and the consumer-side {@link Deduplicator} with the purge
+ * of its processed ids. It runs after the transaction auto-configuration, so that the advisor is registered after
+ * Spring's transaction advisor and runs inside the transaction of an annotated method.
  */
 @AutoConfiguration(
         afterName = {
@@ -58,7 +57,7 @@ import tools.jackson.databind.json.JsonMapper;
         })
 @ConditionalOnSingleCandidate(DataSource.class)
 @EnableConfigurationProperties(OutboxProperties.class)
-public final class OutboxAutoConfiguration {
+public final class OutboxStoreAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
@@ -72,20 +71,12 @@ public final class OutboxAutoConfiguration {
         return new OutboxStore(
                 dataSource,
                 dialect,
-                tableName("outbox.table", properties.getTable(), TableName::outboxTable),
+                InvalidOutboxProperties.bind(
+                        "outbox.table", properties.getTable(), () -> TableName.outboxTable(properties.getTable())),
                 properties.getRelay().getDeadLetters().isParkKeys());
     }
 
-    static TableName tableName(String property, String value, Function<String, TableName> validation) {
-        try {
-            return validation.apply(value);
-        } catch (IllegalArgumentException ex) {
-            throw new IllegalArgumentException("Invalid value of " + property + ": " + ex.getMessage(), ex);
-        }
-    }
-
     @Bean
-    @ConditionalOnMissingBean
     DeadLetters outboxDeadLetters(OutboxStore store, OutboxDialect dialect, OutboxSchema schema) {
         return new DeadLetters(store.dataSource(), dialect, store.table());
     }
@@ -110,7 +101,6 @@ public final class OutboxAutoConfiguration {
     }
 
     @Bean
-    @ConditionalOnMissingBean
     OutboxSchema outboxSchema(OutboxStore store, OutboxDialect dialect, OutboxProperties properties) {
         return new OutboxSchema(store, dialect, properties.getMigration());
     }
@@ -153,14 +143,11 @@ public final class OutboxAutoConfiguration {
     }
 
     @Bean
-    @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty(name = "outbox.relay.notify.enabled", matchIfMissing = true)
     WakeUpNotifier outboxWakeUpNotifier(OutboxStore store, OutboxDialect dialect, OutboxProperties properties) {
-        return new WakeUpNotifier(
-                store.dataSource(),
-                dialect,
-                store.table(),
-                properties.getRelay().getNotify().getInterval());
+        Duration interval = properties.getRelay().getNotify().getInterval();
+        InvalidOutboxProperties.requirePositive("outbox.relay.notify.interval", interval, "20ms");
+        return new WakeUpNotifier(store.dataSource(), dialect, store.table(), interval);
     }
 
     private static Supplier<Map<String, String>> traceContext(@Nullable TraceContextHeaders headers) {
@@ -168,7 +155,6 @@ public final class OutboxAutoConfiguration {
     }
 
     @Bean
-    @ConditionalOnMissingBean
     OutboxStatisticsCache outboxStatisticsCache(OutboxStore store, OutboxSchema schema, OutboxProperties properties) {
         return new OutboxStatisticsCache(store, properties.getMetrics().getRefreshInterval());
     }
@@ -188,18 +174,6 @@ public final class OutboxAutoConfiguration {
         TraceContextHeaders outboxTraceContextHeaders(
                 ObjectProvider<Tracer> tracer, ObjectProvider<Propagator> propagator) {
             return new TraceContextHeaders(tracer, propagator);
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(Endpoint.class)
-    static class OutboxEndpointConfiguration {
-
-        @Bean
-        @ConditionalOnMissingBean
-        @ConditionalOnAvailableEndpoint
-        OutboxEndpoint outboxEndpoint(OutboxStore store, DeadLetters deadLetters, ObjectProvider<OutboxRelay> relays) {
-            return new OutboxEndpoint(store, deadLetters, relays);
         }
     }
 
