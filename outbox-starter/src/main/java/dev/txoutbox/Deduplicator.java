@@ -1,13 +1,10 @@
 package dev.txoutbox;
 
-import dev.txoutbox.relay.kafka.OutboxHeaders;
 import dev.txoutbox.store.ProcessedEvents;
 import dev.txoutbox.support.TransactionRequirement;
-import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import org.springframework.kafka.support.KafkaUtils;
 
 /**
@@ -85,7 +82,7 @@ public final class Deduplicator {
      *     outbox-event-id} header
      */
     public boolean firstDelivery(String consumer, ConsumerRecord<?, ?> record) {
-        return firstDelivery(consumer, eventId(record));
+        return firstDelivery(consumer, OutboxHeaders.eventId(record));
     }
 
     /**
@@ -107,25 +104,5 @@ public final class Deduplicator {
                 "Deduplicator.firstDelivery(" + consumer + ", " + eventId + ")",
                 "the processed event id must commit together with the effects of processing");
         return this.processedEvents.markProcessed(consumer, eventId);
-    }
-
-    private static UUID eventId(ConsumerRecord<?, ?> record) {
-        Header header = record.headers().lastHeader(OutboxHeaders.EVENT_ID);
-        if (header == null) {
-            throw new OutboxException(("Record %s-%d@%d has no %s header, so it cannot be de-duplicated: it was not"
-                            + " published from an outbox. De-duplicate it by other means, or skip the check for its"
-                            + " topic.")
-                    .formatted(record.topic(), record.partition(), record.offset(), OutboxHeaders.EVENT_ID));
-        }
-        String value = new String(header.value(), StandardCharsets.UTF_8);
-        try {
-            return UUID.fromString(value);
-        } catch (IllegalArgumentException ex) {
-            throw new OutboxException(
-                    "Record %s-%d@%d has an %s header that is not a UUID: '%s'."
-                            .formatted(
-                                    record.topic(), record.partition(), record.offset(), OutboxHeaders.EVENT_ID, value),
-                    ex);
-        }
     }
 }

@@ -1,9 +1,9 @@
 package dev.txoutbox.writer;
 
 import dev.txoutbox.OutboxException;
+import dev.txoutbox.OutboxHeaders;
 import dev.txoutbox.OutboxMessage;
 import dev.txoutbox.OutboxPayloadSerializer;
-import dev.txoutbox.relay.kafka.OutboxHeaders;
 import dev.txoutbox.store.NewRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.support.TransactionRequirement;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.txoutbox.Deduplicator;
 import dev.txoutbox.OutboxException;
-import dev.txoutbox.relay.kafka.OutboxHeaders;
+import dev.txoutbox.OutboxHeaders;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
