@@ -1,6 +1,5 @@
 package dev.txoutbox.autoconfigure;
 
-import dev.txoutbox.Deduplicator;
 import dev.txoutbox.Outbox;
 import dev.txoutbox.OutboxPayloadSerializer;
 import dev.txoutbox.relay.OutboxRelay;
@@ -43,8 +42,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Auto-configuration of the outbox's writing side: the tables (their dialect, migrations and check), the payload
  * serializer, the writer, the {@link Outbox} facade and the {@code @OutboxEvent} advisor; the notifier that wakes up
- * the relays of other instances after a commit; the dead letters and their actuator endpoint; the consumer-side
- * {@link Deduplicator} and the purge of its processed ids.
+ * the relays of other instances after a commit; the dead letters and their actuator endpoint; the table of processed
+ * event ids that consumer-side de-duplication uses.
  *
  * <p>It runs after the transaction auto-configuration, so that the advisor is registered after Spring's transaction
  * advisor and runs inside the transaction of an annotated method.
@@ -94,19 +93,6 @@ public final class OutboxAutoConfiguration {
     @ConditionalOnMissingBean
     ProcessedEvents outboxProcessedEvents(OutboxStore store, OutboxDialect dialect, OutboxSchema schema) {
         return new ProcessedEvents(store.dataSource(), dialect, store.table());
-    }
-
-    @Bean
-    @ConditionalOnMissingBean
-    Deduplicator outboxDeduplicator(ProcessedEvents processedEvents, OutboxStore store) {
-        return new Deduplicator(processedEvents, store.dataSource());
-    }
-
-    @Bean
-    @ConditionalOnMissingBean
-    ProcessedEventsPurger outboxProcessedEventsPurger(ProcessedEvents processedEvents, OutboxProperties properties) {
-        OutboxProperties.Consumer consumer = properties.getConsumer();
-        return new ProcessedEventsPurger(processedEvents, consumer.getRetention(), consumer.getPurgeInterval());
     }
 
     @Bean
