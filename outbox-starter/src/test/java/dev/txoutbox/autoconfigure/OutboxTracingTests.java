@@ -8,6 +8,7 @@ import brave.propagation.ThreadLocalCurrentTraceContext;
 import dev.txoutbox.Outbox;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.TopicReader;
+import dev.txoutbox.writer.OutboxWriterAutoConfiguration;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
@@ -45,7 +46,10 @@ class OutboxTracingTests {
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(
-                    KafkaAutoConfiguration.class, OutboxAutoConfiguration.class, OutboxRelayAutoConfiguration.class))
+                    KafkaAutoConfiguration.class,
+                    OutboxAutoConfiguration.class,
+                    OutboxWriterAutoConfiguration.class,
+                    OutboxRelayAutoConfiguration.class))
             .withBean(DataSource.class, EmbeddedInfrastructure::newDatabase)
             .withBean(
                     Tracer.class,

@@ -11,7 +11,6 @@ import dev.txoutbox.OutboxMessage;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.TopicReader;
-import dev.txoutbox.writer.OutboxEventAdvisor;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -21,8 +20,10 @@ import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.aop.Advisor;
 import org.springframework.aop.framework.ProxyFactory;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -376,7 +377,8 @@ class OutboxEventIntegrationTests {
 
     @Test
     void anInterceptorOrderThatPutsTheOutboxOutsideARequiresNewTransactionIsRefused(
-            @Autowired PlatformTransactionManager transactionManager, @Autowired OutboxEventAdvisor advisor) {
+            @Autowired PlatformTransactionManager transactionManager,
+            @Autowired @Qualifier("outboxEventAdvisor") Advisor advisor) {
         ProxyFactory factory = new ProxyFactory(new InvoiceService(this.invoiceRepository, this.outbox));
         factory.setProxyTargetClass(true);
         factory.addAdvisor(advisor);
