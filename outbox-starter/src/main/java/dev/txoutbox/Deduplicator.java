@@ -1,13 +1,7 @@
 package dev.txoutbox;
 
-import dev.txoutbox.relay.kafka.OutboxHeaders;
-import dev.txoutbox.store.ProcessedEvents;
-import dev.txoutbox.support.TransactionRequirement;
-import java.nio.charset.StandardCharsets;
 import java.util.UUID;
-import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import org.springframework.kafka.support.KafkaUtils;
 
 /**
@@ -30,7 +24,10 @@ import org.springframework.kafka.support.KafkaUtils;
  * }
  * </pre>
  *
- * Ids are kept for {@code outbox.consumer.retention} and then purged.
+ * The starter provides one that keeps the ids in the outbox's database (unless {@code outbox.consumer.enabled} is
+ * {@code false}); ids are kept for {@code outbox.consumer.retention} and then purged. An application that declares
+ * a {@code Deduplicator} bean of its own replaces it; such an implementation provides
+ * {@link #firstDelivery(String, UUID)}, and the other methods read the consumer and the event id for it.
  *
  * <p><b>Retry topics.</b> spring-kafka runs the listeners of a {@code @RetryableTopic}'s retry and dead-letter topics
  * under the main listener's group id with a suffix appended (such as {@code orders-retry-0} or {@code orders-dlt};
@@ -44,16 +41,7 @@ import org.springframework.kafka.support.KafkaUtils;
  * {@link #firstDelivery(String, UUID)} with the consumer's name, or {@link #firstDelivery(ConsumerRecord)} from a
  * listener.
  */
-public final class Deduplicator {
-
-    private final ProcessedEvents processedEvents;
-
-    private final DataSource dataSource;
-
-    public Deduplicator(ProcessedEvents processedEvents, DataSource dataSource) {
-        this.processedEvents = processedEvents;
-        this.dataSource = dataSource;
-    }
+public interface Deduplicator {
 
     /**
      * Records the event id of an outbox record as processed by the consumer group of the listener that calls it
@@ -65,7 +53,7 @@ public final class Deduplicator {
      * @throws OutboxException when there is no transaction, when the record has no {@code outbox-event-id} header,
      *     or when it is not called on a listener's thread, which tells its consumer group
      */
-    public boolean firstDelivery(ConsumerRecord<?, ?> record) {
+    default boolean firstDelivery(ConsumerRecord<?, ?> record) {
         String groupId = KafkaUtils.getConsumerGroupId();
         if (groupId == null || groupId.isBlank()) {
             throw new OutboxException(("Deduplicator.firstDelivery(record) was called for record %s-%d@%d outside a"
@@ -84,8 +72,8 @@ public final class Deduplicator {
      * @throws OutboxException when there is no transaction, the name is blank, or the record has no {@code
      *     outbox-event-id} header
      */
-    public boolean firstDelivery(String consumer, ConsumerRecord<?, ?> record) {
-        return firstDelivery(consumer, eventId(record));
+    default boolean firstDelivery(String consumer, ConsumerRecord<?, ?> record) {
+        return firstDelivery(consumer, OutboxHeaders.eventId(record));
     }
 
     /**
@@ -95,37 +83,5 @@ public final class Deduplicator {
      * @return {@code true} the first time this consumer sees the id, {@code false} for a redelivery
      * @throws OutboxException when there is no transaction or the name is blank
      */
-    public boolean firstDelivery(String consumer, UUID eventId) {
-        if (consumer.isBlank()) {
-            throw new OutboxException(("Deduplicator.firstDelivery was given an empty consumer name for event %s:"
-                            + " the name is what keeps one consumer's processed events apart from another's. Pass a"
-                            + " name such as the listener's consumer group id.")
-                    .formatted(eventId));
-        }
-        TransactionRequirement.require(
-                this.dataSource,
-                "Deduplicator.firstDelivery(" + consumer + ", " + eventId + ")",
-                "the processed event id must commit together with the effects of processing");
-        return this.processedEvents.markProcessed(consumer, eventId);
-    }
-
-    private static UUID eventId(ConsumerRecord<?, ?> record) {
-        Header header = record.headers().lastHeader(OutboxHeaders.EVENT_ID);
-        if (header == null) {
-            throw new OutboxException(("Record %s-%d@%d has no %s header, so it cannot be de-duplicated: it was not"
-                            + " published from an outbox. De-duplicate it by other means, or skip the check for its"
-                            + " topic.")
-                    .formatted(record.topic(), record.partition(), record.offset(), OutboxHeaders.EVENT_ID));
-        }
-        String value = new String(header.value(), StandardCharsets.UTF_8);
-        try {
-            return UUID.fromString(value);
-        } catch (IllegalArgumentException ex) {
-            throw new OutboxException(
-                    "Record %s-%d@%d has an %s header that is not a UUID: '%s'."
-                            .formatted(
-                                    record.topic(), record.partition(), record.offset(), OutboxHeaders.EVENT_ID, value),
-                    ex);
-        }
-    }
+    boolean firstDelivery(String consumer, UUID eventId);
 }

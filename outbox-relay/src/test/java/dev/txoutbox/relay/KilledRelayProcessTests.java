@@ -5,13 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
-import dev.txoutbox.relay.kafka.OutboxHeaders;
 import dev.txoutbox.store.DeadLetters;
 import dev.txoutbox.store.OutboxDialects;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.KeySequences;
+import dev.txoutbox.testing.OutboxHeaders;
 import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.RelayProcess;
 import dev.txoutbox.testing.TopicReader;

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
-import dev.txoutbox.relay.kafka.OutboxHeaders;
 import dev.txoutbox.store.DeadLetter;
 import dev.txoutbox.store.DeadLetters;
 import dev.txoutbox.store.NewRecord;
@@ -13,6 +12,7 @@ import dev.txoutbox.store.OutboxDialects;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.OutboxHeaders;
 import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.TopicReader;
 import java.nio.charset.StandardCharsets;

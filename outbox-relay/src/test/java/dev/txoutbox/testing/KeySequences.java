@@ -1,6 +1,5 @@
 package dev.txoutbox.testing;
 
-import dev.txoutbox.relay.kafka.OutboxHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -379,6 +379,11 @@ public class OutboxProperties {
     public static class Consumer {
 
         /**
+         * Whether consumer-side de-duplication is configured: the Deduplicator bean and the purge of processed ids.
+         */
+        private boolean enabled = true;
+
+        /**
          * How long processed event ids are kept; a redelivery older than this is no longer recognized. Longer than
          * any redelivery you expect: the topic's retention, or your longest consumer outage.
          */
@@ -386,6 +391,14 @@ public class OutboxProperties {
 
         /** How often ids older than the retention are deleted. */
         private Duration purgeInterval = Duration.ofHours(1);
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
 
         public Duration getRetention() {
             return this.retention;

@@ -1,8 +1,5 @@
 package dev.txoutbox.autoconfigure;
 
-import dev.txoutbox.Deduplicator;
-import dev.txoutbox.Outbox;
-import dev.txoutbox.OutboxPayloadSerializer;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.postgresql.WakeUpNotifier;
 import dev.txoutbox.store.DeadLetters;
@@ -11,42 +8,24 @@ import dev.txoutbox.store.OutboxDialects;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.store.ProcessedEvents;
 import dev.txoutbox.store.TableName;
-import dev.txoutbox.writer.DefaultOutbox;
-import dev.txoutbox.writer.JsonPayloadSerializer;
-import dev.txoutbox.writer.OutboxEventAdvisor;
-import dev.txoutbox.writer.OutboxWriter;
-import io.micrometer.tracing.Tracer;
-import io.micrometer.tracing.propagation.Propagator;
 import java.time.Duration;
-import java.util.Map;
-import java.util.function.Supplier;
 import javax.sql.DataSource;
-import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.beans.factory.config.BeanDefinition;
-import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
-import org.springframework.context.annotation.Role;
-import org.springframework.kafka.core.ProducerFactory;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Auto-configuration of the outbox's store: the tables on the application's {@link DataSource} (their dialect,
  * migrations and check), the dead letters, the cached statistics that metrics and health read, the listener that
  * wakes up this instance's relays after a commit and the notifier that wakes up those of other instances.
  *
- * <p>For now it also holds the writer's beans (the payload serializer, the writer, the {@link Outbox} facade, the
- * {@code @OutboxEvent} advisor, the trace context headers) and the consumer-side {@link Deduplicator} with the purge
- * of its processed ids. It runs after the transaction auto-configuration, so that the advisor is registered after
- * Spring's transaction advisor and runs inside the transaction of an annotated method.
+ * <p>The writer is configured by {@code dev.txoutbox.writer.OutboxWriterAutoConfiguration} and consumer-side
+ * de-duplication by {@code dev.txoutbox.consumer.ConsumerDeduplicationAutoConfiguration}, both on top of this store;
+ * the table of processed event ids they use is created here with the others.
  */
 @AutoConfiguration(
         afterName = {
@@ -88,50 +67,8 @@ public final class OutboxStoreAutoConfiguration {
     }
 
     @Bean
-    @ConditionalOnMissingBean
-    Deduplicator outboxDeduplicator(ProcessedEvents processedEvents, OutboxStore store) {
-        return new Deduplicator(processedEvents, store.dataSource());
-    }
-
-    @Bean
-    @ConditionalOnMissingBean
-    ProcessedEventsPurger outboxProcessedEventsPurger(ProcessedEvents processedEvents, OutboxProperties properties) {
-        OutboxProperties.Consumer consumer = properties.getConsumer();
-        return new ProcessedEventsPurger(processedEvents, consumer.getRetention(), consumer.getPurgeInterval());
-    }
-
-    @Bean
     OutboxSchema outboxSchema(OutboxStore store, OutboxDialect dialect, OutboxProperties properties) {
         return new OutboxSchema(store, dialect, properties.getMigration());
-    }
-
-    @Bean
-    @ConditionalOnMissingBean
-    OutboxPayloadSerializer outboxPayloadSerializer(ObjectProvider<JsonMapper> jsonMapper) {
-        return new JsonPayloadSerializer(
-                jsonMapper.getIfAvailable(() -> JsonMapper.builder().build()));
-    }
-
-    @Bean
-    @ConditionalOnMissingBean
-    OutboxWriter outboxWriter(
-            OutboxStore store,
-            OutboxSchema schema,
-            OutboxPayloadSerializer serializer,
-            OutboxCommitListener commitListener,
-            ObjectProvider<TraceContextHeaders> traceContext,
-            OutboxProperties properties,
-            ObjectProvider<ProducerFactory<?, ?>> applicationProducerFactory,
-            ObjectProvider<KafkaProperties> kafkaProperties) {
-        // The limit follows the producer the relay runs with, which this application's relay or another's builds
-        // from the same configuration.
-        return new OutboxWriter(
-                store,
-                serializer,
-                commitListener,
-                traceContext(traceContext.getIfAvailable()),
-                RelayProducerConfiguration.maxRecordSize(
-                        applicationProducerFactory.getIfUnique(), kafkaProperties.getIfAvailable(), properties));
     }
 
     @Bean
@@ -150,37 +87,8 @@ public final class OutboxStoreAutoConfiguration {
         return new WakeUpNotifier(store.dataSource(), dialect, store.table(), interval);
     }
 
-    private static Supplier<Map<String, String>> traceContext(@Nullable TraceContextHeaders headers) {
-        return headers != null ? headers : Map::of;
-    }
-
     @Bean
     OutboxStatisticsCache outboxStatisticsCache(OutboxStore store, OutboxSchema schema, OutboxProperties properties) {
         return new OutboxStatisticsCache(store, properties.getMetrics().getRefreshInterval());
-    }
-
-    @Bean
-    @ConditionalOnMissingBean
-    Outbox outbox(OutboxWriter writer) {
-        return new DefaultOutbox(writer);
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(Tracer.class)
-    static class OutboxTracingConfiguration {
-
-        @Bean
-        @ConditionalOnMissingBean
-        TraceContextHeaders outboxTraceContextHeaders(
-                ObjectProvider<Tracer> tracer, ObjectProvider<Propagator> propagator) {
-            return new TraceContextHeaders(tracer, propagator);
-        }
-    }
-
-    @Bean
-    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
-    static OutboxEventAdvisor outboxEventAdvisor(
-            ObjectProvider<OutboxWriter> writer, ConfigurableListableBeanFactory beanFactory) {
-        return new OutboxEventAdvisor(writer::getObject, beanFactory);
     }
 }

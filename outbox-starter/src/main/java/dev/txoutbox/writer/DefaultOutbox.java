@@ -6,11 +6,11 @@ import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 
 /** The {@link Outbox} facade over an {@link OutboxWriter}. */
-public final class DefaultOutbox implements Outbox {
+final class DefaultOutbox implements Outbox {
 
     private final OutboxWriter writer;
 
-    public DefaultOutbox(OutboxWriter writer) {
+    DefaultOutbox(OutboxWriter writer) {
         this.writer = writer;
     }
 

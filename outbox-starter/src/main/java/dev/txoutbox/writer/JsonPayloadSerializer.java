@@ -4,11 +4,11 @@ import dev.txoutbox.OutboxPayloadSerializer;
 import tools.jackson.databind.json.JsonMapper;
 
 /** Serializes payloads to JSON with the application's Jackson mapper. */
-public final class JsonPayloadSerializer implements OutboxPayloadSerializer {
+final class JsonPayloadSerializer implements OutboxPayloadSerializer {
 
     private final JsonMapper mapper;
 
-    public JsonPayloadSerializer(JsonMapper mapper) {
+    JsonPayloadSerializer(JsonMapper mapper) {
         this.mapper = mapper;
     }
 

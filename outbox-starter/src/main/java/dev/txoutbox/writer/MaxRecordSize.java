@@ -7,13 +7,13 @@ package dev.txoutbox.writer;
  *     Kafka's own framing per record and per header
  * @param setting where the limit comes from, such as {@code outbox.relay.producer.max.request.size}
  */
-public record MaxRecordSize(long bytes, String setting) {
+record MaxRecordSize(long bytes, String setting) {
 
     /** The limit when nothing is configured: the Kafka producer's default {@code max.request.size}, 1 MiB. */
-    public static final MaxRecordSize KAFKA_DEFAULT =
+    static final MaxRecordSize KAFKA_DEFAULT =
             new MaxRecordSize(1024 * 1024, "the Kafka producer's default max.request.size");
 
-    public MaxRecordSize {
+    MaxRecordSize {
         if (bytes <= 0) {
             throw new IllegalArgumentException(
                     "Invalid maximum record size %d from %s: it must be positive.".formatted(bytes, setting));

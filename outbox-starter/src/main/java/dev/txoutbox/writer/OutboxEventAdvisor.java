@@ -14,7 +14,7 @@ import org.springframework.beans.factory.config.ConfigurableBeanFactory;
  * Applies the {@link OutboxEvent} interceptor to annotated methods. It runs inside Spring's transaction interceptor
  * (it has the lowest precedence and is registered after it), so the events join the method's own transaction.
  */
-public final class OutboxEventAdvisor extends AbstractPointcutAdvisor {
+final class OutboxEventAdvisor extends AbstractPointcutAdvisor {
 
     private final Pointcut pointcut = new ComposablePointcut(
                     AnnotationMatchingPointcut.forMethodAnnotation(OutboxEvent.class))
@@ -28,7 +28,7 @@ public final class OutboxEventAdvisor extends AbstractPointcutAdvisor {
      * @param writer supplies the writer on first use, so that creating the advisor creates no other beans
      * @param beanFactory resolves {@code ${...}} placeholders and {@code @bean} references
      */
-    public OutboxEventAdvisor(Supplier<OutboxWriter> writer, ConfigurableBeanFactory beanFactory) {
+    OutboxEventAdvisor(Supplier<OutboxWriter> writer, ConfigurableBeanFactory beanFactory) {
         this.interceptor = new OutboxEventInterceptor(writer, beanFactory);
         setOrder(LOWEST_PRECEDENCE);
     }

@@ -1,12 +1,11 @@
 package dev.txoutbox.writer;
 
 import dev.txoutbox.OutboxException;
+import dev.txoutbox.OutboxHeaders;
 import dev.txoutbox.OutboxMessage;
 import dev.txoutbox.OutboxPayloadSerializer;
-import dev.txoutbox.relay.kafka.OutboxHeaders;
 import dev.txoutbox.store.NewRecord;
 import dev.txoutbox.store.OutboxStore;
-import dev.txoutbox.support.TransactionRequirement;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -21,10 +20,11 @@ import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
- * Writes events as outbox rows in the current transaction. Used by the {@code @OutboxEvent} interceptor and the
- * {@link dev.txoutbox.Outbox} facade; not meant to be called directly.
+ * Writes events as outbox rows in the current transaction, for the {@code @OutboxEvent} interceptor and the
+ * {@link dev.txoutbox.Outbox} facade. It keeps the writer's trace context with each event and refuses events larger
+ * than the relay can publish.
  */
-public final class OutboxWriter {
+final class OutboxWriter {
 
     private final OutboxStore store;
 
@@ -60,41 +60,10 @@ public final class OutboxWriter {
      * @param serializer turns payloads into bytes
      * @param afterCommit runs once after each transaction that wrote rows has committed, with the number of events
      *     it wrote per topic (wakes the relay up, counts)
-     */
-    public OutboxWriter(
-            OutboxStore store, OutboxPayloadSerializer serializer, Consumer<Map<String, Integer>> afterCommit) {
-        this(store, serializer, afterCommit, Map::of);
-    }
-
-    /**
-     * Creates a writer that also keeps the writer's trace context with each event.
-     *
-     * @param store the outbox table
-     * @param serializer turns payloads into bytes
-     * @param afterCommit runs once after each transaction that wrote rows has committed, with the number of events
-     *     it wrote per topic (wakes the relay up, counts)
-     * @param traceContext the current trace context as headers (such as {@code traceparent}), or none
-     */
-    public OutboxWriter(
-            OutboxStore store,
-            OutboxPayloadSerializer serializer,
-            Consumer<Map<String, Integer>> afterCommit,
-            Supplier<Map<String, String>> traceContext) {
-        this(store, serializer, afterCommit, traceContext, MaxRecordSize.KAFKA_DEFAULT);
-    }
-
-    /**
-     * Creates a writer that keeps the writer's trace context with each event and refuses events larger than the
-     * relay can publish.
-     *
-     * @param store the outbox table
-     * @param serializer turns payloads into bytes
-     * @param afterCommit runs once after each transaction that wrote rows has committed, with the number of events
-     *     it wrote per topic (wakes the relay up, counts)
      * @param traceContext the current trace context as headers (such as {@code traceparent}), or none
      * @param maxRecordSize the largest record the relay can publish
      */
-    public OutboxWriter(
+    OutboxWriter(
             OutboxStore store,
             OutboxPayloadSerializer serializer,
             Consumer<Map<String, Integer>> afterCommit,
@@ -108,7 +77,7 @@ public final class OutboxWriter {
     }
 
     /** The largest record the relay can publish, which {@link #write} enforces. */
-    public MaxRecordSize maxRecordSize() {
+    MaxRecordSize maxRecordSize() {
         return this.maxRecordSize;
     }
 
@@ -118,7 +87,7 @@ public final class OutboxWriter {
      * @param origin where the event comes from, for the message, such as {@code OrderService.placeOrder(..)}
      * @throws OutboxException when there is no such transaction
      */
-    public void requireTransaction(String origin) {
+    void requireTransaction(String origin) {
         TransactionRequirement.require(
                 this.store.dataSource(),
                 origin,
@@ -134,7 +103,7 @@ public final class OutboxWriter {
      * @throws OutboxException when there is no transaction, or the message is invalid or larger than the relay can
      *     publish
      */
-    public UUID write(OutboxMessage message, String origin) {
+    UUID write(OutboxMessage message, String origin) {
         requireTransaction(origin);
         String topic = message.topic();
         if (topic.isBlank()) {

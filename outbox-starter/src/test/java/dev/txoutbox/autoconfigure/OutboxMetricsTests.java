@@ -9,6 +9,7 @@ import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.writer.OutboxWriterAutoConfiguration;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -39,6 +40,7 @@ class OutboxMetricsTests {
                     MetricsAutoConfiguration.class,
                     KafkaAutoConfiguration.class,
                     OutboxStoreAutoConfiguration.class,
+                    OutboxWriterAutoConfiguration.class,
                     OutboxMetricsAutoConfiguration.class,
                     OutboxRelayAutoConfiguration.class))
             .withBean(MeterRegistry.class, SimpleMeterRegistry::new)

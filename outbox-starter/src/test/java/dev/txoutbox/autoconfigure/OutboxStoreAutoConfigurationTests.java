@@ -17,19 +17,15 @@ import dev.txoutbox.store.OutboxTableMissingException;
 import dev.txoutbox.store.TableName;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.WakeUpNotifications;
-import dev.txoutbox.writer.MaxRecordSize;
-import dev.txoutbox.writer.OutboxEventAdvisor;
-import dev.txoutbox.writer.OutboxWriter;
+import dev.txoutbox.writer.OutboxWriterAutoConfiguration;
 import java.io.IOException;
 import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import javax.sql.DataSource;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
@@ -43,9 +39,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.io.UrlResource;
 import org.springframework.core.io.support.PropertiesLoaderUtils;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
-import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.util.StringUtils;
 
@@ -58,16 +52,15 @@ class OutboxStoreAutoConfigurationTests {
             .withConfiguration(AutoConfigurations.of(
                     KafkaAutoConfiguration.class,
                     OutboxStoreAutoConfiguration.class,
+                    OutboxWriterAutoConfiguration.class,
                     OutboxRelayAutoConfiguration.class))
             .withBean(DataSource.class, EmbeddedInfrastructure::newDatabase)
             .withPropertyValues("spring.kafka.bootstrap-servers=" + EmbeddedInfrastructure.kafkaBootstrapServers());
 
     @Test
-    void configuresWriterFacadeAdvisorAndRelayAndCreatesTheTable() {
+    void configuresFacadeAndRelayAndCreatesTheTable() {
         this.runner.run(context -> {
             assertThat(context).hasSingleBean(Outbox.class);
-            assertThat(context).hasSingleBean(OutboxWriter.class);
-            assertThat(context).hasSingleBean(OutboxEventAdvisor.class);
             assertThat(context).hasSingleBean(KafkaRecordPublisher.class);
             assertThat(context).hasSingleBean(OutboxRelay.class);
             assertThat(context.getBean(OutboxRelay.class).isRunning()).isTrue();
@@ -133,8 +126,10 @@ class OutboxStoreAutoConfigurationTests {
     @Test
     void withoutADataSourceNothingIsConfigured() {
         new ApplicationContextRunner()
-                .withConfiguration(
-                        AutoConfigurations.of(OutboxStoreAutoConfiguration.class, OutboxRelayAutoConfiguration.class))
+                .withConfiguration(AutoConfigurations.of(
+                        OutboxStoreAutoConfiguration.class,
+                        OutboxWriterAutoConfiguration.class,
+                        OutboxRelayAutoConfiguration.class))
                 .run(context -> {
                     assertThat(context).hasNotFailed();
                     assertThat(context).doesNotHaveBean(Outbox.class);
@@ -193,48 +188,6 @@ class OutboxStoreAutoConfigurationTests {
                                 java.time.Duration.ZERO,
                                 RelaySettings.DEFAULT_MAX_BATCH_BYTES,
                                 RelaySettings.DEFAULT_SHUTDOWN_TIMEOUT)));
-    }
-
-    @Test
-    void theWritersLimitFollowsTheProducersMaxRequestSizeAsTheRelayRunsIt() {
-        ApplicationContextRunner writer = this.runner.withPropertyValues("outbox.relay.enabled=false");
-        writer.run(context ->
-                assertThat(context.getBean(OutboxWriter.class).maxRecordSize()).isEqualTo(MaxRecordSize.KAFKA_DEFAULT));
-        writer.withPropertyValues("spring.kafka.producer.properties.max.request.size=3000")
-                .run(context -> assertThat(context.getBean(OutboxWriter.class).maxRecordSize())
-                        .isEqualTo(new MaxRecordSize(3000, "spring.kafka.producer.properties.max.request.size")));
-        writer.withPropertyValues(
-                        "spring.kafka.producer.properties.max.request.size=3000",
-                        "outbox.relay.producer.max.request.size=2000")
-                .run(context -> assertThat(context.getBean(OutboxWriter.class).maxRecordSize())
-                        .isEqualTo(new MaxRecordSize(2000, "outbox.relay.producer.max.request.size")));
-        writer.withPropertyValues("outbox.relay.producer.max.request.size=2000", "outbox.max-record-size=5KB")
-                .run(context -> assertThat(context.getBean(OutboxWriter.class).maxRecordSize())
-                        .isEqualTo(new MaxRecordSize(5120, "outbox.max-record-size")));
-    }
-
-    @Test
-    void theWritersLimitFollowsSpringKafkaPropertiesAsTheRelaysProducerDoes() {
-        this.runner
-                .withPropertyValues("outbox.relay.enabled=false", "spring.kafka.properties.max.request.size=5242880")
-                .run(context -> assertThat(context.getBean(OutboxWriter.class).maxRecordSize())
-                        .isEqualTo(new MaxRecordSize(5242880, "spring.kafka.properties.max.request.size")));
-    }
-
-    @Test
-    void theWritersLimitFollowsTheApplicationsOwnProducerFactory() {
-        this.runner
-                .withPropertyValues("outbox.relay.enabled=false")
-                .withBean(
-                        ProducerFactory.class,
-                        () -> new DefaultKafkaProducerFactory<>(Map.<String, Object>of(
-                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                                EmbeddedInfrastructure.kafkaBootstrapServers(),
-                                ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
-                                4_000_000)))
-                .run(context -> assertThat(context.getBean(OutboxWriter.class).maxRecordSize())
-                        .isEqualTo(
-                                new MaxRecordSize(4_000_000, "max.request.size of the application's ProducerFactory")));
     }
 
     @Test

@@ -8,6 +8,7 @@ import brave.propagation.ThreadLocalCurrentTraceContext;
 import dev.txoutbox.Outbox;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.TopicReader;
+import dev.txoutbox.writer.OutboxWriterAutoConfiguration;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
@@ -47,6 +48,7 @@ class OutboxTracingTests {
             .withConfiguration(AutoConfigurations.of(
                     KafkaAutoConfiguration.class,
                     OutboxStoreAutoConfiguration.class,
+                    OutboxWriterAutoConfiguration.class,
                     OutboxRelayAutoConfiguration.class))
             .withBean(DataSource.class, EmbeddedInfrastructure::newDatabase)
             .withBean(

@@ -1,11 +1,11 @@
 package dev.txoutbox.benchmark;
 
 import dev.txoutbox.Outbox;
+import dev.txoutbox.OutboxHeaders;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.OutboxRelayListener;
 import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
-import dev.txoutbox.relay.kafka.OutboxHeaders;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxTestTables;

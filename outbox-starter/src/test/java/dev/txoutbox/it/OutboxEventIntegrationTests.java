@@ -6,22 +6,24 @@ import static org.awaitility.Awaitility.await;
 
 import dev.txoutbox.Outbox;
 import dev.txoutbox.OutboxException;
+import dev.txoutbox.OutboxHeaders;
 import dev.txoutbox.OutboxMessage;
-import dev.txoutbox.relay.kafka.OutboxHeaders;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.TopicReader;
-import dev.txoutbox.writer.OutboxEventAdvisor;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.aop.Advisor;
 import org.springframework.aop.framework.ProxyFactory;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -102,8 +104,12 @@ class OutboxEventIntegrationTests {
         ConsumerRecord<String, byte[]> record = recordWithKey(String.valueOf(issued.id()));
         assertThat(text(record.value()))
                 .isEqualTo("{\"id\":%d,\"customer\":\"alice\",\"amount\":100}".formatted(issued.id()));
+        assertThat(record.headers().toArray())
+                .extracting(Header::key)
+                .as("the relay names its headers as the public OutboxHeaders does")
+                .contains(OutboxHeaders.EVENT_ID, OutboxHeaders.EVENT_TYPE);
         assertThat(header(record, OutboxHeaders.EVENT_TYPE)).isEqualTo("InvoiceIssued");
-        assertThat(UUID.fromString(header(record, OutboxHeaders.EVENT_ID)).version())
+        assertThat(OutboxHeaders.eventId(record).version())
                 .as("a time-ordered event id")
                 .isEqualTo(7);
         assertThat(header(record, "customer")).isEqualTo("alice");
@@ -371,7 +377,8 @@ class OutboxEventIntegrationTests {
 
     @Test
     void anInterceptorOrderThatPutsTheOutboxOutsideARequiresNewTransactionIsRefused(
-            @Autowired PlatformTransactionManager transactionManager, @Autowired OutboxEventAdvisor advisor) {
+            @Autowired PlatformTransactionManager transactionManager,
+            @Autowired @Qualifier("outboxEventAdvisor") Advisor advisor) {
         ProxyFactory factory = new ProxyFactory(new InvoiceService(this.invoiceRepository, this.outbox));
         factory.setProxyTargetClass(true);
         factory.addAdvisor(advisor);

@@ -12,6 +12,7 @@ import dev.txoutbox.relay.postgresql.WakeUpListener;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.TopicReader;
+import dev.txoutbox.writer.OutboxWriterAutoConfiguration;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
@@ -78,6 +79,7 @@ class WakeUpAcrossInstancesTests {
                 .withConfiguration(AutoConfigurations.of(
                         KafkaAutoConfiguration.class,
                         OutboxStoreAutoConfiguration.class,
+                        OutboxWriterAutoConfiguration.class,
                         OutboxRelayAutoConfiguration.class))
                 .withBean(DataSource.class, () -> EmbeddedInfrastructure.dataSource(this.databaseUrl, name))
                 .withPropertyValues("spring.kafka.bootstrap-servers=" + EmbeddedInfrastructure.kafkaBootstrapServers());

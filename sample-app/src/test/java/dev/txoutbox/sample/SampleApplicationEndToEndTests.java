@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.awaitility.Awaitility.await;
 
-import dev.txoutbox.relay.kafka.OutboxHeaders;
+import dev.txoutbox.OutboxHeaders;
 import dev.txoutbox.sample.order.OrderService;
 import dev.txoutbox.sample.order.PlaceOrder;
 import dev.txoutbox.testing.TopicReader;

@@ -171,8 +171,8 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
     @Override
     public CompletableFuture<?> publish(OutboxRecord record) {
         List<Header> headers = new ArrayList<>(record.headers().size() + 2);
-        headers.add(header(OutboxHeaders.EVENT_ID, record.eventId().toString()));
-        headers.add(header(OutboxHeaders.EVENT_TYPE, record.eventType()));
+        headers.add(header(RecordHeaderNames.EVENT_ID, record.eventId().toString()));
+        headers.add(header(RecordHeaderNames.EVENT_TYPE, record.eventType()));
         record.headers().forEach((name, value) -> headers.add(header(name, value)));
         ProducerRecord<String, byte[]> producerRecord = new ProducerRecord<>(
                 record.topic(), null, record.createdAt().toEpochMilli(), record.key(), record.payload(), headers);

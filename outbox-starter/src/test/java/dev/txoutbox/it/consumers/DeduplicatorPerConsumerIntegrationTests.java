@@ -5,10 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import dev.txoutbox.Deduplicator;
 import dev.txoutbox.Outbox;
-import dev.txoutbox.relay.kafka.OutboxHeaders;
+import dev.txoutbox.OutboxHeaders;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.TopicReader;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -155,13 +154,8 @@ class DeduplicatorPerConsumerIntegrationTests {
             }
             this.jdbc
                     .sql("INSERT INTO consumer_effects (consumer, event_id) VALUES (?, ?)")
-                    .params(consumer, eventId(record))
+                    .params(consumer, OutboxHeaders.eventId(record))
                     .update();
-        }
-
-        private static UUID eventId(ConsumerRecord<String, String> record) {
-            return UUID.fromString(new String(
-                    record.headers().lastHeader(OutboxHeaders.EVENT_ID).value(), StandardCharsets.UTF_8));
         }
 
         Map<String, Integer> deliveries() {

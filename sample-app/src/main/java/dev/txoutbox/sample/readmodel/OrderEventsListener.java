@@ -1,11 +1,9 @@
 package dev.txoutbox.sample.readmodel;
 
 import dev.txoutbox.Deduplicator;
-import dev.txoutbox.relay.kafka.OutboxHeaders;
-import java.nio.charset.StandardCharsets;
+import dev.txoutbox.OutboxHeaders;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,8 +75,8 @@ class OrderEventsListener {
         }
     }
 
+    /** The record's event id, or none for a record that was not published from an outbox. */
     private static @Nullable UUID eventId(ConsumerRecord<?, ?> record) {
-        Header header = record.headers().lastHeader(OutboxHeaders.EVENT_ID);
-        return (header != null) ? UUID.fromString(new String(header.value(), StandardCharsets.UTF_8)) : null;
+        return (record.headers().lastHeader(OutboxHeaders.EVENT_ID) != null) ? OutboxHeaders.eventId(record) : null;
     }
 }

@@ -2,7 +2,7 @@ package dev.txoutbox.sample.readmodel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.txoutbox.relay.kafka.OutboxHeaders;
+import dev.txoutbox.OutboxHeaders;
 import dev.txoutbox.sample.SampleIntegrationTest;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;

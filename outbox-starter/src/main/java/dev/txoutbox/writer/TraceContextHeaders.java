@@ -1,4 +1,4 @@
-package dev.txoutbox.autoconfigure;
+package dev.txoutbox.writer;
 
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;

@@ -1,4 +1,4 @@
-package dev.txoutbox.autoconfigure;
+package dev.txoutbox.consumer;
 
 import dev.txoutbox.store.ProcessedEvents;
 import java.time.Duration;

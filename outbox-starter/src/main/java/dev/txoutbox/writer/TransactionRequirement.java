@@ -1,11 +1,11 @@
-package dev.txoutbox.support;
+package dev.txoutbox.writer;
 
 import dev.txoutbox.OutboxException;
 import javax.sql.DataSource;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /** Checks that work on the outbox tables joins the caller's transaction. */
-public final class TransactionRequirement {
+final class TransactionRequirement {
 
     private TransactionRequirement() {}
 
@@ -17,7 +17,7 @@ public final class TransactionRequirement {
      * @param why why a transaction is needed, for the message
      * @throws OutboxException when there is no such transaction
      */
-    public static void require(DataSource dataSource, String origin, String why) {
+    static void require(DataSource dataSource, String origin, String why) {
         if (!TransactionSynchronizationManager.isActualTransactionActive()) {
             throw new OutboxException("%s needs an active transaction, and there is none: %s. Annotate the method, or a"
                             .formatted(origin, why)

@@ -1,11 +1,13 @@
-package dev.txoutbox.autoconfigure;
+package dev.txoutbox.consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.txoutbox.Deduplicator;
 import dev.txoutbox.OutboxException;
-import dev.txoutbox.relay.kafka.OutboxHeaders;
+import dev.txoutbox.OutboxHeaders;
+import dev.txoutbox.autoconfigure.OutboxProperties;
+import dev.txoutbox.autoconfigure.OutboxStoreAutoConfiguration;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -23,7 +25,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 class DeduplicatorTests {
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(OutboxStoreAutoConfiguration.class))
+            .withConfiguration(AutoConfigurations.of(
+                    OutboxStoreAutoConfiguration.class, ConsumerDeduplicationAutoConfiguration.class))
             .withBean(DataSource.class, EmbeddedInfrastructure::newDatabase);
 
     @Test
