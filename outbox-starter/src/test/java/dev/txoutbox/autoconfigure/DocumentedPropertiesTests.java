@@ -14,8 +14,10 @@ import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** The README's property table lists exactly the properties that exist, with their real defaults. */
-class ReadmePropertiesTests {
+/** The property table of docs/configuration.md lists exactly the properties that exist, with their real defaults. */
+class DocumentedPropertiesTests {
+
+    private static final Path PROPERTY_REFERENCE = Path.of("..", "docs", "configuration.md");
 
     private static final Pattern ROW =
             Pattern.compile("^\\| `(outbox\\.[a-z.-]+)(\\.\\*)?` \\| (`([^`]*)`)? *\\|", Pattern.MULTILINE);
@@ -23,7 +25,7 @@ class ReadmePropertiesTests {
     @Test
     void everyPropertyIsDocumentedWithItsDefault() throws IOException {
         Map<String, String> documented = new LinkedHashMap<>();
-        Matcher row = ROW.matcher(Files.readString(Path.of("..", "README.md")));
+        Matcher row = ROW.matcher(Files.readString(PROPERTY_REFERENCE));
         while (row.find()) {
             documented.put(row.group(1), row.group(4) != null ? row.group(4) : "");
         }
@@ -41,6 +43,6 @@ class ReadmePropertiesTests {
             }
         }
 
-        assertThat(documented).isEqualTo(generated);
+        assertThat(documented).as("properties in %s", PROPERTY_REFERENCE).isEqualTo(generated);
     }
 }
