@@ -5,7 +5,10 @@ import static org.awaitility.Awaitility.await;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.support.DefaultListableBeanFactory;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.logging.LogLevel;
@@ -21,6 +24,8 @@ import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.web.client.RestClient;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -49,12 +54,25 @@ public final class EmbeddedSampleApplication {
     private EmbeddedSampleApplication() {}
 
     public static void main(String[] args) {
+        say("starting embedded PostgreSQL and Kafka...");
+        EmbeddedServers servers;
         ConfigurableApplicationContext context;
         try {
-            context = start(args);
+            servers = EmbeddedServers.start();
+        } catch (RuntimeException ex) {
+            say("could not start the embedded servers: " + ex);
+            System.exit(1);
+            return;
+        }
+        AtomicReference<@Nullable ConfigurableApplicationContext> application = new AtomicReference<>();
+        stopOnSignals(application, servers);
+        try {
+            context = start(servers, args);
+            application.set(context);
         } catch (RuntimeException ex) {
             say("could not start: " + ex);
-            // The embedded servers' threads would keep the JVM up.
+            // The broker's threads would keep the JVM up, and the database server would outlive it.
+            servers.destroy();
             System.exit(1);
             return;
         }
@@ -66,11 +84,35 @@ public final class EmbeddedSampleApplication {
     }
 
     /**
-     * Starts the embedded servers and the sample on them. Their addresses take the place of the ones in
-     * application.yml; command-line arguments still win.
+     * On Ctrl-C (or a plain kill), closes the application and then the servers, before the JVM shuts down. The JVM's
+     * own shutdown would run its hooks all at once: Spring's, which closes the application, and Kafka's, which deletes
+     * the broker's temporary log directories from under a broker that is still running.
+     */
+    private static void stopOnSignals(
+            AtomicReference<@Nullable ConfigurableApplicationContext> application, EmbeddedServers servers) {
+        AtomicBoolean stopping = new AtomicBoolean();
+        SignalHandler stop = signal -> {
+            if (!stopping.compareAndSet(false, true)) {
+                return; // a second Ctrl-C, or the kill that Maven sends when the first takes long
+            }
+            say("stopping...");
+            ConfigurableApplicationContext context = application.get();
+            if (context != null) {
+                context.close();
+            }
+            servers.destroy();
+            // The exit status of a process ended by the signal, as the JVM would have it.
+            System.exit(128 + signal.getNumber());
+        };
+        Signal.handle(new Signal("INT"), stop);
+        Signal.handle(new Signal("TERM"), stop);
+    }
+
+    /**
+     * Starts the sample on the embedded servers that the tests of this JVM share, in a database of its own. Their
+     * addresses take the place of the ones in application.yml; command-line arguments still win.
      */
     static ConfigurableApplicationContext start(String... args) {
-        say("starting embedded PostgreSQL and Kafka...");
         Map<String, Object> servers = Map.of(
                 "spring.datasource.url",
                 EmbeddedInfrastructure.newDatabaseUrl(),
@@ -80,17 +122,33 @@ public final class EmbeddedSampleApplication {
                 "",
                 "spring.kafka.bootstrap-servers",
                 EmbeddedInfrastructure.kafkaBootstrapServers());
-        return new SpringApplicationBuilder(SampleApplication.class)
-                .initializers(context -> {
-                    MutablePropertySources sources = context.getEnvironment().getPropertySources();
-                    MapPropertySource embedded = new MapPropertySource("embeddedServers", servers);
-                    if (sources.contains(CommandLinePropertySource.COMMAND_LINE_PROPERTY_SOURCE_NAME)) {
-                        sources.addAfter(CommandLinePropertySource.COMMAND_LINE_PROPERTY_SOURCE_NAME, embedded);
-                    } else {
-                        sources.addFirst(embedded);
-                    }
-                })
+        return application(servers).run(args);
+    }
+
+    /**
+     * Starts the sample on servers of its own, which its context then owns: closing the context (Ctrl-C, or the end
+     * of the walk-through) stops them after all of its beans, while the relay, the listeners and the connection pool
+     * can still finish their work against them.
+     */
+    private static ConfigurableApplicationContext start(EmbeddedServers servers, String... args) {
+        return application(servers.connectionProperties())
+                .initializers(context ->
+                        // Registered before any bean exists, so destroyed after all of them.
+                        ((DefaultListableBeanFactory) context.getBeanFactory())
+                                .registerDisposableBean("embeddedServers", servers))
                 .run(args);
+    }
+
+    private static SpringApplicationBuilder application(Map<String, Object> servers) {
+        return new SpringApplicationBuilder(SampleApplication.class).initializers(context -> {
+            MutablePropertySources sources = context.getEnvironment().getPropertySources();
+            MapPropertySource embedded = new MapPropertySource("embeddedServers", servers);
+            if (sources.contains(CommandLinePropertySource.COMMAND_LINE_PROPERTY_SOURCE_NAME)) {
+                sources.addAfter(CommandLinePropertySource.COMMAND_LINE_PROPERTY_SOURCE_NAME, embedded);
+            } else {
+                sources.addFirst(embedded);
+            }
+        });
     }
 
     /**
