@@ -11,9 +11,6 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.boot.logging.LogLevel;
-import org.springframework.boot.logging.LoggerConfiguration;
-import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.env.CommandLinePropertySource;
 import org.springframework.core.env.MapPropertySource;
@@ -206,8 +203,6 @@ public final class EmbeddedSampleApplication {
 
         private final String outboxTable;
 
-        private final LoggingSystem logging;
-
         private final int burstOrders;
 
         Demo(ConfigurableApplicationContext context) {
@@ -220,7 +215,6 @@ public final class EmbeddedSampleApplication {
             this.json = context.getBean(JsonMapper.class);
             this.jdbc = context.getBean(JdbcTemplate.class);
             this.outboxTable = context.getEnvironment().getProperty("outbox.table", "outbox_event");
-            this.logging = context.getBean(LoggingSystem.class);
             this.burstOrders =
                     context.getEnvironment().getProperty("sample.demo.burst-orders", Integer.class, BURST_ORDERS);
         }
@@ -275,35 +269,26 @@ public final class EmbeddedSampleApplication {
         private void burst() {
             say("placing a burst of " + this.burstOrders + " orders from several threads (POST /demo/burst?orders="
                     + this.burstOrders + ")...");
-            // A log line per order and per read-model update would bury the walk-through; the report tells the story.
-            String sample = "dev.txoutbox.sample";
-            LoggerConfiguration configured = this.logging.getLoggerConfiguration(sample);
-            LogLevel level = (configured != null) ? configured.getConfiguredLevel() : null;
-            this.logging.setLogLevel(sample, LogLevel.WARN);
-            try {
-                JsonNode report = send("POST", "/demo/burst?orders=" + this.burstOrders, null);
-                if (!report.get("drained").asBoolean()) {
-                    throw new IllegalStateException("the outbox did not drain after the burst: " + report);
-                }
-                say("burst: " + report.get("orders").asInt() + " orders placed in "
-                        + report.get("secondsToPlace").asDouble() + " s ("
-                        + report.get("ordersPerSecond").asLong()
-                        + " orders/s); the relay had published all their events "
-                        + report.get("secondsToDrain").asDouble()
-                        + " s after the start, with at most "
-                        + report.get("maxRowsWaiting").asLong()
-                        + " rows waiting in the outbox");
-                long answered = System.nanoTime();
-                await().atMost(PATIENCE)
-                        .pollInterval(Duration.ofMillis(50))
-                        .until(() -> this.jdbc.queryForObject(
-                                        "SELECT count(*) FROM order_view WHERE customer = 'burst'", Long.class)
-                                >= this.burstOrders);
-                say("read model: it holds all " + this.burstOrders + " orders of the burst, " + millisSince(answered)
-                        + " ms after the burst answered");
-            } finally {
-                this.logging.setLogLevel(sample, level);
+            JsonNode report = send("POST", "/demo/burst?orders=" + this.burstOrders, null);
+            if (!report.get("drained").asBoolean()) {
+                throw new IllegalStateException("the outbox did not drain after the burst: " + report);
             }
+            say("burst: " + report.get("orders").asInt() + " orders placed in "
+                    + report.get("secondsToPlace").asDouble() + " s ("
+                    + report.get("ordersPerSecond").asLong()
+                    + " orders/s); the relay had published all their events "
+                    + report.get("secondsToDrain").asDouble()
+                    + " s after the start, with at most "
+                    + report.get("maxRowsWaiting").asLong()
+                    + " rows waiting in the outbox");
+            long answered = System.nanoTime();
+            await().atMost(PATIENCE)
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> this.jdbc.queryForObject(
+                                    "SELECT count(*) FROM order_view WHERE customer = 'burst'", Long.class)
+                            >= this.burstOrders);
+            say("read model: it holds all " + this.burstOrders + " orders of the burst, " + millisSince(answered)
+                    + " ms after the burst answered");
         }
 
         private void awaitReadModel(long orderId, int version) {
