@@ -278,12 +278,12 @@ class OutboxAutoConfigurationTests {
     @Test
     void aTableNameTooLongForItsDeadLetterTableFailsStartUpNamingTheProperty() {
         this.runner
-                .withPropertyValues("outbox.table=" + "o".repeat(52))
+                .withPropertyValues("outbox.table=" + "o".repeat(39))
                 .run(context -> assertThat(context)
                         .getFailure()
                         .hasStackTraceContaining("Invalid value of outbox.table")
                         .rootCause()
-                        .hasMessageContaining("at most 51"));
+                        .hasMessageContaining("at most 38"));
     }
 
     @Test
