@@ -12,7 +12,7 @@ import org.springframework.util.unit.DataSize;
 public class OutboxProperties {
 
     /**
-     * Name of the outbox table, in the connection's current schema: a lower-case identifier of at most 51 letters,
+     * Name of the outbox table, in the connection's current schema: a lower-case identifier of at most 38 letters,
      * digits and underscores.
      */
     private String table = "outbox_event";

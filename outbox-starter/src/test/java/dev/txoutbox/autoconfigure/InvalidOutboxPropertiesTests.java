@@ -95,11 +95,11 @@ class InvalidOutboxPropertiesTests {
 
     @Test
     void aTableNameTooLongForItsDeadLetterTableNamesItsProperty() {
-        this.runner.withPropertyValues("outbox.table=" + "o".repeat(52)).run(context -> {
+        this.runner.withPropertyValues("outbox.table=" + "o".repeat(39)).run(context -> {
             InvalidConfigurationPropertyValueException invalid = rootCause(context);
             assertThat(invalid.getName()).isEqualTo("outbox.table");
-            assertThat(invalid.getValue()).isEqualTo("o".repeat(52));
-            assertThat(invalid.getReason()).contains("at most 51");
+            assertThat(invalid.getValue()).isEqualTo("o".repeat(39));
+            assertThat(invalid.getReason()).contains("at most 38");
         });
     }
 

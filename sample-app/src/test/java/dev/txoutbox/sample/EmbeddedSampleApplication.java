@@ -5,12 +5,12 @@ import static org.awaitility.Awaitility.await;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.support.DefaultListableBeanFactory;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.boot.logging.LogLevel;
-import org.springframework.boot.logging.LoggerConfiguration;
-import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.env.CommandLinePropertySource;
 import org.springframework.core.env.MapPropertySource;
@@ -21,6 +21,8 @@ import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.web.client.RestClient;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -49,12 +51,25 @@ public final class EmbeddedSampleApplication {
     private EmbeddedSampleApplication() {}
 
     public static void main(String[] args) {
+        say("starting embedded PostgreSQL and Kafka...");
+        EmbeddedServers servers;
         ConfigurableApplicationContext context;
         try {
-            context = start(args);
+            servers = EmbeddedServers.start();
+        } catch (RuntimeException ex) {
+            say("could not start the embedded servers: " + ex);
+            System.exit(1);
+            return;
+        }
+        AtomicReference<@Nullable ConfigurableApplicationContext> application = new AtomicReference<>();
+        stopOnSignals(application, servers);
+        try {
+            context = start(servers, args);
+            application.set(context);
         } catch (RuntimeException ex) {
             say("could not start: " + ex);
-            // The embedded servers' threads would keep the JVM up.
+            // The broker's threads would keep the JVM up, and the database server would outlive it.
+            servers.destroy();
             System.exit(1);
             return;
         }
@@ -66,11 +81,35 @@ public final class EmbeddedSampleApplication {
     }
 
     /**
-     * Starts the embedded servers and the sample on them. Their addresses take the place of the ones in
-     * application.yml; command-line arguments still win.
+     * On Ctrl-C (or a plain kill), closes the application and then the servers, before the JVM shuts down. The JVM's
+     * own shutdown would run its hooks all at once: Spring's, which closes the application, and Kafka's, which deletes
+     * the broker's temporary log directories from under a broker that is still running.
+     */
+    private static void stopOnSignals(
+            AtomicReference<@Nullable ConfigurableApplicationContext> application, EmbeddedServers servers) {
+        AtomicBoolean stopping = new AtomicBoolean();
+        SignalHandler stop = signal -> {
+            if (!stopping.compareAndSet(false, true)) {
+                return; // a second Ctrl-C, or the kill that Maven sends when the first takes long
+            }
+            say("stopping...");
+            ConfigurableApplicationContext context = application.get();
+            if (context != null) {
+                context.close();
+            }
+            servers.destroy();
+            // The exit status of a process ended by the signal, as the JVM would have it.
+            System.exit(128 + signal.getNumber());
+        };
+        Signal.handle(new Signal("INT"), stop);
+        Signal.handle(new Signal("TERM"), stop);
+    }
+
+    /**
+     * Starts the sample on the embedded servers that the tests of this JVM share, in a database of its own. Their
+     * addresses take the place of the ones in application.yml; command-line arguments still win.
      */
     static ConfigurableApplicationContext start(String... args) {
-        say("starting embedded PostgreSQL and Kafka...");
         Map<String, Object> servers = Map.of(
                 "spring.datasource.url",
                 EmbeddedInfrastructure.newDatabaseUrl(),
@@ -80,17 +119,33 @@ public final class EmbeddedSampleApplication {
                 "",
                 "spring.kafka.bootstrap-servers",
                 EmbeddedInfrastructure.kafkaBootstrapServers());
-        return new SpringApplicationBuilder(SampleApplication.class)
-                .initializers(context -> {
-                    MutablePropertySources sources = context.getEnvironment().getPropertySources();
-                    MapPropertySource embedded = new MapPropertySource("embeddedServers", servers);
-                    if (sources.contains(CommandLinePropertySource.COMMAND_LINE_PROPERTY_SOURCE_NAME)) {
-                        sources.addAfter(CommandLinePropertySource.COMMAND_LINE_PROPERTY_SOURCE_NAME, embedded);
-                    } else {
-                        sources.addFirst(embedded);
-                    }
-                })
+        return application(servers).run(args);
+    }
+
+    /**
+     * Starts the sample on servers of its own, which its context then owns: closing the context (Ctrl-C, or the end
+     * of the walk-through) stops them after all of its beans, while the relay, the listeners and the connection pool
+     * can still finish their work against them.
+     */
+    private static ConfigurableApplicationContext start(EmbeddedServers servers, String... args) {
+        return application(servers.connectionProperties())
+                .initializers(context ->
+                        // Registered before any bean exists, so destroyed after all of them.
+                        ((DefaultListableBeanFactory) context.getBeanFactory())
+                                .registerDisposableBean("embeddedServers", servers))
                 .run(args);
+    }
+
+    private static SpringApplicationBuilder application(Map<String, Object> servers) {
+        return new SpringApplicationBuilder(SampleApplication.class).initializers(context -> {
+            MutablePropertySources sources = context.getEnvironment().getPropertySources();
+            MapPropertySource embedded = new MapPropertySource("embeddedServers", servers);
+            if (sources.contains(CommandLinePropertySource.COMMAND_LINE_PROPERTY_SOURCE_NAME)) {
+                sources.addAfter(CommandLinePropertySource.COMMAND_LINE_PROPERTY_SOURCE_NAME, embedded);
+            } else {
+                sources.addFirst(embedded);
+            }
+        });
     }
 
     /**
@@ -148,8 +203,6 @@ public final class EmbeddedSampleApplication {
 
         private final String outboxTable;
 
-        private final LoggingSystem logging;
-
         private final int burstOrders;
 
         Demo(ConfigurableApplicationContext context) {
@@ -162,7 +215,6 @@ public final class EmbeddedSampleApplication {
             this.json = context.getBean(JsonMapper.class);
             this.jdbc = context.getBean(JdbcTemplate.class);
             this.outboxTable = context.getEnvironment().getProperty("outbox.table", "outbox_event");
-            this.logging = context.getBean(LoggingSystem.class);
             this.burstOrders =
                     context.getEnvironment().getProperty("sample.demo.burst-orders", Integer.class, BURST_ORDERS);
         }
@@ -217,35 +269,26 @@ public final class EmbeddedSampleApplication {
         private void burst() {
             say("placing a burst of " + this.burstOrders + " orders from several threads (POST /demo/burst?orders="
                     + this.burstOrders + ")...");
-            // A log line per order and per read-model update would bury the walk-through; the report tells the story.
-            String sample = "dev.txoutbox.sample";
-            LoggerConfiguration configured = this.logging.getLoggerConfiguration(sample);
-            LogLevel level = (configured != null) ? configured.getConfiguredLevel() : null;
-            this.logging.setLogLevel(sample, LogLevel.WARN);
-            try {
-                JsonNode report = send("POST", "/demo/burst?orders=" + this.burstOrders, null);
-                if (!report.get("drained").asBoolean()) {
-                    throw new IllegalStateException("the outbox did not drain after the burst: " + report);
-                }
-                say("burst: " + report.get("orders").asInt() + " orders placed in "
-                        + report.get("secondsToPlace").asDouble() + " s ("
-                        + report.get("ordersPerSecond").asLong()
-                        + " orders/s); the relay had published all their events "
-                        + report.get("secondsToDrain").asDouble()
-                        + " s after the start, with at most "
-                        + report.get("maxRowsWaiting").asLong()
-                        + " rows waiting in the outbox");
-                long answered = System.nanoTime();
-                await().atMost(PATIENCE)
-                        .pollInterval(Duration.ofMillis(50))
-                        .until(() -> this.jdbc.queryForObject(
-                                        "SELECT count(*) FROM order_view WHERE customer = 'burst'", Long.class)
-                                >= this.burstOrders);
-                say("read model: it holds all " + this.burstOrders + " orders of the burst, " + millisSince(answered)
-                        + " ms after the burst answered");
-            } finally {
-                this.logging.setLogLevel(sample, level);
+            JsonNode report = send("POST", "/demo/burst?orders=" + this.burstOrders, null);
+            if (!report.get("drained").asBoolean()) {
+                throw new IllegalStateException("the outbox did not drain after the burst: " + report);
             }
+            say("burst: " + report.get("orders").asInt() + " orders placed in "
+                    + report.get("secondsToPlace").asDouble() + " s ("
+                    + report.get("ordersPerSecond").asLong()
+                    + " orders/s); the relay had published all their events "
+                    + report.get("secondsToDrain").asDouble()
+                    + " s after the start, with at most "
+                    + report.get("maxRowsWaiting").asLong()
+                    + " rows waiting in the outbox");
+            long answered = System.nanoTime();
+            await().atMost(PATIENCE)
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> this.jdbc.queryForObject(
+                                    "SELECT count(*) FROM order_view WHERE customer = 'burst'", Long.class)
+                            >= this.burstOrders);
+            say("read model: it holds all " + this.burstOrders + " orders of the burst, " + millisSince(answered)
+                    + " ms after the burst answered");
         }
 
         private void awaitReadModel(long orderId, int version) {

@@ -33,7 +33,7 @@ public class OrderService {
         // The flush gives the order its id and version now, for the event's key and payload.
         Order order = this.orders.saveAndFlush(new Order(command.customer(), command.product(), command.quantity()));
         OrderSnapshot placed = order.snapshot();
-        log.info(
+        log.debug(
                 "Placed order {}: {} x {} for {}", placed.id(), placed.quantity(), placed.product(), placed.customer());
         return placed;
     }
@@ -67,7 +67,7 @@ public class OrderService {
         // Hibernate raises the version when it writes the change; flush now so that the event carries the new one.
         this.orders.flush();
         OrderSnapshot changed = order.snapshot();
-        log.info("Changed order {} to version {}", changed.id(), changed.version());
+        log.debug("Changed order {} to version {}", changed.id(), changed.version());
         return changed;
     }
 
@@ -80,7 +80,7 @@ public class OrderService {
     @OutboxEvent(topic = "${sample.orders-topic}", key = "#id", payload = "null", type = "OrderDeleted")
     public void deleteOrder(long id) {
         this.orders.delete(find(id));
-        log.info("Deleted order {}", id);
+        log.debug("Deleted order {}", id);
     }
 
     private Order find(long id) {

@@ -35,7 +35,7 @@ class OrderViewProjector {
         // The row lock matters only while a rebalance briefly lets two consumers work on one partition.
         Optional<OrderView> existing = this.views.findForUpdateById(event.id());
         if (existing.isPresent() && existing.get().version() >= event.version()) {
-            log.info(
+            log.debug(
                     "Read model skipped version {} of order {}: it holds version {} already (event {})",
                     event.version(),
                     event.id(),
@@ -46,7 +46,7 @@ class OrderViewProjector {
         OrderView view = existing.orElseGet(() -> new OrderView(event.id()));
         view.apply(event, eventId);
         this.views.save(view);
-        log.info("Read model applied version {} of order {} (event {})", event.version(), event.id(), eventId);
+        log.debug("Read model applied version {} of order {} (event {})", event.version(), event.id(), eventId);
         return true;
     }
 
@@ -59,7 +59,7 @@ class OrderViewProjector {
     boolean remove(long orderId) {
         Optional<OrderView> existing = this.views.findForUpdateById(orderId);
         existing.ifPresent(this.views::delete);
-        log.info("Read model removed order {}{}", orderId, existing.isPresent() ? "" : ", which it did not hold");
+        log.debug("Read model removed order {}{}", orderId, existing.isPresent() ? "" : ", which it did not hold");
         return existing.isPresent();
     }
 }
