@@ -2,7 +2,6 @@ package dev.txoutbox.relay;
 
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxRecord;
-import dev.txoutbox.store.OutboxStore;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -38,7 +37,7 @@ final class ClaimRule {
      * @param lookBehind how many earlier rows the claim reads at most ({@link OutboxDialect#CLAIM_LOOK_BEHIND})
      * @return the rows that may be published now, in id order, and how many rows the claim locked
      */
-    static OutboxStore.Claim apply(List<ClaimRow> rows, int lookBehind) {
+    static CycleStore.Claim apply(List<ClaimRow> rows, int lookBehind) {
         List<OutboxRecord> inBudget = new ArrayList<>(rows.size());
         Set<Long> claimedIds = new HashSet<>();
         for (ClaimRow row : rows) {
@@ -78,7 +77,7 @@ final class ClaimRule {
                 publishable.add(record);
             }
         }
-        return new OutboxStore.Claim(publishable, claimedIds.size());
+        return new CycleStore.Claim(publishable, claimedIds.size());
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.txoutbox.relay;
 
 import dev.txoutbox.store.OutboxRecord;
-import dev.txoutbox.store.OutboxStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionException;
@@ -27,7 +26,7 @@ final class FailureRecorder {
 
     private static final int MAX_ERROR_LENGTH = 2000;
 
-    private final OutboxStore store;
+    private final CycleStore store;
 
     private final RelaySettings settings;
 
@@ -38,7 +37,7 @@ final class FailureRecorder {
     /** Whether the stack trace of a failure to record failures was logged already: once is enough to find it. */
     private final AtomicBoolean recordingFailureLogged = new AtomicBoolean();
 
-    FailureRecorder(OutboxStore store, RelaySettings settings, String relayName) {
+    FailureRecorder(CycleStore store, RelaySettings settings, String relayName) {
         this.store = store;
         this.settings = settings;
         this.backoff = settings.backoff();
@@ -167,10 +166,10 @@ final class FailureRecorder {
         }
     }
 
-    private static List<OutboxStore.Failure> failures(List<Decision> decisions) {
-        List<OutboxStore.Failure> failures = new ArrayList<>(decisions.size());
+    private static List<CycleStore.Failure> failures(List<Decision> decisions) {
+        List<CycleStore.Failure> failures = new ArrayList<>(decisions.size());
         for (Decision decision : decisions) {
-            failures.add(new OutboxStore.Failure(decision.record().id(), decision.retryDelayMillis(), decision.text()));
+            failures.add(new CycleStore.Failure(decision.record().id(), decision.retryDelayMillis(), decision.text()));
         }
         return failures;
     }

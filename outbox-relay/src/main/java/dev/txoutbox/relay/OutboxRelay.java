@@ -77,7 +77,7 @@ public final class OutboxRelay implements SmartLifecycle {
     /** The lifecycle phase: below the web server's graceful-shutdown phase ({@code DEFAULT_PHASE - 1024}). */
     public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
 
-    private final OutboxStore store;
+    private final CycleStore store;
 
     private final RecordPublisher publisher;
 
@@ -154,12 +154,12 @@ public final class OutboxRelay implements SmartLifecycle {
             RelaySettings settings,
             List<? extends OutboxRelayListener> listeners) {
         this.listeners = List.copyOf(listeners);
-        this.store = Objects.requireNonNull(store, "store");
+        this.store = new CycleStore(Objects.requireNonNull(store, "store"));
         this.publisher = Objects.requireNonNull(publisher, "publisher");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.name = "outbox-relay-" + instances.incrementAndGet();
-        this.failures = new FailureRecorder(store, settings, this.name);
-        this.vacuum = new TableVacuum(store, settings.vacuumInterval(), this.name);
+        this.failures = new FailureRecorder(this.store, settings, this.name);
+        this.vacuum = new TableVacuum(this.store, settings.vacuumInterval(), this.name);
         DataSourceTransactionManager transactionManager = new DataSourceTransactionManager(store.dataSource());
         this.transactions = new TransactionTemplate(transactionManager);
         // Pinned, whatever the database's default: under REPEATABLE READ, a claim that meets a row another cycle
@@ -270,7 +270,7 @@ public final class OutboxRelay implements SmartLifecycle {
         final List<Runnable> afterCommit = new ArrayList<>();
 
         /** The holds on the rows of records sent and still in flight when the cycle stopped waiting. */
-        final List<OutboxStore.Failure> inFlight = new ArrayList<>();
+        final List<CycleStore.Failure> inFlight = new ArrayList<>();
 
         /**
          * The topics whose send failed at once as unavailable (a topic the broker does not know, for which the
@@ -359,7 +359,7 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private CycleResult publishBatch(Cycle cycle, TransactionStatus status) {
         activity("claiming rows");
-        OutboxStore.Claim claim = this.store.claim(
+        CycleStore.Claim claim = this.store.claim(
                 this.settings.batchSize(),
                 this.settings.maxBatchBytes(),
                 this.settings.tableConcurrency(),
@@ -390,7 +390,7 @@ public final class OutboxRelay implements SmartLifecycle {
         }
     }
 
-    private CycleResult publishClaimed(OutboxStore.Claim claim, Cycle cycle, TransactionStatus status) {
+    private CycleResult publishClaimed(CycleStore.Claim claim, Cycle cycle, TransactionStatus status) {
         List<OutboxRecord> records = claim.records();
         long deadline = System.nanoTime() + this.settings.sendTimeout().toNanos();
         List<FailureRecorder.Decision> failures = new ArrayList<>();
@@ -423,7 +423,7 @@ public final class OutboxRelay implements SmartLifecycle {
                     FailureRecorder.Decision hold = inFlight(send, cycle);
                     failures.add(hold);
                     cycle.inFlight.add(
-                            new OutboxStore.Failure(hold.record().id(), hold.retryDelayMillis(), hold.text()));
+                            new CycleStore.Failure(hold.record().id(), hold.retryDelayMillis(), hold.text()));
                 } else if (outcome.error() != null) {
                     Throwable error = outcome.error();
                     if (send.handedOver() && mayStillBeWritten(send.record(), error)) {
@@ -431,7 +431,7 @@ public final class OutboxRelay implements SmartLifecycle {
                         FailureRecorder.Decision hold = hold(send, error, cycle);
                         failures.add(hold);
                         cycle.inFlight.add(
-                                new OutboxStore.Failure(hold.record().id(), hold.retryDelayMillis(), hold.text()));
+                                new CycleStore.Failure(hold.record().id(), hold.retryDelayMillis(), hold.text()));
                     } else {
                         failures.add(failure(send.record(), error, 0));
                     }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import dev.txoutbox.relay.ClaimRule.ClaimRow;
 import dev.txoutbox.store.OutboxRecord;
-import dev.txoutbox.store.OutboxStore;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +31,7 @@ class ClaimRuleTests {
                 earlier(3, "t", "b"),
                 earlier(4, "t", "a"));
 
-        OutboxStore.Claim claim = ClaimRule.apply(rows, LOOK_BEHIND);
+        CycleStore.Claim claim = ClaimRule.apply(rows, LOOK_BEHIND);
 
         assertThat(ids(claim))
                 .as("row 5 waits for row 4 of its key, held elsewhere; row 2 comes before it, row 3 is another key")
@@ -63,7 +62,7 @@ class ClaimRuleTests {
                 earlier(1, "customers", "42"),
                 earlier(2, "orders", "42"));
 
-        OutboxStore.Claim claim = ClaimRule.apply(rows, LOOK_BEHIND);
+        CycleStore.Claim claim = ClaimRule.apply(rows, LOOK_BEHIND);
 
         assertThat(claim.records())
                 .extracting(OutboxRecord::id, OutboxRecord::topic)
@@ -88,7 +87,7 @@ class ClaimRuleTests {
         List<ClaimRow> rows =
                 List.of(claimed(3, "t", null), claimed(9, "t", null), earlier(1, "t", "a"), earlier(2, "t", "b"));
 
-        OutboxStore.Claim claim = ClaimRule.apply(rows, 2);
+        CycleStore.Claim claim = ClaimRule.apply(rows, 2);
 
         assertThat(ids(claim)).containsExactly(3L, 9L);
     }
@@ -102,7 +101,7 @@ class ClaimRuleTests {
                 earlier(2, "t", "y"),
                 earlier(3, "t", "z"));
 
-        OutboxStore.Claim claim = ClaimRule.apply(rows, 3);
+        CycleStore.Claim claim = ClaimRule.apply(rows, 3);
 
         assertThat(claim.records())
                 .as("the claim read as many earlier rows as it reads at most: what lies after row 3 is unknown")
@@ -141,7 +140,7 @@ class ClaimRuleTests {
         List<ClaimRow> rows =
                 List.of(claimed(10, "t", "k"), claimed(11, "t", "other"), earlier(1, "t", "x"), earlier(2, "t", "y"));
 
-        OutboxStore.Claim claim = ClaimRule.apply(rows, 3);
+        CycleStore.Claim claim = ClaimRule.apply(rows, 3);
 
         assertThat(ids(claim))
                 .as("the claim read every earlier row it could have taken: none of them is of key k or other")
@@ -159,7 +158,7 @@ class ClaimRuleTests {
                 earlier(2, "t", "b"),
                 earlier(3, "t", "c"));
 
-        OutboxStore.Claim claim = ClaimRule.apply(rows, LOOK_BEHIND);
+        CycleStore.Claim claim = ClaimRule.apply(rows, LOOK_BEHIND);
 
         assertThat(ids(claim)).containsExactly(1L, 2L);
         assertThat(claim.locked())
@@ -182,14 +181,14 @@ class ClaimRuleTests {
 
     @Test
     void aClaimThatLockedNothingPublishesNothing() {
-        OutboxStore.Claim claim = ClaimRule.apply(List.of(), LOOK_BEHIND);
+        CycleStore.Claim claim = ClaimRule.apply(List.of(), LOOK_BEHIND);
 
         assertThat(claim.records()).isEmpty();
         assertThat(claim.locked()).isZero();
         assertThat(claim.noFreeSlot()).isFalse();
     }
 
-    private static List<Long> ids(OutboxStore.Claim claim) {
+    private static List<Long> ids(CycleStore.Claim claim) {
         return claim.records().stream().map(OutboxRecord::id).toList();
     }
 

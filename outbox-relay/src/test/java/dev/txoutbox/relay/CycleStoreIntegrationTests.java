@@ -1,4 +1,4 @@
-package dev.txoutbox.store;
+package dev.txoutbox.relay;
 
 import static dev.txoutbox.testing.OutboxTestTables.event;
 import static org.assertj.core.api.Assertions.as;
@@ -7,6 +7,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.txoutbox.store.OutboxDialect;
+import dev.txoutbox.store.OutboxDialects;
+import dev.txoutbox.store.OutboxMigrations;
+import dev.txoutbox.store.OutboxRecord;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.store.OutboxTableMissingException;
+import dev.txoutbox.store.TableName;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxTestTables;
 import java.nio.charset.StandardCharsets;
@@ -31,18 +38,21 @@ import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /** The outbox table's SQL against embedded PostgreSQL. */
-class OutboxStoreIntegrationTests {
+class CycleStoreIntegrationTests {
 
     /** Cycle slots per table: more than the claims any test holds at once, unless it says otherwise. */
     private static final int SLOTS = 4;
 
     private OutboxStore store;
 
+    private CycleStore cycles;
+
     private TransactionTemplate transactions;
 
     @BeforeEach
     void createTable() {
         this.store = OutboxTestTables.newStore();
+        this.cycles = new CycleStore(this.store);
         this.transactions = new TransactionTemplate(new DataSourceTransactionManager(this.store.dataSource()));
     }
 
@@ -52,7 +62,7 @@ class OutboxStoreIntegrationTests {
             this.store.insert(event("t", "k" + (i % 2), "{}"));
         }
 
-        OutboxStore.Claim claim = this.transactions.execute(status -> this.store.claim(10, SLOTS));
+        CycleStore.Claim claim = this.transactions.execute(status -> this.cycles.claim(10, SLOTS));
 
         assertThat(claim.locked()).isEqualTo(5);
         assertThat(claim.records()).extracting(OutboxRecord::id).isSorted().hasSize(5);
@@ -68,15 +78,15 @@ class OutboxStoreIntegrationTests {
         CountDownLatch release = new CountDownLatch(1);
         ExecutorService executor = Executors.newSingleThreadExecutor();
         try {
-            Future<OutboxStore.Claim> other = executor.submit(() -> this.transactions.execute(status -> {
-                OutboxStore.Claim claim = this.store.claim(1, SLOTS);
+            Future<CycleStore.Claim> other = executor.submit(() -> this.transactions.execute(status -> {
+                CycleStore.Claim claim = this.cycles.claim(1, SLOTS);
                 firstClaimed.countDown();
                 await(release);
                 return claim;
             }));
             assertThat(firstClaimed.await(10, TimeUnit.SECONDS)).isTrue();
 
-            OutboxStore.Claim claim = this.transactions.execute(status -> this.store.claim(10, SLOTS));
+            CycleStore.Claim claim = this.transactions.execute(status -> this.cycles.claim(10, SLOTS));
 
             assertThat(claim.locked()).as("row 1 is held elsewhere").isEqualTo(3);
             assertThat(claim.records())
@@ -107,7 +117,7 @@ class OutboxStoreIntegrationTests {
                         .isEmpty();
                 first.close();
 
-                OutboxStore.Claim claim = this.transactions.execute(status -> this.store.claim(10, SLOTS));
+                CycleStore.Claim claim = this.transactions.execute(status -> this.cycles.claim(10, SLOTS));
 
                 assertThat(claim.locked())
                         .as("rows 1, 3 and 4; row 2 is held by the second claim")
@@ -127,7 +137,7 @@ class OutboxStoreIntegrationTests {
         try (HeldClaim other = new HeldClaim(heldElsewhere)) {
             assertThat(other.claim().locked()).isEqualTo(heldElsewhere);
 
-            OutboxStore.Claim claim = this.transactions.execute(status -> this.store.claim(10, SLOTS));
+            CycleStore.Claim claim = this.transactions.execute(status -> this.cycles.claim(10, SLOTS));
 
             assertThat(claim.locked()).isEqualTo(3);
             assertThat(claim.records())
@@ -135,7 +145,7 @@ class OutboxStoreIntegrationTests {
                     .isEmpty();
         }
         assertThat(this.transactions
-                        .execute(status -> this.store.claim(10, SLOTS))
+                        .execute(status -> this.cycles.claim(10, SLOTS))
                         .records())
                 .hasSize(10);
     }
@@ -187,17 +197,18 @@ class OutboxStoreIntegrationTests {
         TableName ordersTable = new TableName("orders_outbox");
         OutboxMigrations.migrate(
                 dataSource, OutboxDialects.postgres(), ordersTable, new TableName("orders_outbox_history"));
-        OutboxStore orders = new OutboxStore(dataSource, OutboxDialects.postgres(), ordersTable);
-        orders.insert(event("t", "k", "{}"));
+        OutboxStore ordersStore = new OutboxStore(dataSource, OutboxDialects.postgres(), ordersTable);
+        ordersStore.insert(event("t", "k", "{}"));
+        CycleStore orders = new CycleStore(ordersStore);
         try (HeldClaim first = new HeldClaim(1, 2);
                 HeldClaim second = new HeldClaim(1, 2)) {
             assertThat(List.of(first.claim(), second.claim()))
                     .extracting(
-                            OutboxStore.Claim::noFreeSlot,
+                            CycleStore.Claim::noFreeSlot,
                             claim -> claim.records().size())
                     .containsExactly(tuple(false, 1), tuple(false, 1));
 
-            OutboxStore.Claim third = this.transactions.execute(status -> this.store.claim(10, 2));
+            CycleStore.Claim third = this.transactions.execute(status -> this.cycles.claim(10, 2));
 
             assertThat(third.noFreeSlot()).isTrue();
             assertThat(third.locked()).isZero();
@@ -207,7 +218,7 @@ class OutboxStoreIntegrationTests {
                     .hasSize(1);
 
             first.close();
-            OutboxStore.Claim fourth = this.transactions.execute(status -> this.store.claim(10, 2));
+            CycleStore.Claim fourth = this.transactions.execute(status -> this.cycles.claim(10, 2));
 
             assertThat(fourth.noFreeSlot())
                     .as("the first claim's slot ended with its transaction")
@@ -217,7 +228,7 @@ class OutboxStoreIntegrationTests {
                     .extracting(OutboxRecord::key)
                     .containsExactly("k0", "k2");
         }
-        assertThat(this.transactions.execute(status -> this.store.claim(10, 1)).records())
+        assertThat(this.transactions.execute(status -> this.cycles.claim(10, 1)).records())
                 .as("once the second claim ended too, one slot suffices")
                 .hasSize(3);
     }
@@ -226,10 +237,11 @@ class OutboxStoreIntegrationTests {
     void deleteRemovesOnlyTheGivenRows() {
         this.store.insert(event("t", "a", "{}"));
         this.store.insert(event("t", "b", "{}"));
-        List<OutboxRecord> records =
-                this.transactions.execute(status -> this.store.claim(10, SLOTS)).records();
+        List<OutboxRecord> records = this.transactions
+                .execute(status -> this.cycles.claim(10, SLOTS))
+                .records();
 
-        int deleted = this.store.delete(List.of(records.get(0).id()));
+        int deleted = this.cycles.delete(List.of(records.get(0).id()));
 
         assertThat(deleted).isEqualTo(1);
         assertThat(this.store.count()).isEqualTo(1);
@@ -241,7 +253,8 @@ class OutboxStoreIntegrationTests {
         String url = ((HikariDataSource) this.store.dataSource()).getJdbcUrl();
         try (HikariDataSource session = EmbeddedInfrastructure.dataSource(url, "one-session")) {
             session.setMaximumPoolSize(1);
-            OutboxStore relayStore = new OutboxStore(session, OutboxDialects.postgres(), this.store.table());
+            CycleStore relayStore =
+                    new CycleStore(new OutboxStore(session, OutboxDialects.postgres(), this.store.table()));
             TransactionTemplate relayTransactions = new TransactionTemplate(new DataSourceTransactionManager(session));
             JdbcClient sessionJdbc = JdbcClient.create(session);
             List<Long> sequentialScans = new ArrayList<>();
@@ -342,7 +355,7 @@ class OutboxStoreIntegrationTests {
         OutboxTestTables.insertEvents(this.store, "t", 100, 100);
         jdbc.sql("DELETE FROM outbox_event").update();
 
-        assertThat(this.store.vacuum()).isEqualTo(new OutboxStore.VacuumOutcome(false, List.of()));
+        assertThat(this.cycles.vacuum()).isEqualTo(new CycleStore.VacuumOutcome(false, List.of()));
         assertThat(jdbc.sql("SELECT vacuum_count, n_dead_tup FROM pg_stat_user_tables WHERE relname = 'outbox_event'")
                         .query((rs, row) -> List.of(rs.getLong(1), rs.getLong(2)))
                         .single())
@@ -362,7 +375,7 @@ class OutboxStoreIntegrationTests {
             }));
             assertThat(locked.await(10, TimeUnit.SECONDS)).isTrue();
 
-            assertThat(this.store.vacuum()).isEqualTo(new OutboxStore.VacuumOutcome(true, List.of()));
+            assertThat(this.cycles.vacuum()).isEqualTo(new CycleStore.VacuumOutcome(true, List.of()));
         } finally {
             release.countDown();
             executor.shutdown();
@@ -385,9 +398,9 @@ class OutboxStoreIntegrationTests {
                             .query(String.class)
                             .single())
                     .isEqualTo(user);
-            OutboxStore store = new OutboxStore(asUser, OutboxDialects.postgres(), this.store.table());
+            CycleStore store = new CycleStore(new OutboxStore(asUser, OutboxDialects.postgres(), this.store.table()));
 
-            OutboxStore.VacuumOutcome outcome = store.vacuum();
+            CycleStore.VacuumOutcome outcome = store.vacuum();
 
             assertThat(outcome.busy()).isFalse();
             assertThat(outcome.warnings())
@@ -462,7 +475,7 @@ class OutboxStoreIntegrationTests {
 
         private final ExecutorService executor = Executors.newSingleThreadExecutor();
 
-        private final OutboxStore.Claim claim;
+        private final CycleStore.Claim claim;
 
         HeldClaim(int limit) throws Exception {
             this(limit, SLOTS);
@@ -470,9 +483,9 @@ class OutboxStoreIntegrationTests {
 
         HeldClaim(int limit, int slots) throws Exception {
             CountDownLatch claimed = new CountDownLatch(1);
-            OutboxStore.Claim[] result = new OutboxStore.Claim[1];
-            this.executor.submit(() -> OutboxStoreIntegrationTests.this.transactions.executeWithoutResult(status -> {
-                result[0] = OutboxStoreIntegrationTests.this.store.claim(limit, slots);
+            CycleStore.Claim[] result = new CycleStore.Claim[1];
+            this.executor.submit(() -> CycleStoreIntegrationTests.this.transactions.executeWithoutResult(status -> {
+                result[0] = CycleStoreIntegrationTests.this.cycles.claim(limit, slots);
                 claimed.countDown();
                 await(this.release);
             }));
@@ -480,7 +493,7 @@ class OutboxStoreIntegrationTests {
             this.claim = result[0];
         }
 
-        OutboxStore.Claim claim() {
+        CycleStore.Claim claim() {
             return this.claim;
         }
 
