@@ -1,0 +1,180 @@
+package dev.txoutbox.store;
+
+import static dev.txoutbox.testing.OutboxTestTables.event;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.OutboxTestTables;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The outbox table's SQL against embedded PostgreSQL: writes, migrations, the checks of the tables, and the plan of
+ * the dialect's claim. What a relay's cycle does to the table is in {@code CycleStoreIntegrationTests}.
+ */
+class OutboxStoreIntegrationTests {
+
+    private OutboxStore store;
+
+    private TransactionTemplate transactions;
+
+    @BeforeEach
+    void createTable() {
+        this.store = OutboxTestTables.newStore();
+        this.transactions = new TransactionTemplate(new DataSourceTransactionManager(this.store.dataSource()));
+    }
+
+    @Test
+    void writersOfOneKeyTakeTurnsSoThatIdsFollowCommitOrder() throws Exception {
+        CountDownLatch firstInserted = new CountDownLatch(1);
+        CountDownLatch commitFirst = new CountDownLatch(1);
+        ExecutorService executor = Executors.newFixedThreadPool(2);
+        JdbcClient jdbc = JdbcClient.create(this.store.dataSource());
+        try {
+            Future<?> first = executor.submit(() -> this.transactions.executeWithoutResult(status -> {
+                this.store.insert(event("t", "order-1", "{\"n\":1}"));
+                firstInserted.countDown();
+                await(commitFirst);
+            }));
+            assertThat(firstInserted.await(10, TimeUnit.SECONDS)).isTrue();
+            Future<?> second = executor.submit(() -> this.transactions.executeWithoutResult(
+                    status -> this.store.insert(event("t", "order-1", "{\"n\":2}"))));
+            this.store.insert(event("t", "order-2", "{\"n\":3}"));
+
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> jdbc.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                                    .query(Long.class)
+                                    .single()
+                            == 1);
+            assertThat(second.isDone()).as("the second writer of order-1 waits").isFalse();
+            commitFirst.countDown();
+            first.get(10, TimeUnit.SECONDS);
+            second.get(10, TimeUnit.SECONDS);
+
+            assertThat(jdbc.sql("SELECT payload FROM outbox_event WHERE record_key = 'order-1' ORDER BY id")
+                            .query((rs, row) -> new String(rs.getBytes(1), StandardCharsets.UTF_8))
+                            .list())
+                    .containsExactly("{\"n\":1}", "{\"n\":2}");
+        } finally {
+            commitFirst.countDown();
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void theClaimReadsTheOutboxOnlyThroughItsIndexesBeforeTheTableWasEverAnalyzedAndWithManyDeadLetters() {
+        // A new table keeps no statistics until autovacuum analyzes it, after 50,000 changed rows; without them
+        // PostgreSQL expects a third of the rows to match any condition on a column, and would answer "does any row
+        // wait for a retry?" with a sequential scan of the whole table in every claim.
+        JdbcClient jdbc = JdbcClient.create(this.store.dataSource());
+        jdbc.sql("""
+                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
+                        SELECT gen_random_uuid(), 't', 'key-' || (n % 100), 'E', convert_to(repeat('x', 1000), 'UTF8')
+                        FROM generate_series(1, 5000) AS n
+                        """).update();
+        jdbc.sql("UPDATE outbox_event SET next_attempt_at = now() + interval '1 minute' WHERE id % 100 = 0")
+                .update();
+        assertThat(jdbc.sql("SELECT reltuples FROM pg_class WHERE relname = 'outbox_event'")
+                        .query(Float.class)
+                        .single())
+                .as("never analyzed")
+                .isEqualTo(-1f);
+
+        assertClaimReadsTheOutboxThroughItsIndexes(jdbc);
+
+        // Many dead letters, after an outage say: an anti-join against them would hash them and read the whole
+        // outbox, sorting it, in every claim.
+        jdbc.sql("""
+                        INSERT INTO outbox_event_dead_letter
+                            (id, event_id, topic, record_key, event_type, created_at, attempts, last_error)
+                        SELECT -n, gen_random_uuid(), 't', 'parked-' || n, 'E', now(), 10, 'failed'
+                        FROM generate_series(1, 10000) AS n
+                        """).update();
+        jdbc.sql("ANALYZE outbox_event").update();
+        jdbc.sql("ANALYZE outbox_event_dead_letter").update();
+        assertClaimReadsTheOutboxThroughItsIndexes(jdbc);
+    }
+
+    private void assertClaimReadsTheOutboxThroughItsIndexes(JdbcClient jdbc) {
+        for (boolean parkKeys : List.of(true, false)) {
+            List<String> plan = jdbc.sql("EXPLAIN " + OutboxDialects.postgres().claim(this.store.table(), parkKeys))
+                    .params(500, Long.MAX_VALUE)
+                    .query(String.class)
+                    .list();
+            assertThat(plan)
+                    .as("plan of the claim (parked keys: %s):%n%s", parkKeys, String.join("\n", plan))
+                    .noneMatch(line -> line.contains("Seq Scan on outbox_event "));
+        }
+    }
+
+    @Test
+    void migrationsUseTheConfiguredTableAndTheirOwnHistoryTable() {
+        DataSource dataSource = EmbeddedInfrastructure.newDatabase();
+        JdbcClient jdbc = JdbcClient.create(dataSource);
+        jdbc.sql("CREATE TABLE flyway_schema_history (installed_rank int)").update();
+
+        OutboxMigrations.migrate(
+                dataSource, OutboxDialects.postgres(), new TableName("orders_outbox"), new TableName("my_history"));
+
+        OutboxStore custom = new OutboxStore(dataSource, OutboxDialects.postgres(), new TableName("orders_outbox"));
+        custom.verifyTable();
+        assertThat(jdbc.sql("SELECT count(*) FROM my_history WHERE success")
+                        .query(Long.class)
+                        .single())
+                .isPositive();
+        assertThat(jdbc.sql("SELECT count(*) FROM flyway_schema_history")
+                        .query(Long.class)
+                        .single())
+                .as("the application's own history is left alone")
+                .isZero();
+        assertThat(jdbc.sql("SELECT unnest(reloptions) FROM pg_class WHERE relname = 'orders_outbox'")
+                        .query(String.class)
+                        .list())
+                .as("the queue table vacuums itself by a number of dead rows")
+                .contains("autovacuum_vacuum_scale_factor=0", "autovacuum_vacuum_threshold=10000");
+        assertThat(jdbc.sql("SELECT indexname FROM pg_indexes WHERE tablename = 'orders_outbox'")
+                        .query(String.class)
+                        .list())
+                .as("an insert maintains only the indexes that statements read")
+                .containsExactlyInAnyOrder(
+                        "orders_outbox_pkey", "orders_outbox_event_id_key", "orders_outbox_retry_key_id_idx");
+    }
+
+    @Test
+    void verifyTableNamesTheMissingTable() {
+        DataSource dataSource = EmbeddedInfrastructure.newDatabase();
+        OutboxStore missing = new OutboxStore(dataSource, OutboxDialects.postgres(), new TableName("outbox_event"));
+
+        assertThatThrownBy(missing::verifyTable)
+                .isInstanceOf(OutboxTableMissingException.class)
+                .hasMessageContaining("'outbox_event'");
+    }
+
+    @Test
+    void detectsPostgres() {
+        assertThat(OutboxDialects.detect(this.store.dataSource()).productName()).isEqualTo("PostgreSQL");
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
