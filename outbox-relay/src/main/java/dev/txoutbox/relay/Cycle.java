@@ -2,7 +2,6 @@ package dev.txoutbox.relay;
 
 import dev.txoutbox.relay.FailureDecisions.Decision;
 import dev.txoutbox.store.OutboxRecord;
-import dev.txoutbox.store.OutboxStore;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,7 +30,7 @@ final class Cycle {
     final List<Runnable> afterCommit = new ArrayList<>();
 
     /** The holds on the rows of records sent and still in flight when the cycle stopped waiting. */
-    final List<OutboxStore.Failure> inFlight = new ArrayList<>();
+    final List<CycleStore.Failure> inFlight = new ArrayList<>();
 
     /**
      * The topics whose send failed at once as unavailable (a topic the broker does not know, for which the producer
@@ -82,7 +81,7 @@ final class Cycle {
 
     /** Holds back the row of a record that may still be written, also should the cycle's transaction fail. */
     void inFlight(Decision hold) {
-        this.inFlight.add(new OutboxStore.Failure(hold.record().id(), hold.retryDelayMillis(), hold.text()));
+        this.inFlight.add(new CycleStore.Failure(hold.record().id(), hold.retryDelayMillis(), hold.text()));
     }
 
     void notifyPublished(OutboxRelayListener listeners) {

@@ -3,7 +3,6 @@ package dev.txoutbox.relay;
 import dev.txoutbox.relay.FailureDecisions.Decision;
 import dev.txoutbox.relay.OutboxRelay.CycleResult;
 import dev.txoutbox.store.OutboxRecord;
-import dev.txoutbox.store.OutboxStore;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
@@ -32,7 +31,7 @@ final class CycleTransaction {
     /** The bound on the transaction that deletes acknowledged rows after their cycle's transaction failed. */
     private static final int CLEANUP_TIMEOUT_SECONDS = 10;
 
-    private final OutboxStore store;
+    private final CycleStore store;
 
     private final RelaySettings settings;
 
@@ -58,7 +57,7 @@ final class CycleTransaction {
     private ObservationRegistry observations = ObservationRegistry.NOOP;
 
     CycleTransaction(
-            OutboxStore store,
+            CycleStore store,
             RecordPublisher publisher,
             RelaySettings settings,
             RelayListeners listeners,
@@ -163,7 +162,7 @@ final class CycleTransaction {
 
     private CycleResult publishBatch(Cycle cycle, TransactionStatus status) {
         cycle.activity("claiming rows");
-        OutboxStore.Claim claim = this.store.claim(
+        CycleStore.Claim claim = this.store.claim(
                 this.settings.batchSize(),
                 this.settings.maxBatchBytes(),
                 this.settings.tableConcurrency(),
@@ -194,7 +193,7 @@ final class CycleTransaction {
         }
     }
 
-    private CycleResult publishClaimed(OutboxStore.Claim claim, Cycle cycle, TransactionStatus status) {
+    private CycleResult publishClaimed(CycleStore.Claim claim, Cycle cycle, TransactionStatus status) {
         List<OutboxRecord> records = claim.records();
         List<Decision> failures = this.sender.send(records, cycle);
         cycle.activity("recording the outcome of " + records.size() + " records");

@@ -1,7 +1,6 @@
 package dev.txoutbox.relay;
 
 import dev.txoutbox.relay.FailureDecisions.Decision;
-import dev.txoutbox.store.OutboxStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionException;
@@ -25,14 +24,14 @@ final class FailureRecorder {
     /** The relay's logger: these lines are the relay's. */
     private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
 
-    private final OutboxStore store;
+    private final CycleStore store;
 
     private final String relayName;
 
     /** Whether the stack trace of a failure to record failures was logged already: once is enough to find it. */
     private final AtomicBoolean recordingFailureLogged = new AtomicBoolean();
 
-    FailureRecorder(OutboxStore store, String relayName) {
+    FailureRecorder(CycleStore store, String relayName) {
         this.store = store;
         this.relayName = relayName;
     }
@@ -128,10 +127,10 @@ final class FailureRecorder {
         }
     }
 
-    private static List<OutboxStore.Failure> failures(List<Decision> decisions) {
-        List<OutboxStore.Failure> failures = new ArrayList<>(decisions.size());
+    private static List<CycleStore.Failure> failures(List<Decision> decisions) {
+        List<CycleStore.Failure> failures = new ArrayList<>(decisions.size());
         for (Decision decision : decisions) {
-            failures.add(new OutboxStore.Failure(decision.record().id(), decision.retryDelayMillis(), decision.text()));
+            failures.add(new CycleStore.Failure(decision.record().id(), decision.retryDelayMillis(), decision.text()));
         }
         return failures;
     }

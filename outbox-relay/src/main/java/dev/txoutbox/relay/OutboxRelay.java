@@ -112,9 +112,10 @@ public final class OutboxRelay implements SmartLifecycle {
         Objects.requireNonNull(publisher, "publisher");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.name = "outbox-relay-" + instances.incrementAndGet();
-        this.vacuum = new TableVacuum(store, settings.vacuumInterval(), this.name);
+        CycleStore cycleStore = new CycleStore(store);
+        this.vacuum = new TableVacuum(cycleStore, settings.vacuumInterval(), this.name);
         this.cycles = new CycleTransaction(
-                store,
+                cycleStore,
                 publisher,
                 settings,
                 new RelayListeners(listeners, this.name),

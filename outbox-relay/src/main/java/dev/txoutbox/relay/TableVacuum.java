@@ -1,7 +1,6 @@
 package dev.txoutbox.relay;
 
 import dev.txoutbox.internal.DaemonThreads;
-import dev.txoutbox.store.OutboxStore;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -27,7 +26,7 @@ final class TableVacuum {
     /** The longest time between two vacuums after vacuums that warned. */
     private static final Duration MAX_VACUUM_BACKOFF = Duration.ofMinutes(10);
 
-    private final OutboxStore store;
+    private final CycleStore store;
 
     private final Duration interval;
 
@@ -45,7 +44,7 @@ final class TableVacuum {
 
     private volatile @Nullable ExecutorService vacuumThread;
 
-    TableVacuum(OutboxStore store, Duration interval, String relayName) {
+    TableVacuum(CycleStore store, Duration interval, String relayName) {
         this.store = store;
         this.interval = interval;
         this.relayName = relayName;
@@ -93,7 +92,7 @@ final class TableVacuum {
     private void vacuum() {
         long start = System.nanoTime();
         try {
-            OutboxStore.VacuumOutcome outcome = this.store.vacuum();
+            CycleStore.VacuumOutcome outcome = this.store.vacuum();
             long millis = (System.nanoTime() - start) / 1_000_000;
             if (outcome.warnings().isEmpty()) {
                 this.vacuumIntervalNanos = this.interval.toNanos();

@@ -239,7 +239,15 @@ class OutboxMetricsTests {
                     CountDownLatch holding = new CountDownLatch(1);
                     CountDownLatch release = new CountDownLatch(1);
                     Thread other = new Thread(() -> transactions.executeWithoutResult(status -> {
-                        assertThat(store.claim(1, 1).noFreeSlot()).isFalse();
+                        // The statement that starts a cycle takes a slot for as long as its transaction lasts.
+                        assertThat(JdbcClient.create(store.dataSource())
+                                        .sql(store.dialect().startCycle())
+                                        .params(60_000, 1, store.table().value())
+                                        .query()
+                                        .singleRow()
+                                        .get("slot"))
+                                .as("the table's only slot")
+                                .isEqualTo(0);
                         holding.countDown();
                         awaitQuietly(release);
                     }));

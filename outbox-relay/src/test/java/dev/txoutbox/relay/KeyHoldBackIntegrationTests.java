@@ -1,9 +1,13 @@
-package dev.txoutbox.store;
+package dev.txoutbox.relay;
 
 import static dev.txoutbox.testing.OutboxTestTables.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
+import dev.txoutbox.store.OutboxDialect;
+import dev.txoutbox.store.OutboxRecord;
+import dev.txoutbox.store.OutboxStatistics;
+import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.OutboxTestTables;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,6 +28,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * What holds a key back, against embedded PostgreSQL: a key waiting for a retry or parked by a dead letter holds back
  * only itself, in its own topic, however many rows are queued behind it; and writers take turns per topic and key.
+ * The claim's SQL decides the retries and parked keys, before its {@code LIMIT}, so only a real database shows them;
+ * what {@link ClaimRule} decides after it has unit tests of its own ({@code ClaimRuleTests}).
  */
 class KeyHoldBackIntegrationTests {
 
@@ -34,6 +40,8 @@ class KeyHoldBackIntegrationTests {
 
     private OutboxStore store;
 
+    private CycleStore cycles;
+
     private JdbcClient jdbc;
 
     private TransactionTemplate transactions;
@@ -43,6 +51,7 @@ class KeyHoldBackIntegrationTests {
     @BeforeEach
     void createTable() {
         this.store = OutboxTestTables.newStore();
+        this.cycles = new CycleStore(this.store);
         this.jdbc = JdbcClient.create(this.store.dataSource());
         this.transactions = new TransactionTemplate(new DataSourceTransactionManager(this.store.dataSource()));
     }
@@ -61,7 +70,7 @@ class KeyHoldBackIntegrationTests {
         queueBehind("t", "stuck", QUEUED_BEHIND);
         List<Long> healthy = insertHealthyKeys();
 
-        OutboxStore.Claim claim = claim(100);
+        CycleStore.Claim claim = claim(100);
 
         assertThat(claim.records())
                 .as("the fresh rows of ten healthy keys, none of the rows behind the waiting key")
@@ -75,7 +84,7 @@ class KeyHoldBackIntegrationTests {
         queueBehind("t", "parked", QUEUED_BEHIND);
         List<Long> healthy = insertHealthyKeys();
 
-        OutboxStore.Claim claim = claim(100);
+        CycleStore.Claim claim = claim(100);
 
         assertThat(claim.records()).extracting(OutboxRecord::id).containsExactlyElementsOf(healthy);
     }
@@ -105,7 +114,7 @@ class KeyHoldBackIntegrationTests {
         this.store.insert(event("customers", "42", "{}"));
         this.store.insert(event("orders", "42", "{}"));
 
-        OutboxStore.Claim claim = claim(10);
+        CycleStore.Claim claim = claim(10);
 
         assertThat(claim.records())
                 .extracting(OutboxRecord::topic, OutboxRecord::key)
@@ -127,7 +136,7 @@ class KeyHoldBackIntegrationTests {
         this.store.insert(event("customers", "42", "{}"));
         this.store.insert(event("orders", "42", "{}"));
 
-        OutboxStore.Claim claim = claim(10);
+        CycleStore.Claim claim = claim(10);
 
         assertThat(claim.records())
                 .extracting(OutboxRecord::topic, OutboxRecord::key)
@@ -141,8 +150,8 @@ class KeyHoldBackIntegrationTests {
         this.store.insert(event("customers", "42", "{}"));
         CountDownLatch claimed = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        Future<OutboxStore.Claim> other = this.executor.submit(() -> this.transactions.execute(status -> {
-            OutboxStore.Claim first = this.store.claim(1, SLOTS);
+        Future<CycleStore.Claim> other = this.executor.submit(() -> this.transactions.execute(status -> {
+            CycleStore.Claim first = this.cycles.claim(1, SLOTS);
             claimed.countDown();
             await(release);
             return first;
@@ -150,7 +159,7 @@ class KeyHoldBackIntegrationTests {
         try {
             assertThat(claimed.await(30, TimeUnit.SECONDS)).isTrue();
 
-            OutboxStore.Claim claim = claim(10);
+            CycleStore.Claim claim = claim(10);
 
             assertThat(claim.locked()).isEqualTo(2);
             assertThat(claim.records())
@@ -218,8 +227,8 @@ class KeyHoldBackIntegrationTests {
                 .allSatisfy(index -> assertThat(index.get(1)).contains("(topic, record_key, id)"));
     }
 
-    private OutboxStore.Claim claim(int limit) {
-        return this.transactions.execute(status -> this.store.claim(limit, SLOTS));
+    private CycleStore.Claim claim(int limit) {
+        return this.transactions.execute(status -> this.cycles.claim(limit, SLOTS));
     }
 
     private void queueBehind(String topic, String key, int rows) {

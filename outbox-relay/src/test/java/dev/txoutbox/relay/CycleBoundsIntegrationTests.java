@@ -1,9 +1,14 @@
-package dev.txoutbox.store;
+package dev.txoutbox.relay;
 
 import static dev.txoutbox.testing.OutboxTestTables.event;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.txoutbox.store.NewRecord;
+import dev.txoutbox.store.OutboxDialects;
+import dev.txoutbox.store.OutboxRecord;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.store.TableName;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxTestTables;
 import java.time.Duration;
@@ -35,6 +40,8 @@ class CycleBoundsIntegrationTests {
 
     private OutboxStore store;
 
+    private CycleStore cycles;
+
     private JdbcClient jdbc;
 
     private TransactionTemplate transactions;
@@ -44,6 +51,7 @@ class CycleBoundsIntegrationTests {
     @BeforeEach
     void createTable() {
         this.store = OutboxTestTables.newStore();
+        this.cycles = new CycleStore(this.store);
         this.jdbc = JdbcClient.create(this.store.dataSource());
         this.transactions = new TransactionTemplate(new DataSourceTransactionManager(this.store.dataSource()));
     }
@@ -59,13 +67,13 @@ class CycleBoundsIntegrationTests {
             insertPayloadOf("k" + i, 100 * KIB);
         }
 
-        OutboxStore.Claim first = this.transactions.execute(status -> {
-            OutboxStore.Claim claim = this.store.claim(10, 250 * KIB, SLOTS, Duration.ofMinutes(1));
-            OutboxStore.Claim meanwhile = claimElsewhere();
+        CycleStore.Claim first = this.transactions.execute(status -> {
+            CycleStore.Claim claim = this.cycles.claim(10, 250 * KIB, SLOTS, Duration.ofMinutes(1));
+            CycleStore.Claim meanwhile = claimElsewhere();
             assertThat(meanwhile.locked())
                     .as("the rows past the budget stay locked by the first claim")
                     .isZero();
-            this.store.delete(claim.records().stream().map(OutboxRecord::id).toList());
+            this.cycles.delete(claim.records().stream().map(OutboxRecord::id).toList());
             return claim;
         });
 
@@ -77,7 +85,7 @@ class CycleBoundsIntegrationTests {
         assertThat(first.records())
                 .allSatisfy(record -> assertThat(record.payload()).hasSize(100 * KIB));
         assertThat(this.transactions
-                        .execute(status -> this.store.claim(10, 250 * KIB, SLOTS, Duration.ofMinutes(1)))
+                        .execute(status -> this.cycles.claim(10, 250 * KIB, SLOTS, Duration.ofMinutes(1)))
                         .records())
                 .extracting(OutboxRecord::id)
                 .containsExactly(3L, 4L);
@@ -89,8 +97,8 @@ class CycleBoundsIntegrationTests {
         insertPayloadOf("small", 1);
         insertPayloadOf("small", 1);
 
-        OutboxStore.Claim claim =
-                this.transactions.execute(status -> this.store.claim(10, 250 * KIB, SLOTS, Duration.ofMinutes(1)));
+        CycleStore.Claim claim =
+                this.transactions.execute(status -> this.cycles.claim(10, 250 * KIB, SLOTS, Duration.ofMinutes(1)));
 
         assertThat(claim.locked()).isEqualTo(3);
         assertThat(claim.records()).extracting(OutboxRecord::key).containsExactly("big");
@@ -115,6 +123,7 @@ class CycleBoundsIntegrationTests {
         }
         try (HikariDataSource relay = EmbeddedInfrastructure.dataSource(url, "relay")) {
             OutboxStore store = new OutboxStore(relay, OutboxDialects.postgres(), new TableName(TableName.DEFAULT));
+            CycleStore cycles = new CycleStore(store);
             assertThat(JdbcClient.create(relay)
                             .sql("SELECT current_setting('idle_in_transaction_session_timeout')")
                             .query(String.class)
@@ -122,11 +131,11 @@ class CycleBoundsIntegrationTests {
                     .isEqualTo("300ms");
 
             int deleted = new TransactionTemplate(new DataSourceTransactionManager(relay)).execute(status -> {
-                List<OutboxRecord> records = store.claim(10, Long.MAX_VALUE, SLOTS, Duration.ofSeconds(30))
+                List<OutboxRecord> records = cycles.claim(10, Long.MAX_VALUE, SLOTS, Duration.ofSeconds(30))
                         .records();
                 // What waiting for the broker's acknowledgements looks like to the database: an idle transaction.
                 LockSupport.parkNanos(Duration.ofSeconds(1).toNanos());
-                return store.delete(records.stream().map(OutboxRecord::id).toList());
+                return cycles.delete(records.stream().map(OutboxRecord::id).toList());
             });
 
             assertThat(deleted).isEqualTo(1);
@@ -152,7 +161,7 @@ class CycleBoundsIntegrationTests {
         try {
             assertThat(locked.await(30, TimeUnit.SECONDS)).isTrue();
 
-            int deleted = this.store.deleteUnlocked(List.of(1L, 2L, 3L, 4L));
+            int deleted = this.cycles.deleteUnlocked(List.of(1L, 2L, 3L, 4L));
 
             assertThat(deleted).isEqualTo(2);
         } finally {
@@ -166,10 +175,10 @@ class CycleBoundsIntegrationTests {
                 .containsExactly(2L);
     }
 
-    private OutboxStore.Claim claimElsewhere() {
+    private CycleStore.Claim claimElsewhere() {
         try {
             return this.executor
-                    .submit(() -> this.transactions.execute(status -> this.store.claim(10, SLOTS)))
+                    .submit(() -> this.transactions.execute(status -> this.cycles.claim(10, SLOTS)))
                     .get(30, TimeUnit.SECONDS);
         } catch (Exception ex) {
             throw new IllegalStateException(ex);

@@ -1,0 +1,310 @@
+package dev.txoutbox.relay;
+
+import dev.txoutbox.relay.ClaimRule.ClaimRow;
+import dev.txoutbox.store.OutboxDialect;
+import dev.txoutbox.store.OutboxRecord;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.store.TableName;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
+import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.support.SqlArrayValue;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * What a relay's cycle does to the outbox table of an {@link OutboxStore}: claim rows, delete the published ones,
+ * record failures, move dead letters, and vacuum the table. The SQL comes from the store's
+ * {@linkplain OutboxStore#dialect() dialect}, for its table; claims leave out the keys with a dead letter when the
+ * store {@linkplain OutboxStore#parkKeys() parks keys}. Every method but {@link #vacuum()} runs in the caller's
+ * transaction, if there is one, since the connection comes from Spring's transaction synchronization.
+ */
+final class CycleStore {
+
+    private static final TypeReference<Map<String, String>> HEADERS = new TypeReference<>() {};
+
+    private final DataSource dataSource;
+
+    private final JdbcClient jdbc;
+
+    private final TableName table;
+
+    private final JsonMapper json = JsonMapper.builder().build();
+
+    private final String startCycleSql;
+
+    private final String claimSql;
+
+    private final String deleteSql;
+
+    private final String deleteUnlockedSql;
+
+    private final String lockUnlockedSql;
+
+    private final String recordFailuresSql;
+
+    private final String deadLetterSql;
+
+    private final String vacuumSql;
+
+    CycleStore(OutboxStore store) {
+        OutboxDialect dialect = store.dialect();
+        this.dataSource = store.dataSource();
+        this.jdbc = JdbcClient.create(this.dataSource);
+        this.table = store.table();
+        this.startCycleSql = dialect.startCycle();
+        this.claimSql = dialect.claim(this.table, store.parkKeys());
+        this.deleteSql = dialect.delete(this.table);
+        this.deleteUnlockedSql = dialect.deleteUnlocked(this.table);
+        this.lockUnlockedSql = dialect.lockUnlocked(this.table);
+        this.recordFailuresSql = dialect.recordFailures(this.table);
+        this.deadLetterSql = dialect.deadLetter(this.table);
+        this.vacuumSql = dialect.vacuum(this.table);
+    }
+
+    /** The data source the table lives in. */
+    DataSource dataSource() {
+        return this.dataSource;
+    }
+
+    /** The table's name. */
+    TableName table() {
+        return this.table;
+    }
+
+    /**
+     * Takes one of the table's {@code cycleSlots} cycle slots, then locks up to {@code limit} claimable rows in id
+     * order and returns the ones that may be published now without breaking per-key order (see {@link ClaimRule}):
+     * rows whose topic and key have an earlier row outside this claim stay locked, but are left out. Claims nothing
+     * when other transactions hold every slot. Must run in a transaction, which holds the slot and the locks. The
+     * statements after it in the transaction read the table through its indexes only, like the claim itself (see
+     * {@link OutboxDialect#startCycle()}). Bounded in rows only, and kept from the server's timeouts for a minute;
+     * see {@link #claim(int, long, int, Duration)} for other bounds.
+     */
+    Claim claim(int limit, int cycleSlots) {
+        return claim(limit, Long.MAX_VALUE, cycleSlots, Duration.ofMinutes(1));
+    }
+
+    /**
+     * Claims as {@link #claim(int, int)} does, with two more bounds. Of the rows it locks, it returns only the
+     * id-ordered prefix whose payloads, keys and headers add up to at most {@code maxBytes}, and always the first
+     * row, however large; the rows after that prefix stay locked for the transaction and count as held back, so that
+     * no key's order breaks and {@link Claim#locked()} still tells a full batch. Their payloads are not read into
+     * this JVM. And the database does not end the transaction, nor its session, for being idle in it or for lasting
+     * long, before {@code transactionTimeout} has passed (the server's {@code idle_in_transaction_session_timeout}
+     * and, where it has it, {@code transaction_timeout}, are set for this transaction only); pass the relay's own
+     * bound on its transaction, with room for the statements that end it. Zero turns both off.
+     */
+    Claim claim(int limit, long maxBytes, int cycleSlots, Duration transactionTimeout) {
+        long timeoutMillis = Math.min(Math.max(transactionTimeout.toMillis(), 0), Integer.MAX_VALUE);
+        Object slot = this.jdbc
+                .sql(this.startCycleSql)
+                .params(timeoutMillis, cycleSlots, this.table.value())
+                .query()
+                .singleRow()
+                .get("slot");
+        if (slot == null) {
+            return Claim.NO_FREE_SLOT;
+        }
+        List<ClaimRow> rows = this.jdbc
+                .sql(this.claimSql)
+                .params(limit, maxBytes)
+                .query(this::mapClaimRow)
+                .list();
+        return ClaimRule.apply(rows, OutboxDialect.CLAIM_LOOK_BEHIND);
+    }
+
+    /** Deletes the rows with these ids; returns how many it deleted. */
+    int delete(Collection<Long> ids) {
+        if (ids.isEmpty()) {
+            return 0;
+        }
+        return this.jdbc
+                .sql(this.deleteSql)
+                .param(new SqlArrayValue("bigint", ids.toArray()))
+                .update();
+    }
+
+    /**
+     * Deletes the rows with these ids that no other transaction holds, in a transaction of the caller's (or on its
+     * own). For acknowledged records whose cycle's transaction failed before it could delete them.
+     *
+     * @return how many it deleted
+     */
+    int deleteUnlocked(Collection<Long> ids) {
+        if (ids.isEmpty()) {
+            return 0;
+        }
+        return this.jdbc
+                .sql(this.deleteUnlockedSql)
+                .param(new SqlArrayValue("bigint", ids.toArray()))
+                .update();
+    }
+
+    /**
+     * Records failed sends as {@link #recordFailures(Collection)} does, for those rows that no other transaction
+     * holds, without waiting for any lock; must run in a transaction. For records still in flight whose cycle's
+     * transaction failed before it could record them: a row another relay has claimed since is left to it.
+     *
+     * @return how many it recorded
+     */
+    int recordFailuresUnlocked(Collection<Failure> failures) {
+        if (failures.isEmpty()) {
+            return 0;
+        }
+        Set<Long> free = new HashSet<>(this.jdbc
+                .sql(this.lockUnlockedSql)
+                .param(new SqlArrayValue(
+                        "bigint", failures.stream().map(Failure::id).toArray()))
+                .query(Long.class)
+                .list());
+        List<Failure> recordable =
+                failures.stream().filter(failure -> free.contains(failure.id())).toList();
+        recordFailures(recordable);
+        return recordable.size();
+    }
+
+    /** Records failed sends: each row's attempts go up by one, and it may be claimed again after its delay. */
+    void recordFailures(Collection<Failure> failures) {
+        if (failures.isEmpty()) {
+            return;
+        }
+        this.jdbc
+                .sql(this.recordFailuresSql)
+                .params(
+                        column("bigint", failures, Failure::id),
+                        column("bigint", failures, Failure::retryDelayMillis),
+                        column("text", failures, Failure::error))
+                .update();
+    }
+
+    /** Moves rows to the dead-letter table, each with its last error; its attempts count the last one too. */
+    void deadLetter(Collection<Failure> failures) {
+        if (failures.isEmpty()) {
+            return;
+        }
+        this.jdbc
+                .sql(this.deadLetterSql)
+                .params(column("bigint", failures, Failure::id), column("text", failures, Failure::error))
+                .update();
+    }
+
+    private static SqlArrayValue column(String sqlType, Collection<Failure> failures, Function<Failure, Object> value) {
+        return new SqlArrayValue(sqlType, failures.stream().map(value).toArray());
+    }
+
+    /**
+     * Vacuums the table on a connection of its own, outside any transaction, unless something holds a lock that
+     * conflicts with a vacuum's, such as another vacuum of it (autovacuum's, or another relay's).
+     *
+     * @return whether the table was vacuumed or skipped, and the database's warnings
+     */
+    VacuumOutcome vacuum() {
+        // Not through DataSourceUtils: inside a transaction, that would be the transaction's connection, and turning
+        // auto-commit on would commit it.
+        try (Connection connection = this.dataSource.getConnection()) {
+            boolean autoCommit = connection.getAutoCommit();
+            // VACUUM cannot run in a transaction block, which a pool that hands out connections without
+            // auto-commit would start.
+            connection.setAutoCommit(true);
+            try (Statement statement = connection.createStatement()) {
+                statement.execute(this.vacuumSql);
+                return VacuumOutcome.of(statement.getWarnings());
+            } finally {
+                connection.setAutoCommit(autoCommit);
+            }
+        } catch (SQLException ex) {
+            throw new DataAccessResourceFailureException("Could not vacuum table '" + this.table + "'", ex);
+        }
+    }
+
+    private ClaimRow mapClaimRow(ResultSet rs, int rowNum) throws SQLException {
+        long id = rs.getLong("id");
+        String topic = rs.getString("topic");
+        String key = rs.getString("record_key");
+        boolean claimed = rs.getBoolean("claimed");
+        if (!claimed || !rs.getBoolean("in_budget")) {
+            return new ClaimRow(id, topic, key, claimed, null);
+        }
+        String headers = rs.getString("headers");
+        OutboxRecord record = new OutboxRecord(
+                id,
+                rs.getObject("event_id", UUID.class),
+                topic,
+                key,
+                rs.getString("event_type"),
+                rs.getBytes("payload"),
+                headers.equals("{}") ? Map.of() : this.json.readValue(headers, HEADERS),
+                rs.getTimestamp("created_at").toInstant(),
+                rs.getInt("attempts"),
+                Instant.now().minusNanos((long) (rs.getDouble("age_seconds") * 1e9)));
+        return new ClaimRow(id, topic, key, true, record);
+    }
+
+    /**
+     * The outcome of a claim.
+     *
+     * @param records the rows that may be published now, in id order
+     * @param locked how many rows the claim locked, including those held back for per-key order or past its byte
+     *     budget
+     * @param noFreeSlot whether the claim found every cycle slot of the table taken, and claimed nothing
+     */
+    record Claim(List<OutboxRecord> records, int locked, boolean noFreeSlot) {
+
+        /** A claim that found every cycle slot taken. */
+        static final Claim NO_FREE_SLOT = new Claim(List.of(), 0, true);
+
+        /** A claim that took a slot. */
+        Claim(List<OutboxRecord> records, int locked) {
+            this(records, locked, false);
+        }
+    }
+
+    /**
+     * A send that failed.
+     *
+     * @param id the row's id
+     * @param retryDelayMillis how long the row waits before it may be claimed again (not used for dead letters)
+     * @param error what went wrong, kept in the row for operators
+     */
+    record Failure(long id, long retryDelayMillis, String error) {}
+
+    /**
+     * What {@link #vacuum()} did.
+     *
+     * @param busy whether the vacuum skipped the table because something held a conflicting lock on it
+     * @param warnings what else the database warned of, such as a user who may not vacuum the table ({@code
+     *     permission denied to vacuum ..., skipping it}), each with its SQL state; empty when there was nothing
+     */
+    record VacuumOutcome(boolean busy, List<String> warnings) {
+
+        static VacuumOutcome of(@Nullable SQLWarning first) {
+            boolean busy = false;
+            List<String> warnings = new ArrayList<>();
+            for (SQLWarning warning = first; warning != null; warning = warning.getNextWarning()) {
+                if (OutboxDialect.VACUUM_BUSY.equals(warning.getSQLState())) {
+                    busy = true;
+                } else {
+                    warnings.add(warning.getMessage() + " (SQL state " + warning.getSQLState() + ")");
+                }
+            }
+            return new VacuumOutcome(busy, List.copyOf(warnings));
+        }
+    }
+}

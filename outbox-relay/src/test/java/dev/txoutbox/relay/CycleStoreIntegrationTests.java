@@ -1,0 +1,374 @@
+package dev.txoutbox.relay;
+
+import static dev.txoutbox.testing.OutboxTestTables.event;
+import static org.assertj.core.api.Assertions.as;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.txoutbox.store.OutboxDialect;
+import dev.txoutbox.store.OutboxDialects;
+import dev.txoutbox.store.OutboxMigrations;
+import dev.txoutbox.store.OutboxRecord;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.store.TableName;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.OutboxTestTables;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import javax.sql.DataSource;
+import org.assertj.core.api.InstanceOfAssertFactories;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * What a relay's cycle does to the outbox table, against embedded PostgreSQL: claims, cycle slots, deletes and
+ * vacuums.
+ */
+class CycleStoreIntegrationTests {
+
+    /** Cycle slots per table: more than the claims any test holds at once, unless it says otherwise. */
+    private static final int SLOTS = 4;
+
+    private OutboxStore store;
+
+    private CycleStore cycles;
+
+    private TransactionTemplate transactions;
+
+    @BeforeEach
+    void createTable() {
+        this.store = OutboxTestTables.newStore();
+        this.cycles = new CycleStore(this.store);
+        this.transactions = new TransactionTemplate(new DataSourceTransactionManager(this.store.dataSource()));
+    }
+
+    @Test
+    void claimReturnsRowsInIdOrder() {
+        for (int i = 0; i < 5; i++) {
+            this.store.insert(event("t", "k" + (i % 2), "{}"));
+        }
+
+        CycleStore.Claim claim = this.transactions.execute(status -> this.cycles.claim(10, SLOTS));
+
+        assertThat(claim.locked()).isEqualTo(5);
+        assertThat(claim.records()).extracting(OutboxRecord::id).isSorted().hasSize(5);
+    }
+
+    @Test
+    void claimSkipsRowsAnotherTransactionHoldsAndLaterRowsOfTheirKeys() throws Exception {
+        this.store.insert(event("t", "a", "{\"n\":1}"));
+        this.store.insert(event("t", "b", "{\"n\":2}"));
+        this.store.insert(event("t", "a", "{\"n\":3}"));
+        this.store.insert(event("t", null, "{\"n\":4}"));
+        CountDownLatch firstClaimed = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try {
+            Future<CycleStore.Claim> other = executor.submit(() -> this.transactions.execute(status -> {
+                CycleStore.Claim claim = this.cycles.claim(1, SLOTS);
+                firstClaimed.countDown();
+                await(release);
+                return claim;
+            }));
+            assertThat(firstClaimed.await(10, TimeUnit.SECONDS)).isTrue();
+
+            CycleStore.Claim claim = this.transactions.execute(status -> this.cycles.claim(10, SLOTS));
+
+            assertThat(claim.locked()).as("row 1 is held elsewhere").isEqualTo(3);
+            assertThat(claim.records())
+                    .as("row 3 of key a must wait for row 1, which another relay holds")
+                    .extracting(OutboxRecord::key)
+                    .containsExactly("b", null);
+            release.countDown();
+            assertThat(other.get(10, TimeUnit.SECONDS).records())
+                    .extracting(OutboxRecord::key)
+                    .containsExactly("a");
+        } finally {
+            release.countDown();
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void claimHoldsBackARowWhoseKeyHasAnEarlierRowHeldElsewhereBetweenItsClaimedRows() throws Exception {
+        this.store.insert(event("t", "a", "{\"n\":1}"));
+        this.store.insert(event("t", "a", "{\"n\":2}"));
+        this.store.insert(event("t", "a", "{\"n\":3}"));
+        this.store.insert(event("t", "b", "{\"n\":4}"));
+        try (HeldClaim first = new HeldClaim(1)) {
+            try (HeldClaim second = new HeldClaim(1)) {
+                assertThat(first.claim().records()).extracting(OutboxRecord::id).containsExactly(1L);
+                assertThat(second.claim().records())
+                        .as("row 2 waits for row 1, held by the first claim")
+                        .isEmpty();
+                first.close();
+
+                CycleStore.Claim claim = this.transactions.execute(status -> this.cycles.claim(10, SLOTS));
+
+                assertThat(claim.locked())
+                        .as("rows 1, 3 and 4; row 2 is held by the second claim")
+                        .isEqualTo(3);
+                assertThat(claim.records())
+                        .as("row 3 of key a must wait for row 2, although row 1 before it is in this claim")
+                        .extracting(OutboxRecord::id)
+                        .containsExactly(1L, 4L);
+            }
+        }
+    }
+
+    @Test
+    void claimedRowsPastTheRowsItReadBehindWaitForALaterClaim() throws Exception {
+        int heldElsewhere = OutboxDialect.CLAIM_LOOK_BEHIND + 1;
+        OutboxTestTables.insertEvents(this.store, "t", heldElsewhere + 3, heldElsewhere + 3);
+        try (HeldClaim other = new HeldClaim(heldElsewhere)) {
+            assertThat(other.claim().locked()).isEqualTo(heldElsewhere);
+
+            CycleStore.Claim claim = this.transactions.execute(status -> this.cycles.claim(10, SLOTS));
+
+            assertThat(claim.locked()).isEqualTo(3);
+            assertThat(claim.records())
+                    .as("what is held elsewhere past the rows the claim read is unknown, so its rows wait")
+                    .isEmpty();
+        }
+        assertThat(this.transactions
+                        .execute(status -> this.cycles.claim(10, SLOTS))
+                        .records())
+                .hasSize(10);
+    }
+
+    @Test
+    void aClaimThatFindsEveryCycleSlotOfItsTableTakenClaimsNothingUntilOneIsFree() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            this.store.insert(event("t", "k" + i, "{}"));
+        }
+        DataSource dataSource = this.store.dataSource();
+        TableName ordersTable = new TableName("orders_outbox");
+        OutboxMigrations.migrate(
+                dataSource, OutboxDialects.postgres(), ordersTable, new TableName("orders_outbox_history"));
+        OutboxStore ordersStore = new OutboxStore(dataSource, OutboxDialects.postgres(), ordersTable);
+        ordersStore.insert(event("t", "k", "{}"));
+        CycleStore orders = new CycleStore(ordersStore);
+        try (HeldClaim first = new HeldClaim(1, 2);
+                HeldClaim second = new HeldClaim(1, 2)) {
+            assertThat(List.of(first.claim(), second.claim()))
+                    .extracting(
+                            CycleStore.Claim::noFreeSlot,
+                            claim -> claim.records().size())
+                    .containsExactly(tuple(false, 1), tuple(false, 1));
+
+            CycleStore.Claim third = this.transactions.execute(status -> this.cycles.claim(10, 2));
+
+            assertThat(third.noFreeSlot()).isTrue();
+            assertThat(third.locked()).isZero();
+            assertThat(third.records()).isEmpty();
+            assertThat(this.transactions.execute(status -> orders.claim(10, 2)).records())
+                    .as("another table's cycles have slots of their own")
+                    .hasSize(1);
+
+            first.close();
+            CycleStore.Claim fourth = this.transactions.execute(status -> this.cycles.claim(10, 2));
+
+            assertThat(fourth.noFreeSlot())
+                    .as("the first claim's slot ended with its transaction")
+                    .isFalse();
+            assertThat(fourth.records())
+                    .as("the first claim's row and the third one; the second claim still holds its row")
+                    .extracting(OutboxRecord::key)
+                    .containsExactly("k0", "k2");
+        }
+        assertThat(this.transactions.execute(status -> this.cycles.claim(10, 1)).records())
+                .as("once the second claim ended too, one slot suffices")
+                .hasSize(3);
+    }
+
+    @Test
+    void deleteRemovesOnlyTheGivenRows() {
+        this.store.insert(event("t", "a", "{}"));
+        this.store.insert(event("t", "b", "{}"));
+        List<OutboxRecord> records = this.transactions
+                .execute(status -> this.cycles.claim(10, SLOTS))
+                .records();
+
+        int deleted = this.cycles.delete(List.of(records.get(0).id()));
+
+        assertThat(deleted).isEqualTo(1);
+        assertThat(this.store.count()).isEqualTo(1);
+    }
+
+    @Test
+    void aPlanCachedWhileTheTableWasEmptyStillReadsItThroughItsIndexesOnceRowsPileUp() {
+        // One session for every cycle, as when a relay gets the same pooled connection again and again.
+        String url = ((HikariDataSource) this.store.dataSource()).getJdbcUrl();
+        try (HikariDataSource session = EmbeddedInfrastructure.dataSource(url, "one-session")) {
+            session.setMaximumPoolSize(1);
+            CycleStore relayStore =
+                    new CycleStore(new OutboxStore(session, OutboxDialects.postgres(), this.store.table()));
+            TransactionTemplate relayTransactions = new TransactionTemplate(new DataSourceTransactionManager(session));
+            JdbcClient sessionJdbc = JdbcClient.create(session);
+            List<Long> sequentialScans = new ArrayList<>();
+            Supplier<Integer> cycle = () -> relayTransactions.execute(status -> {
+                List<OutboxRecord> records = relayStore.claim(500, SLOTS).records();
+                relayStore.delete(records.stream().map(OutboxRecord::id).toList());
+                // What the session did since its counts last went to the cumulative statistics, this cycle included.
+                sequentialScans.add(sessionJdbc
+                        .sql("SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = 'outbox_event'::regclass")
+                        .query(Long.class)
+                        .single());
+                return records.size();
+            });
+            // Past the driver's threshold for a server-side statement, while the table is empty and its statistics,
+            // as after a vacuum, say so.
+            sessionJdbc.sql("VACUUM ANALYZE outbox_event").update();
+            for (int i = 0; i < 15; i++) {
+                cycle.get();
+            }
+            JdbcClient.create(this.store.dataSource()).sql("""
+                            INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
+                            SELECT gen_random_uuid(), 't', 'key-' || n, 'E', convert_to(repeat('x', 1000), 'UTF8')
+                            FROM generate_series(1, 14000) AS n
+                            """).update();
+            int published = 0;
+            for (int i = 0; i < 28; i++) {
+                published += cycle.get();
+            }
+
+            assertThat(published).isEqualTo(14_000);
+            assertThat(sequentialScans)
+                    .as("sequential scans of the outbox table, as a plan made for an empty table does in every cycle")
+                    .containsOnly(0L);
+            List<Map<String, Object>> plans = sessionJdbc
+                    .sql("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+                            + " WHERE statement LIKE 'WITH claimed%' OR statement LIKE 'DELETE FROM%'")
+                    .query()
+                    .listOfRows();
+            assertThat(plans)
+                    .as("the claim and the delete, prepared in the session and planned once, while the table was empty")
+                    .hasSize(2)
+                    .allSatisfy(plan -> {
+                        assertThat((Long) plan.get("generic_plans")).isPositive();
+                        assertThat(plan.get("custom_plans")).isEqualTo(0L);
+                    });
+        }
+    }
+
+    @Test
+    void vacuumRemovesTheDeadRowsUnlessAnotherVacuumHoldsTheTable() throws Exception {
+        JdbcClient jdbc = JdbcClient.create(this.store.dataSource());
+        OutboxTestTables.insertEvents(this.store, "t", 100, 100);
+        jdbc.sql("DELETE FROM outbox_event").update();
+
+        assertThat(this.cycles.vacuum()).isEqualTo(new CycleStore.VacuumOutcome(false, List.of()));
+        assertThat(jdbc.sql("SELECT vacuum_count, n_dead_tup FROM pg_stat_user_tables WHERE relname = 'outbox_event'")
+                        .query((rs, row) -> List.of(rs.getLong(1), rs.getLong(2)))
+                        .single())
+                .as("one vacuum, no dead rows left")
+                .containsExactly(1L, 0L);
+
+        // What a running vacuum holds, in a transaction of another thread.
+        CountDownLatch locked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try {
+            executor.submit(() -> this.transactions.executeWithoutResult(status -> {
+                jdbc.sql("LOCK TABLE outbox_event IN SHARE UPDATE EXCLUSIVE MODE")
+                        .update();
+                locked.countDown();
+                await(release);
+            }));
+            assertThat(locked.await(10, TimeUnit.SECONDS)).isTrue();
+
+            assertThat(this.cycles.vacuum()).isEqualTo(new CycleStore.VacuumOutcome(true, List.of()));
+        } finally {
+            release.countDown();
+            executor.shutdown();
+        }
+    }
+
+    @Test
+    void vacuumByAUserWhoMayNotVacuumTheTableReportsTheDatabasesWarning() {
+        String user = "relay_user_" + UUID.randomUUID().toString().replace("-", "");
+        JdbcClient owner = JdbcClient.create(this.store.dataSource());
+        owner.sql("CREATE ROLE " + user + " LOGIN").update();
+        owner.sql("GRANT SELECT, INSERT, UPDATE, DELETE ON outbox_event TO " + user)
+                .update();
+        // The embedded server's URLs name their user, which a data source's user does not override.
+        String url = ((HikariDataSource) this.store.dataSource()).getJdbcUrl().replace("user=postgres", "user=" + user);
+        try (HikariDataSource asUser = EmbeddedInfrastructure.dataSource(url, "not-the-owner")) {
+            asUser.setUsername(user);
+            assertThat(JdbcClient.create(asUser)
+                            .sql("SELECT current_user")
+                            .query(String.class)
+                            .single())
+                    .isEqualTo(user);
+            CycleStore store = new CycleStore(new OutboxStore(asUser, OutboxDialects.postgres(), this.store.table()));
+
+            CycleStore.VacuumOutcome outcome = store.vacuum();
+
+            assertThat(outcome.busy()).isFalse();
+            assertThat(outcome.warnings())
+                    .singleElement(as(InstanceOfAssertFactories.STRING))
+                    .contains("outbox_event", "SQL state 01000");
+        } finally {
+            owner.sql("DROP OWNED BY " + user).update();
+            owner.sql("DROP ROLE " + user).update();
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A claim in a transaction of its own on another thread, which holds its locks until closed. */
+    private final class HeldClaim implements AutoCloseable {
+
+        private final CountDownLatch release = new CountDownLatch(1);
+
+        private final ExecutorService executor = Executors.newSingleThreadExecutor();
+
+        private final CycleStore.Claim claim;
+
+        HeldClaim(int limit) throws Exception {
+            this(limit, SLOTS);
+        }
+
+        HeldClaim(int limit, int slots) throws Exception {
+            CountDownLatch claimed = new CountDownLatch(1);
+            CycleStore.Claim[] result = new CycleStore.Claim[1];
+            this.executor.submit(() -> CycleStoreIntegrationTests.this.transactions.executeWithoutResult(status -> {
+                result[0] = CycleStoreIntegrationTests.this.cycles.claim(limit, slots);
+                claimed.countDown();
+                await(this.release);
+            }));
+            assertThat(claimed.await(30, TimeUnit.SECONDS)).isTrue();
+            this.claim = result[0];
+        }
+
+        CycleStore.Claim claim() {
+            return this.claim;
+        }
+
+        /** Commits the claim's transaction, which releases its rows without deleting them. */
+        @Override
+        public void close() throws Exception {
+            this.release.countDown();
+            this.executor.shutdown();
+            assertThat(this.executor.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+}
