@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.writer.OutboxWriterAutoConfiguration;
 import java.lang.reflect.RecordComponent;
 import java.time.Duration;
 import java.util.Arrays;
@@ -33,6 +34,7 @@ class InvalidOutboxPropertiesTests {
             .withConfiguration(AutoConfigurations.of(
                     KafkaAutoConfiguration.class,
                     OutboxStoreAutoConfiguration.class,
+                    OutboxWriterAutoConfiguration.class,
                     OutboxRelayAutoConfiguration.class,
                     OutboxHealthAutoConfiguration.class))
             .withBean(DataSource.class, EmbeddedInfrastructure::newDatabase)
@@ -122,9 +124,11 @@ class InvalidOutboxPropertiesTests {
     }
 
     @Test
-    void aMaxRequestSizeThatIsNotANumberOfBytesNamesItsProperty() {
+    void aMaxRequestSizeThatIsNotANumberOfBytesNamesItsPropertyWhereTheWriterReadsIt() {
+        // With the relay on, its producer refuses the value first (InvalidProducerConfigurationException, with an
+        // analysis of its own); an instance that only writes reads it for the writer's record size limit.
         this.runner
-                .withPropertyValues("outbox.relay.producer.max.request.size=2MB")
+                .withPropertyValues("outbox.relay.enabled=false", "outbox.relay.producer.max.request.size=2MB")
                 .run(context -> {
                     InvalidConfigurationPropertyValueException invalid = rootCause(context);
                     assertThat(invalid.getName()).isEqualTo("outbox.relay.producer.max.request.size");
