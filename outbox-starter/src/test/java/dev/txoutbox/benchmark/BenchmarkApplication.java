@@ -3,11 +3,15 @@ package dev.txoutbox.benchmark;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.OutboxRelayListener;
 import dev.txoutbox.store.OutboxRecord;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.LongAdder;
+import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 
 /** The application of the writer and latency benchmarks: JPA, the starter with its defaults, the relay running. */
@@ -26,6 +30,26 @@ public class BenchmarkApplication {
     static final LongAdder emptyCycles = new LongAdder();
 
     static final LongAdder published = new LongAdder();
+
+    /** Starts the application on a database of its own and a new topic, named by the property benchmark.topic. */
+    static ConfigurableApplicationContext start() {
+        String topic = EmbeddedInfrastructure.newTopic("bench-app", Workload.PARTITIONS);
+        return new SpringApplicationBuilder(BenchmarkApplication.class)
+                .web(WebApplicationType.NONE)
+                .properties(
+                        "spring.main.banner-mode=off",
+                        "spring.datasource.url=" + EmbeddedInfrastructure.newDatabaseUrl(),
+                        "spring.datasource.username=postgres",
+                        "spring.datasource.hikari.maximum-pool-size=10",
+                        "spring.jpa.hibernate.ddl-auto=create",
+                        "spring.jpa.open-in-view=false",
+                        "spring.kafka.bootstrap-servers=" + EmbeddedInfrastructure.kafkaBootstrapServers(),
+                        "benchmark.topic=" + topic,
+                        "logging.level.root=WARN",
+                        "logging.level.org.apache.kafka=ERROR",
+                        "logging.level.kafka=ERROR")
+                .run();
+    }
 
     @Bean
     OutboxRelayListener benchmarkLatencies() {

@@ -18,8 +18,7 @@ public class BenchmarkService {
     public record OrderPlaced(long id, String aggregate, String customer, String data) {
 
         static OrderPlaced of(BenchmarkOrder order, String customer, String data) {
-            return new OrderPlaced(
-                    order.getId(), OutboxBenchmark.key(order.getId().intValue()), customer, data);
+            return new OrderPlaced(order.getId(), Workload.key(order.getId().intValue()), customer, data);
         }
     }
 

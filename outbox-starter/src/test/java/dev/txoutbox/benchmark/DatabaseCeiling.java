@@ -1,0 +1,89 @@
+package dev.txoutbox.benchmark;
+
+import dev.txoutbox.relay.RelaySettings;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.testing.OutboxTestTables;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.springframework.jdbc.core.RowCallbackHandler;
+
+/**
+ * D: the database's ceiling, a bare JDBC loop that claims batches the relay's size with SKIP LOCKED and deletes
+ * them, sending nothing; and the same loop with the claim reading whole rows, as a relay must.
+ */
+final class DatabaseCeiling {
+
+    private final Report report;
+
+    private final int rows;
+
+    DatabaseCeiling(Report report, int rows) {
+        this.report = report;
+        this.rows = rows;
+    }
+
+    /** The bare claim of ids and the claim of whole rows, in this order. */
+    Pace[] run() throws Exception {
+        Pace ids = claimAndDelete("D", "id", rs -> {});
+        // Not the ceiling of the RESULT line, which is the bare claim of ids above: what the database alone hands
+        // over when the claim also reads the columns that a relay must read, the payload above all. It tells how
+        // much of the relay's time goes to reading its rows rather than to publishing them.
+        Pace wholeRows = claimAndDelete(
+                "D, whole rows", "id, event_id, topic, record_key, event_type, payload, headers, created_at", rs -> {
+                    rs.getObject(2, UUID.class);
+                    rs.getString(3);
+                    rs.getString(4);
+                    rs.getString(5);
+                    rs.getBytes(6);
+                    rs.getString(7);
+                    rs.getTimestamp(8);
+                });
+        return new Pace[] {ids, wholeRows};
+    }
+
+    /** Claims batches of a backlog with SKIP LOCKED, reads them, and deletes them. */
+    private Pace claimAndDelete(String name, String columns, RowCallbackHandler read) throws Exception {
+        OutboxStore store = OutboxTestTables.newStore();
+        Workload.fill(store, "bench-db", this.rows);
+        int batch = RelaySettings.DEFAULT_BATCH_SIZE;
+        MachineCpu before = MachineCpu.read();
+        long start = System.nanoTime();
+        int deleted = 0;
+        try (Connection connection = store.dataSource().getConnection();
+                PreparedStatement claim = connection.prepareStatement(
+                        "SELECT " + columns + " FROM outbox_event ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED");
+                PreparedStatement delete = connection.prepareStatement("DELETE FROM outbox_event WHERE id = ANY(?)")) {
+            connection.setAutoCommit(false);
+            while (true) {
+                claim.setInt(1, batch);
+                List<Long> ids = new ArrayList<>(batch);
+                try (ResultSet rs = claim.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getLong(1));
+                        read.processRow(rs);
+                    }
+                }
+                if (ids.isEmpty()) {
+                    connection.commit();
+                    break;
+                }
+                delete.setArray(1, connection.createArrayOf("bigint", ids.toArray()));
+                deleted += delete.executeUpdate();
+                connection.commit();
+            }
+        }
+        double rowsPerSecond = Measures.perSecond(deleted, System.nanoTime() - start);
+        double cpuSeconds = MachineCpu.read().secondsSince(before);
+        Workload.discardDeadRows(store);
+        this.report.row(
+                name.equals("D")
+                        ? "D: JDBC claim and delete, nothing sent (rows/s)"
+                        : "D: the same, reading the rows' columns (rows/s)",
+                rowsPerSecond);
+        return new Pace(rowsPerSecond, this.report.cpuRow(name, "row", cpuSeconds, deleted));
+    }
+}

@@ -1,0 +1,102 @@
+package dev.txoutbox.benchmark;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The figures of a run: each row is printed as its phase measures it, kept for the table printed at the end, and
+ * kept, rounded, for the JSON written to {@code target/benchmark/}, next to the figures derived from several phases.
+ */
+final class Report {
+
+    private final Map<String, Object> figures = new LinkedHashMap<>();
+
+    private final List<String> table = new ArrayList<>();
+
+    /** A row of the table, printed at once; its figure goes into the JSON under the row's name. */
+    void row(String measure, double value) {
+        this.table.add(String.format(Locale.ROOT, "| %s | %,.1f |", measure, value));
+        this.figures.put(measure, round(value));
+        System.out.printf(Locale.ROOT, "  %-58s %,14.1f%n", measure, value);
+    }
+
+    /**
+     * A row of the whole machine's CPU time per event, row or transaction of a phase, in microseconds, unless it
+     * could not be read. Returns it.
+     */
+    double cpuRow(String phase, String unit, double cpuSeconds, long count) {
+        double micros = cpuSeconds * 1e6 / count;
+        cpuRow(phase + ": CPU time per " + unit + ", whole machine (µs)", micros);
+        return micros;
+    }
+
+    /** A row of a CPU figure, unless it could not be read. */
+    void cpuRow(String measure, double value) {
+        if (!Double.isNaN(value)) {
+            row(measure, value);
+        }
+    }
+
+    /** A figure of the JSON only, rounded as the rows' figures are. */
+    void figure(String name, double value) {
+        this.figures.put(name, round(value));
+    }
+
+    /** A count of the JSON only, as it is. */
+    void count(String name, int value) {
+        this.figures.put(name, value);
+    }
+
+    /** The rows of one phase run alone, without the table's header. */
+    void printRows() {
+        System.out.println();
+        this.table.forEach(System.out::println);
+    }
+
+    /** The table of a whole run, the JSON file of its figures, how to reproduce them, and the RESULT line. */
+    void printAll(String mode, Result result) throws IOException {
+        System.out.println();
+        System.out.println("| measure | figure |");
+        System.out.println("|---|---|");
+        this.table.forEach(System.out::println);
+        Path out = Path.of("target", "benchmark", "result-" + mode + ".json");
+        Files.createDirectories(out.getParent());
+        Files.writeString(
+                out,
+                JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(this.figures));
+        System.out.println();
+        System.out.println("Figures as JSON: " + out.toAbsolutePath());
+        System.out.println(
+                "Reproduce: mvn -q -pl outbox-starter -am -Pbenchmark test-compile -Dbenchmark.mode=" + mode);
+        System.out.printf(
+                Locale.ROOT,
+                "RESULT relay_eps=%.0f relay_vs_ceiling=%.2f writer_overhead=%.3f p99_ms=%.1f scale4=%.2f"
+                        + " order_violations=%d%n",
+                result.relayEps(),
+                result.relayVsCeiling(),
+                result.writerOverhead(),
+                result.p99Ms(),
+                result.scale4(),
+                result.orderViolations());
+    }
+
+    static double round(double value) {
+        return Math.round(value * 1000) / 1000.0;
+    }
+
+    /** The figures of the RESULT line, unrounded. */
+    record Result(
+            double relayEps,
+            double relayVsCeiling,
+            double writerOverhead,
+            double p99Ms,
+            double scale4,
+            int orderViolations) {}
+}

@@ -1,0 +1,125 @@
+package dev.txoutbox.benchmark;
+
+import dev.txoutbox.relay.OutboxRelay;
+import dev.txoutbox.relay.OutboxRelayListener;
+import dev.txoutbox.relay.RelaySettings;
+import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/**
+ * What every phase works with: the records (about 1 KiB of JSON, keys spread over {@value #KEYS} aggregates), the
+ * backlogs of them in the outbox table, the publishers of the relays, and the clean-up between phases.
+ */
+final class Workload {
+
+    static final int KEYS = 10_000;
+
+    static final int PARTITIONS = 8;
+
+    static final String DATA = "x".repeat(1000);
+
+    /** The SQL for the key of row {@code i} in {@link #fill}, the same as {@link #key(int)}. */
+    private static final String KEY_SQL =
+            "'agg-' || (('x' || left(md5(i::text), 8))::bit(32)::int & 2147483647) % 10000";
+
+    /**
+     * A version 7 event id, as the writer makes them: a random UUID whose first 48 bits are the time in milliseconds
+     * and whose version bits go from 4 (0100) to 7 (0111).
+     */
+    private static final String EVENT_ID_SQL = """
+            encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
+                placing substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
+                FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid""";
+
+    /** One digest per thread, rather than a look-up of the algorithm for each key that W and L take per transaction. */
+    private static final ThreadLocal<MessageDigest> MD5 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("MD5");
+        } catch (NoSuchAlgorithmException ex) {
+            throw new IllegalStateException(ex);
+        }
+    });
+
+    private Workload() {}
+
+    /**
+     * The key of the i-th record: spread over the keys as by chance, the same in Java and in {@link #KEY_SQL}. Keys
+     * taken in turn instead ({@code i % KEYS}) never meet twice in 10,000 consecutive rows, so a batch would never
+     * hold two records of one key, nor two relays' batches one key, unlike in any real stream of events.
+     */
+    static String key(int i) {
+        byte[] md5 = MD5.get().digest(Integer.toString(i).getBytes(StandardCharsets.US_ASCII));
+        int hash = ByteBuffer.wrap(md5).getInt() & Integer.MAX_VALUE;
+        return "agg-" + (hash % KEYS);
+    }
+
+    /** The i-th record's payload, the same JSON as {@link #fill} writes. */
+    static byte[] payload(int i) {
+        return ("{\"seq\":" + i + ",\"data\":\"" + DATA + "\"}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Fills the outbox table with the benchmark's rows in one statement, as a backlog. */
+    static void fill(OutboxStore store, String topic, int count) {
+        fill(store, topic, count, KEY_SQL);
+    }
+
+    /** Fills the outbox table with rows whose key is {@code keySql}, an expression of the row's number {@code i}. */
+    static void fill(OutboxStore store, String topic, int count, String keySql) {
+        DataSource dataSource = store.dataSource();
+        JdbcClient.create(dataSource)
+                .sql("""
+                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
+                        SELECT %s, ?, %s, 'BenchmarkEvent',
+                               convert_to(format('{"seq":%%s,"data":"%%s"}', i, repeat('x', 1000)), 'UTF8')
+                        FROM generate_series(0, ? - 1) AS i
+                        """.formatted(EVENT_ID_SQL, keySql))
+                .params(topic, count)
+                .update();
+        JdbcClient.create(dataSource).sql("VACUUM ANALYZE outbox_event").update();
+    }
+
+    /**
+     * Empties a drained table at once, so that autovacuum's clean-up of its up to a million dead rows does not run
+     * during a later phase, on the same cores.
+     */
+    static void discardDeadRows(OutboxStore store) {
+        JdbcClient.create(store.dataSource()).sql("TRUNCATE " + store.table()).update();
+    }
+
+    /** The producer configuration that points at the embedded broker; the relay's settings add the rest. */
+    static Map<String, Object> brokerConfig() {
+        return Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfrastructure.kafkaBootstrapServers());
+    }
+
+    /** A publisher to the embedded broker, as a relay of the benchmark uses. */
+    static KafkaRecordPublisher newPublisher(RelaySettings settings) {
+        return KafkaRecordPublisher.create(brokerConfig(), settings);
+    }
+
+    /** Waits until the relays have published every row of the table. */
+    static void awaitDrained(OutboxStore store) throws InterruptedException {
+        while (store.count() > 0) {
+            Thread.sleep(20);
+        }
+    }
+
+    /** Counts the rows that relays' committed cycles took care of. */
+    static OutboxRelayListener progress(LongAdder done) {
+        return new OutboxRelayListener() {
+            @Override
+            public void cycleCompleted(OutboxRelay.CycleResult result) {
+                done.add(result.published() + result.deadLettered());
+            }
+        };
+    }
+}
