@@ -1,8 +1,8 @@
 package dev.txoutbox.consumer;
 
+import dev.txoutbox.internal.DaemonThreads;
 import dev.txoutbox.store.ProcessedEvents;
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -54,11 +54,7 @@ final class ProcessedEventsPurger implements SmartLifecycle {
     @Override
     public synchronized void start() {
         if (this.executor == null) {
-            this.executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
-                Thread thread = new Thread(runnable, "outbox-processed-purger");
-                thread.setDaemon(true);
-                return thread;
-            });
+            this.executor = DaemonThreads.singleThreadScheduledExecutor("outbox-processed-purger");
             long millis = this.interval.toMillis();
             this.executor.scheduleWithFixedDelay(this::purgeAndSurvive, millis, millis, TimeUnit.MILLISECONDS);
         }

@@ -1,8 +1,8 @@
 package dev.txoutbox.benchmark;
 
+import dev.txoutbox.OutboxHeaders;
 import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
-import dev.txoutbox.OutboxHeaders;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
