@@ -1,0 +1,7 @@
+/**
+ * Helpers shared by the outbox's own packages. Not API: they may change in any release.
+ */
+@NullMarked
+package dev.txoutbox.internal;
+
+import org.jspecify.annotations.NullMarked;

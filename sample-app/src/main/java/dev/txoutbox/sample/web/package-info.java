@@ -1,0 +1,7 @@
+/**
+ * The sample's HTTP error responses.
+ */
+@NullMarked
+package dev.txoutbox.sample.web;
+
+import org.jspecify.annotations.NullMarked;
