@@ -65,6 +65,7 @@ public final class OutboxRelayAutoConfiguration {
     }
 
     @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
     @ConditionalOnBean(KafkaRecordPublisher.class)
     @ConditionalOnBooleanProperty(name = "outbox.relay.check-topic-durability", matchIfMissing = true)
     TopicDurabilityCheck outboxTopicDurabilityCheck(KafkaRecordPublisher publisher) {
@@ -87,6 +88,7 @@ public final class OutboxRelayAutoConfiguration {
     }
 
     @Bean
+    @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty(name = "outbox.relay.notify.enabled", matchIfMissing = true)
     WakeUpListener outboxWakeUpListener(
             OutboxStore store,

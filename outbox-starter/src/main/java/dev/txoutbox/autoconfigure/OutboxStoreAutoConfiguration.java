@@ -56,6 +56,7 @@ public final class OutboxStoreAutoConfiguration {
     }
 
     @Bean
+    @ConditionalOnMissingBean
     DeadLetters outboxDeadLetters(OutboxStore store, OutboxDialect dialect, OutboxSchema schema) {
         return new DeadLetters(store.dataSource(), dialect, store.table());
     }
@@ -80,6 +81,7 @@ public final class OutboxStoreAutoConfiguration {
     }
 
     @Bean
+    @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty(name = "outbox.relay.notify.enabled", matchIfMissing = true)
     WakeUpNotifier outboxWakeUpNotifier(OutboxStore store, OutboxDialect dialect, OutboxProperties properties) {
         Duration interval = properties.getRelay().getNotify().getInterval();

@@ -9,6 +9,8 @@ import java.util.Map;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -56,6 +58,33 @@ class OutboxProducerFactoryCustomizerTests {
                         .rootCause()
                         .isInstanceOf(InvalidProducerConfigurationException.class)
                         .hasMessageContaining("max.in.flight.requests.per.connection=10"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"acks=1", "enable.idempotence=false", "max.request.size=100"})
+    void aCustomizerThatChangesWhatTheOutboxRestsOnFailsStartUpNamingTheSetting(String setting) {
+        String[] keyAndValue = setting.split("=");
+        this.runner
+                .withBean(
+                        OutboxProducerFactoryCustomizer.class,
+                        () -> factory -> factory.updateConfigs(Map.of(keyAndValue[0], keyAndValue[1])))
+                .run(context -> assertThat(context)
+                        .getFailure()
+                        .rootCause()
+                        .isInstanceOf(InvalidProducerConfigurationException.class)
+                        .hasMessageContaining("customizer")
+                        .hasMessageContaining("changed " + keyAndValue[0]));
+    }
+
+    @Test
+    void aCustomizerThatMakesTheProducerTransactionalFailsStartUp() {
+        this.runner
+                .withBean(OutboxProducerFactoryCustomizer.class, () -> factory -> factory.setTransactionIdPrefix("tx-"))
+                .run(context -> assertThat(context)
+                        .getFailure()
+                        .rootCause()
+                        .isInstanceOf(InvalidProducerConfigurationException.class)
+                        .hasMessageContaining("made the producer transactional"));
     }
 
     @Configuration(proxyBeanMethods = false)

@@ -11,6 +11,8 @@ import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
 import dev.txoutbox.relay.postgresql.WakeUpListener;
 import dev.txoutbox.relay.postgresql.WakeUpNotifier;
+import dev.txoutbox.store.DeadLetters;
+import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxMigrations;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.store.OutboxTableMissingException;
@@ -145,6 +147,32 @@ class OutboxStoreAutoConfigurationTests {
             assertThat(context).doesNotHaveBean(KafkaRecordPublisher.class);
             assertThat(context).hasSingleBean(OutboxRelay.class);
         });
+    }
+
+    @Test
+    void theUsersOwnDeadLettersAndWakeUpNotifierReplaceOurs() {
+        this.runner.withUserConfiguration(UserStoreBeans.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).hasSingleBean(DeadLetters.class);
+            assertThat(context).hasSingleBean(WakeUpNotifier.class);
+            assertThat(context.getBean(DeadLetters.class)).isSameAs(context.getBean("userDeadLetters"));
+            assertThat(context.getBean(WakeUpNotifier.class)).isSameAs(context.getBean("userNotifier"));
+        });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserStoreBeans {
+
+        @Bean
+        DeadLetters userDeadLetters(DataSource dataSource, OutboxDialect dialect) {
+            return new DeadLetters(dataSource, dialect, TableName.outboxTable("outbox_event"));
+        }
+
+        @Bean
+        WakeUpNotifier userNotifier(DataSource dataSource, OutboxDialect dialect) {
+            return new WakeUpNotifier(
+                    dataSource, dialect, TableName.outboxTable("outbox_event"), java.time.Duration.ofMillis(20));
+        }
     }
 
     @Test

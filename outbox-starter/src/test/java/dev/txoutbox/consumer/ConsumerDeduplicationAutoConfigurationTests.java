@@ -9,7 +9,10 @@ import dev.txoutbox.testing.EmbeddedInfrastructure;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -39,6 +42,19 @@ class ConsumerDeduplicationAutoConfigurationTests {
             assertThat(context).doesNotHaveBean(Deduplicator.class);
             assertThat(context).doesNotHaveBean(ProcessedEventsPurger.class);
         });
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"outbox.consumer.retention=-1d", "outbox.consumer.purge-interval=0s"})
+    void aRetentionOrPurgeIntervalThatIsNotPositiveFailsStartUpNamingTheProperty(String setting) {
+        this.runner
+                .withPropertyValues(setting)
+                .run(context -> assertThat(context)
+                        .getFailure()
+                        .rootCause()
+                        .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                        .hasMessageContaining("Property " + setting.substring(0, setting.indexOf('=')) + " with value")
+                        .hasMessageContaining("It must be a positive duration"));
     }
 
     @Test

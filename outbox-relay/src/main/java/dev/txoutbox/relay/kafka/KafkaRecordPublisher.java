@@ -106,6 +106,7 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
         DefaultKafkaProducerFactory<String, byte[]> factory = new DefaultKafkaProducerFactory<>(properties);
         factory.setPhysicalCloseTimeout(CLOSE_SECONDS);
         customizer.accept(factory);
+        requireGuaranteesKept(properties, factory);
         if (!factory.getConfigurationProperties().equals(properties)) {
             ProducerConfigCheck.validate(new HashMap<>(factory.getConfigurationProperties()));
         }
@@ -114,6 +115,46 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
         // every failed record again.
         template.setProducerListener(new ProducerListener<>() {});
         return new KafkaRecordPublisher(template, true);
+    }
+
+    /**
+     * Refuses a customized factory that no longer keeps what the outbox rests on: a row is deleted once its record is
+     * acknowledged, so acknowledgements must stay durable and idempotent ({@code acks=all},
+     * {@code enable.idempotence=true}), records must go out as the relay serializes them and outside transactions
+     * (every send of a transactional producer fails outside one), and {@code max.request.size} must stay what the
+     * configuration says, since the writer refuses events over that size by reading the configuration.
+     */
+    private static void requireGuaranteesKept(
+            Map<String, Object> configured, DefaultKafkaProducerFactory<String, byte[]> factory) {
+        Map<String, Object> customized = factory.getConfigurationProperties();
+        for (String key : List.of(
+                ProducerConfig.ACKS_CONFIG,
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG)) {
+            if (!Objects.equals(String.valueOf(customized.get(key)), String.valueOf(configured.get(key)))) {
+                throw customizedAway(key, customized.get(key), "changed " + key + " from " + configured.get(key));
+            }
+        }
+        if (factory.getKeySerializer() != null || factory.getValueSerializer() != null) {
+            throw customizedAway(null, null, "set a serializer of its own");
+        }
+        if (factory.getTransactionIdPrefix() != null) {
+            throw customizedAway(
+                    "transactional.id", factory.getTransactionIdPrefix(), "made the producer transactional");
+        }
+    }
+
+    private static InvalidProducerConfigurationException customizedAway(
+            @Nullable String setting, @Nullable Object value, String change) {
+        return new InvalidProducerConfigurationException(
+                setting,
+                value,
+                "A customizer of the outbox relay's producer factory " + change + ".",
+                "The relay needs an idempotent producer with acks=all, its own serializers, no transactions, and the"
+                        + " configured max.request.size, which the writer's size limit follows: set the producer's"
+                        + " configuration instead, and leave those to the relay.");
     }
 
     /**

@@ -134,7 +134,7 @@ public final class TopicDurabilityCheck implements OutboxRelayListener, AutoClos
             }
             log.warn(
                     "The outbox relay writes to topic '{}', which cannot keep the promise that nothing acknowledged is"
-                            + " lost: {}. (outbox.relay.check-topic-durability=false turns this check off.)",
+                            + " lost: {}. (A relay without this listener does not check.)",
                     topic,
                     String.join("; ", problems));
         } catch (InterruptedException ex) {

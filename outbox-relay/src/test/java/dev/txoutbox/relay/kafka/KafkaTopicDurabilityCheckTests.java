@@ -78,7 +78,8 @@ class KafkaTopicDurabilityCheckTests {
                             .contains("3 replicas")
                             .contains("min.insync.replicas=1")
                             .contains("min.insync.replicas=2")
-                            .contains("outbox.relay.check-topic-durability=false"));
+                            .contains("A relay without this listener does not check")
+                            .doesNotContain("outbox."));
         }
     }
 
