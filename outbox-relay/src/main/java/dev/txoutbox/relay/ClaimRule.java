@@ -49,7 +49,7 @@ final class ClaimRule {
             }
         }
         // The earlier rows this claim did not take are held by other relays: the first of each key holds it back.
-        Map<TopicKey, Long> heldElsewhere = new HashMap<>();
+        Map<Waves.TopicKey, Long> heldElsewhere = new HashMap<>();
         int earlier = 0;
         long lastEarlier = 0;
         for (ClaimRow row : rows) {
@@ -58,7 +58,7 @@ final class ClaimRule {
                 lastEarlier = Math.max(lastEarlier, row.id());
                 if (!claimedIds.contains(row.id())) {
                     heldElsewhere.merge(
-                            new TopicKey(row.topic(), Objects.requireNonNull(row.key())), row.id(), Math::min);
+                            new Waves.TopicKey(row.topic(), Objects.requireNonNull(row.key())), row.id(), Math::min);
                 }
             }
         }
@@ -71,7 +71,7 @@ final class ClaimRule {
                 publishable.add(record);
                 continue;
             }
-            Long elsewhere = heldElsewhere.get(new TopicKey(record.topic(), record.key()));
+            Long elsewhere = heldElsewhere.get(new Waves.TopicKey(record.topic(), record.key()));
             boolean blocked = (elsewhere != null && elsewhere < record.id()) || record.id() > readUpTo;
             if (!blocked) {
                 publishable.add(record);
@@ -96,7 +96,4 @@ final class ClaimRule {
             @Nullable String key,
             boolean claimed,
             @Nullable OutboxRecord record) {}
-
-    /** The unit of per-key order. */
-    private record TopicKey(String topic, String key) {}
 }
