@@ -37,6 +37,11 @@ public final class OutboxMigrations {
                 // The schema usually holds the application's tables already; start our history from scratch.
                 .baselineOnMigrate(true)
                 .baselineVersion("0")
+                // Instances that start together take turns through a PostgreSQL advisory lock. A session's lock would
+                // outlive its transaction on whatever server connection a pooler in transaction mode (PgBouncer) ran
+                // it on, and be released on another, so it is always a transaction's, as is Flyway's default now.
+                // Every migration here runs in a transaction of its own, which that lock requires.
+                .configuration(Map.of("flyway.postgresql.transactional.lock", "true"))
                 .load()
                 .migrate();
         log.info(
