@@ -36,6 +36,8 @@ public class OutboxProperties {
 
     private final Health health = new Health();
 
+    private final Pooler pooler = new Pooler();
+
     public String getTable() {
         return this.table;
     }
@@ -70,6 +72,10 @@ public class OutboxProperties {
 
     public Health getHealth() {
         return this.health;
+    }
+
+    public Pooler getPooler() {
+        return this.pooler;
     }
 
     /** The outbox's own Flyway migrations. */
@@ -466,6 +472,40 @@ public class OutboxProperties {
 
         public void setFailingCycles(int failingCycles) {
             this.failingCycles = failingCycles;
+        }
+    }
+
+    /** A connection pooler between the application and PostgreSQL, such as PgBouncer. */
+    public static class Pooler {
+
+        /**
+         * Whether to check at start-up whether the DataSource goes through a connection pooler in transaction or
+         * statement mode (such as PgBouncer with pool_mode=transaction), and to stop the start when the PostgreSQL
+         * JDBC driver would prepare statements on the server there, which such a pooler breaks.
+         */
+        private boolean check = true;
+
+        /**
+         * Whether the connection pooler keeps server-side prepared statements apart per client in transaction mode
+         * (PgBouncer 1.21 or later with max_prepared_statements above 0): then the check lets a prepareThreshold
+         * above 0 through.
+         */
+        private boolean keepsPreparedStatements = false;
+
+        public boolean isCheck() {
+            return this.check;
+        }
+
+        public void setCheck(boolean check) {
+            this.check = check;
+        }
+
+        public boolean isKeepsPreparedStatements() {
+            return this.keepsPreparedStatements;
+        }
+
+        public void setKeepsPreparedStatements(boolean keepsPreparedStatements) {
+            this.keepsPreparedStatements = keepsPreparedStatements;
         }
     }
 }
