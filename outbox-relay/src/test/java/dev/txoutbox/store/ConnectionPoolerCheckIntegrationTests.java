@@ -8,7 +8,11 @@ import dev.txoutbox.store.ConnectionPoolerCheck.Pooling;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.PgBouncer;
 import dev.txoutbox.testing.PgBouncer.PoolMode;
+import java.sql.Connection;
+import java.sql.SQLException;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.datasource.AbstractDataSource;
 
 /**
  * The pooler check against the embedded PostgreSQL server, directly and through a real PgBouncer in either mode
@@ -70,6 +74,27 @@ class ConnectionPoolerCheckIntegrationTests {
                     .as(bouncer.log())
                     .isEqualTo(Pooling.NOT_SEEN);
         }
+    }
+
+    @Test
+    void whenItCannotTellTheCheckSaysWhyAndLetsTheCallerGoOn() {
+        DataSource unreachable = new AbstractDataSource() {
+            @Override
+            public Connection getConnection() throws SQLException {
+                throw new SQLException("Connection to db:6432 refused");
+            }
+
+            @Override
+            public Connection getConnection(String username, String password) throws SQLException {
+                return getConnection();
+            }
+        };
+
+        ConnectionPoolerCheck.Result result = ConnectionPoolerCheck.verify(unreachable);
+
+        assertThat(result.pooling()).isEqualTo(Pooling.UNKNOWN);
+        assertThat(result.evidence()).contains("Connection to db:6432 refused");
+        assertThat(result.preparedStatementsBreak()).isFalse();
     }
 
     @Test
