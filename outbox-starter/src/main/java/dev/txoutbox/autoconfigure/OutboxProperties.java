@@ -364,6 +364,13 @@ public class OutboxProperties {
          */
         private Duration interval = Duration.ofMillis(20);
 
+        /**
+         * JDBC URL of a direct connection to PostgreSQL for the wake-up listener, past a connection pooler in
+         * transaction mode, which drops notifications. It connects with spring.datasource.username and
+         * spring.datasource.password. Unset, the listener uses a connection of the application's DataSource.
+         */
+        private @Nullable String listenerUrl;
+
         public boolean isEnabled() {
             return this.enabled;
         }
@@ -378,6 +385,14 @@ public class OutboxProperties {
 
         public void setInterval(Duration interval) {
             this.interval = interval;
+        }
+
+        public @Nullable String getListenerUrl() {
+            return this.listenerUrl;
+        }
+
+        public void setListenerUrl(@Nullable String listenerUrl) {
+            this.listenerUrl = listenerUrl;
         }
     }
 

@@ -105,8 +105,9 @@ final class NotificationProbe {
                         + " notification did not arrive within {} s. A connection pooler in transaction mode (such as"
                         + " PgBouncer with pool_mode=transaction) drops notifications. The relay finds rows written by"
                         + " other instances at its poll interval (outbox.relay.poll-interval) instead. Turn the"
-                        + " wake-ups off (outbox.relay.notify.enabled=false), or give the listener a DataSource that"
-                        + " connects to PostgreSQL directly (a WakeUpListener bean of your own).",
+                        + " wake-ups off (outbox.relay.notify.enabled=false), or give the listener a connection that"
+                        + " goes to PostgreSQL directly (outbox.relay.notify.listener-url; without Spring Boot, a"
+                        + " DataSource of its own).",
                 this.table,
                 this.timeout.toSeconds());
     }

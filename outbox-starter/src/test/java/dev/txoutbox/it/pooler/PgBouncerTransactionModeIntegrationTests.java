@@ -8,7 +8,10 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.Deduplicator;
 import dev.txoutbox.Outbox;
 import dev.txoutbox.OutboxHeaders;
+import dev.txoutbox.autoconfigure.OutboxRelayAutoConfiguration;
 import dev.txoutbox.autoconfigure.OutboxStoreAutoConfiguration;
+import dev.txoutbox.relay.OutboxRelay;
+import dev.txoutbox.relay.OutboxRelayListener;
 import dev.txoutbox.relay.postgresql.WakeUpListener;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.store.PreparedStatementsBehindPoolerException;
@@ -17,6 +20,7 @@ import dev.txoutbox.testing.KeySequences;
 import dev.txoutbox.testing.PgBouncer;
 import dev.txoutbox.testing.PgBouncer.PoolMode;
 import dev.txoutbox.testing.TopicReader;
+import dev.txoutbox.writer.OutboxWriterAutoConfiguration;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,12 +39,14 @@ import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -207,6 +213,62 @@ class PgBouncerTransactionModeIntegrationTests {
                             .as(setting)
                             .hasRootCauseInstanceOf(PSQLException.class)
                             .hasMessageContaining("outbox_event"));
+        }
+    }
+
+    @Test
+    void aListenerUrlPastThePoolerLetsACommitOfAnotherInstanceWakeTheRelayAtOnce() {
+        this.bouncer = PgBouncer.start(PoolMode.TRANSACTION);
+        String pooled = this.bouncer.jdbcUrl(this.databaseUrl, "prepareThreshold=0");
+        ApplicationContextRunner relaying = instance(pooled, "relaying")
+                .withBean(CompletedCycles.class)
+                .withPropertyValues(
+                        "outbox.relay.notify.listener-url=" + this.databaseUrl,
+                        // Far longer than the test waits: the record can only come from a wake-up.
+                        "outbox.relay.poll-interval=10m",
+                        "outbox.relay.concurrency=1");
+        ApplicationContextRunner writing = instance(pooled, "writing").withPropertyValues("outbox.relay.enabled=false");
+
+        relaying.run(relay -> writing.run(writer -> {
+            WakeUpListener listener = relay.getBean(WakeUpListener.class);
+            await().atMost(TIMEOUT)
+                    .until(() -> relay.getBean(CompletedCycles.class).count() >= 1
+                            && listener.notifications() == WakeUpListener.Notifications.ARRIVE);
+
+            new TransactionTemplate(new DataSourceTransactionManager(writer.getBean(DataSource.class)))
+                    .executeWithoutResult(status -> writer.getBean(Outbox.class).write(this.topic, "key", new Seq(0)));
+
+            try (TopicReader reader = new TopicReader(this.topic)) {
+                assertThat(reader.awaitRecords(1, Duration.ofSeconds(20)))
+                        .extracting(ConsumerRecord::key)
+                        .containsExactly("key");
+            }
+        }));
+    }
+
+    private ApplicationContextRunner instance(String url, String name) {
+        return new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(
+                        KafkaAutoConfiguration.class,
+                        OutboxStoreAutoConfiguration.class,
+                        OutboxWriterAutoConfiguration.class,
+                        OutboxRelayAutoConfiguration.class))
+                .withBean(DataSource.class, () -> EmbeddedInfrastructure.dataSource(url, name))
+                .withPropertyValues("spring.kafka.bootstrap-servers=" + EmbeddedInfrastructure.kafkaBootstrapServers());
+    }
+
+    /** Counts the relay's cycles. */
+    static final class CompletedCycles implements OutboxRelayListener {
+
+        private final AtomicInteger count = new AtomicInteger();
+
+        @Override
+        public void cycleCompleted(OutboxRelay.CycleResult result) {
+            this.count.incrementAndGet();
+        }
+
+        int count() {
+            return this.count.get();
         }
     }
 
