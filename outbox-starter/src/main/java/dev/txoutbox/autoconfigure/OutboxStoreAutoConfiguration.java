@@ -22,8 +22,9 @@ import org.springframework.context.annotation.Bean;
 
 /**
  * Auto-configuration of the outbox's store: the tables on the application's {@link DataSource} (their dialect,
- * migrations and check, and the check for a connection pooler that breaks prepared statements), the dead letters, the cached statistics that metrics and health read, the listener that
- * wakes up this instance's relays after a commit and the notifier that wakes up those of other instances.
+ * migrations and check, after the check for a connection pooler that would break prepared statements), the dead
+ * letters, the cached statistics that metrics and health read, the listener that wakes up this instance's relays
+ * after a commit and the notifier that wakes up those of other instances.
  *
  * <p>The writer is configured by {@code dev.txoutbox.writer.OutboxWriterAutoConfiguration} and consumer-side
  * de-duplication by {@code dev.txoutbox.consumer.ConsumerDeduplicationAutoConfiguration}, both on top of this store;
