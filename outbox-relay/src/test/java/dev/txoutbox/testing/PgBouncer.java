@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.springframework.util.FileSystemUtils;
 
 /**
  * A real PgBouncer (the {@code pgbouncer} binary of the machine, such as Debian's package) in front of the embedded
@@ -104,6 +105,8 @@ public final class PgBouncer implements AutoCloseable {
                     .redirectOutput(directory.resolve("pgbouncer.out").toFile())
                     .start();
             PgBouncer bouncer = new PgBouncer(process, directory, port, version(binary));
+            // Also when the test JVM ends without closing it, such as when a test run is aborted.
+            Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
             try {
                 await().atMost(Duration.ofSeconds(20))
                         .pollInterval(Duration.ofMillis(50))
@@ -165,7 +168,7 @@ public final class PgBouncer implements AutoCloseable {
         return text.toString();
     }
 
-    /** Stops PgBouncer at once (SIGTERM: it closes every connection) and waits for it. */
+    /** Stops PgBouncer at once (SIGTERM: it closes every connection), waits for it, and deletes its files. */
     @Override
     public void close() {
         this.process.destroy();
@@ -176,6 +179,11 @@ public final class PgBouncer implements AutoCloseable {
         } catch (InterruptedException ex) {
             this.process.destroyForcibly();
             Thread.currentThread().interrupt();
+        }
+        try {
+            FileSystemUtils.deleteRecursively(this.directory);
+        } catch (IOException ex) {
+            // A temporary directory: the system cleans it up in the end.
         }
     }
 
