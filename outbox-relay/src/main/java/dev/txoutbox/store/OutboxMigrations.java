@@ -3,6 +3,7 @@ package dev.txoutbox.store;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,6 +19,11 @@ public final class OutboxMigrations {
     /** The schema-history table used when none is configured. */
     public static final String DEFAULT_HISTORY_TABLE = "outbox_schema_history";
 
+    /** How many times the migrations are tried before their failure stops the caller. */
+    private static final int ATTEMPTS = 3;
+
+    private static final long RETRY_MILLIS = 1_000;
+
     private OutboxMigrations() {}
 
     /**
@@ -29,7 +35,7 @@ public final class OutboxMigrations {
      * @param historyTable the name of the schema-history table of these migrations
      */
     public static void migrate(DataSource dataSource, OutboxDialect dialect, TableName table, TableName historyTable) {
-        MigrateResult result = Flyway.configure(OutboxMigrations.class.getClassLoader())
+        Flyway flyway = Flyway.configure(OutboxMigrations.class.getClassLoader())
                 .dataSource(dataSource)
                 .locations(dialect.migrationLocation())
                 .table(historyTable.value())
@@ -37,13 +43,51 @@ public final class OutboxMigrations {
                 // The schema usually holds the application's tables already; start our history from scratch.
                 .baselineOnMigrate(true)
                 .baselineVersion("0")
-                .load()
-                .migrate();
+                // Instances that start together take turns through a PostgreSQL advisory lock. A session's lock would
+                // outlive its transaction on whatever server connection a pooler in transaction mode (PgBouncer) ran
+                // it on, and be released on another, so it is always a transaction's, as is Flyway's default now.
+                // Every migration here runs in a transaction of its own, which that lock requires.
+                .configuration(Map.of("flyway.postgresql.transactional.lock", "true"))
+                .load();
+        MigrateResult result = migrate(flyway, table);
         log.info(
                 "Outbox table '{}' is at schema version {} ({} migrations applied, history in '{}')",
                 table,
                 result.targetSchemaVersion != null ? result.targetSchemaVersion : result.initialSchemaVersion,
                 result.migrationsExecuted,
                 historyTable);
+    }
+
+    /**
+     * Migrates, and tries again when that failed. Flyway decides whether to create the history table, or to start
+     * it with a baseline, before it takes its lock: an instance that decided so while another one was creating the
+     * table fails ("Unable to baseline schema history table ... as it already contains migrations"), and finds the
+     * table complete when it tries again. Every migration runs in a transaction of its own, so a failed attempt
+     * leaves nothing half-applied, and a failure of another cause fails each attempt the same way.
+     */
+    private static MigrateResult migrate(Flyway flyway, TableName table) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return flyway.migrate();
+            } catch (FlywayException ex) {
+                if (attempt == ATTEMPTS) {
+                    throw ex;
+                }
+                log.info(
+                        "Outbox: applying the migrations of table '{}' failed, as when another instance applies them at"
+                                + " the same moment; trying again in {} ms (attempt {} of {}): {}",
+                        table,
+                        RETRY_MILLIS,
+                        attempt + 1,
+                        ATTEMPTS,
+                        ex.getMessage());
+                try {
+                    Thread.sleep(RETRY_MILLIS);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw ex;
+                }
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.txoutbox.autoconfigure;
 
+import dev.txoutbox.relay.postgresql.WakeUpListener;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -19,7 +20,11 @@ public final class OutboxHealthAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean(name = "outboxHealthIndicator")
     OutboxHealthIndicator outboxHealthIndicator(
-            OutboxStatisticsCache statistics, ObjectProvider<RelayHealthTracker> relay, OutboxProperties properties) {
-        return new OutboxHealthIndicator(statistics, relay.getIfAvailable(), properties.getHealth());
+            OutboxStatisticsCache statistics,
+            ObjectProvider<RelayHealthTracker> relay,
+            ObjectProvider<WakeUpListener> listener,
+            OutboxProperties properties) {
+        return new OutboxHealthIndicator(
+                statistics, relay.getIfAvailable(), listener.getIfUnique(), properties.getHealth());
     }
 }

@@ -1,5 +1,6 @@
 package dev.txoutbox.autoconfigure;
 
+import dev.txoutbox.relay.postgresql.WakeUpListener;
 import dev.txoutbox.store.OutboxStatistics;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,7 +19,9 @@ import org.springframework.boot.health.contributor.Health;
  * {@code outbox.health.failing-cycles} cycles got none acknowledged; when as many cycles in a row failed as a whole;
  * when the last cycle failed with an {@link Error}; when a cycle could not record its failed sends, until
  * {@code outbox.health.failing-cycles} later cycles recorded theirs or none failed to for the maximum lag; or when
- * the figures cannot be read. The figures, the unavailable topics, the reasons and the relay's last error are its details.
+ * the figures cannot be read. The figures, the unavailable topics, the reasons and the relay's last error are its details;
+ * so is whether wake-up notifications from other instances reach this one, which never makes it DOWN, since the relay
+ * then finds their rows at its poll interval.
  */
 final class OutboxHealthIndicator extends AbstractHealthIndicator {
 
@@ -26,12 +29,17 @@ final class OutboxHealthIndicator extends AbstractHealthIndicator {
 
     private final @Nullable RelayHealthTracker relay;
 
+    private final @Nullable WakeUpListener listener;
+
     private final Duration maxLag;
 
     private final int failingCycles;
 
     OutboxHealthIndicator(
-            OutboxStatisticsCache statistics, @Nullable RelayHealthTracker relay, OutboxProperties.Health settings) {
+            OutboxStatisticsCache statistics,
+            @Nullable RelayHealthTracker relay,
+            @Nullable WakeUpListener listener,
+            OutboxProperties.Health settings) {
         super("Outbox health check failed");
         InvalidOutboxProperties.requirePositive("outbox.health.max-lag", settings.getMaxLag(), "5m");
         InvalidOutboxProperties.require(
@@ -41,6 +49,7 @@ final class OutboxHealthIndicator extends AbstractHealthIndicator {
                 "It must be at least 1.");
         this.statistics = statistics;
         this.relay = relay;
+        this.listener = listener;
         this.maxLag = settings.getMaxLag();
         this.failingCycles = settings.getFailingCycles();
     }
@@ -106,11 +115,24 @@ final class OutboxHealthIndicator extends AbstractHealthIndicator {
                                 .formatted(this.relay.failedCycles()));
             }
         }
+        if (this.listener != null) {
+            builder.withDetail("notifications", notifications(this.listener.notifications()));
+        }
         if (reasons.isEmpty()) {
             builder.up();
         } else {
             builder.down().withDetail("reasons", reasons);
         }
+    }
+
+    private static String notifications(WakeUpListener.Notifications notifications) {
+        return switch (notifications) {
+            case ARRIVE -> "arrive";
+            case NOT_CHECKED -> "not checked yet";
+            case DO_NOT_ARRIVE ->
+                "do not arrive: the relay finds other instances' rows at outbox.relay.poll-interval"
+                        + " (a pooler in transaction mode drops notifications)";
+        };
     }
 
     /** Lists the unavailable topics, and gives a reason for each one unavailable for longer than the maximum lag. */

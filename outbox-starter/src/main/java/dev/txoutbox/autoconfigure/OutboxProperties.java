@@ -36,6 +36,8 @@ public class OutboxProperties {
 
     private final Health health = new Health();
 
+    private final Pooler pooler = new Pooler();
+
     public String getTable() {
         return this.table;
     }
@@ -70,6 +72,10 @@ public class OutboxProperties {
 
     public Health getHealth() {
         return this.health;
+    }
+
+    public Pooler getPooler() {
+        return this.pooler;
     }
 
     /** The outbox's own Flyway migrations. */
@@ -358,6 +364,13 @@ public class OutboxProperties {
          */
         private Duration interval = Duration.ofMillis(20);
 
+        /**
+         * JDBC URL of a direct connection to PostgreSQL for the wake-up listener, past a connection pooler in
+         * transaction mode, which drops notifications. It connects with spring.datasource.username and
+         * spring.datasource.password. Unset, the listener uses a connection of the application's DataSource.
+         */
+        private @Nullable String listenerUrl;
+
         public boolean isEnabled() {
             return this.enabled;
         }
@@ -372,6 +385,14 @@ public class OutboxProperties {
 
         public void setInterval(Duration interval) {
             this.interval = interval;
+        }
+
+        public @Nullable String getListenerUrl() {
+            return this.listenerUrl;
+        }
+
+        public void setListenerUrl(@Nullable String listenerUrl) {
+            this.listenerUrl = listenerUrl;
         }
     }
 
@@ -466,6 +487,40 @@ public class OutboxProperties {
 
         public void setFailingCycles(int failingCycles) {
             this.failingCycles = failingCycles;
+        }
+    }
+
+    /** A connection pooler between the application and PostgreSQL, such as PgBouncer. */
+    public static class Pooler {
+
+        /**
+         * Whether to check at start-up whether the DataSource goes through a connection pooler in transaction or
+         * statement mode (such as PgBouncer with pool_mode=transaction), and to stop the start when the PostgreSQL
+         * JDBC driver would prepare statements on the server there, which such a pooler breaks.
+         */
+        private boolean check = true;
+
+        /**
+         * Whether the connection pooler keeps server-side prepared statements apart per client in transaction mode
+         * (PgBouncer 1.21 or later with max_prepared_statements above 0): then the check lets a prepareThreshold
+         * above 0 through.
+         */
+        private boolean keepsPreparedStatements = false;
+
+        public boolean isCheck() {
+            return this.check;
+        }
+
+        public void setCheck(boolean check) {
+            this.check = check;
+        }
+
+        public boolean isKeepsPreparedStatements() {
+            return this.keepsPreparedStatements;
+        }
+
+        public void setKeepsPreparedStatements(boolean keepsPreparedStatements) {
+            this.keepsPreparedStatements = keepsPreparedStatements;
         }
     }
 }

@@ -14,16 +14,21 @@ import io.micrometer.observation.ObservationRegistry;
 import java.time.Clock;
 import java.util.Map;
 import java.util.UUID;
+import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
+import org.springframework.util.StringUtils;
 
 /**
  * Auto-configuration of the relay: a Kafka publisher with a producer of its own (the application's producer
@@ -93,6 +98,8 @@ public final class OutboxRelayAutoConfiguration {
     WakeUpListener outboxWakeUpListener(
             OutboxStore store,
             OutboxDialect dialect,
+            OutboxProperties properties,
+            ObjectProvider<DataSourceProperties> dataSourceProperties,
             ObjectProvider<OutboxRelay> relays,
             ObjectProvider<WakeUpNotifier> notifier) {
         // This instance's own commits woke its relays up already; its notifications are ignored.
@@ -100,7 +107,27 @@ public final class OutboxRelayAutoConfiguration {
         String ownInstanceId =
                 own != null ? own.instanceId() : UUID.randomUUID().toString();
         return new WakeUpListener(
-                store.dataSource(), dialect, store.table(), ownInstanceId, () -> relays.forEach(OutboxRelay::wakeUp));
+                listenerDataSource(store, properties.getRelay().getNotify(), dataSourceProperties.getIfAvailable()),
+                dialect,
+                store.table(),
+                ownInstanceId,
+                () -> relays.forEach(OutboxRelay::wakeUp));
+    }
+
+    /**
+     * The application's DataSource, or connections of their own to {@code outbox.relay.notify.listener-url}, which
+     * bypass a pooler that drops notifications.
+     */
+    private static DataSource listenerDataSource(
+            OutboxStore store, OutboxProperties.Notify notify, @Nullable DataSourceProperties credentials) {
+        String url = notify.getListenerUrl();
+        if (!StringUtils.hasText(url)) {
+            return store.dataSource();
+        }
+        return new DriverManagerDataSource(
+                url,
+                credentials != null ? credentials.getUsername() : null,
+                credentials != null ? credentials.getPassword() : null);
     }
 
     @Bean

@@ -2,10 +2,12 @@ package dev.txoutbox.autoconfigure;
 
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.postgresql.WakeUpNotifier;
+import dev.txoutbox.store.ConnectionPoolerCheck;
 import dev.txoutbox.store.DeadLetters;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxDialects;
 import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.store.PreparedStatementsBehindPoolerException;
 import dev.txoutbox.store.ProcessedEvents;
 import dev.txoutbox.store.TableName;
 import java.time.Duration;
@@ -20,8 +22,9 @@ import org.springframework.context.annotation.Bean;
 
 /**
  * Auto-configuration of the outbox's store: the tables on the application's {@link DataSource} (their dialect,
- * migrations and check), the dead letters, the cached statistics that metrics and health read, the listener that
- * wakes up this instance's relays after a commit and the notifier that wakes up those of other instances.
+ * migrations and check, after the check for a connection pooler that would break prepared statements), the dead
+ * letters, the cached statistics that metrics and health read, the listener that wakes up this instance's relays
+ * after a commit and the notifier that wakes up those of other instances.
  *
  * <p>The writer is configured by {@code dev.txoutbox.writer.OutboxWriterAutoConfiguration} and consumer-side
  * de-duplication by {@code dev.txoutbox.consumer.ConsumerDeduplicationAutoConfiguration}, both on top of this store;
@@ -69,7 +72,24 @@ public final class OutboxStoreAutoConfiguration {
 
     @Bean
     OutboxSchema outboxSchema(OutboxStore store, OutboxDialect dialect, OutboxProperties properties) {
+        // Before the migrations, which a pooler that breaks prepared statements would break half-way.
+        checkPooler(store, dialect, properties.getPooler());
         return new OutboxSchema(store, dialect, properties.getMigration());
+    }
+
+    /**
+     * Stops the start when the data source goes through a pooler in transaction mode that would break the driver's
+     * server-side prepared statements, unless the pooler is said to keep them; logs what the check found otherwise.
+     */
+    private static void checkPooler(OutboxStore store, OutboxDialect dialect, OutboxProperties.Pooler pooler) {
+        if (!pooler.isCheck() || !OutboxDialects.postgres().productName().equals(dialect.productName())) {
+            return;
+        }
+        ConnectionPoolerCheck.Result result = ConnectionPoolerCheck.inspect(store.dataSource());
+        if (result.preparedStatementsBreak() && !pooler.isKeepsPreparedStatements()) {
+            throw new PreparedStatementsBehindPoolerException(result);
+        }
+        ConnectionPoolerCheck.log(result);
     }
 
     @Bean

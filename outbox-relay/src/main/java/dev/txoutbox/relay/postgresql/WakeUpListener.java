@@ -29,6 +29,11 @@ import org.springframework.util.ClassUtils;
  * when it listens again, and then wakes the relays up, since notifications sent in between were lost; meanwhile the
  * relays find the rows at their poll interval. Connections that are not the PostgreSQL JDBC driver's
  * ({@code org.postgresql.PGConnection}) cannot listen: then it says so once and does nothing.
+ *
+ * <p>After each {@code LISTEN} it proves that notifications reach it: it sends one of its own, from another
+ * connection of the data source, and waits for it (a few seconds at most). When it does not arrive, as behind a
+ * connection pooler in transaction mode, which drops notifications, it says so at WARN, with what to do; the relays
+ * then find other instances' rows at their poll interval. {@link #notifications()} tells the outcome.
  */
 public final class WakeUpListener implements SmartLifecycle {
 
@@ -48,6 +53,19 @@ public final class WakeUpListener implements SmartLifecycle {
 
     private static final long MAX_RETRY_MILLIS = 30_000;
 
+    /** How long the listener waits for its own test notification after {@code LISTEN}. */
+    static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
+
+    /** Whether notifications reach the listener, as its last test notification showed. */
+    public enum Notifications {
+        /** Not known yet: the listener has not listened, or has not had its test notification back yet. */
+        NOT_CHECKED,
+        /** Its test notification arrived after its last {@code LISTEN}. */
+        ARRIVE,
+        /** Its test notification did not arrive in time: the relays rely on their poll interval. */
+        DO_NOT_ARRIVE
+    }
+
     private final DataSource dataSource;
 
     private final TableName table;
@@ -59,6 +77,8 @@ public final class WakeUpListener implements SmartLifecycle {
     private final String ownInstanceId;
 
     private final Runnable wakeUp;
+
+    private final NotificationProbe probe;
 
     private final Object monitor = new Object();
 
@@ -91,11 +111,21 @@ public final class WakeUpListener implements SmartLifecycle {
         this.unlistenSql = dialect.unlistenWakeUps(table);
         this.ownInstanceId = Objects.requireNonNull(ownInstanceId, "ownInstanceId");
         this.wakeUp = Objects.requireNonNull(wakeUp, "wakeUp");
+        this.probe =
+                new NotificationProbe(dataSource, dialect.notifyWakeUp(table), table, ownInstanceId, PROBE_TIMEOUT);
     }
 
     /** Whether the listener holds a connection that listens right now. */
     public boolean isListening() {
         return this.listening;
+    }
+
+    /**
+     * Whether notifications reach the listener: the outcome of the test notification it sends after each
+     * {@code LISTEN}, so also after it connected again.
+     */
+    public Notifications notifications() {
+        return this.probe.state();
     }
 
     private void run() {
@@ -158,6 +188,7 @@ public final class WakeUpListener implements SmartLifecycle {
             }
             this.retryMillis = FIRST_RETRY_MILLIS;
             this.listening = true;
+            this.probe.send();
             receive(connection, notifications);
             return true;
         } finally {
@@ -174,6 +205,7 @@ public final class WakeUpListener implements SmartLifecycle {
             if (received != null && fromAnotherInstance(received)) {
                 wakeUp();
             }
+            this.probe.checkDeadline();
             if (System.nanoTime() - checkedAt >= CHECK_NANOS) {
                 if (!connection.isValid(CHECK_TIMEOUT_SECONDS)) {
                     throw new SQLException("the listening connection did not answer a check within %d s"
@@ -184,13 +216,18 @@ public final class WakeUpListener implements SmartLifecycle {
         }
     }
 
+    /** Whether one of the notifications came from another instance; takes note of the test notifications. */
     private boolean fromAnotherInstance(PGNotification[] received) {
+        boolean fromAnother = false;
         for (PGNotification notification : received) {
-            if (!this.ownInstanceId.equals(notification.getParameter())) {
-                return true;
+            String payload = notification.getParameter();
+            if (NotificationProbe.isProbe(payload)) {
+                this.probe.received(payload);
+            } else if (!this.ownInstanceId.equals(payload)) {
+                fromAnother = true;
             }
         }
-        return false;
+        return fromAnother;
     }
 
     private void wakeUp() {

@@ -1,0 +1,105 @@
+package dev.txoutbox.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.PgBouncer;
+import dev.txoutbox.testing.PgBouncer.PoolMode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/**
+ * Several instances apply the outbox's migrations to an empty database at the same moment: each one succeeds, and
+ * each migration is applied once. Directly, and through a real PgBouncer in transaction mode (skipped where it is
+ * not installed), where Flyway's lock must be a transaction's, not a session's.
+ */
+class ConcurrentMigrationsIntegrationTests {
+
+    private static final int INSTANCES = 6;
+
+    private static final TableName TABLE = new TableName(TableName.DEFAULT);
+
+    private static final TableName HISTORY = new TableName(OutboxMigrations.DEFAULT_HISTORY_TABLE);
+
+    private final String databaseUrl = EmbeddedInfrastructure.newDatabaseUrl();
+
+    @Test
+    void instancesMigratingAtOnceOnDirectConnectionsEachSucceedAndApplyEachMigrationOnce() throws Exception {
+        migrateAtOnce(this.databaseUrl);
+
+        assertAppliedOnce();
+    }
+
+    @RepeatedTest(3)
+    void instancesMigratingAtOnceBesideTheApplicationsTablesEachSucceedAndApplyEachMigrationOnce() throws Exception {
+        // A schema that is not empty makes each instance start the outbox's history with a baseline.
+        try (HikariDataSource direct = EmbeddedInfrastructure.dataSource(this.databaseUrl, "application")) {
+            JdbcClient.create(direct)
+                    .sql("CREATE TABLE orders (id bigint PRIMARY KEY)")
+                    .update();
+        }
+
+        migrateAtOnce(this.databaseUrl);
+
+        assertAppliedOnce();
+    }
+
+    @RepeatedTest(3)
+    void instancesMigratingAtOnceThroughPgBouncerInTransactionModeEachSucceedAndApplyEachMigrationOnce()
+            throws Exception {
+        try (PgBouncer bouncer = PgBouncer.start(PoolMode.TRANSACTION)) {
+            migrateAtOnce(bouncer.jdbcUrl(this.databaseUrl, "prepareThreshold=0"));
+        }
+
+        assertAppliedOnce();
+    }
+
+    private static void migrateAtOnce(String jdbcUrl) throws Exception {
+        List<HikariDataSource> pools = new ArrayList<>();
+        ExecutorService threads = Executors.newFixedThreadPool(INSTANCES);
+        try {
+            CyclicBarrier start = new CyclicBarrier(INSTANCES);
+            List<CompletableFuture<Void>> migrations = new ArrayList<>();
+            for (int i = 0; i < INSTANCES; i++) {
+                HikariDataSource pool = EmbeddedInfrastructure.dataSource(jdbcUrl, "instance-" + i);
+                pools.add(pool);
+                migrations.add(CompletableFuture.runAsync(
+                        () -> {
+                            try {
+                                start.await(30, TimeUnit.SECONDS);
+                            } catch (Exception ex) {
+                                throw new IllegalStateException(ex);
+                            }
+                            OutboxMigrations.migrate(pool, OutboxDialects.postgres(), TABLE, HISTORY);
+                        },
+                        threads));
+            }
+            CompletableFuture.allOf(migrations.toArray(CompletableFuture[]::new))
+                    .get(2, TimeUnit.MINUTES);
+        } finally {
+            threads.shutdownNow();
+            pools.forEach(HikariDataSource::close);
+        }
+    }
+
+    private void assertAppliedOnce() {
+        try (HikariDataSource direct = EmbeddedInfrastructure.dataSource(this.databaseUrl, "observer")) {
+            List<String> versions = JdbcClient.create(direct)
+                    .sql("SELECT version FROM outbox_schema_history WHERE success AND type <> 'BASELINE'"
+                            + " ORDER BY installed_rank")
+                    .query(String.class)
+                    .list();
+            assertThat(versions).containsExactly("1", "2", "3", "4", "5", "6");
+            new OutboxStore(direct, OutboxDialects.postgres(), TABLE).verifyTable();
+        }
+    }
+}
