@@ -289,11 +289,13 @@ class OutboxRelayIntegrationTests {
         RecordPublisher flaky = record -> failOnce.remove(record.key())
                 ? CompletableFuture.failedFuture(new IllegalStateException("broker said no"))
                 : kafka.publish(record);
+        // A retry delay well above how long a cycle can take on a loaded machine, so that the failed row still waits
+        // when the test looks at it and when it runs the second cycle.
         OutboxRelay relay = new OutboxRelay(
                 this.store,
                 flaky,
                 RelaySettings.builder()
-                        .retry(Duration.ofMillis(300), 2.0, Duration.ofSeconds(1))
+                        .retry(Duration.ofSeconds(5), 2.0, Duration.ofSeconds(5))
                         .build());
 
         OutboxRelay.CycleResult first = relay.relayOnce();
