@@ -1,5 +1,8 @@
 package dev.txoutbox.store;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +14,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Reads and writes the outbox table through Spring's {@link JdbcClient}: what writers, operators and health checks
  * need. Every method runs in the caller's transaction, if there is one, since the connection comes from Spring's
- * transaction synchronization. A relay's cycle (claims, deletes, failures, vacuums) works on the table through
+ * transaction synchronization; {@link #insert(Connection, NewRecord)} writes in a transaction of the caller's own
+ * JDBC connection instead, for applications without Spring's transactions. A relay's cycle (claims, deletes, failures, vacuums) works on the table through
  * statements of its own, from the same {@linkplain #dialect() dialect}.
  */
 public final class OutboxStore {
@@ -94,7 +98,11 @@ public final class OutboxStore {
         return this.parkKeys;
     }
 
-    /** Inserts one row. */
+    /**
+     * Inserts one row, in the transaction of Spring's transaction synchronization if there is one (as JdbcTemplate
+     * takes part in it), else in a transaction of its own. Without Spring's transactions, write through {@link
+     * JdbcOutboxWriter} or {@link #insert(Connection, NewRecord)}, in the transaction of the business change.
+     */
     public void insert(NewRecord record) {
         this.jdbc
                 .sql(this.insertSql)
@@ -108,6 +116,38 @@ public final class OutboxStore {
                         record.payload(),
                         this.json.writeValueAsString(record.headers()))
                 .update();
+    }
+
+    /**
+     * Inserts one row in the transaction of the caller's connection: the row commits or rolls back with it. The same
+     * statement as {@link #insert(NewRecord)}, so that writers of one topic and key take turns until they commit.
+     * {@link JdbcOutboxWriter} checks the event, gives it its id, and calls this.
+     *
+     * @param connection a connection to the table's database, in a transaction (autocommit off)
+     * @param record the row
+     * @throws IllegalStateException when the connection is in autocommit mode: the row would commit on its own,
+     *     whatever becomes of the business change
+     * @throws SQLException when the database refuses the insert
+     */
+    public void insert(Connection connection, NewRecord record) throws SQLException {
+        if (connection.getAutoCommit()) {
+            throw new IllegalStateException(("The connection given to write event %s to topic '%s' into outbox table"
+                            + " '%s' is in autocommit mode: the outbox row would commit on its own, and be published"
+                            + " even if the business change rolls back. Call connection.setAutoCommit(false) before"
+                            + " the business change, write it and the event on that connection, then commit.")
+                    .formatted(record.eventType(), record.topic(), this.table));
+        }
+        try (PreparedStatement insert = connection.prepareStatement(this.insertSql)) {
+            insert.setString(1, record.topic());
+            insert.setString(2, record.key());
+            insert.setObject(3, record.eventId());
+            insert.setString(4, record.topic());
+            insert.setString(5, record.key());
+            insert.setString(6, record.eventType());
+            insert.setBytes(7, record.payload());
+            insert.setString(8, this.json.writeValueAsString(record.headers()));
+            insert.executeUpdate();
+        }
     }
 
     /** Reads how the outbox stands, in one statement. */
