@@ -1,0 +1,104 @@
+package dev.txoutbox.example;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.OutboxHeaders;
+import dev.txoutbox.testing.TopicReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/**
+ * The Boot-free example of docs/relay.md runs as documented against a real PostgreSQL and a real Kafka broker: the
+ * event of the committed order is published with its id, the event of the rolled-back order never exists, and the
+ * program returns once it was stopped as its shutdown hook stops it.
+ */
+class BootFreeOutboxExampleTests {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    @Test
+    void theCommittedOrdersEventIsPublishedTheRolledBackOnesNeverExistsAndRunReturnsAfterStop() throws Exception {
+        String topic = "orders";
+        if (!EmbeddedInfrastructure.kafka().getTopics().contains(topic)) {
+            EmbeddedInfrastructure.kafka().addTopics(new NewTopic(topic, 1, (short) 1));
+        }
+        String jdbcUrl = EmbeddedInfrastructure.newDatabaseUrl();
+        BootFreeOutboxExample example =
+                new BootFreeOutboxExample(jdbcUrl, EmbeddedInfrastructure.kafkaBootstrapServers());
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread main = new Thread(
+                () -> {
+                    try {
+                        example.run();
+                    } catch (Throwable ex) {
+                        failure.set(ex);
+                    }
+                },
+                "example-main");
+        try (HikariDataSource database = EmbeddedInfrastructure.dataSource(jdbcUrl, "example-check");
+                TopicReader reader = new TopicReader(topic)) {
+            main.start();
+            JdbcClient jdbc = JdbcClient.create(database);
+
+            // The refused order was written first: had its event been committed, it would be read before this one.
+            ConsumerRecord<String, byte[]> placed =
+                    reader.awaitRecord(record -> "order-2".equals(record.key()), TIMEOUT);
+            assertThat(new String(placed.value(), StandardCharsets.UTF_8))
+                    .isEqualTo("{\"orderId\":\"order-2\",\"quantity\":2}");
+            assertThat(UUID.fromString(header(placed, OutboxHeaders.EVENT_ID)).version())
+                    .isEqualTo(7);
+            assertThat(header(placed, OutboxHeaders.EVENT_TYPE)).isEqualTo("OrderPlaced");
+            assertThat(reader.awaitRecords(1, TIMEOUT))
+                    .as("the records of the topic")
+                    .extracting(ConsumerRecord::key)
+                    .containsExactly("order-2");
+            assertThat(reader.endOffsetTotal()).isEqualTo(1);
+
+            UUID third = example.placeOrder("order-3", 1);
+            ConsumerRecord<String, byte[]> thirdRecord =
+                    reader.awaitRecord(record -> "order-3".equals(record.key()), TIMEOUT);
+            assertThat(header(thirdRecord, OutboxHeaders.EVENT_ID)).isEqualTo(third.toString());
+
+            assertThat(jdbc.sql("SELECT id FROM orders ORDER BY id")
+                            .query(String.class)
+                            .list())
+                    .as("the business rows")
+                    .containsExactly("order-2", "order-3");
+            await().atMost(TIMEOUT)
+                    .untilAsserted(() -> assertThat(jdbc.sql("SELECT count(*) FROM outbox_event")
+                                    .query(Long.class)
+                                    .single())
+                            .as("outbox rows left")
+                            .isZero());
+            assertThat(jdbc.sql("SELECT count(*) FROM outbox_event_dead_letter")
+                            .query(Long.class)
+                            .single())
+                    .isZero();
+            assertThat(reader.endOffsetTotal()).as("records published in all").isEqualTo(2);
+            assertThat(main.isAlive()).as("run() waits for the stop").isTrue();
+
+            example.stop();
+
+            main.join(TIMEOUT.toMillis());
+            assertThat(main.isAlive()).as("run() returned after the stop").isFalse();
+            assertThat(failure.get()).isNull();
+        } finally {
+            if (main.isAlive()) {
+                example.stop();
+            }
+        }
+    }
+
+    private static String header(ConsumerRecord<String, byte[]> record, String name) {
+        return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+    }
+}
