@@ -8,8 +8,12 @@ import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxHeaders;
 import dev.txoutbox.testing.TopicReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -25,12 +29,11 @@ class BootFreeOutboxExampleTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
+    private static final String TOPIC = "orders";
+
     @Test
     void theCommittedOrdersEventIsPublishedTheRolledBackOnesNeverExistsAndRunReturnsAfterStop() throws Exception {
-        String topic = "orders";
-        if (!EmbeddedInfrastructure.kafka().getTopics().contains(topic)) {
-            EmbeddedInfrastructure.kafka().addTopics(new NewTopic(topic, 1, (short) 1));
-        }
+        createTopic();
         String jdbcUrl = EmbeddedInfrastructure.newDatabaseUrl();
         BootFreeOutboxExample example =
                 new BootFreeOutboxExample(jdbcUrl, EmbeddedInfrastructure.kafkaBootstrapServers());
@@ -45,27 +48,29 @@ class BootFreeOutboxExampleTests {
                 },
                 "example-main");
         try (HikariDataSource database = EmbeddedInfrastructure.dataSource(jdbcUrl, "example-check");
-                TopicReader reader = new TopicReader(topic)) {
+                TopicReader reader = new TopicReader(TOPIC)) {
+            // The topic is the example's own, shared with the other test: only records after its current end count.
+            long start = reader.endOffsetTotal();
             main.start();
             JdbcClient jdbc = JdbcClient.create(database);
 
             // The refused order was written first: had its event been committed, it would be read before this one.
             ConsumerRecord<String, byte[]> placed =
-                    reader.awaitRecord(record -> "order-2".equals(record.key()), TIMEOUT);
+                    reader.awaitRecord(record -> record.offset() >= start && "order-2".equals(record.key()), TIMEOUT);
             assertThat(new String(placed.value(), StandardCharsets.UTF_8))
                     .isEqualTo("{\"orderId\":\"order-2\",\"quantity\":2}");
             assertThat(UUID.fromString(header(placed, OutboxHeaders.EVENT_ID)).version())
                     .isEqualTo(7);
             assertThat(header(placed, OutboxHeaders.EVENT_TYPE)).isEqualTo("OrderPlaced");
-            assertThat(reader.awaitRecords(1, TIMEOUT))
+            assertThat(reader.awaitRecords(1, TIMEOUT).stream().filter(record -> record.offset() >= start))
                     .as("the records of the topic")
                     .extracting(ConsumerRecord::key)
                     .containsExactly("order-2");
-            assertThat(reader.endOffsetTotal()).isEqualTo(1);
+            assertThat(reader.endOffsetTotal()).isEqualTo(start + 1);
 
             UUID third = example.placeOrder("order-3", 1);
             ConsumerRecord<String, byte[]> thirdRecord =
-                    reader.awaitRecord(record -> "order-3".equals(record.key()), TIMEOUT);
+                    reader.awaitRecord(record -> record.offset() >= start && "order-3".equals(record.key()), TIMEOUT);
             assertThat(header(thirdRecord, OutboxHeaders.EVENT_ID)).isEqualTo(third.toString());
 
             assertThat(jdbc.sql("SELECT id FROM orders ORDER BY id")
@@ -83,7 +88,7 @@ class BootFreeOutboxExampleTests {
                             .query(Long.class)
                             .single())
                     .isZero();
-            assertThat(reader.endOffsetTotal()).as("records published in all").isEqualTo(2);
+            assertThat(reader.endOffsetTotal()).as("records published in all").isEqualTo(start + 2);
             assertThat(main.isAlive()).as("run() waits for the stop").isTrue();
 
             example.stop();
@@ -95,6 +100,58 @@ class BootFreeOutboxExampleTests {
             if (main.isAlive()) {
                 example.stop();
             }
+        }
+    }
+
+    @Test
+    void mainKeepsTheJvmAliveUntilItIsAskedToStopAndThenStopsTheRelayBeforeTheJvmExits() throws Exception {
+        createTopic();
+        String jdbcUrl = EmbeddedInfrastructure.newDatabaseUrl();
+        Path output = Path.of("target", "example-processes", "main.log").toAbsolutePath();
+        Files.createDirectories(output.getParent());
+        List<String> command = List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                "-Dlogback.configurationFile=" + System.getProperty("logback.configurationFile"),
+                "-cp",
+                System.getProperty("java.class.path"),
+                BootFreeOutboxExample.class.getName(),
+                jdbcUrl,
+                EmbeddedInfrastructure.kafkaBootstrapServers());
+        Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(output.toFile())
+                .start();
+        try (HikariDataSource database = EmbeddedInfrastructure.dataSource(jdbcUrl, "example-check")) {
+            JdbcClient jdbc = JdbcClient.create(database);
+            await().atMost(TIMEOUT)
+                    .failFast("the program exited: " + output, () -> !process.isAlive())
+                    .until(() -> Files.readString(output).contains("Order order-2 placed")
+                            && jdbc.sql("SELECT count(*) FROM outbox_event")
+                                            .query(Long.class)
+                                            .single()
+                                    == 0);
+            assertThat(process.isAlive())
+                    .as("the program still runs once main wrote its events and the relay published them")
+                    .isTrue();
+
+            process.destroy(); // SIGTERM, as Ctrl-C, a container's stop or systemd send
+
+            assertThat(process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS))
+                    .as("the program exited")
+                    .isTrue();
+            assertThat(Files.readString(output))
+                    .as("what the program logged, in %s", output)
+                    .containsPattern("Outbox relay outbox-relay-\\d+ stopped\\n")
+                    .doesNotContain("ERROR");
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    private static void createTopic() {
+        if (!EmbeddedInfrastructure.kafka().getTopics().contains(TOPIC)) {
+            EmbeddedInfrastructure.kafka().addTopics(new NewTopic(TOPIC, 1, (short) 1));
         }
     }
 
