@@ -16,7 +16,7 @@ public final class EventRules {
     /** The prefix of the header names that the outbox sets itself (the event id and type). */
     public static final String RESERVED_HEADER_PREFIX = "outbox-";
 
-    /** The Kafka producer's default {@code max.request.size}, 1 MiB: the largest record a relay publishes unless set. */
+    /** The Kafka producer's default {@code max.request.size}, 1 MiB: the largest record a relay sends unless set. */
     public static final long KAFKA_DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
 
     /**

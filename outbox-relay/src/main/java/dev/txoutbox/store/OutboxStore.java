@@ -15,8 +15,8 @@ import tools.jackson.databind.json.JsonMapper;
  * Reads and writes the outbox table through Spring's {@link JdbcClient}: what writers, operators and health checks
  * need. Every method runs in the caller's transaction, if there is one, since the connection comes from Spring's
  * transaction synchronization; {@link #insert(Connection, NewRecord)} writes in a transaction of the caller's own
- * JDBC connection instead, for applications without Spring's transactions. A relay's cycle (claims, deletes, failures, vacuums) works on the table through
- * statements of its own, from the same {@linkplain #dialect() dialect}.
+ * JDBC connection instead, for applications without Spring's transactions. A relay's cycle (claims, deletes,
+ * failures, vacuums) works on the table through statements of its own, from the same {@linkplain #dialect() dialect}.
  */
 public final class OutboxStore {
 
@@ -99,9 +99,9 @@ public final class OutboxStore {
     }
 
     /**
-     * Inserts one row, in the transaction of Spring's transaction synchronization if there is one (as JdbcTemplate
-     * takes part in it), else in a transaction of its own. Without Spring's transactions, write through {@link
-     * JdbcOutboxWriter} or {@link #insert(Connection, NewRecord)}, in the transaction of the business change.
+     * Inserts one row in the current Spring-managed transaction, or, without one, in a transaction of its own that
+     * commits at once. Without Spring's transactions, write through {@link JdbcOutboxWriter} or {@link
+     * #insert(Connection, NewRecord)}, in the transaction of the business change.
      */
     public void insert(NewRecord record) {
         this.jdbc
