@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /** Writing events in the caller's own JDBC transaction, without Spring's transactions, against embedded PostgreSQL. */
@@ -102,6 +103,22 @@ class JdbcOutboxWriterIntegrationTests {
         } finally {
             commitFirst.countDown();
             executor.shutdownNow();
+        }
+    }
+
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a second write that waited would never end
+    void eventsWithoutAKeyTakeNoTurnsSoThatOneThreadMayWriteThemInTwoOpenTransactions() throws SQLException {
+        try (Connection first = this.store.dataSource().getConnection();
+                Connection second = this.store.dataSource().getConnection()) {
+            first.setAutoCommit(false);
+            second.setAutoCommit(false);
+            UUID outer = this.writer.write(first, "audit", null, "Viewed", json("a"));
+            UUID inner = this.writer.write(second, "audit", null, "Viewed", json("b"));
+            second.commit();
+            first.commit();
+
+            assertThat(outboxRows()).containsExactlyInAnyOrder(outer + " Viewed", inner + " Viewed");
         }
     }
 
@@ -194,7 +211,7 @@ class JdbcOutboxWriterIntegrationTests {
 
     private List<String> outboxRows() {
         return this.jdbc
-                .sql("SELECT event_id || ' ' || record_key || ' ' || event_type FROM outbox_event ORDER BY id")
+                .sql("SELECT concat_ws(' ', event_id, record_key, event_type) FROM outbox_event ORDER BY id")
                 .query(String.class)
                 .list();
     }
