@@ -1,5 +1,6 @@
 package dev.txoutbox.store;
 
+import dev.txoutbox.internal.EventRules;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Map;

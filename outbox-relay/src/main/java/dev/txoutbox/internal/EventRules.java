@@ -1,4 +1,4 @@
-package dev.txoutbox.store;
+package dev.txoutbox.internal;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
@@ -10,6 +10,9 @@ import org.jspecify.annotations.Nullable;
  * header names of its own, and a size the relay can publish. The writers check an event against these rules before
  * they insert it, so that a bad event fails its business transaction while its caller can still do something about
  * it, instead of becoming a dead letter once the transaction committed.
+ *
+ * <p>Also the one source of the names of the headers the relay adds, which the publisher sends and the size of a
+ * record counts. Not API: shared by the relay's JDBC writer and the starter's writer.
  */
 public final class EventRules {
 
@@ -31,10 +34,11 @@ public final class EventRules {
     /** The length of an event id as the relay sends it in its header. */
     private static final int EVENT_ID_LENGTH = 36;
 
-    /** The headers the relay adds to every record, which a record's size counts. */
-    private static final String EVENT_ID_HEADER = "outbox-event-id";
+    /** The header the relay adds to every record with the event's id (a UUID), for de-duplication. */
+    public static final String EVENT_ID_HEADER = RESERVED_HEADER_PREFIX + "event-id";
 
-    private static final String EVENT_TYPE_HEADER = "outbox-event-type";
+    /** The header the relay adds to every record with the event's type. */
+    public static final String EVENT_TYPE_HEADER = RESERVED_HEADER_PREFIX + "event-type";
 
     private EventRules() {}
 

@@ -1,4 +1,4 @@
-package dev.txoutbox.store;
+package dev.txoutbox.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
