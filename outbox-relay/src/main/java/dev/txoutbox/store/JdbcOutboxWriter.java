@@ -9,25 +9,30 @@ import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Writes events to the outbox table in the caller's own JDBC transaction, for applications without Spring's
- * transactions: the event's row commits or rolls back with the business change made on the same connection.
+ * Writes events to the outbox table in the caller's own JDBC transaction, for applications without Spring's transactions: the
+ * event's row commits or rolls back with the business change made on the same connection.
  *
  * <pre>{@code
  * try (Connection connection = dataSource.getConnection()) {
  *     connection.setAutoCommit(false);
- *     // ... the business change, on this connection
- *     UUID eventId = writer.write(connection, "orders", orderId, "OrderPlaced", json);
- *     connection.commit();
+ *     try {
+ *         // ... the business change, on this connection
+ *         UUID eventId = writer.write(connection, "orders", orderId, "OrderPlaced", json);
+ *         connection.commit();
+ *     } catch (SQLException | RuntimeException ex) {
+ *         connection.rollback(); // the business change and the event, both
+ *         throw ex;
+ *     }
  * }
  * relay.wakeUp(); // publish now rather than at the relay's next poll
  * }</pre>
  *
  * <p>Each event gets a version 7 id ({@link EventIds}), which the relay sends as the {@code outbox-event-id} header.
- * It is checked as the Spring Boot starter's writer checks it ({@link EventRules}): a topic, a key for a tombstone, no
- * header name of the outbox's own, and a record no larger than the relay's producer sends. Writers of one topic and
- * key take turns: the second waits until the first commits or rolls back, so that the events of a key are published
- * in the commit order of their transactions. Hence one thread must not write a topic and key on two connections
- * whose transactions are open at once: the second write would wait forever for the first.
+ * It is checked as the Spring Boot starter's writer checks it: a topic, a key for a tombstone, no header name of the
+ * outbox's own, and a record no larger than the relay's producer sends. Writers of one topic and key take turns: the
+ * second waits until the first commits or rolls back, so that the events of a key are published in the commit order
+ * of their transactions. Hence one thread must not write a topic and key on two connections whose transactions are
+ * open at once: the second write would wait forever for the first.
  *
  * <p>Thread-safe: one writer serves every thread.
  */
@@ -35,11 +40,18 @@ public final class JdbcOutboxWriter {
 
     private static final String MAX_REQUEST_SIZE = "max.request.size";
 
+    private static final String RAISE_PRODUCER_LIMIT = "raise the relay producer's max.request.size and the topic's"
+            + " max.message.bytes together, so that the producer sends it and the broker accepts it";
+
     private final OutboxStore store;
 
     private final long maxRecordBytes;
 
+    /** Where the limit comes from, for the message that refuses an event above it. */
     private final String limitSource;
+
+    /** What to raise for an event above the limit to be accepted. */
+    private final String raiseLimit;
 
     /**
      * Creates a writer that refuses events larger than {@code maxRecordBytes} as Kafka records.
@@ -47,20 +59,28 @@ public final class JdbcOutboxWriter {
      * @param store the outbox table
      * @param maxRecordBytes the {@code max.request.size} of the relay's producer, see
      *     {@link #forProducer(OutboxStore, Map)}
+     * @throws IllegalArgumentException when {@code maxRecordBytes} is not positive
      */
     public JdbcOutboxWriter(OutboxStore store, long maxRecordBytes) {
-        this(store, maxRecordBytes, "the maximum record size this writer was given");
+        this(
+                store,
+                maxRecordBytes,
+                "the maxRecordBytes given to JdbcOutboxWriter's constructor",
+                "raise the maxRecordBytes given to JdbcOutboxWriter's constructor, with the relay producer's"
+                        + " max.request.size and the topic's max.message.bytes, so that the producer sends it and the"
+                        + " broker accepts it");
     }
 
-    private JdbcOutboxWriter(OutboxStore store, long maxRecordBytes, String limitSource) {
+    private JdbcOutboxWriter(OutboxStore store, long maxRecordBytes, String limitSource, String raiseLimit) {
         if (maxRecordBytes <= 0) {
-            throw new IllegalArgumentException(
-                    "Invalid maximum record size %d bytes from %s: it must be positive, such as %d."
-                            .formatted(maxRecordBytes, limitSource, EventRules.KAFKA_DEFAULT_MAX_RECORD_BYTES));
+            throw new IllegalArgumentException("Invalid maximum record size %d bytes from %s: it must be positive,"
+                            .formatted(maxRecordBytes, limitSource)
+                    + " such as Kafka's default of %d.".formatted(EventRules.KAFKA_DEFAULT_MAX_RECORD_BYTES));
         }
         this.store = Objects.requireNonNull(store, "store");
         this.maxRecordBytes = maxRecordBytes;
         this.limitSource = limitSource;
+        this.raiseLimit = raiseLimit;
     }
 
     /**
@@ -76,17 +96,27 @@ public final class JdbcOutboxWriter {
         Object configured = producerConfiguration.get(MAX_REQUEST_SIZE);
         if (configured == null) {
             return new JdbcOutboxWriter(
-                    store, EventRules.KAFKA_DEFAULT_MAX_RECORD_BYTES, "the Kafka producer's default max.request.size");
+                    store,
+                    EventRules.KAFKA_DEFAULT_MAX_RECORD_BYTES,
+                    "the Kafka producer's default max.request.size",
+                    RAISE_PRODUCER_LIMIT);
         }
         long bytes;
-        try {
-            bytes = configured instanceof Number number
-                    ? number.longValue()
-                    : Long.parseLong(configured.toString().trim());
-        } catch (NumberFormatException ex) {
-            bytes = -1;
+        if (configured instanceof Number number) {
+            bytes = number.longValue();
+        } else {
+            try {
+                bytes = Long.parseLong(configured.toString().trim());
+            } catch (NumberFormatException ex) {
+                throw new IllegalArgumentException(
+                        ("The producer's max.request.size=%s is not a number of bytes: give it as a whole number of"
+                                        + " bytes, such as %d for 1 MiB.")
+                                .formatted(configured, EventRules.KAFKA_DEFAULT_MAX_RECORD_BYTES),
+                        ex);
+            }
         }
-        return new JdbcOutboxWriter(store, bytes, "the producer's max.request.size=" + configured);
+        return new JdbcOutboxWriter(
+                store, bytes, "the producer's max.request.size=" + configured, RAISE_PRODUCER_LIMIT);
     }
 
     /** The largest record, in bytes, this writer accepts an event as. */
@@ -107,17 +137,17 @@ public final class JdbcOutboxWriter {
      * Writes an event in the transaction of the caller's connection, which the caller then commits or rolls back.
      * Once it committed, {@code OutboxRelay.wakeUp()} has the local relay publish it at once.
      *
-     * @param connection a connection to the outbox table's database, in a transaction (autocommit off), the one the
-     *     business change is made on
+     * @param connection a connection to the outbox table's database, in a transaction that may write (autocommit
+     *     off, not read-only), the one the business change is made on
      * @param topic the Kafka topic
      * @param key the Kafka record key and unit of ordering, or {@code null} for an event without a key
      * @param eventType the event's type, sent as the {@code outbox-event-type} header
      * @param payload the record's value, or {@code null} for a tombstone
      * @param headers the event's own Kafka headers
      * @return the event id, sent as the {@code outbox-event-id} header
+     * @throws IllegalStateException when the connection is in autocommit mode or read-only
      * @throws IllegalArgumentException when the event is invalid or larger than the relay can publish
-     * @throws IllegalStateException when the connection is in autocommit mode
-     * @throws SQLException when the database refuses the insert
+     * @throws SQLException when the database refuses the insert; the message names the event and the table
      */
     public UUID write(
             Connection connection,
@@ -127,6 +157,22 @@ public final class JdbcOutboxWriter {
             byte @Nullable [] payload,
             Map<String, String> headers)
             throws SQLException {
+        // The transaction first: a connection that would commit the row on its own is the caller's mistake whatever
+        // the event, and it is refused before an id is drawn or anything is written.
+        Objects.requireNonNull(connection, "connection");
+        requireTransactionThatMayWrite(connection, topic, eventType);
+        Objects.requireNonNull(topic, "topic");
+        Objects.requireNonNull(eventType, "eventType");
+        Objects.requireNonNull(headers, "headers");
+        if (eventType.isBlank()) {
+            throw new IllegalArgumentException(
+                    "An event to topic '%s' has a blank eventType: name the event's type, such as 'OrderPlaced'."
+                            .formatted(topic));
+        }
+        headers.forEach((name, value) -> {
+            Objects.requireNonNull(name, () -> "a header name of event '%s'".formatted(eventType));
+            Objects.requireNonNull(value, () -> "the value of header '%s' of event '%s'".formatted(name, eventType));
+        });
         String violation =
                 EventRules.violation("Event '%s'".formatted(eventType), topic, key, payload == null, headers.keySet());
         if (violation != null) {
@@ -136,6 +182,23 @@ public final class JdbcOutboxWriter {
         UUID eventId = EventIds.next();
         this.store.insert(connection, new NewRecord(eventId, topic, key, eventType, payload, headers));
         return eventId;
+    }
+
+    private void requireTransactionThatMayWrite(Connection connection, String topic, String eventType)
+            throws SQLException {
+        if (connection.getAutoCommit()) {
+            throw new IllegalStateException(("The connection given to write event '%s' to topic '%s' into outbox"
+                            + " table '%s' is in autocommit mode: the outbox row would commit on its own, and be"
+                            + " published even if the business change rolls back. Call connection.setAutoCommit(false)"
+                            + " before the business change, write it and the event on that connection, then commit.")
+                    .formatted(eventType, topic, this.store.table()));
+        }
+        if (connection.isReadOnly()) {
+            throw new IllegalStateException(("The connection given to write event '%s' to topic '%s' into outbox"
+                            + " table '%s' is read-only: write the event in the transaction that makes the business"
+                            + " change, on a connection with setReadOnly(false).")
+                    .formatted(eventType, topic, this.store.table()));
+        }
     }
 
     private void requireSizeWithinLimit(
@@ -150,9 +213,7 @@ public final class JdbcOutboxWriter {
         }
         throw new IllegalArgumentException(("Event '%s' to topic '%s' (%s) is %d bytes as a Kafka record (a payload"
                         + " of %d bytes, its key and %d headers), more than the %d bytes the relay can publish (%s)."
-                        + " Make the event smaller (send a reference to large content instead), or raise the relay"
-                        + " producer's max.request.size and the topic's max.message.bytes together, so that the"
-                        + " producer sends it and the broker accepts it.")
+                        + " Make the event smaller (send a reference to large content instead), or %s.")
                 .formatted(
                         eventType,
                         topic,
@@ -161,6 +222,7 @@ public final class JdbcOutboxWriter {
                         payload != null ? payload.length : 0,
                         headers.size() + 2,
                         this.maxRecordBytes,
-                        this.limitSource));
+                        this.limitSource,
+                        this.raiseLimit));
     }
 }

@@ -1,8 +1,10 @@
 package dev.txoutbox.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.assertj.core.api.Assertions.assertThatNullPointerException;
 
 import dev.txoutbox.testing.OutboxTestTables;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +12,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -82,11 +85,12 @@ class JdbcOutboxWriterIntegrationTests {
 
             Awaitility.await()
                     .atMost(Duration.ofSeconds(30))
-                    .until(() -> this.jdbc
-                                    .sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-                                    .query(Long.class)
-                                    .single()
-                            == 1);
+                    .until(() -> this.jdbc.sql("""
+                                            SELECT count(*) FROM pg_locks
+                                            WHERE locktype = 'advisory' AND NOT granted
+                                              AND database = (SELECT oid FROM pg_database
+                                                              WHERE datname = current_database())
+                                            """).query(Long.class).single() == 1);
             assertThat(second.isDone()).as("the second writer of order-1 waits").isFalse();
             assertThat(outboxRows()).as("another key did not wait").containsExactly(otherKey + " order-2 OrderPlaced");
 
@@ -129,11 +133,82 @@ class JdbcOutboxWriterIntegrationTests {
 
             assertThatIllegalStateException()
                     .isThrownBy(() -> this.writer.write(connection, "orders", "order-1", "OrderPlaced", json("x")))
-                    .withMessageContaining("event OrderPlaced to topic 'orders'")
+                    .withMessageContaining("event 'OrderPlaced' to topic 'orders' into outbox table 'outbox_event'")
                     .withMessageContaining("is in autocommit mode")
                     .withMessageContaining("connection.setAutoCommit(false)");
+            assertThatIllegalStateException()
+                    .as("the connection is checked before the event")
+                    .isThrownBy(() -> this.writer.write(connection, " ", null, " ", null, Map.of()))
+                    .withMessageContaining("is in autocommit mode");
         }
         assertThat(outboxRows()).isEmpty();
+    }
+
+    @Test
+    void aReadOnlyConnectionIsRefusedBeforeTheEventIsChecked() throws SQLException {
+        try (Connection connection = this.store.dataSource().getConnection()) {
+            connection.setAutoCommit(false);
+            connection.setReadOnly(true);
+
+            assertThatIllegalStateException()
+                    .isThrownBy(() -> this.writer.write(connection, " ", "order-1", "OrderPlaced", json("x")))
+                    .withMessageContaining("event 'OrderPlaced' to topic ' ' into outbox table 'outbox_event'")
+                    .withMessageContaining("is read-only")
+                    .withMessageContaining("setReadOnly(false)");
+            connection.rollback();
+        }
+        assertThat(outboxRows()).isEmpty();
+    }
+
+    @Test
+    void nullArgumentsAndABlankEventTypeAreRefusedNamingWhatIsMissing() throws SQLException {
+        Map<String, String> nullValue = new HashMap<>();
+        nullValue.put("source", null);
+        try (Connection connection = this.store.dataSource().getConnection()) {
+            connection.setAutoCommit(false);
+
+            assertThatNullPointerException()
+                    .isThrownBy(() -> this.writer.write(null, "orders", "k", "OrderPlaced", json("x")))
+                    .withMessage("connection");
+            assertThatNullPointerException()
+                    .isThrownBy(() -> this.writer.write(connection, null, "k", "OrderPlaced", json("x")))
+                    .withMessage("topic");
+            assertThatNullPointerException()
+                    .isThrownBy(() -> this.writer.write(connection, "orders", "k", null, json("x")))
+                    .withMessage("eventType");
+            assertThatNullPointerException()
+                    .isThrownBy(() -> this.writer.write(connection, "orders", "k", "OrderPlaced", json("x"), null))
+                    .withMessage("headers");
+            assertThatNullPointerException()
+                    .isThrownBy(() -> this.writer.write(connection, "orders", "k", "OrderPlaced", json("x"), nullValue))
+                    .withMessage("the value of header 'source' of event 'OrderPlaced'");
+            assertThatIllegalArgumentException()
+                    .isThrownBy(() -> this.writer.write(connection, "orders", "k", " ", json("x")))
+                    .withMessage("An event to topic 'orders' has a blank eventType: name the event's type, such as"
+                            + " 'OrderPlaced'.");
+            connection.commit();
+        }
+        assertThat(outboxRows()).isEmpty();
+    }
+
+    @Test
+    void aMissingTableIsReportedWithTheEventTheTableAndHowToCreateIt() throws SQLException {
+        OutboxStore missing =
+                new OutboxStore(this.store.dataSource(), this.store.dialect(), TableName.outboxTable("no_such_outbox"));
+        JdbcOutboxWriter writer = new JdbcOutboxWriter(missing, 1000);
+        try (Connection connection = this.store.dataSource().getConnection()) {
+            connection.setAutoCommit(false);
+
+            assertThatExceptionOfType(SQLException.class)
+                    .isThrownBy(() -> writer.write(connection, "orders", "order-1", "OrderPlaced", json("x")))
+                    .withMessageMatching("(?s)Could not write event [0-9a-f-]{36} \\('OrderPlaced' to topic 'orders'\\)"
+                            + " into outbox table 'no_such_outbox': the table does not exist in this database\\..*")
+                    .withMessageContaining("OutboxMigrations.migrate(..)")
+                    .withMessageContaining("docs/table.md")
+                    .withMessageContaining("relation \"no_such_outbox\" does not exist")
+                    .satisfies(ex -> assertThat(ex.getSQLState()).isEqualTo("42P01"));
+            connection.rollback();
+        }
     }
 
     @Test
@@ -205,8 +280,32 @@ class JdbcOutboxWriterIntegrationTests {
         assertThat(this.writer.maxRecordBytes()).as("Kafka's default").isEqualTo(1024 * 1024);
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> JdbcOutboxWriter.forProducer(this.store, Map.of("max.request.size", "1MB")))
-                .withMessageContaining("max.request.size=1MB")
+                .withMessage("The producer's max.request.size=1MB is not a number of bytes: give it as a whole number"
+                        + " of bytes, such as 1048576 for 1 MiB.");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> JdbcOutboxWriter.forProducer(this.store, Map.of("max.request.size", -5)))
+                .withMessageContaining("Invalid maximum record size -5 bytes from the producer's max.request.size=-5")
                 .withMessageContaining("it must be positive");
+    }
+
+    @Test
+    void anEventLargerThanTheLimitGivenToTheConstructorIsRefusedNamingThatLimit() throws SQLException {
+        JdbcOutboxWriter limited = new JdbcOutboxWriter(this.store, 500);
+
+        try (Connection connection = this.store.dataSource().getConnection()) {
+            connection.setAutoCommit(false);
+            assertThatIllegalArgumentException()
+                    .isThrownBy(() -> limited.write(connection, "orders", "k", "Big", new byte[500]))
+                    .withMessageContaining("more than the 500 bytes the relay can publish (the maxRecordBytes given"
+                            + " to JdbcOutboxWriter's constructor)")
+                    .withMessageContaining("or raise the maxRecordBytes given to JdbcOutboxWriter's constructor, with"
+                            + " the relay producer's max.request.size");
+            connection.rollback();
+        }
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> new JdbcOutboxWriter(this.store, 0))
+                .withMessageContaining("Invalid maximum record size 0 bytes from the maxRecordBytes given to"
+                        + " JdbcOutboxWriter's constructor");
     }
 
     private List<String> outboxRows() {
