@@ -6,10 +6,15 @@ import java.sql.SQLException;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
+import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.datasource.DataSourceUtils;
+import org.springframework.jdbc.support.SQLErrorCodeSQLExceptionTranslator;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
- * Writes events to the outbox table in the caller's own JDBC transaction, for applications without Spring's transactions: the
+ * Writes events to the outbox table in the caller's own JDBC transaction, for applications without Spring Boot: the
  * event's row commits or rolls back with the business change made on the same connection.
  *
  * <pre>{@code
@@ -26,6 +31,10 @@ import org.jspecify.annotations.Nullable;
  * }
  * relay.wakeUp(); // publish now rather than at the relay's next poll
  * }</pre>
+ *
+ * <p>An application that runs Spring's transactions without Spring Boot (a {@code DataSourceTransactionManager} of
+ * the store's data source) writes with {@link #writeInSpringTransaction(String, String, String, byte[], Map)}
+ * instead, in the transaction of its {@code TransactionTemplate} or {@code @Transactional} method.
  *
  * <p>Each event gets a version 7 id ({@link EventIds}), which the relay sends as the {@code outbox-event-id} header.
  * It is checked as the Spring Boot starter's writer checks it: a topic, a key for a tombstone, no header name of the
@@ -182,6 +191,50 @@ public final class JdbcOutboxWriter {
         UUID eventId = EventIds.next();
         this.store.insert(connection, new NewRecord(eventId, topic, key, eventType, payload, headers));
         return eventId;
+    }
+
+    /**
+     * Writes an event in the current Spring transaction of the store's data source, for applications that run
+     * Spring's transactions without Spring Boot: a {@code DataSourceTransactionManager} (or another that binds the
+     * data source's connection) begun by a {@code TransactionTemplate} or a {@code @Transactional} method. The row
+     * commits or rolls back with that transaction; checked as {@link #write(Connection, String, String, String,
+     * byte[], Map)} checks it.
+     *
+     * @param topic the Kafka topic
+     * @param key the Kafka record key and unit of ordering, or {@code null} for an event without a key
+     * @param eventType the event's type, sent as the {@code outbox-event-type} header
+     * @param payload the record's value, or {@code null} for a tombstone
+     * @param headers the event's own Kafka headers
+     * @return the event id, sent as the {@code outbox-event-id} header
+     * @throws IllegalStateException when no Spring transaction that may write is active on the store's data source
+     * @throws IllegalArgumentException when the event is invalid or larger than the relay can publish
+     * @throws DataAccessException when the database refuses the insert
+     */
+    public UUID writeInSpringTransaction(
+            String topic,
+            @Nullable String key,
+            String eventType,
+            byte @Nullable [] payload,
+            Map<String, String> headers) {
+        if (!TransactionSynchronizationManager.isActualTransactionActive()) {
+            throw new IllegalStateException(("JdbcOutboxWriter.writeInSpringTransaction(..) was called to write event"
+                            + " '%s' to topic '%s' outside a Spring transaction: the row would commit on its own,"
+                            + " whatever becomes of the business change. Call it in TransactionTemplate.execute(..)"
+                            + " or a @Transactional method, with a DataSourceTransactionManager of the outbox's"
+                            + " DataSource.")
+                    .formatted(eventType, topic));
+        }
+        DataSource dataSource = this.store.dataSource();
+        Connection connection = DataSourceUtils.getConnection(dataSource);
+        try {
+            return write(connection, topic, key, eventType, payload, headers);
+        } catch (SQLException ex) {
+            DataAccessException translated = new SQLErrorCodeSQLExceptionTranslator(dataSource)
+                    .translate("JdbcOutboxWriter.writeInSpringTransaction(..)", null, ex);
+            throw translated != null ? translated : new IllegalStateException(ex.getMessage(), ex);
+        } finally {
+            DataSourceUtils.releaseConnection(connection, dataSource);
+        }
     }
 
     private void requireTransactionThatMayWrite(Connection connection, String topic, String eventType)

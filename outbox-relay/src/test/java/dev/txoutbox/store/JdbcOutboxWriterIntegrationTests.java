@@ -25,7 +25,10 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /** Writing events in the caller's own JDBC transaction, without Spring's transactions, against embedded PostgreSQL. */
 class JdbcOutboxWriterIntegrationTests {
@@ -209,6 +212,36 @@ class JdbcOutboxWriterIntegrationTests {
                     .satisfies(ex -> assertThat(ex.getSQLState()).isEqualTo("42P01"));
             connection.rollback();
         }
+    }
+
+    @Test
+    void inASpringTransactionTheEventCommitsAndRollsBackWithItAndOutsideOneItIsRefused() {
+        TransactionTemplate transactions =
+                new TransactionTemplate(new DataSourceTransactionManager(this.store.dataSource()));
+        JdbcTemplate business = new JdbcTemplate(this.store.dataSource());
+
+        UUID committed = transactions.execute(status -> {
+            business.update("INSERT INTO orders (id) VALUES (?)", "order-1");
+            return this.writer.writeInSpringTransaction("orders", "order-1", "OrderPlaced", json("1"), Map.of());
+        });
+        transactions.executeWithoutResult(status -> {
+            business.update("INSERT INTO orders (id) VALUES (?)", "order-2");
+            this.writer.writeInSpringTransaction("orders", "order-2", "OrderPlaced", json("2"), Map.of());
+            status.setRollbackOnly();
+        });
+        assertThatIllegalStateException()
+                .isThrownBy(() ->
+                        this.writer.writeInSpringTransaction("orders", "order-3", "OrderPlaced", json("3"), Map.of()))
+                .withMessageContaining("outside a Spring transaction")
+                .withMessageContaining("TransactionTemplate.execute(..)");
+        transactions.setReadOnly(true);
+        assertThatIllegalStateException()
+                .isThrownBy(() -> transactions.execute(status ->
+                        this.writer.writeInSpringTransaction("orders", "order-4", "OrderPlaced", json("4"), Map.of())))
+                .withMessageContaining("is read-only");
+
+        assertThat(outboxRows()).containsExactly(committed + " order-1 OrderPlaced");
+        assertThat(business.queryForList("SELECT id FROM orders", String.class)).containsExactly("order-1");
     }
 
     @Test
