@@ -63,7 +63,8 @@ public final class BootFreeOutboxExample {
         this.dataSource = new HikariDataSource();
         this.dataSource.setJdbcUrl(jdbcUrl);
         OutboxDialect dialect = OutboxDialects.detect(this.dataSource);
-        TableName table = new TableName(TableName.DEFAULT);
+        // The factory checks that the tables named after it (dead letters, processed ids) have valid names too.
+        TableName table = TableName.outboxTable(TableName.DEFAULT);
         // Creates or updates the outbox tables; their own schema history keeps them apart from the application's.
         OutboxMigrations.migrate(
                 this.dataSource, dialect, table, new TableName(OutboxMigrations.DEFAULT_HISTORY_TABLE));
@@ -115,7 +116,11 @@ public final class BootFreeOutboxExample {
                 }
                 connection.commit();
             } catch (SQLException | RuntimeException ex) {
-                connection.rollback();
+                try {
+                    connection.rollback();
+                } catch (SQLException rollbackFailure) {
+                    ex.addSuppressed(rollbackFailure); // the first failure is the one that explains
+                }
                 throw ex;
             }
         }
