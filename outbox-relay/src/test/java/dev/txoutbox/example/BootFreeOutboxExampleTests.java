@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxHeaders;
 import dev.txoutbox.testing.TopicReader;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -30,6 +32,16 @@ class BootFreeOutboxExampleTests {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     private static final String TOPIC = "orders";
+
+    /** The relay's last log line, which its shutdown hook makes it write. */
+    private static final Pattern STOPPED = Pattern.compile("Outbox relay outbox-relay-\\d+ stopped\\n");
+
+    /**
+     * The longest the example's shutdown hook can run: the relay's shutdown timeout and the grace its stop takes
+     * beyond it (5 s), then the producer's close (2 s).
+     */
+    private static final Duration HOOK_AT_MOST =
+            RelaySettings.defaults().shutdownTimeout().plusSeconds(5 + 2);
 
     @Test
     void theCommittedOrdersEventIsPublishedTheRolledBackOnesNeverExistsAndRunReturnsAfterStop() throws Exception {
@@ -131,9 +143,14 @@ class BootFreeOutboxExampleTests {
                                             .query(Long.class)
                                             .single()
                                     == 0);
-            assertThat(process.isAlive())
-                    .as("the program still runs once main wrote its events and the relay published them")
-                    .isTrue();
+            // Had main returned, the JVM would be running its shutdown hook: the relay would log that it stopped,
+            // and the process would end once the hook is done, which takes at most the relay's shutdown timeout and
+            // the producer's close. Holding longer than that tells a waiting main from a JVM on its way out.
+            await("the program runs on, its relay not stopped, for longer than a shutdown hook can take")
+                    .during(HOOK_AT_MOST.plusSeconds(3))
+                    .atMost(HOOK_AT_MOST.plusSeconds(30))
+                    .until(() -> process.isAlive()
+                            && !STOPPED.matcher(Files.readString(output)).find());
 
             process.destroy(); // SIGTERM, as Ctrl-C, a container's stop or systemd send
 
@@ -142,7 +159,7 @@ class BootFreeOutboxExampleTests {
                     .isTrue();
             assertThat(Files.readString(output))
                     .as("what the program logged, in %s", output)
-                    .containsPattern("Outbox relay outbox-relay-\\d+ stopped\\n")
+                    .containsPattern(STOPPED)
                     .doesNotContain("ERROR");
         } finally {
             process.destroyForcibly();
