@@ -1,20 +1,28 @@
 package dev.txoutbox.store;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.springframework.jdbc.BadSqlGrammarException;
+import org.springframework.jdbc.core.ArgumentPreparedStatementSetter;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Reads and writes the outbox table through Spring's {@link JdbcClient}: what writers, operators and health checks
  * need. Every method runs in the caller's transaction, if there is one, since the connection comes from Spring's
- * transaction synchronization. A relay's cycle (claims, deletes, failures, vacuums) works on the table through
- * statements of its own, from the same {@linkplain #dialect() dialect}.
+ * transaction synchronization; {@link JdbcOutboxWriter} writes in a transaction of the caller's own JDBC connection
+ * instead, for applications without Spring's transactions. A relay's cycle (claims, deletes, failures, vacuums) works
+ * on the table through statements of its own, from the same {@linkplain #dialect() dialect}.
  */
 public final class OutboxStore {
+
+    /** PostgreSQL's SQLState for a table that does not exist. */
+    private static final String UNDEFINED_TABLE = "42P01";
 
     private final DataSource dataSource;
 
@@ -94,20 +102,57 @@ public final class OutboxStore {
         return this.parkKeys;
     }
 
-    /** Inserts one row. */
+    /**
+     * Inserts one row in the current Spring-managed transaction, or, without one, in a transaction of its own that
+     * commits at once. It checks nothing: the row is written as given, with its id. Applications write events through
+     * the starter's {@code Outbox}, or without Spring Boot through {@link JdbcOutboxWriter}, which check them and give
+     * them their ids.
+     */
     public void insert(NewRecord record) {
-        this.jdbc
-                .sql(this.insertSql)
-                .params(
-                        record.topic(),
-                        record.key(),
-                        record.eventId(),
-                        record.topic(),
-                        record.key(),
-                        record.eventType(),
-                        record.payload(),
-                        this.json.writeValueAsString(record.headers()))
-                .update();
+        this.jdbc.sql(this.insertSql).params(insertArguments(record)).update();
+    }
+
+    /**
+     * Inserts one row in the transaction of the caller's connection: the row commits or rolls back with it. The same
+     * statement, bound the same way, as {@link #insert(NewRecord)}, so that writers of one topic and key take turns
+     * until they commit. It checks nothing: {@link JdbcOutboxWriter} checks the event and the connection, gives the
+     * event its id, and calls this.
+     *
+     * @throws SQLException when the database refuses the insert, with a message that names the event and the table
+     */
+    void insert(Connection connection, NewRecord record) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement(this.insertSql)) {
+            new ArgumentPreparedStatementSetter(insertArguments(record)).setValues(insert);
+            insert.executeUpdate();
+        } catch (SQLException ex) {
+            throw new SQLException(insertFailure(record, ex), ex.getSQLState(), ex.getErrorCode(), ex);
+        }
+    }
+
+    /** The insert statement's arguments, in the order of its placeholders. */
+    private Object[] insertArguments(NewRecord record) {
+        return new Object[] {
+            record.topic(),
+            record.key(),
+            record.eventId(),
+            record.topic(),
+            record.key(),
+            record.eventType(),
+            record.payload(),
+            this.json.writeValueAsString(record.headers())
+        };
+    }
+
+    private String insertFailure(NewRecord record, SQLException ex) {
+        String message = "Could not write event %s ('%s' to topic '%s') into outbox table '%s'"
+                .formatted(record.eventId(), record.eventType(), record.topic(), this.table);
+        if (UNDEFINED_TABLE.equals(ex.getSQLState())) {
+            message += (": the table does not exist in this database. Create it at start-up with"
+                            + " OutboxMigrations.migrate(..) for table '%s', or apply the scripts of docs/table.md")
+                    .formatted(this.table);
+        }
+        message += ". The database said: " + ex.getMessage();
+        return message;
     }
 
     /** Reads how the outbox stands, in one statement. */

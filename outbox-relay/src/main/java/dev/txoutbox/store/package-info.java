@@ -1,6 +1,7 @@
 /**
- * The outbox tables: their names, dialects, migrations, the writer's insert, statistics, dead letters and the
- * processed event ids of consumer-side de-duplication.
+ * The outbox tables: their names, dialects, migrations, event ids, the writers' inserts (also in a JDBC transaction
+ * of the caller's own, or in a Spring transaction without Spring Boot), statistics, dead letters and the processed
+ * event ids of consumer-side de-duplication.
  */
 @NullMarked
 package dev.txoutbox.store;

@@ -1,9 +1,10 @@
 package dev.txoutbox.writer;
 
 import dev.txoutbox.OutboxException;
-import dev.txoutbox.OutboxHeaders;
 import dev.txoutbox.OutboxMessage;
 import dev.txoutbox.OutboxPayloadSerializer;
+import dev.txoutbox.internal.EventRules;
+import dev.txoutbox.store.EventIds;
 import dev.txoutbox.store.NewRecord;
 import dev.txoutbox.store.OutboxStore;
 import java.nio.charset.StandardCharsets;
@@ -37,21 +38,6 @@ final class OutboxWriter {
     private final MaxRecordSize maxRecordSize;
 
     private final ThreadLocal<Map<Object, Set<TopicKey>>> keysHeld = ThreadLocal.withInitial(IdentityHashMap::new);
-
-    /** Header names that the outbox sets itself. */
-    static final String RESERVED_HEADER_PREFIX = "outbox-";
-
-    /**
-     * Bytes a Kafka record takes beyond its key, value and headers, at most: the framing of the batch the producer
-     * checks it as (61 bytes) and of the record itself (variable-length integers of up to 36 bytes), rounded up.
-     */
-    static final int RECORD_OVERHEAD = 128;
-
-    /** Bytes a header takes beyond its name and value, at most: the two lengths as variable-length integers. */
-    static final int HEADER_OVERHEAD = 10;
-
-    /** The length of an event id as the relay sends it in its header. */
-    private static final int EVENT_ID_LENGTH = 36;
 
     /**
      * Creates a writer.
@@ -106,23 +92,11 @@ final class OutboxWriter {
     UUID write(OutboxMessage message, String origin) {
         requireTransaction(origin);
         String topic = message.topic();
-        if (topic.isBlank()) {
-            throw new OutboxException(
-                    "%s has a blank topic: name the Kafka topic the event goes to.".formatted(origin));
-        }
         Object payload = message.payload();
-        if (payload == null && message.key() == null) {
-            throw new OutboxException(("%s would write a tombstone (null payload) to topic '%s' without a key: a"
-                            + " tombstone deletes the value of its key, so give the event a key, or a payload.")
-                    .formatted(origin, topic));
-        }
-        for (String header : message.headers().keySet()) {
-            if (header.startsWith(RESERVED_HEADER_PREFIX)) {
-                throw new OutboxException(("%s sets the header '%s' on its event to topic '%s', but header names that"
-                                + " start with '%s' belong to the outbox (the event id and type, which consumers"
-                                + " de-duplicate on). Rename the header.")
-                        .formatted(origin, header, topic, RESERVED_HEADER_PREFIX));
-            }
+        String violation = EventRules.violation(
+                origin, topic, message.key(), payload == null, message.headers().keySet());
+        if (violation != null) {
+            throw new OutboxException(violation);
         }
         String type = message.type() != null
                 ? message.type()
@@ -134,25 +108,12 @@ final class OutboxWriter {
         if (message.key() != null && synchronization != null) {
             synchronization.claimKey(topic, message.key(), origin);
         }
-        UUID eventId = timeOrderedEventId();
+        UUID eventId = EventIds.next();
         this.store.insert(new NewRecord(eventId, topic, message.key(), type, bytes, headers));
         if (synchronization != null) {
             synchronization.written(topic);
         }
         return eventId;
-    }
-
-    /**
-     * A new event id: a version 7 UUID (RFC 9562), whose first 48 bits are the Unix time in milliseconds and whose
-     * other 74 bits come from {@link UUID#randomUUID()}. Ids written later sort later, so the unique index on the
-     * outbox's {@code event_id}, and the processed-events table of a consumer that de-duplicates, grow at their end
-     * instead of taking each insert at a random page of an index as large as the table.
-     */
-    static UUID timeOrderedEventId() {
-        UUID random = UUID.randomUUID();
-        long mostSignificant =
-                (System.currentTimeMillis() << 16) | 0x7000L | (random.getMostSignificantBits() & 0x0FFFL);
-        return new UUID(mostSignificant, random.getLeastSignificantBits());
     }
 
     private byte @Nullable [] serialize(@Nullable Object payload, String origin, String topic, String type) {
@@ -189,7 +150,7 @@ final class OutboxWriter {
             Map<String, String> headers,
             String origin,
             String topic) {
-        long size = recordSize(payload, key, type, headers);
+        long size = EventRules.recordSize(payload, key, type, headers);
         if (size <= this.maxRecordSize.bytes()) {
             return;
         }
@@ -210,25 +171,6 @@ final class OutboxWriter {
                         this.maxRecordSize.bytes(),
                         setting,
                         setting.equals("outbox.max-record-size") ? ", and outbox.max-record-size with them" : ""));
-    }
-
-    /**
-     * The size of the event's record as the producer checks it against {@code max.request.size}, at most: payload,
-     * key and headers (the event's own, its trace context, and the event id and type the relay adds), with the
-     * framing Kafka adds to a record in a batch of its own.
-     */
-    static long recordSize(byte @Nullable [] payload, @Nullable String key, String type, Map<String, String> headers) {
-        long size = RECORD_OVERHEAD + (payload != null ? payload.length : 0) + utf8Length(key);
-        size += HEADER_OVERHEAD + utf8Length(OutboxHeaders.EVENT_ID) + EVENT_ID_LENGTH;
-        size += HEADER_OVERHEAD + utf8Length(OutboxHeaders.EVENT_TYPE) + utf8Length(type);
-        for (Map.Entry<String, String> header : headers.entrySet()) {
-            size += HEADER_OVERHEAD + utf8Length(header.getKey()) + utf8Length(header.getValue());
-        }
-        return size;
-    }
-
-    private static int utf8Length(@Nullable String text) {
-        return text != null ? text.getBytes(StandardCharsets.UTF_8).length : 0;
     }
 
     /** The event's own headers, after the trace context of the writing thread (which the relay sends on). */

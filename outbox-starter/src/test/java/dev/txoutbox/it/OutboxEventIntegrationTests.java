@@ -289,8 +289,23 @@ class OutboxEventIntegrationTests {
                 .hasMessageContaining("is %d bytes as a Kafka record".formatted(ONE_MIB + 1));
         assertThat(this.store.count()).isZero();
 
-        UUID eventId = this.transactions.execute(status -> this.outbox.write(
-                OutboxMessage.to(TOPIC).key(key).type("Big").payload(largest).build()));
+        UUID eventId = this.transactions.execute(status -> {
+            UUID written = this.outbox.write(OutboxMessage.to(TOPIC)
+                    .key(key)
+                    .type("Big")
+                    .payload(largest)
+                    .build());
+            // Read in the writing transaction, before the relay can see and delete the row.
+            assertThat(this.jdbc
+                            .sql("SELECT event_id FROM outbox_event WHERE record_key = ?")
+                            .param(key)
+                            .query(UUID.class)
+                            .single())
+                    .as("the row's event_id")
+                    .isEqualTo(written);
+            return written;
+        });
+        assertThat(eventId.version()).as("the writer's ids are version 7").isEqualTo(7);
 
         ConsumerRecord<String, byte[]> record = this.topic.awaitRecord(
                 candidate -> header(candidate, OutboxHeaders.EVENT_ID).equals(String.valueOf(eventId)), TIMEOUT);
