@@ -421,11 +421,13 @@ public class OutboxProperties {
     public static class Metrics {
 
         /**
-         * How long the figures read from the tables (waiting rows, lag, dead letters, parked keys) are reused before
-         * they are read again: at most one query per interval, however often gauges and health checks ask. Keep it
-         * below the scrape interval.
+         * The least time between two reads of the figures of the tables (waiting rows, lag, dead letters, parked
+         * keys): gauges and health checks that ask within it share one read. A read that takes long, as on a table
+         * with a large backlog, is reused for twenty times as long as it took, so that these reads take a small share
+         * of one connection's time however large the table grows. Keep it well below the scrape interval, so that
+         * every scrape reads the tables afresh.
          */
-        private Duration refreshInterval = Duration.ofSeconds(5);
+        private Duration refreshInterval = Duration.ofSeconds(1);
 
         public Duration getRefreshInterval() {
             return this.refreshInterval;
