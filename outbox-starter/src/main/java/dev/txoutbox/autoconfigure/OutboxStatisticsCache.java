@@ -65,10 +65,10 @@ final class OutboxStatisticsCache {
         if (this.reading == null || now - this.nextReadNanos >= 0) {
             Reading fresh;
             try {
-                fresh = new Reading(this.reader.get(), null, now);
+                fresh = new Reading(this.reader.get(), null);
             } catch (RuntimeException ex) {
                 log.debug("Reading the outbox figures failed", ex);
-                fresh = new Reading(null, ex, now);
+                fresh = new Reading(null, ex);
             }
             long end = this.nanoTime.getAsLong();
             long took = Math.min(Math.max(0, end - now), MAX_READ_NANOS);
@@ -90,8 +90,7 @@ final class OutboxStatisticsCache {
      *
      * @param statistics the figures, or {@code null} when the read failed
      * @param error why the read failed, or {@code null}
-     * @param readAtNanos when its read started, by the cache's clock
      */
     record Reading(
-            @Nullable OutboxStatistics statistics, @Nullable RuntimeException error, long readAtNanos) {}
+            @Nullable OutboxStatistics statistics, @Nullable RuntimeException error) {}
 }
