@@ -74,8 +74,8 @@ class DashboardQueriesTests {
 
     private static final Path DASHBOARD = Path.of("..", "monitoring/grafana/dashboards/outbox.json");
 
-    /** What Grafana puts in for {@code $__rate_interval} with a scrape interval of a few seconds. */
-    private static final String RATE_INTERVAL = "20s";
+    /** What Grafana puts in for {@code $__rate_interval} with the scrape interval of {@link LocalPrometheus}. */
+    static final Duration RATE_INTERVAL = Duration.ofSeconds(20);
 
     /** How long the rows of the burst wait: a few scrape intervals, which the gauges of the tables must show. */
     private static final Duration BURST = Duration.ofSeconds(4);
@@ -160,7 +160,9 @@ class DashboardQueriesTests {
         try (LocalPrometheus prometheus = LocalPrometheus.start(executable.get(), this.port)) {
             // Every query is taken over a window in which Prometheus has scraped the application before.
             await().atMost(PATIENCE)
-                    .until(() -> !prometheus.query("up offset " + RATE_INTERVAL).isEmpty());
+                    .until(() -> !prometheus
+                            .query("up offset " + RATE_INTERVAL.toSeconds() + "s")
+                            .isEmpty());
             // The largest value each query returned so far, per series of its result.
             Map<String, Map<Map<String, String>, Double>> largest = new ConcurrentHashMap<>();
             Runnable evaluateAll = () -> metricsByQuery.keySet().forEach(query -> {
@@ -277,7 +279,8 @@ class DashboardQueriesTests {
 
     /**
      * Each query of the dashboard, as Prometheus gets it from Grafana, with the outbox metrics it reads; a query that
-     * uses a Grafana variable other than {@code $__rate_interval} fails the test, so that it is substituted here.
+     * uses a Grafana variable other than {@code $__rate_interval} and {@code $__rate_interval_ms} fails the test, so
+     * that it is substituted here.
      */
     static Map<String, Set<String>> metricsByQuery() {
         Map<String, Set<String>> queries = new LinkedHashMap<>();
@@ -285,7 +288,7 @@ class DashboardQueriesTests {
             JsonNode dashboard = JsonMapper.builder().build().readTree(Files.readString(DASHBOARD));
             for (JsonNode panel : dashboard.get("panels")) {
                 for (JsonNode target : panel.get("targets")) {
-                    String query = target.get("expr").asString().replace("$__rate_interval", RATE_INTERVAL);
+                    String query = asGrafanaSendsIt(target.get("expr").asString());
                     assertThat(query).as("query of %s", panel.get("title")).doesNotContain("$");
                     Set<String> metrics = new TreeSet<>(MonitoringStackTests.metricNames(query));
                     metrics.removeAll(MonitoringStackTests.PROMETHEUS_SERIES);
@@ -297,5 +300,12 @@ class DashboardQueriesTests {
         }
         assertThat(queries).as("queries of %s", DASHBOARD).isNotEmpty();
         return queries;
+    }
+
+    /** A query of the dashboard with Grafana's variables replaced as Grafana does for {@link #RATE_INTERVAL}. */
+    static String asGrafanaSendsIt(String expression) {
+        return expression
+                .replace("$__rate_interval_ms", Long.toString(RATE_INTERVAL.toMillis()))
+                .replace("$__rate_interval", RATE_INTERVAL.toSeconds() + "s");
     }
 }

@@ -37,8 +37,9 @@ class MonitoringStackTests {
     private static final Set<String> PROMQL_WORDS = Set.of(
             "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset");
 
-    // Series that Prometheus makes itself for every target, which queries may use besides the starter's.
-    static final Set<String> PROMETHEUS_SERIES = Set.of("up");
+    // Series that queries may use besides the starter's: Prometheus's up for every target, and the start time of the
+    // process that Spring Boot Actuator exports in every application.
+    static final Set<String> PROMETHEUS_SERIES = Set.of("up", "process_start_time_seconds");
 
     // Labels that Prometheus adds to every series of a target.
     private static final Set<String> TARGET_LABELS = Set.of("instance", "job", "application");
