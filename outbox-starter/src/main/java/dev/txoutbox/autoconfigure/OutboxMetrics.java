@@ -67,11 +67,7 @@ final class OutboxMetrics implements OutboxRelayListener {
         Gauge.builder("outbox.rows.waiting", statistics, cache -> cache.figure(figures -> figures.waiting()))
                 .description("Rows waiting in the outbox table to be published")
                 .register(registry);
-        TimeGauge.builder(
-                        "outbox.oldest.row.age",
-                        statistics,
-                        TimeUnit.MILLISECONDS,
-                        cache -> cache.figure(figures -> figures.lag().toMillis()))
+        TimeGauge.builder("outbox.oldest.row.age", statistics, TimeUnit.SECONDS, OutboxStatisticsCache::lagSeconds)
                 .description("Age of the oldest row the relay could publish now: how far it is behind")
                 .register(registry);
         Gauge.builder("outbox.dead.letters", statistics, cache -> cache.figure(figures -> figures.deadLetters()))

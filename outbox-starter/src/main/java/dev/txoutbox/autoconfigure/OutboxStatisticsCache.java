@@ -3,6 +3,7 @@ package dev.txoutbox.autoconfigure;
 import dev.txoutbox.store.OutboxStatistics;
 import dev.txoutbox.store.OutboxStore;
 import java.time.Duration;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
@@ -16,16 +17,22 @@ import org.slf4j.LoggerFactory;
  * every scrape sees the table as it is and a burst of a few seconds shows; the cost of the read is what bounds how
  * often it runs: the query counts the table, so a reading that took long (a large backlog) is reused for
  * {@value #COST_FACTOR} times as long as it took, which keeps these reads to a small share of one connection's time
- * however large the table grows. A failed read is reused for the interval, or as long as it took if that was longer,
- * so that an unreachable database is not asked again at once by every gauge. Both count from the end of the read.
+ * however large the table grows, but for {@link #MAX_REUSE} at most (or the interval, if longer), so that the health
+ * indicator sees a growing lag soon. A failed read is reused for the interval, or as long as it took if that was
+ * longer (up to the same bound), so that an unreachable database is not asked again at once by every gauge. Both count
+ * from the end of the read.
+ *
+ * <p>Only one read runs at a time, and nobody waits for it but the first caller ever: whoever asks while a read runs
+ * gets the previous reading, so that a scrape or a health check never hangs behind a slow or stuck read. A reading
+ * that is reused reports the lag it read plus its age, an upper bound of the lag now.
  */
 final class OutboxStatisticsCache {
 
     /** How many times as long as a successful read took its reading is reused, at least: its cost bound. */
     static final int COST_FACTOR = 20;
 
-    // Bounds the arithmetic of a read that hung for hours; it is still reused for a day at most.
-    private static final long MAX_READ_NANOS = Duration.ofDays(1).toNanos() / COST_FACTOR;
+    /** The longest a reading is reused for its cost, unless the refresh interval is longer. */
+    static final Duration MAX_REUSE = Duration.ofSeconds(30);
 
     private static final Logger log = LoggerFactory.getLogger(OutboxStatisticsCache.class);
 
@@ -33,12 +40,13 @@ final class OutboxStatisticsCache {
 
     private final long refreshNanos;
 
+    private final long maxReuseNanos;
+
     private final LongSupplier nanoTime;
 
-    private @Nullable Reading reading;
+    private final ReentrantLock reading = new ReentrantLock();
 
-    /** When, by {@link #nanoTime}, the reading is old enough to be read again. */
-    private long nextReadNanos;
+    private volatile @Nullable Taken last;
 
     OutboxStatisticsCache(OutboxStore store, Duration refreshInterval) {
         this(store::statistics, refreshInterval, System::nanoTime);
@@ -56,27 +64,51 @@ final class OutboxStatisticsCache {
                 "It must be zero or a positive duration such as 1s.");
         this.reader = reader;
         this.refreshNanos = refreshInterval.toNanos();
+        this.maxReuseNanos = Math.max(this.refreshNanos, MAX_REUSE.toNanos());
         this.nanoTime = nanoTime;
     }
 
-    /** The latest reading: figures, or the error that kept the database from answering. */
-    synchronized Reading get() {
-        long now = this.nanoTime.getAsLong();
-        if (this.reading == null || now - this.nextReadNanos >= 0) {
-            Reading fresh;
-            try {
-                fresh = new Reading(this.reader.get(), null);
-            } catch (RuntimeException ex) {
-                log.debug("Reading the outbox figures failed", ex);
-                fresh = new Reading(null, ex);
-            }
-            long end = this.nanoTime.getAsLong();
-            long took = Math.min(Math.max(0, end - now), MAX_READ_NANOS);
-            long cost = fresh.statistics() != null ? took * COST_FACTOR : took;
-            this.nextReadNanos = end + Math.max(this.refreshNanos, cost);
-            this.reading = fresh;
+    /**
+     * The latest reading: figures, or the error that kept the database from answering. Reads the tables when the
+     * reading is due and no other read runs; waits only when there is no reading yet.
+     */
+    Reading get() {
+        Taken taken = this.last;
+        if (taken != null && this.nanoTime.getAsLong() - taken.nextReadNanos() < 0) {
+            return taken.at(this.nanoTime.getAsLong());
         }
-        return this.reading;
+        if (taken == null) {
+            this.reading.lock();
+        } else if (!this.reading.tryLock()) {
+            return taken.at(this.nanoTime.getAsLong());
+        }
+        try {
+            taken = this.last;
+            long start = this.nanoTime.getAsLong();
+            if (taken == null || start - taken.nextReadNanos() >= 0) {
+                taken = read(start);
+                this.last = taken;
+            }
+            return taken.at(this.nanoTime.getAsLong());
+        } finally {
+            this.reading.unlock();
+        }
+    }
+
+    private Taken read(long start) {
+        OutboxStatistics statistics = null;
+        RuntimeException error = null;
+        try {
+            statistics = this.reader.get();
+        } catch (RuntimeException ex) {
+            log.debug("Reading the outbox figures failed", ex);
+            error = ex;
+        }
+        long end = this.nanoTime.getAsLong();
+        long took = Math.min(Math.max(0, end - start), this.maxReuseNanos);
+        long cost = statistics != null ? took * COST_FACTOR : took;
+        long reuse = Math.max(this.refreshNanos, Math.min(cost, this.maxReuseNanos));
+        return new Taken(statistics, error, start, end + reuse);
     }
 
     /** One figure of the latest reading, or NaN when the database did not answer. */
@@ -85,12 +117,46 @@ final class OutboxStatisticsCache {
         return statistics != null ? figure.applyAsDouble(statistics) : Double.NaN;
     }
 
+    /** The relay's lag by the latest reading, in seconds (see {@link Reading#lag()}), or NaN. */
+    double lagSeconds() {
+        Duration lag = get().lag();
+        return lag != null ? lag.toNanos() / 1e9 : Double.NaN;
+    }
+
+    /** A read, and when by {@link #nanoTime} it began and its reading is due to be read again. */
+    private record Taken(
+            @Nullable OutboxStatistics statistics,
+            @Nullable RuntimeException error,
+            long startNanos,
+            long nextReadNanos) {
+
+        Reading at(long nowNanos) {
+            return new Reading(this.statistics, this.error, Duration.ofNanos(Math.max(0, nowNanos - this.startNanos)));
+        }
+    }
+
     /**
      * One reading.
      *
      * @param statistics the figures, or {@code null} when the read failed
      * @param error why the read failed, or {@code null}
+     * @param age how long ago the read began
      */
     record Reading(
-            @Nullable OutboxStatistics statistics, @Nullable RuntimeException error) {}
+            @Nullable OutboxStatistics statistics, @Nullable RuntimeException error, Duration age) {
+
+        /**
+         * The relay's lag now, at most: the lag read plus the reading's age, as the oldest row may still wait; zero
+         * when no row waited; {@code null} when the read failed.
+         */
+        @Nullable
+        Duration lag() {
+            if (this.statistics == null) {
+                return null;
+            }
+            return this.statistics.oldestCreatedAt() == null
+                    ? Duration.ZERO
+                    : this.statistics.lag().plus(this.age);
+        }
+    }
 }

@@ -5,9 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.txoutbox.store.OutboxStatistics;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
@@ -35,16 +40,93 @@ class OutboxStatisticsCacheTests {
 
     @Test
     void aSlowReadIsReusedForTwentyTimesAsLongAsItTook() {
-        // A read of three seconds, as on a table with a large backlog: reused for a minute, not for a second.
-        OutboxStatisticsCache cache = cache(Duration.ofSeconds(1), Duration.ofSeconds(3), false);
+        // A read of a second, as on a table with a large backlog: reused for twenty seconds, not for one.
+        OutboxStatisticsCache cache = cache(Duration.ofSeconds(1), Duration.ofSeconds(1), false);
 
         cache.get();
-        advance(Duration.ofSeconds(3L * OutboxStatisticsCache.COST_FACTOR - 1));
+        advance(Duration.ofSeconds(OutboxStatisticsCache.COST_FACTOR - 1));
         cache.get();
         assertThat(this.reads).hasValue(1);
         advance(Duration.ofSeconds(1));
         cache.get();
         assertThat(this.reads).hasValue(2);
+    }
+
+    @Test
+    void aVerySlowReadIsReusedForThirtySecondsAtMostSoThatTheHealthSeesAGrowingLagSoon() {
+        // Fifteen seconds, waiting for a pooled connection included: twenty times that would be five minutes.
+        OutboxStatisticsCache cache = cache(Duration.ofSeconds(1), Duration.ofSeconds(15), false);
+
+        cache.get();
+        advance(OutboxStatisticsCache.MAX_REUSE.minusMillis(1));
+        cache.get();
+        assertThat(this.reads).hasValue(1);
+        advance(Duration.ofMillis(1));
+        cache.get();
+        assertThat(this.reads)
+                .as("asked again once the reading is thirty seconds old")
+                .hasValue(2);
+    }
+
+    @Test
+    void aReusedReadingReportsTheLagItReadPlusItsAgeAndZeroWhenNothingWaited() {
+        Instant readAt = Instant.parse("2026-01-01T00:00:00Z");
+        AtomicReference<Instant> oldest = new AtomicReference<>(readAt.minusSeconds(10));
+        OutboxStatisticsCache cache = new OutboxStatisticsCache(
+                () -> new OutboxStatistics(1, oldest.get(), 0, 0, readAt), Duration.ofSeconds(1), this.nanos::get);
+
+        assertThat(cache.get().lag()).isEqualTo(Duration.ofSeconds(10));
+        advance(Duration.ofMillis(900));
+        assertThat(cache.get().lag()).as("reused 900ms later").isEqualTo(Duration.ofMillis(10_900));
+        assertThat(cache.lagSeconds()).isEqualTo(10.9);
+
+        oldest.set(null);
+        advance(Duration.ofSeconds(1));
+        assertThat(cache.get().lag()).isZero();
+        advance(Duration.ofMillis(900));
+        assertThat(cache.get().lag()).as("nothing waited: reused 900ms later").isZero();
+    }
+
+    @Test
+    void whoeverAsksWhileAReadRunsGetsThePreviousReadingAtOnce() throws Exception {
+        CountDownLatch stuck = new CountDownLatch(1);
+        CountDownLatch readStarted = new CountDownLatch(1);
+        OutboxStatisticsCache cache = new OutboxStatisticsCache(
+                () -> {
+                    int read = this.reads.incrementAndGet();
+                    if (read == 2) {
+                        readStarted.countDown();
+                        try {
+                            stuck.await();
+                        } catch (InterruptedException ex) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                    return new OutboxStatistics(read, null, 0, 0, Instant.now());
+                },
+                Duration.ofSeconds(1),
+                this.nanos::get);
+        assertThat(cache.figure(OutboxStatistics::waiting)).isEqualTo(1);
+        advance(Duration.ofSeconds(1));
+        ExecutorService executor = Executors.newFixedThreadPool(2);
+        try {
+            Future<Double> slow = executor.submit(() -> cache.figure(OutboxStatistics::waiting));
+            assertThat(readStarted.await(30, TimeUnit.SECONDS)).isTrue();
+
+            // Asked from another thread, so that waiting for the read fails the test instead of hanging it.
+            assertThat(executor.submit(() -> cache.figure(OutboxStatistics::waiting))
+                            .get(30, TimeUnit.SECONDS))
+                    .as("asked while the second read hangs")
+                    .isEqualTo(1);
+
+            stuck.countDown();
+            assertThat(slow.get(30, TimeUnit.SECONDS)).isEqualTo(2);
+            assertThat(cache.figure(OutboxStatistics::waiting)).isEqualTo(2);
+            assertThat(this.reads).hasValue(2);
+        } finally {
+            stuck.countDown();
+            executor.shutdownNow();
+        }
     }
 
     @Test
