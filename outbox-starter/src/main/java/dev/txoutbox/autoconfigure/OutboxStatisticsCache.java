@@ -10,6 +10,8 @@ import java.util.function.ToDoubleFunction;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The outbox's figures (waiting rows, lag, dead letters, parked keys), read from the database when gauges or the
@@ -24,7 +26,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Only one read runs at a time, and nobody waits for it but the first caller ever: whoever asks while a read runs
  * gets the previous reading, so that a scrape or a health check never hangs behind a slow or stuck read. A reading
- * that is reused reports the lag it read plus its age, an upper bound of the lag now.
+ * that is reused reports the lag it read plus its age, an upper bound of the lag now. A read that takes longer than
+ * {@link #MAX_REUSE} is cancelled by its query timeout, and fails.
  */
 final class OutboxStatisticsCache {
 
@@ -49,7 +52,17 @@ final class OutboxStatisticsCache {
     private volatile @Nullable Taken last;
 
     OutboxStatisticsCache(OutboxStore store, Duration refreshInterval) {
-        this(store::statistics, refreshInterval, System::nanoTime);
+        this(reader(store, MAX_REUSE), refreshInterval, System::nanoTime);
+    }
+
+    /**
+     * Reads the figures in a transaction of their own with a timeout, which Spring applies to the statement as its
+     * query timeout, so that a read stuck behind a lock fails instead of holding the cache's read for good.
+     */
+    static Supplier<OutboxStatistics> reader(OutboxStore store, Duration timeout) {
+        TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(store.dataSource()));
+        transaction.setTimeout(Math.toIntExact(Math.max(1, timeout.toSeconds())));
+        return () -> transaction.execute(status -> store.statistics());
     }
 
     /**

@@ -1,11 +1,17 @@
 package dev.txoutbox.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.txoutbox.store.OutboxStatistics;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.testing.OutboxTestTables;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -15,8 +21,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
+import org.springframework.dao.DataAccessException;
 
-/** When the figures are read from the tables again, by a clock the test moves: the cache's rule, without servers. */
+/**
+ * When the figures are read from the tables again, by a clock the test moves: the cache's rule, without servers; and
+ * that a stuck read ends, in an embedded database.
+ */
 class OutboxStatisticsCacheTests {
 
     private final AtomicLong nanos = new AtomicLong();
@@ -171,5 +181,29 @@ class OutboxStatisticsCacheTests {
 
     private void advance(Duration duration) {
         this.nanos.addAndGet(TimeUnit.NANOSECONDS.convert(duration));
+    }
+
+    @Test
+    void aReadStuckBehindALockFailsAfterItsTimeoutInsteadOfHangingForGood() throws Exception {
+        OutboxStore store = OutboxTestTables.newStore();
+        Supplier<OutboxStatistics> reader = OutboxStatisticsCache.reader(store, Duration.ofSeconds(1));
+        try (Connection locker = store.dataSource().getConnection()) {
+            locker.setAutoCommit(false);
+            try (Statement lock = locker.createStatement()) {
+                lock.execute("LOCK TABLE outbox_event IN ACCESS EXCLUSIVE MODE");
+            }
+            ExecutorService executor = Executors.newSingleThreadExecutor();
+            try {
+                Future<OutboxStatistics> read = executor.submit(reader::get);
+                assertThatThrownBy(() -> read.get(30, TimeUnit.SECONDS))
+                        .isInstanceOf(ExecutionException.class)
+                        .cause()
+                        .isInstanceOf(DataAccessException.class);
+            } finally {
+                locker.rollback();
+                executor.shutdownNow();
+            }
+        }
+        assertThat(reader.get().waiting()).as("read once the lock is gone").isZero();
     }
 }
