@@ -13,7 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +23,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntPredicate;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -46,7 +48,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Every query of the dashboard, taken from monitoring/grafana/dashboards/outbox.json so that a new panel is covered,
- * sees its series change across a burst of orders that waits a few seconds and a first failure: an event too large
+ * sees its series change across a burst of orders that waits until it has been seen, and a first failure: an event too large
  * for the relay's producer (a dead letter at once) and one for a topic that does not exist (retried while it is
  * unavailable). Checked in the application's own {@code /actuator/prometheus}, and by a real Prometheus server that
  * evaluates every query as Grafana would.
@@ -76,9 +78,6 @@ class DashboardQueriesTests {
 
     /** What Grafana puts in for {@code $__rate_interval} with the scrape interval of {@link LocalPrometheus}. */
     static final Duration RATE_INTERVAL = Duration.ofSeconds(20);
-
-    /** How long the rows of the burst wait: a few scrape intervals, which the gauges of the tables must show. */
-    private static final Duration BURST = Duration.ofSeconds(4);
 
     private static final int BURST_ORDERS = 200;
 
@@ -130,7 +129,7 @@ class DashboardQueriesTests {
                         .toList());
         // Larger than the other test's burst, whose batch may still be the largest in the window of
         // outbox_batch_size_max.
-        Map<String, Double> during = burstAndFirstFailure(BURST_ORDERS + 50, Optional.empty());
+        Map<String, Double> during = burstAndFirstFailure(BURST_ORDERS + 50, rows -> true);
         // The gauges of the tables may show the first failure a refresh interval after the counters.
         await().atMost(PATIENCE).untilAsserted(() -> {
             Map<String, Double> after = scrape();
@@ -176,7 +175,17 @@ class DashboardQueriesTests {
             });
             evaluateAll.run();
 
-            burstAndFirstFailure(BURST_ORDERS, Optional.of(evaluateAll));
+            burstAndFirstFailure(BURST_ORDERS, rows -> {
+                evaluateAll.run();
+                return metricsByQuery.entrySet().stream().allMatch(query -> {
+                    Collection<Double> values = largest.get(query.getKey()).values();
+                    if (query.getValue().contains("outbox_rows_waiting")) {
+                        return values.stream().anyMatch(value -> value >= rows);
+                    }
+                    return !query.getValue().contains("outbox_oldest_row_age_seconds")
+                            || values.stream().anyMatch(value -> value > 0);
+                });
+            });
             await().atMost(PATIENCE).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
                 evaluateAll.run();
                 assertThat(largest)
@@ -224,15 +233,16 @@ class DashboardQueriesTests {
     }
 
     /**
-     * Stops the relay, places a burst of orders and writes the two failing events, leaves them waiting for a few
-     * seconds, then starts the relay again and waits until it published the orders, dead-lettered the large event and
+     * Stops the relay, places a burst of orders and writes the two failing events, leaves them waiting until a scrape
+     * and the monitoring have seen them, then starts the relay again and waits until it published the orders, dead-lettered the large event and
      * saw the topic that does not exist as unavailable.
      *
      * @param burst how many orders to place
-     * @param alsoEachPoll run at every poll while waiting, such as evaluating queries in Prometheus
+     * @param monitoring run at every poll while waiting, such as evaluating the queries in Prometheus: whether the
+     *     monitoring has seen the given number of rows waiting and their age
      * @return a scrape taken while the rows waited
      */
-    private Map<String, Double> burstAndFirstFailure(int burst, Optional<Runnable> alsoEachPoll) {
+    private Map<String, Double> burstAndFirstFailure(int burst, IntPredicate monitoring) {
         Map<String, Double> before = scrape();
         this.relays.forEach(OutboxRelay::stop);
         Map<String, Double> during;
@@ -244,27 +254,22 @@ class DashboardQueriesTests {
                 this.outbox.write(TOPIC, "poison-" + UUID.randomUUID(), new byte[50_000]);
                 this.outbox.write("sample-missing-" + UUID.randomUUID(), "k", "{}");
             });
-            long end = System.nanoTime() + BURST.toNanos();
-            List<Map<String, Double>> scrapes = new ArrayList<>();
-            // Not waiting for an outcome: the burst lasts this long whatever the gauges show.
-            await().pollInterval(Duration.ofMillis(250))
-                    .atMost(BURST.plusSeconds(10))
-                    .until(() -> {
-                        scrapes.add(scrape());
-                        alsoEachPoll.ifPresent(Runnable::run);
-                        return System.nanoTime() >= end;
-                    });
-            during = scrapes.stream()
-                    .filter(scrape -> scrape.getOrDefault("outbox_rows_waiting", 0.0) >= burst)
-                    .filter(scrape -> scrape.getOrDefault("outbox_oldest_row_age_seconds", 0.0) > 0)
-                    .reduce((first, second) -> second)
-                    .orElseThrow(() -> new AssertionError("No scrape in the " + BURST
-                            + " that the burst waited showed its rows waiting and their age: " + scrapes));
+            // The rows wait, the relay stopped, until a scrape and the monitoring have seen them and their age.
+            AtomicReference<Map<String, Double>> sawTheRows = new AtomicReference<>();
+            await().pollInterval(Duration.ofMillis(250)).atMost(PATIENCE).until(() -> {
+                Map<String, Double> scrape = scrape();
+                if (scrape.getOrDefault("outbox_rows_waiting", 0.0) >= burst
+                        && scrape.getOrDefault("outbox_oldest_row_age_seconds", 0.0) > 0) {
+                    sawTheRows.compareAndSet(null, scrape);
+                }
+                return monitoring.test(burst) && sawTheRows.get() != null;
+            });
+            during = sawTheRows.get();
         } finally {
             this.relays.forEach(OutboxRelay::start);
         }
         await().atMost(PATIENCE).pollInterval(Duration.ofMillis(500)).until(() -> {
-            alsoEachPoll.ifPresent(Runnable::run);
+            monitoring.test(burst);
             Map<String, Double> now = scrape();
             return now.get("outbox_events_published_total") >= before.get("outbox_events_published_total") + burst
                     && now.get("outbox_events_dead_lettered_total") > before.get("outbox_events_dead_lettered_total")

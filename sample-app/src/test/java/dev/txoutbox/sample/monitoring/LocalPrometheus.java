@@ -24,13 +24,16 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A real Prometheus server, Debian's {@code prometheus} package or any {@code prometheus} on the PATH, that scrapes
- * one application every second, on a free port with its storage in a temporary directory; {@link #close()} stops it
+ * one application every five seconds, on a free port with its storage in a temporary directory; {@link #close()} stops it
  * and deletes the directory.
  */
 final class LocalPrometheus implements AutoCloseable {
 
-    /** How often it scrapes the application. */
-    static final Duration SCRAPE_INTERVAL = Duration.ofSeconds(1);
+    /**
+     * How often it scrapes the application: as the sample's monitoring/prometheus/prometheus.yml, for which Grafana's
+     * {@code $__rate_interval} is four times as long, {@link DashboardQueriesTests#RATE_INTERVAL}.
+     */
+    static final Duration SCRAPE_INTERVAL = DashboardQueriesTests.RATE_INTERVAL.dividedBy(4);
 
     private final Process process;
 
