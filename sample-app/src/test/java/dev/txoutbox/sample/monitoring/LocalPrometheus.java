@@ -29,6 +29,9 @@ import tools.jackson.databind.json.JsonMapper;
  */
 final class LocalPrometheus implements AutoCloseable {
 
+    // Another process may take the free port between its discovery and Prometheus's bind.
+    private static final int START_ATTEMPTS = 3;
+
     /**
      * How often it scrapes the application: as the sample's monitoring/prometheus/prometheus.yml, for which Grafana's
      * {@code $__rate_interval} is four times as long, {@link DashboardQueriesTests#RATE_INTERVAL}.
@@ -43,9 +46,14 @@ final class LocalPrometheus implements AutoCloseable {
 
     private final JsonMapper json = JsonMapper.builder().build();
 
+    // Stops the server if the JVM ends without close(), such as when the build is interrupted.
+    private final Thread shutdownHook;
+
     private LocalPrometheus(Process process, Path directory, int port) {
         this.process = process;
         this.directory = directory;
+        this.shutdownHook = new Thread(process::destroyForcibly, "prometheus-shutdown");
+        Runtime.getRuntime().addShutdownHook(this.shutdownHook);
         this.http = RestClient.builder()
                 .baseUrl("http://127.0.0.1:" + port)
                 .defaultStatusHandler(HttpStatusCode::isError, (request, response) -> {})
@@ -62,9 +70,36 @@ final class LocalPrometheus implements AutoCloseable {
         return candidates.filter(Files::isExecutable).findFirst();
     }
 
-    /** Starts it, scraping {@code /actuator/prometheus} of the application on {@code appPort}, and waits until ready. */
+    /**
+     * Starts it, scraping {@code /actuator/prometheus} of the application on {@code appPort}, and waits until ready;
+     * tries again on another port when another process took the free port it was given first.
+     */
     static LocalPrometheus start(Path executable, int appPort) throws IOException {
-        Path directory = Files.createTempDirectory("prometheus-");
+        for (int attempt = 1; ; attempt++) {
+            Path directory = Files.createTempDirectory("prometheus-");
+            LocalPrometheus prometheus = launch(executable, appPort, directory);
+            String log;
+            try {
+                await().atMost(Duration.ofSeconds(30))
+                        .pollInterval(Duration.ofMillis(200))
+                        .failFast("Prometheus ended", () -> !prometheus.process.isAlive())
+                        .ignoreExceptions()
+                        .until(prometheus::ready);
+                return prometheus;
+            } catch (RuntimeException | Error ex) {
+                try {
+                    log = Files.readString(directory.resolve("prometheus.log"));
+                } finally {
+                    prometheus.close();
+                }
+                if (attempt == START_ATTEMPTS || !log.contains("address already in use")) {
+                    throw new IllegalStateException("Prometheus did not start. Its log:\n" + log, ex);
+                }
+            }
+        }
+    }
+
+    private static LocalPrometheus launch(Path executable, int appPort, Path directory) throws IOException {
         Path config = directory.resolve("prometheus.yml");
         Files.writeString(config, """
                 global:
@@ -86,19 +121,7 @@ final class LocalPrometheus implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(directory.resolve("prometheus.log").toFile())
                 .start();
-        LocalPrometheus prometheus = new LocalPrometheus(process, directory, port);
-        try {
-            await().atMost(Duration.ofSeconds(30))
-                    .pollInterval(Duration.ofMillis(200))
-                    .failFast("Prometheus ended", () -> !process.isAlive())
-                    .ignoreExceptions()
-                    .until(prometheus::ready);
-            return prometheus;
-        } catch (RuntimeException | Error ex) {
-            String log = Files.readString(directory.resolve("prometheus.log"));
-            prometheus.close();
-            throw new IllegalStateException("Prometheus did not start. Its log:\n" + log, ex);
-        }
+        return new LocalPrometheus(process, directory, port);
     }
 
     private boolean ready() {
@@ -163,6 +186,11 @@ final class LocalPrometheus implements AutoCloseable {
             this.process.destroyForcibly();
             Thread.currentThread().interrupt();
         } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(this.shutdownHook);
+            } catch (IllegalStateException shuttingDown) {
+                // The hook runs, or has run.
+            }
             try {
                 FileSystemUtils.deleteRecursively(this.directory);
             } catch (IOException ignored) {
