@@ -423,9 +423,9 @@ public class OutboxProperties {
         /**
          * The least time between two reads of the figures of the tables (waiting rows, lag, dead letters, parked
          * keys): gauges and health checks that ask within it share one read. A read that takes long, as on a table
-         * with a large backlog, is reused for twenty times as long as it took, so that these reads take a small share
-         * of one connection's time however large the table grows. Keep it well below the scrape interval, so that
-         * every scrape reads the tables afresh.
+         * with a large backlog, is reused for twenty times as long as it took, up to 30 s (or this interval, if
+         * longer), so that these reads take a small share of one connection's time. Keep it well below the scrape
+         * interval, so that a scrape reads the tables afresh whenever the last read was quick.
          */
         private Duration refreshInterval = Duration.ofSeconds(1);
 
