@@ -62,9 +62,10 @@ final class OutboxHealthIndicator extends AbstractHealthIndicator {
         if (figures == null) {
             reasons.add("the outbox tables cannot be read: " + reading.error());
         } else {
-            Duration lag = figures.lag();
+            Duration lag = reading.lag();
             builder.withDetail("waiting", figures.waiting())
                     .withDetail("lag", lag.toString())
+                    .withDetail("readAt", figures.readAt().toString())
                     .withDetail("deadLetters", figures.deadLetters())
                     .withDetail("parkedKeys", figures.parkedKeys());
             if (lag.compareTo(this.maxLag) > 0) {

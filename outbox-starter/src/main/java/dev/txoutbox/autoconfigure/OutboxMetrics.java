@@ -22,8 +22,13 @@ import java.util.concurrent.TimeUnit;
  * The outbox's Micrometer meters: counters of written, published, failed and dead-lettered events and of relay
  * cycles that found no free cycle slot, the batch size, the latency from a row's write to the broker's
  * acknowledgement, gauges of the tables' state, read through the {@link OutboxStatisticsCache}, and of the topics
- * that are unavailable now. Registered when
- * it is created; safe to use from any thread.
+ * that are unavailable now. Registered when it is created; safe to use from any thread.
+ *
+ * <p>A topic's counters (written, published, dead-lettered) are registered together, at zero, the first time this
+ * instance writes or relays an event of the topic, so that Prometheus has seen the dead-letter counter at zero before
+ * the topic's first dead letter, and {@code increase()} shows that one. The send-failure counters are tagged with the
+ * error's type, which is not known before the failure: they appear with their first failure, and the dashboard's
+ * queries count a series that appears within their window from zero.
  */
 final class OutboxMetrics implements OutboxRelayListener {
 
@@ -35,7 +40,10 @@ final class OutboxMetrics implements OutboxRelayListener {
 
     private final Counter cyclesWithoutSlot;
 
+    /** The send-failure counters, by reason and kind. */
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+
+    private final Map<String, TopicCounters> topics = new ConcurrentHashMap<>();
 
     private final UnavailableTopics unavailableTopics;
 
@@ -59,11 +67,7 @@ final class OutboxMetrics implements OutboxRelayListener {
         Gauge.builder("outbox.rows.waiting", statistics, cache -> cache.figure(figures -> figures.waiting()))
                 .description("Rows waiting in the outbox table to be published")
                 .register(registry);
-        TimeGauge.builder(
-                        "outbox.oldest.row.age",
-                        statistics,
-                        TimeUnit.MILLISECONDS,
-                        cache -> cache.figure(figures -> figures.lag().toMillis()))
+        TimeGauge.builder("outbox.oldest.row.age", statistics, TimeUnit.SECONDS, OutboxStatisticsCache::lagSeconds)
                 .description("Age of the oldest row the relay could publish now: how far it is behind")
                 .register(registry);
         Gauge.builder("outbox.dead.letters", statistics, cache -> cache.figure(figures -> figures.deadLetters()))
@@ -80,20 +84,20 @@ final class OutboxMetrics implements OutboxRelayListener {
 
     /** Counts the events a committed transaction wrote, per topic. */
     void written(Map<String, Integer> perTopic) {
-        perTopic.forEach((topic, count) -> counter("outbox.events.written", "Events written to the outbox", topic)
-                .increment(count));
+        perTopic.forEach((topic, count) -> topic(topic).written().increment(count));
     }
 
     @Override
     public void published(OutboxRecord record, Instant acknowledgedAt) {
-        counter("outbox.events.published", "Events the broker acknowledged", record.topic())
-                .increment();
+        topic(record.topic()).published().increment();
         this.latency.record(Duration.between(record.writtenAt(), acknowledgedAt));
         this.unavailableTopics.acknowledged(record.topic());
     }
 
     @Override
     public void sendFailed(OutboxRecord record, Throwable error, FailureKind kind) {
+        // A record that fails transiently becomes a dead letter cycles later: its topic's counter is at zero by then.
+        topic(record.topic());
         String reason = reason(error);
         String kindTag = kind.name().toLowerCase(Locale.ROOT);
         this.counters
@@ -113,8 +117,7 @@ final class OutboxMetrics implements OutboxRelayListener {
 
     @Override
     public void deadLettered(OutboxRecord record, String error) {
-        counter("outbox.events.dead.lettered", "Events moved to the dead letters", record.topic())
-                .increment();
+        topic(record.topic()).deadLettered().increment();
     }
 
     @Override
@@ -127,14 +130,25 @@ final class OutboxMetrics implements OutboxRelayListener {
         }
     }
 
-    private Counter counter(String name, String description, String topic) {
-        return this.counters.computeIfAbsent(
-                name + "|" + topic,
-                key -> Counter.builder(name)
-                        .description(description)
-                        .tag("topic", topic)
-                        .register(this.registry));
+    /** The counters of a topic, registered at zero the first time the topic is seen. */
+    private TopicCounters topic(String topic) {
+        return this.topics.computeIfAbsent(
+                topic,
+                name -> new TopicCounters(
+                        counter("outbox.events.written", "Events written to the outbox", name),
+                        counter("outbox.events.published", "Events the broker acknowledged", name),
+                        counter("outbox.events.dead.lettered", "Events moved to the dead letters", name)));
     }
+
+    private Counter counter(String name, String description, String topic) {
+        return Counter.builder(name)
+                .description(description)
+                .tag("topic", topic)
+                .register(this.registry);
+    }
+
+    /** The counters of one topic. */
+    private record TopicCounters(Counter written, Counter published, Counter deadLettered) {}
 
     /** The type of the error that says what happened: wrappers of Spring's are looked through. */
     static String reason(Throwable error) {

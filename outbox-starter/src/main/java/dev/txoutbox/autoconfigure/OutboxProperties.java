@@ -442,11 +442,13 @@ public class OutboxProperties {
     public static class Metrics {
 
         /**
-         * How long the figures read from the tables (waiting rows, lag, dead letters, parked keys) are reused before
-         * they are read again: at most one query per interval, however often gauges and health checks ask. Keep it
-         * below the scrape interval.
+         * The least time between two reads of the figures of the tables (waiting rows, lag, dead letters, parked
+         * keys): gauges and health checks that ask within it share one read. A read that takes long, as on a table
+         * with a large backlog, is reused for twenty times as long as it took, up to 30 s (or this interval, if
+         * longer), so that these reads take a small share of one connection's time. Keep it well below the scrape
+         * interval, so that a scrape reads the tables afresh whenever the last read was quick.
          */
-        private Duration refreshInterval = Duration.ofSeconds(5);
+        private Duration refreshInterval = Duration.ofSeconds(1);
 
         public Duration getRefreshInterval() {
             return this.refreshInterval;

@@ -74,8 +74,11 @@ class OutboxMetricsTests {
 
                     await().atMost(Duration.ofSeconds(30)).until(() -> store.count() == 0);
                     await().atMost(Duration.ofSeconds(10))
-                            .until(() ->
-                                    registry.find("outbox.events.dead.lettered").counter() != null);
+                            .until(() -> registry.get("outbox.events.dead.lettered")
+                                            .tag("topic", large)
+                                            .counter()
+                                            .count()
+                                    == 1);
 
                     assertThat(registry.get("outbox.events.written")
                                     .tag("topic", orders)
@@ -161,6 +164,37 @@ class OutboxMetricsTests {
                             .tagKeys("permanent")
                             .counters())
                     .isEmpty();
+        });
+    }
+
+    @Test
+    void aTopicsCountersExistAtZeroFromTheFirstEventThisInstanceWritesOrRelays() {
+        this.runner.withPropertyValues("outbox.relay.enabled=false").run(context -> {
+            OutboxMetrics metrics = context.getBean(OutboxMetrics.class);
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            assertThat(registry.find("outbox.events.dead.lettered").counters()).isEmpty();
+
+            metrics.written(Map.of("orders", 2));
+            metrics.published(record("audit"), Instant.now());
+            metrics.sendFailed(record("large"), new IllegalStateException("odd"), FailureKind.TRANSIENT);
+
+            // Scraped at zero before a topic's first dead letter, so that increase() shows that one.
+            assertThat(registry.get("outbox.events.dead.lettered").counters())
+                    .extracting(counter -> counter.getId().getTag("topic"), counter -> counter.count())
+                    .containsExactlyInAnyOrder(tuple("orders", 0.0), tuple("audit", 0.0), tuple("large", 0.0));
+            assertThat(registry.get("outbox.events.published").counters())
+                    .extracting(counter -> counter.getId().getTag("topic"), counter -> counter.count())
+                    .containsExactlyInAnyOrder(tuple("orders", 0.0), tuple("audit", 1.0), tuple("large", 0.0));
+            assertThat(registry.get("outbox.events.written").counters())
+                    .extracting(counter -> counter.getId().getTag("topic"), counter -> counter.count())
+                    .containsExactlyInAnyOrder(tuple("orders", 2.0), tuple("audit", 0.0), tuple("large", 0.0));
+
+            metrics.deadLettered(record("large"), "odd, 10 attempts");
+            assertThat(registry.get("outbox.events.dead.lettered")
+                            .tag("topic", "large")
+                            .counter()
+                            .count())
+                    .isEqualTo(1);
         });
     }
 
