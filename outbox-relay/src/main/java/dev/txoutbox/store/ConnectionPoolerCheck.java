@@ -367,7 +367,7 @@ public final class ConnectionPoolerCheck {
     }
 
     /** The JDBC URL without a password or key in its parameters, nor user information before its host. */
-    static String withoutCredentials(@Nullable String url) {
+    public static String withoutCredentials(@Nullable String url) {
         if (url == null) {
             return "";
         }
