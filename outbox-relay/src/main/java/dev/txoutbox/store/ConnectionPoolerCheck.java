@@ -13,7 +13,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.postgresql.PGConnection;
@@ -67,12 +66,6 @@ public final class ConnectionPoolerCheck {
 
     /** A prepared statement that is gone, or whose name another client took: a pooler in transaction mode. */
     private static final Set<String> LOST_PREPARED_STATEMENT = Set.of("26000", "42P05");
-
-    private static final Pattern CREDENTIALS = Pattern.compile("(?i)([?&;](password|sslpassword|sslkey)=)[^&;]*");
-
-    private static final Pattern CREDENTIALS_ELIDED = Pattern.compile("(?i)[?&;](password|sslpassword|sslkey)=[^&;]*");
-
-    private static final Pattern USER_INFO = Pattern.compile("//[^/@?]*@");
 
     private ConnectionPoolerCheck() {}
 
@@ -133,7 +126,7 @@ public final class ConnectionPoolerCheck {
         }
         String url = "";
         try (Connection first = dataSource.getConnection()) {
-            url = withoutCredentials(first.getMetaData().getURL());
+            url = JdbcUrls.withoutCredentials(first.getMetaData().getURL());
             if (!first.isWrapperFor(PGConnection.class)) {
                 return unknown(
                         url, "the connections are not the PostgreSQL JDBC driver's (%s)".formatted(PG_CONNECTION));
@@ -356,21 +349,5 @@ public final class ConnectionPoolerCheck {
 
     private static Result unknown(String url, String reason) {
         return new Result(Pooling.UNKNOWN, url, 0, false, reason);
-    }
-
-    /** The JDBC URL with its password and key parameters left out, to be pasted back with a parameter added. */
-    public static String withoutPasswordParameters(String url) {
-        String elided = CREDENTIALS_ELIDED
-                .matcher(url)
-                .replaceAll(match -> match.group().startsWith("?") ? "?" : "");
-        return elided.replace("?&", "?").replaceAll("\\?$", "");
-    }
-
-    /** The JDBC URL without a password or key in its parameters, nor user information before its host. */
-    public static String withoutCredentials(@Nullable String url) {
-        if (url == null) {
-            return "";
-        }
-        return USER_INFO.matcher(CREDENTIALS.matcher(url).replaceAll("$1***")).replaceAll("//***@");
     }
 }

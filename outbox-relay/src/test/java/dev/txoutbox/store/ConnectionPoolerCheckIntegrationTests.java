@@ -193,22 +193,20 @@ class ConnectionPoolerCheckIntegrationTests {
 
     @Test
     void theSuggestedUrlLeavesThePasswordOut() {
-        assertThat(ConnectionPoolerCheck.withoutPasswordParameters(
-                        "jdbc:postgresql://db:6432/app?password=***&user=app"))
+        assertThat(JdbcUrls.withoutPasswordParameters("jdbc:postgresql://db:6432/app?password=***&user=app"))
                 .isEqualTo("jdbc:postgresql://db:6432/app?user=app");
-        assertThat(ConnectionPoolerCheck.withoutPasswordParameters(
-                        "jdbc:postgresql://db:6432/app?user=app&password=***"))
+        assertThat(JdbcUrls.withoutPasswordParameters("jdbc:postgresql://db:6432/app?user=app&password=***"))
                 .isEqualTo("jdbc:postgresql://db:6432/app?user=app");
-        assertThat(ConnectionPoolerCheck.withoutPasswordParameters("jdbc:postgresql://db:6432/app?password=***"))
+        assertThat(JdbcUrls.withoutPasswordParameters("jdbc:postgresql://db:6432/app?password=***"))
                 .isEqualTo("jdbc:postgresql://db:6432/app");
     }
 
     @Test
     void theReportedUrlHasNoCredentials() {
-        assertThat(ConnectionPoolerCheck.withoutCredentials(
+        assertThat(JdbcUrls.withoutCredentials(
                         "jdbc:postgresql://db:6432/app?user=app&password=s3cret&prepareThreshold=0"))
                 .isEqualTo("jdbc:postgresql://db:6432/app?user=app&password=***&prepareThreshold=0");
-        assertThat(ConnectionPoolerCheck.withoutCredentials("jdbc:postgresql://app:s3cret@db/app"))
+        assertThat(JdbcUrls.withoutCredentials("jdbc:postgresql://app:s3cret@db/app"))
                 .isEqualTo("jdbc:postgresql://***@db/app");
     }
 }

@@ -1,6 +1,6 @@
 package dev.txoutbox.autoconfigure;
 
-import dev.txoutbox.store.ConnectionPoolerCheck;
+import dev.txoutbox.store.JdbcUrls;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Properties;
@@ -20,7 +20,7 @@ final class ListenerDataSource extends DriverManagerDataSource {
 
     private ListenerDataSource(String url, @Nullable String username, @Nullable String password) {
         super(url, username, password);
-        this.maskedUrl = ConnectionPoolerCheck.withoutCredentials(url);
+        this.maskedUrl = JdbcUrls.withoutCredentials(url);
     }
 
     /** The listener's connections to the notify settings' URL, with the credentials they or the fallback give. */

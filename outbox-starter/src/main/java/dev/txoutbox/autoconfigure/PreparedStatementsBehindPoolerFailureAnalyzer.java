@@ -1,6 +1,7 @@
 package dev.txoutbox.autoconfigure;
 
 import dev.txoutbox.store.ConnectionPoolerCheck;
+import dev.txoutbox.store.JdbcUrls;
 import dev.txoutbox.store.PreparedStatementsBehindPoolerException;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
@@ -13,7 +14,7 @@ final class PreparedStatementsBehindPoolerFailureAnalyzer
     protected FailureAnalysis analyze(Throwable rootFailure, PreparedStatementsBehindPoolerException cause) {
         ConnectionPoolerCheck.Result result = cause.getResult();
         String url = result.url();
-        String suggested = ConnectionPoolerCheck.withoutPasswordParameters(url);
+        String suggested = JdbcUrls.withoutPasswordParameters(url);
         return new FailureAnalysis(
                 ("The DataSource %s goes through a connection pooler in transaction mode, such as PgBouncer with"
                                 + " pool_mode=transaction: %s. The PostgreSQL JDBC driver would prepare statements on"
