@@ -4,10 +4,15 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.regex.Pattern;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.postgresql.PGConnection;
@@ -23,16 +28,20 @@ import org.springframework.util.ClassUtils;
  * on another ({@code prepared statement "S_1" does not exist}), or one client's statement names collide with
  * another's on the same server connection ({@code prepared statement "S_2" already exists}).
  *
- * <p>The check holds two connections open at once and runs {@code SELECT pg_backend_pid()} in a transaction of its
- * own on each, in turns. Two open direct connections never share a server process, and a pooler in session mode
- * never hands the server connection of a connected client to another one; so when both connections' transactions ran
- * on the same server process, or one connection's transactions ran on two, the connections go through a pooler in
- * transaction or statement mode. A pooler hands a client the server connection that another one just gave back, so
- * this shows at the first rounds; when a few rounds show neither, the check reports that it saw no such pooler, which
- * is the answer for direct connections. It can give no false positive.
+ * <p>The check first compares the server process that the driver's start-up handshake named (its backend key) with
+ * the one that runs a transaction on that connection ({@code pg_backend_pid()}). A direct connection names its own
+ * process, so the check ends there with one connection and one round trip. PgBouncer, in either mode, and other
+ * poolers that answer the handshake themselves name a process key of their own; then the check borrows a second
+ * connection, waits a few seconds at most for it, holds both open and runs a transaction on each in turns, comparing
+ * the server processes that ran them (server start time, address, port and process id). A pooler in session mode
+ * keeps one server connection per client; when both connections ran on the same server process, or one connection
+ * ran on two, they go through a pooler in transaction or statement mode. A pooler that moves one client's statements
+ * between servers for reasons of its own, such as pgpool-II with statement-level load balancing, can be taken for
+ * one in transaction mode: {@code keepsPreparedStatements} is for such poolers. When the check cannot tell, such as
+ * when the second connection is the first one again or is not available in time, it says why.
  *
- * <p>The Spring Boot starter runs {@link #verify(DataSource)} at start-up; an application without it can call it
- * before it uses the outbox.
+ * <p>The Spring Boot starter runs the check at start-up; an application without it can call
+ * {@link #verify(DataSource)} or {@link #verify(DataSource, boolean)} before it uses the outbox.
  */
 public final class ConnectionPoolerCheck {
 
@@ -45,9 +54,18 @@ public final class ConnectionPoolerCheck {
 
     private static final int QUERY_TIMEOUT_SECONDS = 5;
 
-    private static final Pattern CREDENTIALS = Pattern.compile("(?i)([?&;](password|sslpassword|sslkey)=)[^&;]*");
+    /**
+     * How long the check waits for a second connection: a pool of one connection, or one that is exhausted, would
+     * otherwise hold the start up for its whole borrow timeout, or for ever.
+     */
+    private static final Duration SECOND_CONNECTION_WAIT = Duration.ofSeconds(5);
 
-    private static final Pattern USER_INFO = Pattern.compile("//[^/@?]*@");
+    private static final String SERVER_PROCESS_QUERY =
+            "SELECT pg_postmaster_start_time()::text, host(inet_server_addr()),"
+                    + " inet_server_port(), pg_backend_pid()";
+
+    /** A prepared statement that is gone, or whose name another client took: a pooler in transaction mode. */
+    private static final Set<String> LOST_PREPARED_STATEMENT = Set.of("26000", "42P05");
 
     private ConnectionPoolerCheck() {}
 
@@ -67,9 +85,9 @@ public final class ConnectionPoolerCheck {
      * @param pooling whether the connections go through a pooler in transaction mode
      * @param url the JDBC URL of the connections, without credentials; empty when unknown
      * @param prepareThreshold the driver's {@code prepareThreshold}: after how many executions of a statement it
-     *     prepares the statement on the server; 0 means never
-     * @param serverPreparedStatements whether the driver would use server-side prepared statements (a positive
-     *     {@code prepareThreshold}, and a query mode other than {@code simple})
+     *     prepares the statement on the server; 0 means never, a negative value from the first execution on
+     * @param serverPreparedStatements whether the driver would use server-side prepared statements (a
+     *     {@code prepareThreshold} other than 0, and a query mode other than {@code simple})
      * @param evidence what showed the pooling, or why the check could not tell
      */
     public record Result(
@@ -87,9 +105,20 @@ public final class ConnectionPoolerCheck {
         }
     }
 
+    /** A server process: what tells it apart from the processes of other servers behind the same pooler. */
+    record ServerProcess(
+            @Nullable String startTime, @Nullable String address, int port, int pid) {
+
+        @Override
+        public String toString() {
+            return "pid %d on %s:%d started %s".formatted(this.pid, this.address, this.port, this.startTime);
+        }
+    }
+
     /**
-     * Looks at the data source's connections; borrows two of them at once for a moment. Never throws: a failure makes
-     * the result {@link Pooling#UNKNOWN}.
+     * Looks at the data source's connections; borrows one, and a second one at once only when the first one goes
+     * through something that answered the start-up handshake for the server. Never throws: a failure makes the result
+     * {@link Pooling#UNKNOWN}.
      */
     public static Result inspect(DataSource dataSource) {
         if (!ClassUtils.isPresent(PG_CONNECTION, ConnectionPoolerCheck.class.getClassLoader())) {
@@ -97,29 +126,20 @@ public final class ConnectionPoolerCheck {
         }
         String url = "";
         try (Connection first = dataSource.getConnection()) {
-            url = withoutCredentials(first.getMetaData().getURL());
+            url = JdbcUrls.withoutCredentials(first.getMetaData().getURL());
             if (!first.isWrapperFor(PGConnection.class)) {
                 return unknown(
                         url, "the connections are not the PostgreSQL JDBC driver's (%s)".formatted(PG_CONNECTION));
             }
             PGConnection driver = first.unwrap(PGConnection.class);
             int threshold = driver.getPrepareThreshold();
-            boolean prepared = threshold > 0 && driver.getPreferQueryMode() != PreferQueryMode.SIMPLE;
-            try (Connection second = dataSource.getConnection()) {
-                String evidence = transactionPooling(first, second);
-                return new Result(
-                        evidence != null ? Pooling.TRANSACTION : Pooling.NOT_SEEN,
-                        url,
-                        threshold,
-                        prepared,
-                        evidence != null
-                                ? evidence
-                                : "two connections held open at once ran %d transactions each, each connection on a"
-                                                .formatted(ROUNDS)
-                                        + " server process of its own");
-            }
-        } catch (SQLException | RuntimeException ex) {
-            return unknown(url, "looking at two of its connections failed: " + ex);
+            // A negative threshold makes the driver name every statement on the server from its first execution.
+            boolean prepared = threshold != 0 && driver.getPreferQueryMode() != PreferQueryMode.SIMPLE;
+            Pooled pooled = pooling(dataSource, first, driver);
+            return new Result(pooled.pooling(), url, threshold, prepared, pooled.evidence());
+        } catch (SQLException | RuntimeException | LinkageError ex) {
+            // A LinkageError: a driver or a connection wrapper older than the methods the check calls.
+            return unknown(url, "looking at its connections failed: " + ex);
         }
     }
 
@@ -132,8 +152,22 @@ public final class ConnectionPoolerCheck {
      *     in transaction mode
      */
     public static Result verify(DataSource dataSource) {
+        return verify(dataSource, false);
+    }
+
+    /**
+     * Like {@link #verify(DataSource)}, for a pooler that may keep prepared statements apart per client, such as
+     * PgBouncer 1.21 or later with {@code max_prepared_statements} above 0.
+     *
+     * @param poolerKeepsPreparedStatements whether the pooler keeps prepared statements apart per client, so that
+     *     server-side prepared statements through it in transaction mode do not fail the check
+     * @return what the check found
+     * @throws PreparedStatementsBehindPoolerException when server-side prepared statements would go through a pooler
+     *     in transaction mode that is not said to keep them
+     */
+    public static Result verify(DataSource dataSource, boolean poolerKeepsPreparedStatements) {
         Result result = inspect(dataSource);
-        if (result.preparedStatementsBreak()) {
+        if (result.preparedStatementsBreak() && !poolerKeepsPreparedStatements) {
             throw new PreparedStatementsBehindPoolerException(result);
         }
         log(result);
@@ -166,72 +200,154 @@ public final class ConnectionPoolerCheck {
         }
     }
 
-    /** Runs a transaction on each connection in turns; says what showed a pooler in transaction mode, or null. */
-    private static @Nullable String transactionPooling(Connection first, Connection second) throws SQLException {
+    private record Pooled(Pooling pooling, String evidence) {}
+
+    private static Pooled pooling(DataSource dataSource, Connection first, PGConnection driver) throws SQLException {
         boolean firstAutoCommit = first.getAutoCommit();
-        boolean secondAutoCommit = second.getAutoCommit();
         // Each query must be a transaction of its own, after which a pooler in transaction mode takes the server back.
         first.setAutoCommit(true);
-        second.setAutoCommit(true);
         try {
-            Set<Integer> firstPids = new LinkedHashSet<>();
-            Set<Integer> secondPids = new LinkedHashSet<>();
-            for (int round = 0; round < ROUNDS; round++) {
-                int firstPid = backendPid(first);
-                firstPids.add(firstPid);
-                if (secondPids.contains(firstPid)) {
-                    return sharedEvidence(firstPid);
-                }
-                int secondPid = backendPid(second);
-                secondPids.add(secondPid);
-                if (firstPids.contains(secondPid)) {
-                    return sharedEvidence(secondPid);
-                }
-                if (firstPids.size() > 1) {
-                    return movedEvidence(firstPids);
-                }
-                if (secondPids.size() > 1) {
-                    return movedEvidence(secondPids);
-                }
+            int handshakePid = driver.getBackendPID();
+            ServerProcess firstProcess = serverProcess(first);
+            if (firstProcess.pid() == handshakePid) {
+                return new Pooled(
+                        Pooling.NOT_SEEN,
+                        ("the server process that the start-up handshake named ran the connection's transaction (%s):"
+                                        + " a direct connection")
+                                .formatted(firstProcess));
             }
-            return null;
+            Connection second = borrowSecond(dataSource);
+            if (second == null) {
+                return new Pooled(
+                        Pooling.UNKNOWN,
+                        ("the handshake named process %d but process %d ran the transaction, so something answers for"
+                                        + " the server; telling its mode needs two connections at once, and no"
+                                        + " second one came within %d seconds (a pool of one connection, or one"
+                                        + " that is exhausted)")
+                                .formatted(handshakePid, firstProcess.pid(), SECOND_CONNECTION_WAIT.toSeconds()));
+            }
+            try (second) {
+                if (second.unwrap(PGConnection.class) == driver) {
+                    return new Pooled(
+                            Pooling.UNKNOWN,
+                            "the data source handed out the same connection twice, so the check could not hold two"
+                                    + " at once");
+                }
+                return transactionPooling(first, second, firstProcess);
+            }
+        } catch (SQLException ex) {
+            if (LOST_PREPARED_STATEMENT.contains(ex.getSQLState())) {
+                // Two clients' statements of the same name on one server connection, or one gone from it.
+                return new Pooled(
+                        Pooling.TRANSACTION,
+                        "a statement that the driver prepared on the server for the check was gone, or its name"
+                                + " taken, on the server connection that ran it (" + ex.getMessage() + ")");
+            }
+            throw ex;
         } finally {
             first.setAutoCommit(firstAutoCommit);
+        }
+    }
+
+    /** Runs a transaction on each connection in turns; says what showed a pooler in transaction mode. */
+    private static Pooled transactionPooling(Connection first, Connection second, ServerProcess firstProcess)
+            throws SQLException {
+        boolean secondAutoCommit = second.getAutoCommit();
+        second.setAutoCommit(true);
+        try {
+            Set<ServerProcess> firstProcesses = new LinkedHashSet<>(List.of(firstProcess));
+            Set<ServerProcess> secondProcesses = new LinkedHashSet<>();
+            for (int round = 0; round < ROUNDS; round++) {
+                ServerProcess secondProcess = serverProcess(second);
+                secondProcesses.add(secondProcess);
+                if (firstProcesses.contains(secondProcess)) {
+                    return new Pooled(Pooling.TRANSACTION, sharedEvidence(secondProcess));
+                }
+                ServerProcess next = serverProcess(first);
+                firstProcesses.add(next);
+                if (secondProcesses.contains(next)) {
+                    return new Pooled(Pooling.TRANSACTION, sharedEvidence(next));
+                }
+                if (firstProcesses.size() > 1) {
+                    return new Pooled(Pooling.TRANSACTION, movedEvidence(firstProcesses));
+                }
+                if (secondProcesses.size() > 1) {
+                    return new Pooled(Pooling.TRANSACTION, movedEvidence(secondProcesses));
+                }
+            }
+            return new Pooled(
+                    Pooling.NOT_SEEN,
+                    ("two connections held open at once ran %d transactions each, each connection on a server"
+                                    + " process of its own")
+                            .formatted(ROUNDS));
+        } finally {
             second.setAutoCommit(secondAutoCommit);
         }
     }
 
-    private static String sharedEvidence(int pid) {
-        return ("two connections held open at once ran their transactions on the same server process"
-                        + " (pg_backend_pid() %d), which direct connections and a pooler in session mode never do")
-                .formatted(pid);
+    /** A second connection, or null when none comes in time; one that comes late is closed. */
+    private static @Nullable Connection borrowSecond(DataSource dataSource) throws SQLException {
+        CompletableFuture<Connection> borrowed = new CompletableFuture<>();
+        Thread borrower = new Thread(
+                () -> {
+                    try {
+                        borrowed.complete(dataSource.getConnection());
+                    } catch (SQLException | RuntimeException ex) {
+                        borrowed.completeExceptionally(ex);
+                    }
+                },
+                "outbox-pooler-check");
+        // A pool that never times out must not keep the JVM from ending.
+        borrower.setDaemon(true);
+        borrower.start();
+        try {
+            return borrowed.get(SECOND_CONNECTION_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException ex) {
+            borrowed.thenAccept(ConnectionPoolerCheck::closeQuietly);
+            return null;
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            borrowed.thenAccept(ConnectionPoolerCheck::closeQuietly);
+            return null;
+        } catch (ExecutionException ex) {
+            if (ex.getCause() instanceof SQLException sql) {
+                throw sql;
+            }
+            throw new IllegalStateException("Borrowing a second connection failed", ex.getCause());
+        }
     }
 
-    private static String movedEvidence(Set<Integer> pids) {
-        return ("one connection ran its transactions on different server processes (pg_backend_pid() %s), which"
+    private static void closeQuietly(Connection connection) {
+        try {
+            connection.close();
+        } catch (SQLException ex) {
+            log.debug("Outbox: closing the pooler check's late second connection failed", ex);
+        }
+    }
+
+    private static String sharedEvidence(ServerProcess process) {
+        return ("two connections held open at once ran their transactions on the same server process (%s), which"
                         + " direct connections and a pooler in session mode never do")
-                .formatted(pids);
+                .formatted(process);
     }
 
-    private static int backendPid(Connection connection) throws SQLException {
+    private static String movedEvidence(Set<ServerProcess> processes) {
+        return ("one connection ran its transactions on different server processes (%s), which direct connections"
+                        + " and a pooler in session mode never do")
+                .formatted(processes);
+    }
+
+    private static ServerProcess serverProcess(Connection connection) throws SQLException {
         try (Statement statement = connection.createStatement()) {
             statement.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
-            try (ResultSet rows = statement.executeQuery("SELECT pg_backend_pid()")) {
+            try (ResultSet rows = statement.executeQuery(SERVER_PROCESS_QUERY)) {
                 rows.next();
-                return rows.getInt(1);
+                return new ServerProcess(rows.getString(1), rows.getString(2), rows.getInt(3), rows.getInt(4));
             }
         }
     }
 
     private static Result unknown(String url, String reason) {
         return new Result(Pooling.UNKNOWN, url, 0, false, reason);
-    }
-
-    /** The JDBC URL without a password or key in its parameters, nor user information before its host. */
-    static String withoutCredentials(@Nullable String url) {
-        if (url == null) {
-            return "";
-        }
-        return USER_INFO.matcher(CREDENTIALS.matcher(url).replaceAll("$1***")).replaceAll("//***@");
     }
 }

@@ -1,5 +1,10 @@
 package dev.txoutbox.store;
 
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -49,7 +54,7 @@ public final class OutboxMigrations {
                 // Every migration here runs in a transaction of its own, which that lock requires.
                 .configuration(Map.of("flyway.postgresql.transactional.lock", "true"))
                 .load();
-        MigrateResult result = migrate(flyway, table);
+        MigrateResult result = migrate(flyway, dataSource, table, historyTable);
         log.info(
                 "Outbox table '{}' is at schema version {} ({} migrations applied, history in '{}')",
                 table,
@@ -59,28 +64,38 @@ public final class OutboxMigrations {
     }
 
     /**
-     * Migrates, and tries again when that failed. Flyway decides whether to create the history table, or to start
-     * it with a baseline, before it takes its lock: an instance that decided so while another one was creating the
-     * table fails ("Unable to baseline schema history table ... as it already contains migrations"), and finds the
-     * table complete when it tries again. Every migration runs in a transaction of its own, so a failed attempt
-     * leaves nothing half-applied, and a failure of another cause fails each attempt the same way.
+     * Migrates, and tries again after the one failure known to come from instances that start together. Flyway
+     * decides whether to create the history table, or to start it with a baseline, before it takes its lock: an
+     * instance that decided so while another one was creating the table fails ("Unable to baseline schema history
+     * table ... as it already contains migrations", or the table exists already), and finds the table complete when
+     * it tries again. Any other failure, such as a changed checksum or a failing script, stops the caller at once.
+     * Every migration here runs in a transaction of its own, so a failed attempt leaves nothing half-applied; a future
+     * migration that cannot run in a transaction (such as CREATE INDEX CONCURRENTLY) would end that, and the lock
+     * above with it.
      */
-    private static MigrateResult migrate(Flyway flyway, TableName table) {
+    private static MigrateResult migrate(Flyway flyway, DataSource dataSource, TableName table, TableName history) {
+        List<FlywayException> earlier = new ArrayList<>();
         for (int attempt = 1; ; attempt++) {
+            boolean historyExisted = exists(dataSource, history);
             try {
                 return flyway.migrate();
             } catch (FlywayException ex) {
-                if (attempt == ATTEMPTS) {
+                earlier.forEach(ex::addSuppressed);
+                boolean race = (!historyExisted && exists(dataSource, history))
+                        || String.valueOf(ex.getMessage()).contains("already contains migrations");
+                if (!race || attempt == ATTEMPTS) {
                     throw ex;
                 }
-                log.info(
-                        "Outbox: applying the migrations of table '{}' failed, as when another instance applies them at"
-                                + " the same moment; trying again in {} ms (attempt {} of {}): {}",
+                earlier.add(ex);
+                log.warn(
+                        "Outbox: applying the migrations of table '{}' failed while another instance created their"
+                                + " history table '{}' at the same moment; trying again in {} ms (attempt {} of {})",
                         table,
+                        history,
                         RETRY_MILLIS,
                         attempt + 1,
                         ATTEMPTS,
-                        ex.getMessage());
+                        ex);
                 try {
                     Thread.sleep(RETRY_MILLIS);
                 } catch (InterruptedException interrupted) {
@@ -88,6 +103,19 @@ public final class OutboxMigrations {
                     throw ex;
                 }
             }
+        }
+    }
+
+    /** Whether the table exists, as far as the data source's connections can see. */
+    private static boolean exists(DataSource dataSource, TableName table) {
+        try (Connection connection = dataSource.getConnection();
+                Statement statement = connection.createStatement()) {
+            statement
+                    .executeQuery("SELECT 1 FROM " + table.value() + " WHERE false")
+                    .close();
+            return true;
+        } catch (SQLException ex) {
+            return false;
         }
     }
 }

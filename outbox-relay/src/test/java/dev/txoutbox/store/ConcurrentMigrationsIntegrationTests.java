@@ -1,20 +1,29 @@
 package dev.txoutbox.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.PgBouncer;
 import dev.txoutbox.testing.PgBouncer.PoolMode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
@@ -61,6 +70,57 @@ class ConcurrentMigrationsIntegrationTests {
         }
 
         assertAppliedOnce();
+    }
+
+    @RepeatedTest(3)
+    void instancesMigratingAtOnceThroughPgBouncerOnAStartedHistoryTakeTurnsWithoutTryingAgain() throws Exception {
+        // With the history there already, nothing excuses a retry: only the lock can keep the instances apart, and
+        // a session's lock, which PgBouncer in transaction mode does not keep, would let them apply a migration twice.
+        try (HikariDataSource direct = EmbeddedInfrastructure.dataSource(this.databaseUrl, "first-version")) {
+            Flyway.configure()
+                    .dataSource(direct)
+                    .locations(OutboxDialects.postgres().migrationLocation())
+                    .table(HISTORY.value())
+                    .placeholders(Map.of("outbox_table", TABLE.value()))
+                    .target("1")
+                    .load()
+                    .migrate();
+        }
+        ListAppender<ILoggingEvent> retries = new ListAppender<>();
+        Logger logger = (Logger) LoggerFactory.getLogger(OutboxMigrations.class);
+        retries.start();
+        logger.addAppender(retries);
+        try (PgBouncer bouncer = PgBouncer.start(PoolMode.TRANSACTION)) {
+            migrateAtOnce(bouncer.jdbcUrl(this.databaseUrl, "prepareThreshold=0"));
+        } finally {
+            logger.detachAppender(retries);
+        }
+
+        assertAppliedOnce();
+        assertThat(retries.list).noneMatch(event -> event.getLevel() == Level.WARN);
+    }
+
+    @Test
+    void aFailureOfAnotherCauseThanTheRaceStopsAtOnceWithoutTryingAgain() {
+        try (HikariDataSource direct = EmbeddedInfrastructure.dataSource(this.databaseUrl, "changed-checksum")) {
+            OutboxMigrations.migrate(direct, OutboxDialects.postgres(), TABLE, HISTORY);
+            JdbcClient.create(direct)
+                    .sql("UPDATE outbox_schema_history SET checksum = checksum + 1 WHERE version = '1'")
+                    .update();
+            ListAppender<ILoggingEvent> retries = new ListAppender<>();
+            Logger logger = (Logger) LoggerFactory.getLogger(OutboxMigrations.class);
+            retries.start();
+            logger.addAppender(retries);
+            try {
+                assertThatThrownBy(() -> OutboxMigrations.migrate(direct, OutboxDialects.postgres(), TABLE, HISTORY))
+                        .isInstanceOf(FlywayException.class)
+                        .hasMessageContaining("checksum");
+            } finally {
+                logger.detachAppender(retries);
+            }
+            assertThat(retries.list)
+                    .noneMatch(event -> event.getFormattedMessage().contains("trying again"));
+        }
     }
 
     private static void migrateAtOnce(String jdbcUrl) throws Exception {

@@ -17,6 +17,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.springframework.util.FileSystemUtils;
 
 /**
@@ -43,6 +45,8 @@ public final class PgBouncer implements AutoCloseable {
 
     private static final List<Path> BINARIES = List.of(Path.of("/usr/sbin/pgbouncer"), Path.of("/usr/bin/pgbouncer"));
 
+    private static final Pattern VERSION = Pattern.compile("(\\d+)\\.(\\d+)");
+
     private final Process process;
 
     private final Path directory;
@@ -51,11 +55,14 @@ public final class PgBouncer implements AutoCloseable {
 
     private final String version;
 
-    private PgBouncer(Process process, Path directory, int port, String version) {
+    private final Thread stopAtExit;
+
+    private PgBouncer(Process process, Path directory, int port, String version, Thread stopAtExit) {
         this.process = process;
         this.directory = directory;
         this.port = port;
         this.version = version;
+        this.stopAtExit = stopAtExit;
     }
 
     /** The pgbouncer binary of this machine, or the test is skipped. */
@@ -70,61 +77,81 @@ public final class PgBouncer implements AutoCloseable {
     /** Starts a PgBouncer in front of the embedded PostgreSQL server and waits until it accepts connections. */
     public static PgBouncer start(PoolMode mode) {
         Path binary = binary();
-        EmbeddedPostgres postgres = EmbeddedInfrastructure.postgres();
         try {
-            Path directory = Files.createTempDirectory("pgbouncer");
-            // PgBouncer refuses to run as root: it then runs as nobody, who must read its files and write its log.
-            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxrwxrwx"));
-            int port = freePort();
-            Path users = write(directory.resolve("users.txt"), "\"postgres\" \"\"\n");
-            Path log = directory.resolve("pgbouncer.log");
-            Path config = write(directory.resolve("pgbouncer.ini"), """
-                    [databases]
-                    * = host=127.0.0.1 port=%d
-                    [pgbouncer]
-                    listen_addr = 127.0.0.1
-                    listen_port = %d
-                    unix_socket_dir =
-                    auth_type = trust
-                    auth_file = %s
-                    pool_mode = %s
-                    max_client_conn = 500
-                    default_pool_size = 20
-                    ignore_startup_parameters = extra_float_digits,options
-                    logfile = %s
-                    pidfile = %s
-                    """.formatted(
-                    postgres.getPort(), port, users, mode.configValue(), log, directory.resolve("pgbouncer.pid")));
-            List<String> command = new ArrayList<>(List.of(binary.toString()));
-            if ("root".equals(System.getProperty("user.name"))) {
-                command.addAll(List.of("-u", "nobody"));
+            String version = version(binary);
+            // Another process may take the free port before PgBouncer binds it: then PgBouncer exits, and a new port
+            // is tried.
+            for (int attempt = 1; ; attempt++) {
+                PgBouncer bouncer = startOnFreePort(binary, version, mode);
+                try {
+                    bouncer.awaitListening();
+                    return bouncer;
+                } catch (RuntimeException | Error ex) {
+                    String log = bouncer.log();
+                    bouncer.close();
+                    if (attempt == 3 || !log.contains("Address already in use")) {
+                        throw ex;
+                    }
+                }
             }
-            command.add(config.toString());
-            Process process = new ProcessBuilder(command)
-                    .redirectErrorStream(true)
-                    .redirectOutput(directory.resolve("pgbouncer.out").toFile())
-                    .start();
-            PgBouncer bouncer = new PgBouncer(process, directory, port, version(binary));
-            // Also when the test JVM ends without closing it, such as when a test run is aborted.
-            Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
-            try {
-                await().atMost(Duration.ofSeconds(20))
-                        .pollInterval(Duration.ofMillis(50))
-                        .until(() -> {
-                            if (!process.isAlive()) {
-                                throw new IllegalStateException("PgBouncer exited with " + process.exitValue()
-                                        + " at start-up:\n" + bouncer.log());
-                            }
-                            return accepts(port);
-                        });
-            } catch (RuntimeException | Error ex) {
-                bouncer.close();
-                throw ex;
-            }
-            return bouncer;
         } catch (IOException ex) {
             throw new UncheckedIOException("Could not start PgBouncer", ex);
         }
+    }
+
+    private static PgBouncer startOnFreePort(Path binary, String version, PoolMode mode) throws IOException {
+        EmbeddedPostgres postgres = EmbeddedInfrastructure.postgres();
+        Path directory = Files.createTempDirectory("pgbouncer");
+        // PgBouncer refuses to run as root: it then runs as nobody, who must read its files and write its log.
+        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxrwxrwx"));
+        int port = freePort();
+        Path users = write(directory.resolve("users.txt"), "\"postgres\" \"\"\n");
+        Path log = directory.resolve("pgbouncer.log");
+        Path config = write(directory.resolve("pgbouncer.ini"), """
+                [databases]
+                * = host=127.0.0.1 port=%d
+                [pgbouncer]
+                listen_addr = 127.0.0.1
+                listen_port = %d
+                unix_socket_dir =
+                auth_type = trust
+                auth_file = %s
+                pool_mode = %s
+                max_client_conn = 500
+                default_pool_size = 20
+                ignore_startup_parameters = extra_float_digits,options
+                logfile = %s
+                pidfile = %s
+                """.formatted(
+                        postgres.getPort(), port, users, mode.configValue(), log, directory.resolve("pgbouncer.pid")));
+        List<String> command = new ArrayList<>(List.of(binary.toString()));
+        if ("root".equals(System.getProperty("user.name"))) {
+            command.addAll(List.of("-u", "nobody"));
+        }
+        command.add(config.toString());
+        Process process = new ProcessBuilder(command)
+                .directory(directory.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(directory.resolve("pgbouncer.out").toFile())
+                .start();
+        // Also when the test JVM ends without closing it, such as when a test run is aborted.
+        Thread stopAtExit = new Thread(process::destroyForcibly, "pgbouncer-stop-at-exit");
+        Runtime.getRuntime().addShutdownHook(stopAtExit);
+        return new PgBouncer(process, directory, port, version, stopAtExit);
+    }
+
+    /** Waits until PgBouncer says that it listens on its port, which another process might have taken. */
+    private void awaitListening() {
+        String listening = "listening on 127.0.0.1:" + this.port;
+        await().atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> {
+                    if (!this.process.isAlive()) {
+                        throw new IllegalStateException(
+                                "PgBouncer exited with " + this.process.exitValue() + " at start-up:\n" + log());
+                    }
+                    return log().contains(listening) && accepts(this.port);
+                });
     }
 
     /** The JDBC URL of a database through this PgBouncer, with extra URL parameters such as {@code prepareThreshold=0}. */
@@ -168,23 +195,50 @@ public final class PgBouncer implements AutoCloseable {
         return text.toString();
     }
 
-    /** Stops PgBouncer at once (SIGTERM: it closes every connection), waits for it, and deletes its files. */
+    /**
+     * Stops PgBouncer at once, closing every connection, waits for it, and deletes its files. Up to 1.22 that is
+     * SIGTERM; from 1.23 on SIGTERM waits for the clients to leave, and SIGQUIT is the immediate shutdown.
+     */
     @Override
     public void close() {
-        this.process.destroy();
         try {
+            if (sendsImmediateShutdownOnQuit()) {
+                new ProcessBuilder("kill", "-QUIT", Long.toString(this.process.pid()))
+                        .start()
+                        .waitFor(10, TimeUnit.SECONDS);
+            } else {
+                this.process.destroy();
+            }
             if (!this.process.waitFor(10, TimeUnit.SECONDS)) {
                 this.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
+        } catch (IOException ex) {
+            this.process.destroyForcibly();
         } catch (InterruptedException ex) {
             this.process.destroyForcibly();
             Thread.currentThread().interrupt();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(this.stopAtExit);
+        } catch (IllegalStateException ex) {
+            // The JVM is ending already, and the hook stops nothing that is still running.
         }
         try {
             FileSystemUtils.deleteRecursively(this.directory);
         } catch (IOException ex) {
             // A temporary directory: the system cleans it up in the end.
         }
+    }
+
+    /** Whether this version's immediate shutdown is SIGQUIT (1.23 and later) rather than SIGTERM. */
+    private boolean sendsImmediateShutdownOnQuit() {
+        Matcher version = VERSION.matcher(this.version);
+        if (!version.find()) {
+            return false;
+        }
+        int major = Integer.parseInt(version.group(1));
+        int minor = Integer.parseInt(version.group(2));
+        return major > 1 || (major == 1 && minor >= 23);
     }
 
     private static String version(Path binary) throws IOException {

@@ -118,6 +118,7 @@ final class OutboxHealthIndicator extends AbstractHealthIndicator {
         }
         if (this.listener != null) {
             builder.withDetail("notifications", notifications(this.listener.notifications()));
+            builder.withDetail("listening", this.listener.isListening());
         }
         if (reasons.isEmpty()) {
             builder.up();
@@ -132,7 +133,8 @@ final class OutboxHealthIndicator extends AbstractHealthIndicator {
             case NOT_CHECKED -> "not checked yet";
             case DO_NOT_ARRIVE ->
                 "do not arrive: the relay finds other instances' rows at outbox.relay.poll-interval"
-                        + " (a pooler in transaction mode drops notifications)";
+                        + " (through a pooler in transaction mode they go to whatever client shares the server"
+                        + " connection that listened, and the listener stops listening)";
         };
     }
 

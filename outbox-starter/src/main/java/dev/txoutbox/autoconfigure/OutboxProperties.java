@@ -366,10 +366,16 @@ public class OutboxProperties {
 
         /**
          * JDBC URL of a direct connection to PostgreSQL for the wake-up listener, past a connection pooler in
-         * transaction mode, which drops notifications. It connects with spring.datasource.username and
-         * spring.datasource.password. Unset, the listener uses a connection of the application's DataSource.
+         * transaction mode, through which notifications do not reach it. Unset, the listener uses a connection of the
+         * application's DataSource.
          */
         private @Nullable String listenerUrl;
+
+        /** User of the listener's connections to listener-url. Unset, the one spring.datasource.* determine. */
+        private @Nullable String listenerUsername;
+
+        /** Password of the listener's connections to listener-url. Unset, the one spring.datasource.* determine. */
+        private @Nullable String listenerPassword;
 
         public boolean isEnabled() {
             return this.enabled;
@@ -393,6 +399,22 @@ public class OutboxProperties {
 
         public void setListenerUrl(@Nullable String listenerUrl) {
             this.listenerUrl = listenerUrl;
+        }
+
+        public @Nullable String getListenerUsername() {
+            return this.listenerUsername;
+        }
+
+        public void setListenerUsername(@Nullable String listenerUsername) {
+            this.listenerUsername = listenerUsername;
+        }
+
+        public @Nullable String getListenerPassword() {
+            return this.listenerPassword;
+        }
+
+        public void setListenerPassword(@Nullable String listenerPassword) {
+            this.listenerPassword = listenerPassword;
         }
     }
 

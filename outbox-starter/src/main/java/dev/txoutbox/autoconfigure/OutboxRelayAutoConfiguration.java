@@ -15,7 +15,6 @@ import java.time.Clock;
 import java.util.Map;
 import java.util.UUID;
 import javax.sql.DataSource;
-import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -25,7 +24,6 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
-import org.springframework.jdbc.datasource.DriverManagerDataSource;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.util.StringUtils;
@@ -106,28 +104,19 @@ public final class OutboxRelayAutoConfiguration {
         WakeUpNotifier own = notifier.getIfAvailable();
         String ownInstanceId =
                 own != null ? own.instanceId() : UUID.randomUUID().toString();
+        OutboxProperties.Notify notify = properties.getRelay().getNotify();
+        // Past a pooler in transaction mode, the listener listens on connections of its own; its test notifications
+        // still go out the way the notifier's do, through the application's DataSource.
+        DataSource listening = StringUtils.hasText(notify.getListenerUrl())
+                ? ListenerDataSource.of(notify, dataSourceProperties.getIfAvailable())
+                : store.dataSource();
         return new WakeUpListener(
-                listenerDataSource(store, properties.getRelay().getNotify(), dataSourceProperties.getIfAvailable()),
+                listening,
+                store.dataSource(),
                 dialect,
                 store.table(),
                 ownInstanceId,
                 () -> relays.forEach(OutboxRelay::wakeUp));
-    }
-
-    /**
-     * The application's DataSource, or connections of their own to {@code outbox.relay.notify.listener-url}, which
-     * bypass a pooler that drops notifications.
-     */
-    private static DataSource listenerDataSource(
-            OutboxStore store, OutboxProperties.Notify notify, @Nullable DataSourceProperties credentials) {
-        String url = notify.getListenerUrl();
-        if (!StringUtils.hasText(url)) {
-            return store.dataSource();
-        }
-        return new DriverManagerDataSource(
-                url,
-                credentials != null ? credentials.getUsername() : null,
-                credentials != null ? credentials.getPassword() : null);
     }
 
     @Bean

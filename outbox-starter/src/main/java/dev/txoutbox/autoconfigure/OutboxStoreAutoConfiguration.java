@@ -7,7 +7,6 @@ import dev.txoutbox.store.DeadLetters;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxDialects;
 import dev.txoutbox.store.OutboxStore;
-import dev.txoutbox.store.PreparedStatementsBehindPoolerException;
 import dev.txoutbox.store.ProcessedEvents;
 import dev.txoutbox.store.TableName;
 import java.time.Duration;
@@ -85,11 +84,7 @@ public final class OutboxStoreAutoConfiguration {
         if (!pooler.isCheck() || !OutboxDialects.postgres().productName().equals(dialect.productName())) {
             return;
         }
-        ConnectionPoolerCheck.Result result = ConnectionPoolerCheck.inspect(store.dataSource());
-        if (result.preparedStatementsBreak() && !pooler.isKeepsPreparedStatements()) {
-            throw new PreparedStatementsBehindPoolerException(result);
-        }
-        ConnectionPoolerCheck.log(result);
+        ConnectionPoolerCheck.verify(store.dataSource(), pooler.isKeepsPreparedStatements());
     }
 
     @Bean

@@ -38,7 +38,9 @@ class OutboxHealthNotificationsTests {
             Health health = context.getBean(OutboxHealthIndicator.class).health(true);
 
             assertThat(health.getStatus()).isEqualTo(Status.UP);
-            assertThat(health.getDetails()).containsEntry("notifications", "arrive");
+            assertThat(health.getDetails())
+                    .containsEntry("notifications", "arrive")
+                    .containsEntry("listening", true);
         });
     }
 
@@ -54,6 +56,12 @@ class OutboxHealthNotificationsTests {
                 assertThat((String) health.getDetails().get("notifications"))
                         .startsWith("do not arrive")
                         .contains("outbox.relay.poll-interval");
+                WakeUpListener listener = context.getBean(WakeUpListener.class);
+                await().atMost(TIMEOUT).until(() -> !listener.isListening());
+                assertThat(context.getBean(OutboxHealthIndicator.class)
+                                .health(true)
+                                .getDetails())
+                        .containsEntry("listening", false);
             });
         }
     }

@@ -24,7 +24,8 @@ class PreparedStatementsBehindPoolerFailureAnalyzerTests {
                 .contains("same server process")
                 .contains("prepareThreshold=5");
         assertThat(analysis.getAction())
-                .contains("spring.datasource.url=jdbc:postgresql://pgbouncer:6432/orders?prepareThreshold=0")
+                .contains("JDBC URL of the outbox's DataSource (spring.datasource.url when Spring Boot creates it)")
+                .contains("jdbc:postgresql://pgbouncer:6432/orders?prepareThreshold=0")
                 .contains("max_prepared_statements")
                 .contains("outbox.pooler.keeps-prepared-statements=true")
                 .contains("outbox.pooler.check=false");
@@ -33,7 +34,15 @@ class PreparedStatementsBehindPoolerFailureAnalyzerTests {
     @Test
     void addsTheSettingToAUrlThatHasParametersAlready() {
         assertThat(analyze("jdbc:postgresql://pgbouncer:6432/orders?ssl=true").getAction())
-                .contains("spring.datasource.url=jdbc:postgresql://pgbouncer:6432/orders?ssl=true&prepareThreshold=0");
+                .contains("jdbc:postgresql://pgbouncer:6432/orders?ssl=true&prepareThreshold=0");
+    }
+
+    @Test
+    void theSuggestedUrlLeavesThePasswordOutRatherThanItsMask() {
+        assertThat(analyze("jdbc:postgresql://pgbouncer:6432/orders?password=***&ssl=true")
+                        .getAction())
+                .contains("jdbc:postgresql://pgbouncer:6432/orders?ssl=true&prepareThreshold=0")
+                .doesNotContain("***");
     }
 
     private FailureAnalysis analyze(String url) {

@@ -30,10 +30,13 @@ import org.springframework.util.ClassUtils;
  * relays find the rows at their poll interval. Connections that are not the PostgreSQL JDBC driver's
  * ({@code org.postgresql.PGConnection}) cannot listen: then it says so once and does nothing.
  *
- * <p>After each {@code LISTEN} it proves that notifications reach it: it sends one of its own, from another
- * connection of the data source, and waits for it (a few seconds at most). When it does not arrive, as behind a
- * connection pooler in transaction mode, which drops notifications, it says so at WARN, with what to do; the relays
- * then find other instances' rows at their poll interval. {@link #notifications()} tells the outcome.
+ * <p>After each {@code LISTEN} it proves that notifications reach it: it sends one of its own through the
+ * notifier's data source, and waits for it (a few seconds at most); one it could not send goes out again at growing
+ * intervals. When it does not arrive, as behind a connection pooler in transaction mode, where notifications go to
+ * whatever client shares the server connection that ran {@code LISTEN}, it says so at WARN, with what to do; when it
+ * listens through the notifier's own data source, it then also stops listening and does not listen again, so as not
+ * to leave more server connections listening. The relays find other instances' rows at their poll interval.
+ * {@link #notifications()} tells the outcome.
  */
 public final class WakeUpListener implements SmartLifecycle {
 
@@ -95,7 +98,7 @@ public final class WakeUpListener implements SmartLifecycle {
     private long retryMillis = FIRST_RETRY_MILLIS;
 
     /**
-     * Creates a listener; {@link #start()} starts its thread.
+     * Creates a listener that listens through the data source that its instance's notifier uses.
      *
      * @param dataSource where the table lives; the listener holds one of its connections while it runs
      * @param dialect the SQL of the database
@@ -105,14 +108,41 @@ public final class WakeUpListener implements SmartLifecycle {
      */
     public WakeUpListener(
             DataSource dataSource, OutboxDialect dialect, TableName table, String ownInstanceId, Runnable wakeUp) {
+        this(dataSource, dataSource, dialect, table, ownInstanceId, wakeUp);
+    }
+
+    /**
+     * Creates a listener; {@link #start()} starts its thread.
+     *
+     * @param dataSource where it listens: connections to the table's database that keep their server connection,
+     *     such as direct ones past a pooler in transaction mode; it holds one of them while it runs
+     * @param notifierDataSource the data source that the notifier sends wake-ups through, the application's; its test
+     *     notifications go out there
+     * @param dialect the SQL of the database
+     * @param table the outbox table whose wake-ups it listens for
+     * @param ownInstanceId the {@link WakeUpNotifier#instanceId()} of this instance, whose notifications it ignores
+     * @param wakeUp what a commit of another instance does, such as waking the relays of the table up
+     */
+    public WakeUpListener(
+            DataSource dataSource,
+            DataSource notifierDataSource,
+            OutboxDialect dialect,
+            TableName table,
+            String ownInstanceId,
+            Runnable wakeUp) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
         this.table = Objects.requireNonNull(table, "table");
         this.listenSql = dialect.listenForWakeUps(table);
         this.unlistenSql = dialect.unlistenWakeUps(table);
         this.ownInstanceId = Objects.requireNonNull(ownInstanceId, "ownInstanceId");
         this.wakeUp = Objects.requireNonNull(wakeUp, "wakeUp");
-        this.probe =
-                new NotificationProbe(dataSource, dialect.notifyWakeUp(table), table, ownInstanceId, PROBE_TIMEOUT);
+        this.probe = new NotificationProbe(
+                Objects.requireNonNull(notifierDataSource, "notifierDataSource"),
+                dialect.notifyWakeUp(table),
+                table,
+                ownInstanceId,
+                PROBE_TIMEOUT,
+                notifierDataSource == dataSource);
     }
 
     /** Whether the listener holds a connection that listens right now. */
@@ -139,6 +169,8 @@ public final class WakeUpListener implements SmartLifecycle {
                     return;
                 }
             } catch (SQLException | RuntimeException ex) {
+                // What the last test notification showed held for the connection that was lost.
+                this.probe.reset();
                 if (!this.running) {
                     return;
                 }
@@ -163,7 +195,7 @@ public final class WakeUpListener implements SmartLifecycle {
 
     /**
      * Listens on a connection of its own until the listener stops ({@code true}) or the connection breaks (throws);
-     * {@code false} when the connections cannot listen. Gives the connection back before it returns.
+     * {@code false} when the connections cannot listen, or notifications do not arrive through them. Gives the connection back before it returns.
      */
     private boolean listenUntilStopped() throws SQLException {
         Connection connection = this.dataSource.getConnection();
@@ -188,24 +220,29 @@ public final class WakeUpListener implements SmartLifecycle {
             }
             this.retryMillis = FIRST_RETRY_MILLIS;
             this.listening = true;
-            this.probe.send();
-            receive(connection, notifications);
-            return true;
+            this.probe.reset();
+            return receive(connection, notifications);
         } finally {
             this.listening = false;
             release(connection, mayListen);
         }
     }
 
-    /** Waits for notifications until the listener stops; throws when the connection breaks. */
-    private void receive(Connection connection, PGConnection notifications) throws SQLException {
+    /**
+     * Waits for notifications until the listener stops ({@code true}) or gives up since they do not arrive
+     * ({@code false}); throws when the connection breaks.
+     */
+    private boolean receive(Connection connection, PGConnection notifications) throws SQLException {
         long checkedAt = System.nanoTime();
         while (this.running) {
             PGNotification[] received = notifications.getNotifications(RECEIVE_MILLIS);
             if (received != null && fromAnotherInstance(received)) {
                 wakeUp();
             }
-            this.probe.checkDeadline();
+            this.probe.sendWhenDue();
+            if (this.probe.checkDeadline()) {
+                return false;
+            }
             if (System.nanoTime() - checkedAt >= CHECK_NANOS) {
                 if (!connection.isValid(CHECK_TIMEOUT_SECONDS)) {
                     throw new SQLException("the listening connection did not answer a check within %d s"
@@ -214,6 +251,7 @@ public final class WakeUpListener implements SmartLifecycle {
                 checkedAt = System.nanoTime();
             }
         }
+        return true;
     }
 
     /** Whether one of the notifications came from another instance; takes note of the test notifications. */

@@ -10,6 +10,8 @@ import dev.txoutbox.store.TableName;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.PgBouncer;
 import dev.txoutbox.testing.PgBouncer.PoolMode;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -21,6 +23,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
 
 /**
  * The wake-up listener's test notification: it arrives on direct connections, and through a real PgBouncer in
@@ -42,8 +45,21 @@ class NotificationProbeIntegrationTests {
 
     @AfterEach
     void closeEverything() throws Exception {
+        Exception failure = null;
         for (AutoCloseable closeable : this.closeables) {
-            closeable.close();
+            try {
+                closeable.close();
+            } catch (Exception ex) {
+                // The others are closed all the same, and the first failure is reported with the rest attached.
+                if (failure == null) {
+                    failure = ex;
+                } else {
+                    failure.addSuppressed(ex);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 
@@ -69,11 +85,16 @@ class NotificationProbeIntegrationTests {
         JdbcClient observer = JdbcClient.create(pool(this.databaseUrl));
 
         int cut = observer.sql(
-                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'")
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'"
+                                + " AND datname = current_database() AND application_name = 'notification-probe'")
                 .query(Integer.class)
                 .single();
 
         assertThat(cut).as("the listening session was cut").isEqualTo(1);
+        // What the lost connection's test notification showed is forgotten while the listener does not listen.
+        await().atMost(TIMEOUT)
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> !listener.isListening() && listener.notifications() == Notifications.NOT_CHECKED);
         await().atMost(TIMEOUT)
                 .untilAsserted(() -> assertThat(output.getOut())
                         .contains("listening for wake-ups of table 'outbox_event' again")
@@ -91,18 +112,73 @@ class NotificationProbeIntegrationTests {
         await().atMost(TIMEOUT).until(() -> listener.notifications() != Notifications.NOT_CHECKED);
 
         assertThat(listener.notifications()).as(bouncer.log()).isEqualTo(Notifications.DO_NOT_ARRIVE);
-        assertThat(listener.isListening()).isTrue();
         assertThat(output)
                 .contains("WARN")
                 .contains("wake-up notifications for table 'outbox_event' do not reach this instance")
                 .contains("pool_mode=transaction")
+                .contains("stops listening (UNLISTEN) and does not listen again")
                 .contains("outbox.relay.poll-interval")
                 .contains("outbox.relay.notify.enabled=false");
+        // Listening again would leave one more server connection listening for clients that never asked.
+        await().during(Duration.ofSeconds(5))
+                .atMost(TIMEOUT)
+                .until(() -> !listener.isListening() && listener.notifications() == Notifications.DO_NOT_ARRIVE);
+        assertThat(output.getOut().split("listening for wake-ups of table 'outbox_event'", -1))
+                .as("LISTEN ran once")
+                .hasSize(2);
+    }
+
+    @Test
+    void throughPgBouncerWithADirectListenerTheTestNotificationGoesThroughTheNotifiersPoolerAndArrives() {
+        PgBouncer bouncer = PgBouncer.start(PoolMode.TRANSACTION);
+        this.closeables.push(bouncer);
+        AtomicInteger borrowed = new AtomicInteger();
+        DataSource notifier = new DelegatingDataSource(pool(bouncer.jdbcUrl(this.databaseUrl, "prepareThreshold=0"))) {
+            @Override
+            public Connection getConnection() throws SQLException {
+                borrowed.incrementAndGet();
+                return super.getConnection();
+            }
+        };
+        WakeUpListener listener = startedListener(pool(this.databaseUrl), notifier, "own");
+
+        await().atMost(TIMEOUT).until(() -> listener.notifications() == Notifications.ARRIVE);
+
+        assertThat(borrowed)
+                .as("the test notification went through the notifier's PgBouncer")
+                .hasPositiveValue();
+        assertThat(listener.isListening()).isTrue();
+    }
+
+    @Test
+    void aTestNotificationThatCouldNotBeSentIsSentAgainUntilItArrives(CapturedOutput output) {
+        HikariDataSource direct = pool(this.databaseUrl);
+        AtomicInteger failures = new AtomicInteger(2);
+        DataSource failingAtFirst = new DelegatingDataSource(direct) {
+            @Override
+            public Connection getConnection() throws SQLException {
+                if (failures.getAndDecrement() > 0) {
+                    throw new SQLException("Connection to db:6432 refused");
+                }
+                return super.getConnection();
+            }
+        };
+        WakeUpListener listener = startedListener(pool(this.databaseUrl), failingAtFirst, "own");
+
+        await().atMost(TIMEOUT).until(() -> listener.notifications() == Notifications.ARRIVE);
+
+        assertThat(output)
+                .contains("sending a test notification failed; trying again in 1000 ms")
+                .contains("sending a test notification failed; trying again in 2000 ms");
     }
 
     private WakeUpListener startedListener(DataSource dataSource, String ownInstanceId) {
+        return startedListener(dataSource, dataSource, ownInstanceId);
+    }
+
+    private WakeUpListener startedListener(DataSource dataSource, DataSource notifier, String ownInstanceId) {
         WakeUpListener listener = new WakeUpListener(
-                dataSource, OutboxDialects.postgres(), TABLE, ownInstanceId, this.wakeUps::incrementAndGet);
+                dataSource, notifier, OutboxDialects.postgres(), TABLE, ownInstanceId, this.wakeUps::incrementAndGet);
         this.closeables.push(listener::stop);
         listener.start();
         await().atMost(TIMEOUT).until(listener::isListening);
