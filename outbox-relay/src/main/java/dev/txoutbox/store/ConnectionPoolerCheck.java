@@ -1,5 +1,6 @@
 package dev.txoutbox.store;
 
+import dev.txoutbox.internal.JdbcUrls;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;

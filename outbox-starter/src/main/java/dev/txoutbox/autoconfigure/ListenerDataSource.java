@@ -1,6 +1,6 @@
 package dev.txoutbox.autoconfigure;
 
-import dev.txoutbox.store.JdbcUrls;
+import dev.txoutbox.internal.JdbcUrls;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Properties;

@@ -1,7 +1,7 @@
 package dev.txoutbox.autoconfigure;
 
+import dev.txoutbox.internal.JdbcUrls;
 import dev.txoutbox.store.ConnectionPoolerCheck;
-import dev.txoutbox.store.JdbcUrls;
 import dev.txoutbox.store.PreparedStatementsBehindPoolerException;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;

@@ -1,4 +1,4 @@
-package dev.txoutbox.store;
+package dev.txoutbox.internal;
 
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
