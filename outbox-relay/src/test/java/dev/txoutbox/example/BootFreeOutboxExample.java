@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.store.ConnectionPoolerCheck;
 import dev.txoutbox.store.JdbcOutboxWriter;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxDialects;
@@ -63,6 +64,8 @@ public final class BootFreeOutboxExample {
         this.dataSource = new HikariDataSource();
         this.dataSource.setJdbcUrl(jdbcUrl);
         OutboxDialect dialect = OutboxDialects.detect(this.dataSource);
+        // Behind a pooler in transaction mode (PgBouncer), stops here unless the driver's prepared statements are off.
+        ConnectionPoolerCheck.verify(this.dataSource);
         // The factory checks that the tables named after it (dead letters, processed ids) have valid names too.
         TableName table = TableName.outboxTable(TableName.DEFAULT);
         // Creates or updates the outbox tables; their own schema history keeps them apart from the application's.
