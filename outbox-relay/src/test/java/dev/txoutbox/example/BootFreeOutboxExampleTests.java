@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -121,15 +122,19 @@ class BootFreeOutboxExampleTests {
         String jdbcUrl = EmbeddedInfrastructure.newDatabaseUrl();
         Path output = Path.of("target", "example-processes", "main.log").toAbsolutePath();
         Files.createDirectories(output.getParent());
-        List<String> command = List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                "-Dlogback.configurationFile=" + System.getProperty("logback.configurationFile"),
+        List<String> command = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m"));
+        // The build names the test logging configuration; a run from an IDE may not, and then none is passed on.
+        String logging = System.getProperty("logback.configurationFile");
+        if (logging != null) {
+            command.add("-Dlogback.configurationFile=" + logging);
+        }
+        command.addAll(List.of(
                 "-cp",
                 System.getProperty("java.class.path"),
                 BootFreeOutboxExample.class.getName(),
                 jdbcUrl,
-                EmbeddedInfrastructure.kafkaBootstrapServers());
+                EmbeddedInfrastructure.kafkaBootstrapServers()));
         Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(output.toFile())
