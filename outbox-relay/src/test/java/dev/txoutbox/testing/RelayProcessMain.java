@@ -1,13 +1,20 @@
 package dev.txoutbox.testing;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.OutboxRelay;
+import dev.txoutbox.relay.RecordPublisher;
 import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
 import dev.txoutbox.store.OutboxDialects;
+import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.store.TableName;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
 /**
@@ -37,11 +44,41 @@ public final class RelayProcessMain {
         RelaySettings settings = RelaySettings.defaults();
         KafkaRecordPublisher publisher =
                 KafkaRecordPublisher.create(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, args[1]), settings);
-        OutboxRelay relay = new OutboxRelay(store, publisher, settings);
+        OutboxRelay relay = new OutboxRelay(store, slowAcknowledgements(publisher), settings);
         relay.start();
         System.out.println(STARTED);
         System.out.flush();
         // The relay's threads are daemons: this thread keeps the process alive until it is killed.
         Thread.currentThread().join();
+    }
+
+    /**
+     * The publisher, with each acknowledgement handed to the relay a moment after the broker gave it, as from a
+     * broker far away: every batch then has records on the topic whose rows are not deleted yet for long enough that
+     * a test can catch the process there, however busy the machine is.
+     */
+    private static RecordPublisher slowAcknowledgements(RecordPublisher publisher) {
+        Executor later = CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS);
+        return new RecordPublisher() {
+            @Override
+            public CompletableFuture<?> publish(OutboxRecord record) {
+                return publisher.publish(record).thenApplyAsync(acknowledged -> acknowledged, later);
+            }
+
+            @Override
+            public FailureKind classify(OutboxRecord record, Throwable error) {
+                return publisher.classify(record, error);
+            }
+
+            @Override
+            public Duration maxDeliveryTime() {
+                return publisher.maxDeliveryTime();
+            }
+
+            @Override
+            public boolean mayStillBeWritten(OutboxRecord record, Throwable error) {
+                return publisher.mayStillBeWritten(record, error);
+            }
+        };
     }
 }
