@@ -12,7 +12,8 @@ import org.springframework.jdbc.datasource.DriverManagerDataSource;
 /**
  * The wake-up listener's own connections to {@code outbox.relay.notify.listener-url}, past a pooler in transaction
  * mode. Their user and password are {@code outbox.relay.notify.listener-username} and {@code listener-password},
- * else those that {@code spring.datasource.*} determine. A failure to connect names the URL without its password.
+ * else {@code spring.datasource.username} and {@code spring.datasource.password} as set: an application that defines
+ * its own {@code DataSource} bean has no {@code spring.datasource.url} from which Boot could determine them. A failure to connect names the URL without its password.
  */
 final class ListenerDataSource extends DriverManagerDataSource {
 
@@ -33,8 +34,8 @@ final class ListenerDataSource extends DriverManagerDataSource {
         String password = notify.getListenerPassword();
         return new ListenerDataSource(
                 url,
-                username != null || fallback == null ? username : fallback.determineUsername(),
-                password != null || fallback == null ? password : fallback.determinePassword());
+                username != null || fallback == null ? username : fallback.getUsername(),
+                password != null || fallback == null ? password : fallback.getPassword());
     }
 
     @Override

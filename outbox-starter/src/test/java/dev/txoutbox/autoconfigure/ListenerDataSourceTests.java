@@ -25,12 +25,22 @@ class ListenerDataSourceTests {
     }
 
     @Test
-    void withoutThemTheCredentialsThatSpringDatasourceDetermineAreUsed() {
+    void withoutThemSpringDatasourceUsernameAndPasswordAreUsed() {
         DriverManagerDataSource listening = (DriverManagerDataSource)
                 ListenerDataSource.of(notify("jdbc:postgresql://postgres:5432/orders"), spring("app", "s3cret"));
 
         assertThat(listening.getUsername()).isEqualTo("app");
         assertThat(listening.getPassword()).isEqualTo("s3cret");
+    }
+
+    @Test
+    void anApplicationWithItsOwnDataSourceAndNoSpringDatasourceSettingsGetsAListenerWithoutCredentials() {
+        DriverManagerDataSource listening = (DriverManagerDataSource)
+                ListenerDataSource.of(notify("jdbc:postgresql://postgres:5432/orders"), new DataSourceProperties());
+
+        assertThat(listening.getUrl()).isEqualTo("jdbc:postgresql://postgres:5432/orders");
+        assertThat(listening.getUsername()).isNull();
+        assertThat(listening.getPassword()).isNull();
     }
 
     @Test
