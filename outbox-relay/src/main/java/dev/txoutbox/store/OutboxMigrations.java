@@ -1,8 +1,6 @@
 package dev.txoutbox.store;
 
-import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +27,10 @@ public final class OutboxMigrations {
 
     private static final long RETRY_MILLIS = 1_000;
 
+    private static final String DUPLICATE_TABLE = "42P07";
+
+    private static final String UNIQUE_VIOLATION = "23505";
+
     private OutboxMigrations() {}
 
     /**
@@ -54,7 +56,7 @@ public final class OutboxMigrations {
                 // Every migration here runs in a transaction of its own, which that lock requires.
                 .configuration(Map.of("flyway.postgresql.transactional.lock", "true"))
                 .load();
-        MigrateResult result = migrate(flyway, dataSource, table, historyTable);
+        MigrateResult result = migrate(flyway, table, historyTable);
         log.info(
                 "Outbox table '{}' is at schema version {} ({} migrations applied, history in '{}')",
                 table,
@@ -67,23 +69,22 @@ public final class OutboxMigrations {
      * Migrates, and tries again after the one failure known to come from instances that start together. Flyway
      * decides whether to create the history table, or to start it with a baseline, before it takes its lock: an
      * instance that decided so while another one was creating the table fails ("Unable to baseline schema history
-     * table ... as it already contains migrations", or the table exists already), and finds the table complete when
-     * it tries again. Any other failure, such as a changed checksum or a failing script, stops the caller at once.
-     * Every migration here runs in a transaction of its own, so a failed attempt leaves nothing half-applied; a future
-     * migration that cannot run in a transaction (such as CREATE INDEX CONCURRENTLY) would end that, and the lock
-     * above with it.
+     * table ... as it already exists, and is empty" or "... contains migrations", or the table, or its row type, exists
+     * already), and finds the
+     * table complete when it tries again. The failure's cause alone tells that race: any other failure, such as a
+     * changed checksum or a failing script (also one that runs right after this attempt created the history table),
+     * stops the caller at once. Every migration here runs in a transaction of its own, so a failed attempt leaves
+     * nothing half-applied; a future migration that cannot run in a transaction (such as CREATE INDEX CONCURRENTLY)
+     * would end that, and the lock above with it.
      */
-    private static MigrateResult migrate(Flyway flyway, DataSource dataSource, TableName table, TableName history) {
+    private static MigrateResult migrate(Flyway flyway, TableName table, TableName history) {
         List<FlywayException> earlier = new ArrayList<>();
         for (int attempt = 1; ; attempt++) {
-            boolean historyExisted = exists(dataSource, history);
             try {
                 return flyway.migrate();
             } catch (FlywayException ex) {
                 earlier.forEach(ex::addSuppressed);
-                boolean race = (!historyExisted && exists(dataSource, history))
-                        || String.valueOf(ex.getMessage()).contains("already contains migrations");
-                if (!race || attempt == ATTEMPTS) {
+                if (!isCreationRace(ex, history) || attempt == ATTEMPTS) {
                     throw ex;
                 }
                 earlier.add(ex);
@@ -106,16 +107,24 @@ public final class OutboxMigrations {
         }
     }
 
-    /** Whether the table exists, as far as the data source's connections can see. */
-    private static boolean exists(DataSource dataSource, TableName table) {
-        try (Connection connection = dataSource.getConnection();
-                Statement statement = connection.createStatement()) {
-            statement
-                    .executeQuery("SELECT 1 FROM " + table.value() + " WHERE false")
-                    .close();
-            return true;
-        } catch (SQLException ex) {
-            return false;
+    /**
+     * Whether the failure is another instance's creation of the history table at the same moment: Flyway's refusal to
+     * start with a baseline a history table that exists already, or PostgreSQL's report that the history table
+     * (42P07), or the row type of the same name (23505 on pg_type), exists already.
+     */
+    private static boolean isCreationRace(Throwable failure, TableName history) {
+        String name = history.value().substring(history.value().lastIndexOf('.') + 1);
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            String message = String.valueOf(cause.getMessage());
+            if (cause instanceof FlywayException && message.startsWith("Unable to baseline schema history table")) {
+                return true;
+            }
+            if (cause instanceof SQLException sql
+                    && (DUPLICATE_TABLE.equals(sql.getSQLState()) || UNIQUE_VIOLATION.equals(sql.getSQLState()))
+                    && message.contains(name)) {
+                return true;
+            }
         }
+        return false;
     }
 }

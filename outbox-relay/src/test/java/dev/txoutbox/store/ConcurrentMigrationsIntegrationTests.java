@@ -11,6 +11,9 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.PgBouncer;
 import dev.txoutbox.testing.PgBouncer.PoolMode;
+import java.lang.reflect.Proxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +26,7 @@ import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
@@ -121,6 +125,33 @@ class ConcurrentMigrationsIntegrationTests {
             assertThat(retries.list)
                     .noneMatch(event -> event.getFormattedMessage().contains("trying again"));
         }
+    }
+
+    @Test
+    void aScriptFailingRightAfterTheHistoryTableWasCreatedOnAFreshDatabaseStopsAtOnceWithoutTryingAgain(
+            @TempDir Path scripts) throws Exception {
+        Files.writeString(scripts.resolve("V1__create_a_table.sql"), "CREATE TABLE ${outbox_table} (id bigint);");
+        Files.writeString(scripts.resolve("V2__fail.sql"), "SELECT no_such_column FROM ${outbox_table};");
+        OutboxDialect postgres = OutboxDialects.postgres();
+        OutboxDialect broken = (OutboxDialect) Proxy.newProxyInstance(
+                OutboxDialect.class.getClassLoader(),
+                new Class<?>[] {OutboxDialect.class},
+                (proxy, method, arguments) -> method.getName().equals("migrationLocation")
+                        ? "filesystem:" + scripts
+                        : method.invoke(postgres, arguments));
+        ListAppender<ILoggingEvent> retries = new ListAppender<>();
+        Logger logger = (Logger) LoggerFactory.getLogger(OutboxMigrations.class);
+        retries.start();
+        logger.addAppender(retries);
+        try (HikariDataSource direct = EmbeddedInfrastructure.dataSource(this.databaseUrl, "broken-script")) {
+            assertThatThrownBy(() -> OutboxMigrations.migrate(direct, broken, TABLE, HISTORY))
+                    .isInstanceOf(FlywayException.class)
+                    .hasMessageContaining("no_such_column")
+                    .satisfies(failure -> assertThat(failure.getSuppressed()).isEmpty());
+        } finally {
+            logger.detachAppender(retries);
+        }
+        assertThat(retries.list).noneMatch(event -> event.getLevel() == Level.WARN);
     }
 
     private static void migrateAtOnce(String jdbcUrl) throws Exception {
