@@ -176,7 +176,7 @@ public final class ConnectionPoolerCheck {
     }
 
     /** Logs what the check found: the pooler at INFO, an inconclusive check at INFO, no pooler at DEBUG. */
-    public static void log(Result result) {
+    private static void log(Result result) {
         switch (result.pooling()) {
             case TRANSACTION ->
                 log.info(
@@ -201,6 +201,23 @@ public final class ConnectionPoolerCheck {
         }
     }
 
+    /**
+     * Whether something other than the server answered the connection's start-up handshake, as poolers such as
+     * PgBouncer do: the server process that the handshake named is not the one that runs the connection's queries.
+     * Runs one query on the connection, in its current transaction mode.
+     *
+     * @param connection a connection of the PostgreSQL JDBC driver
+     * @return {@code true} when the connection goes through such a pooler, in any mode; {@code false} for a direct one
+     * @throws SQLException when the connection is not the driver's, or the query fails
+     */
+    public static boolean handshakeAnsweredByAnother(Connection connection) throws SQLException {
+        return answeredByAnother(connection.unwrap(PGConnection.class).getBackendPID(), serverProcess(connection));
+    }
+
+    private static boolean answeredByAnother(int handshakePid, ServerProcess process) {
+        return process.pid() != handshakePid;
+    }
+
     private record Pooled(Pooling pooling, String evidence) {}
 
     private static Pooled pooling(DataSource dataSource, Connection first, PGConnection driver) throws SQLException {
@@ -210,7 +227,7 @@ public final class ConnectionPoolerCheck {
         try {
             int handshakePid = driver.getBackendPID();
             ServerProcess firstProcess = serverProcess(first);
-            if (firstProcess.pid() == handshakePid) {
+            if (!answeredByAnother(handshakePid, firstProcess)) {
                 return new Pooled(
                         Pooling.NOT_SEEN,
                         ("the server process that the start-up handshake named ran the connection's transaction (%s):"

@@ -32,10 +32,13 @@ import org.springframework.util.ClassUtils;
  *
  * <p>After each {@code LISTEN} it proves that notifications reach it: it sends one of its own through the
  * notifier's data source, and waits for it (a few seconds at most); one it could not send goes out again at growing
- * intervals. When it does not arrive, as behind a connection pooler in transaction mode, where notifications go to
- * whatever client shares the server connection that ran {@code LISTEN}, it says so at WARN, with what to do; when it
- * listens through the notifier's own data source, it then also stops listening and does not listen again, so as not
- * to leave more server connections listening. The relays find other instances' rows at their poll interval.
+ * intervals. The probe goes out on a short-lived thread of its own, so that a busy pool does not keep this one from
+ * reading notifications. When it does not arrive, as behind a connection pooler in transaction mode, where
+ * notifications go to whatever client shares the server connection that ran {@code LISTEN}, it says so at WARN, with
+ * what to do. When the listening connection shows a pooler (the server process that its start-up handshake named
+ * does not run its queries), it then also stops listening and does not listen again, so as not to leave more server
+ * connections listening; on a direct connection, which may just belong to a busy database, it keeps listening and
+ * probes again at growing intervals. The relays find other instances' rows at their poll interval meanwhile.
  * {@link #notifications()} tells the outcome.
  */
 public final class WakeUpListener implements SmartLifecycle {
@@ -141,8 +144,7 @@ public final class WakeUpListener implements SmartLifecycle {
                 dialect.notifyWakeUp(table),
                 table,
                 ownInstanceId,
-                PROBE_TIMEOUT,
-                notifierDataSource == dataSource);
+                PROBE_TIMEOUT);
     }
 
     /** Whether the listener holds a connection that listens right now. */
@@ -240,7 +242,7 @@ public final class WakeUpListener implements SmartLifecycle {
                 wakeUp();
             }
             this.probe.sendWhenDue();
-            if (this.probe.checkDeadline()) {
+            if (this.probe.checkDeadline(connection)) {
                 return false;
             }
             if (System.nanoTime() - checkedAt >= CHECK_NANOS) {

@@ -10,11 +10,14 @@ import dev.txoutbox.store.TableName;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.PgBouncer;
 import dev.txoutbox.testing.PgBouncer.PoolMode;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
@@ -167,6 +170,88 @@ class NotificationProbeIntegrationTests {
         assertThat(output)
                 .contains("sending a test notification failed; trying again in 1000 ms")
                 .contains("sending a test notification failed; trying again in 2000 ms");
+    }
+
+    @Test
+    void onADirectConnectionATestNotificationThatDoesNotArriveInTimeLeavesTheListenerListeningAndProbingAgain(
+            CapturedOutput output) {
+        HikariDataSource direct = pool(this.databaseUrl);
+        AtomicInteger borrowed = new AtomicInteger();
+        // The listener's own connection comes first; the first test notification's transaction is rolled back, so
+        // that it never arrives, as when a busy database delays it past the deadline.
+        DataSource droppingTheFirstProbe = new DelegatingDataSource(direct) {
+            @Override
+            public Connection getConnection() throws SQLException {
+                Connection connection = super.getConnection();
+                return borrowed.incrementAndGet() == 2 ? rollingBack(connection) : connection;
+            }
+        };
+        WakeUpListener listener = startedListener(droppingTheFirstProbe, "own");
+
+        await().atMost(TIMEOUT).until(() -> listener.notifications() == Notifications.DO_NOT_ARRIVE);
+        await().atMost(TIMEOUT).until(() -> listener.notifications() == Notifications.ARRIVE);
+
+        assertThat(listener.isListening()).isTrue();
+        assertThat(output)
+                .contains("do not reach this instance")
+                .contains("goes to PostgreSQL directly, so the listener keeps listening and sends another test"
+                        + " notification in 1000 ms")
+                .doesNotContain("stops listening (UNLISTEN)");
+        assertThat(output.getOut().split("listening for wake-ups of table 'outbox_event'", -1))
+                .as("LISTEN ran once")
+                .hasSize(2);
+    }
+
+    @Test
+    void whileTheTestNotificationWaitsForAConnectionOfAnExhaustedPoolTheListenerWakesTheRelaysUp() {
+        CountDownLatch probeWaiting = new CountDownLatch(1);
+        CountDownLatch poolExhausted = new CountDownLatch(1);
+        this.closeables.push(poolExhausted::countDown);
+        DataSource exhausted = new DelegatingDataSource(pool(this.databaseUrl)) {
+            @Override
+            public Connection getConnection() throws SQLException {
+                probeWaiting.countDown();
+                try {
+                    poolExhausted.await();
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    throw new SQLException("interrupted while waiting for a connection", ex);
+                }
+                return super.getConnection();
+            }
+        };
+        HikariDataSource direct = pool(this.databaseUrl);
+        WakeUpListener listener = startedListener(direct, exhausted, "own");
+        await().atMost(TIMEOUT).until(() -> probeWaiting.getCount() == 0);
+
+        await().atMost(TIMEOUT).untilAsserted(() -> {
+            JdbcClient.create(direct)
+                    .sql(OutboxDialects.postgres().notifyWakeUp(TABLE))
+                    .param("another")
+                    .query(String.class)
+                    .list();
+            assertThat(this.wakeUps).hasPositiveValue();
+        });
+
+        assertThat(listener.notifications()).isEqualTo(Notifications.NOT_CHECKED);
+        listener.stop();
+        assertThat(listener.isRunning()).isFalse();
+    }
+
+    private static Connection rollingBack(Connection connection) throws SQLException {
+        connection.setAutoCommit(false);
+        return (Connection) Proxy.newProxyInstance(
+                Connection.class.getClassLoader(), new Class<?>[] {Connection.class}, (proxy, method, arguments) -> {
+                    try {
+                        if (method.getName().equals("commit")) {
+                            connection.rollback();
+                            return null;
+                        }
+                        return method.invoke(connection, arguments);
+                    } catch (InvocationTargetException ex) {
+                        throw ex.getCause();
+                    }
+                });
     }
 
     private WakeUpListener startedListener(DataSource dataSource, String ownInstanceId) {

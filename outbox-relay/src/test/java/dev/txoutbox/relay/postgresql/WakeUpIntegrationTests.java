@@ -98,7 +98,8 @@ class WakeUpIntegrationTests {
         WakeUpListener listener = startedListener(pool("listener"), own.instanceId());
 
         own.committed();
-        received.awaitPayloads(1, TIMEOUT);
+        // The listener's test notification reaches this raw listener too: wait for the own instance's wake-up itself.
+        await().atMost(TIMEOUT).until(() -> received.awaitPayloads(1, TIMEOUT).contains(own.instanceId()));
 
         await().during(Duration.ofMillis(750)).atMost(Duration.ofSeconds(5)).until(() -> this.wakeUps.get() == 0);
         other.committed();
@@ -155,12 +156,15 @@ class WakeUpIntegrationTests {
         WakeUpListener listener = startedListener(pool, "own");
         JdbcClient observer = JdbcClient.create(pool("observer"));
         listeningSession(observer);
+        // Its test notification, sent on a thread of its own, is done: it would borrow the given-back connection.
+        await().atMost(TIMEOUT).until(() -> listener.notifications() == WakeUpListener.Notifications.ARRIVE);
 
         listener.stop();
 
         assertThat(listener.isRunning()).isFalse();
         assertThat(listener.isListening()).isFalse();
-        assertThat(pool.getHikariPoolMXBean().getActiveConnections()).isZero();
+        // The test notification borrows a connection of the pool for a moment, on a thread of its own.
+        await().atMost(TIMEOUT).until(() -> pool.getHikariPoolMXBean().getActiveConnections() == 0);
         // The listener's test notification went out on a session of its own, which did not listen.
         assertThat(observer.sql("SELECT query FROM pg_stat_activity WHERE application_name = ?"
                                 + " AND query NOT LIKE 'SELECT pg_notify%'")
