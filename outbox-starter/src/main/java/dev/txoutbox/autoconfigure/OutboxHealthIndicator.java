@@ -19,9 +19,14 @@ import org.springframework.boot.health.contributor.Health;
  * {@code outbox.health.failing-cycles} cycles got none acknowledged; when as many cycles in a row failed as a whole;
  * when the last cycle failed with an {@link Error}; when a cycle could not record its failed sends, until
  * {@code outbox.health.failing-cycles} later cycles recorded theirs or none failed to for the maximum lag; or when
- * the figures cannot be read. The figures, the unavailable topics, the reasons and the relay's last error are its details;
- * so is whether wake-up notifications from other instances reach this one, which never makes it DOWN, since the relay
- * then finds their rows at its poll interval.
+ * the figures cannot be read.
+ *
+ * <p>Its details: {@code waiting}, {@code lag}, {@code readAt} (when the figures were read), {@code deadLetters} and
+ * {@code parkedKeys}, while the figures can be read; with a relay, {@code lastPublishedAt}, {@code lastError} and
+ * {@code lastErrorAt} once there are such, and {@code unavailableTopics} (each with {@code since} and its last
+ * {@code error}) while there are any; with a wake-up listener, {@code notifications} (whether other instances'
+ * wake-ups reach this one, which never makes it DOWN, since the relay then finds their rows at its poll interval) and
+ * {@code listening}; when DOWN, {@code reasons}.
  */
 final class OutboxHealthIndicator extends AbstractHealthIndicator {
 
@@ -117,8 +122,9 @@ final class OutboxHealthIndicator extends AbstractHealthIndicator {
             }
         }
         if (this.listener != null) {
-            builder.withDetail("notifications", notifications(this.listener.notifications()));
-            builder.withDetail("listening", this.listener.isListening());
+            boolean listening = this.listener.isListening();
+            builder.withDetail("notifications", notifications(this.listener.notifications(), listening));
+            builder.withDetail("listening", listening);
         }
         if (reasons.isEmpty()) {
             builder.up();
@@ -127,14 +133,18 @@ final class OutboxHealthIndicator extends AbstractHealthIndicator {
         }
     }
 
-    private static String notifications(WakeUpListener.Notifications notifications) {
+    private static String notifications(WakeUpListener.Notifications notifications, boolean listening) {
         return switch (notifications) {
             case ARRIVE -> "arrive";
             case NOT_CHECKED -> "not checked yet";
             case DO_NOT_ARRIVE ->
-                "do not arrive: the relay finds other instances' rows at outbox.relay.poll-interval"
-                        + " (through a pooler in transaction mode they go to whatever client shares the server"
-                        + " connection that listened, and the listener stops listening)";
+                "do not arrive: the relay finds other instances' rows at outbox.relay.poll-interval; "
+                        + (listening
+                                ? "the listener keeps listening on its direct connection and sends its test"
+                                        + " notification again"
+                                : "the listener stopped listening, since its connection goes through a pooler (in"
+                                        + " transaction mode, notifications go to whatever client shares the server"
+                                        + " connection that listened)");
         };
     }
 

@@ -9,7 +9,12 @@ import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.PgBouncer;
 import dev.txoutbox.testing.PgBouncer.PoolMode;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Map;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -19,6 +24,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
 
 /**
  * The outbox health tells whether wake-up notifications reach the instance, and stays UP when they do not: the relay
@@ -58,12 +64,29 @@ class OutboxHealthNotificationsTests {
                         .contains("outbox.relay.poll-interval");
                 WakeUpListener listener = context.getBean(WakeUpListener.class);
                 await().atMost(TIMEOUT).until(() -> !listener.isListening());
-                assertThat(context.getBean(OutboxHealthIndicator.class)
-                                .health(true)
-                                .getDetails())
-                        .containsEntry("listening", false);
+                Map<String, Object> details = context.getBean(OutboxHealthIndicator.class)
+                        .health(true)
+                        .getDetails();
+                assertThat(details).containsEntry("listening", false);
+                assertThat((String) details.get("notifications")).contains("the listener stopped listening");
             });
         }
+    }
+
+    @Test
+    void onADirectConnectionWhoseTestNotificationsDoNotArriveTheDetailsSayThatTheListenerKeepsListening() {
+        runner(this.databaseUrl, DroppingTestNotifications.class).run(context -> {
+            awaitChecked(context);
+
+            Map<String, Object> details =
+                    context.getBean(OutboxHealthIndicator.class).health(true).getDetails();
+
+            assertThat(details).containsEntry("listening", true);
+            assertThat((String) details.get("notifications"))
+                    .startsWith("do not arrive")
+                    .contains("the listener keeps listening")
+                    .doesNotContain("stopped listening");
+        });
     }
 
     @Test
@@ -79,11 +102,15 @@ class OutboxHealthNotificationsTests {
     }
 
     private static ApplicationContextRunner runner(String url) {
+        return runner(url, Listening.class);
+    }
+
+    private static ApplicationContextRunner runner(String url, Class<?> listening) {
         return new ApplicationContextRunner()
                 .withConfiguration(
                         AutoConfigurations.of(OutboxStoreAutoConfiguration.class, OutboxHealthAutoConfiguration.class))
                 .withBean(DataSource.class, () -> EmbeddedInfrastructure.dataSource(url, "health"))
-                .withUserConfiguration(Listening.class)
+                .withUserConfiguration(listening)
                 .withPropertyValues("outbox.metrics.refresh-interval=0s");
     }
 
@@ -94,6 +121,40 @@ class OutboxHealthNotificationsTests {
         @Bean
         WakeUpListener listener(OutboxStore store, OutboxDialect dialect) {
             return new WakeUpListener(store.dataSource(), dialect, store.table(), "own", () -> {});
+        }
+    }
+
+    /**
+     * A wake-up listener on the application's DataSource whose test notifications are rolled back, so that they never
+     * arrive, as when a busy database delays them past their deadline.
+     */
+    @Configuration(proxyBeanMethods = false)
+    static class DroppingTestNotifications {
+
+        @Bean
+        WakeUpListener listener(OutboxStore store, OutboxDialect dialect) {
+            DataSource dropping = new DelegatingDataSource(store.dataSource()) {
+                @Override
+                public Connection getConnection() throws SQLException {
+                    Connection connection = super.getConnection();
+                    connection.setAutoCommit(false);
+                    return (Connection) Proxy.newProxyInstance(
+                            Connection.class.getClassLoader(),
+                            new Class<?>[] {Connection.class},
+                            (proxy, method, arguments) -> {
+                                try {
+                                    if (method.getName().equals("commit")) {
+                                        connection.rollback();
+                                        return null;
+                                    }
+                                    return method.invoke(connection, arguments);
+                                } catch (InvocationTargetException ex) {
+                                    throw ex.getCause();
+                                }
+                            });
+                }
+            };
+            return new WakeUpListener(store.dataSource(), dropping, dialect, store.table(), "own", () -> {});
         }
     }
 
