@@ -83,7 +83,8 @@ public final class ConnectionPoolerCheck {
     /**
      * What the check found.
      *
-     * @param pooling whether the connections go through a pooler in transaction mode
+     * @param pooling what the check saw: a pooler in transaction (or statement) mode, none, or that it could not tell,
+     *     with {@code evidence} saying why
      * @param url the JDBC URL of the connections, without credentials; empty when unknown
      * @param prepareThreshold the driver's {@code prepareThreshold}: after how many executions of a statement it
      *     prepares the statement on the server; 0 means never, a negative value from the first execution on

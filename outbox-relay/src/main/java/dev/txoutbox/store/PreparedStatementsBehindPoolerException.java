@@ -3,12 +3,14 @@ package dev.txoutbox.store;
 import java.util.Objects;
 
 /**
- * Thrown by {@link ConnectionPoolerCheck#verify(javax.sql.DataSource)} when a data source's connections go through a
- * connection pooler in transaction mode and the PostgreSQL JDBC driver would prepare statements on the server: the
- * pooler would run them on server connections that do not have them, or that have another client's statements of the
- * same name, and the outbox's migrations, writes and relay would fail at random.
+ * Thrown by {@link ConnectionPoolerCheck#verify(javax.sql.DataSource)}, and by
+ * {@link ConnectionPoolerCheck#verify(javax.sql.DataSource, boolean)} when the pooler is not said to keep prepared
+ * statements, when a data source's connections go through a connection pooler in transaction mode and the PostgreSQL
+ * JDBC driver would prepare statements on the server: the pooler would run them on server connections that do not
+ * have them, or that have another client's statements of the same name, and the outbox's migrations, writes and relay
+ * would fail at random.
  */
-public class PreparedStatementsBehindPoolerException extends IllegalStateException {
+public final class PreparedStatementsBehindPoolerException extends IllegalStateException {
 
     private final ConnectionPoolerCheck.Result result;
 
