@@ -22,20 +22,49 @@ public final class EmbeddedInfrastructure {
 
     private static EmbeddedPostgres postgres;
 
+    private static boolean postgresDurable;
+
     private static EmbeddedKafkaKraftBroker kafka;
 
     private EmbeddedInfrastructure() {}
 
-    /** The embedded PostgreSQL server, started on first use. */
+    /**
+     * The embedded PostgreSQL server, started on first use with the settings the tests run on (commits are not
+     * flushed to disk), unless {@link #postgres(boolean)} started it before.
+     */
     public static synchronized EmbeddedPostgres postgres() {
-        if (postgres == null) {
-            try {
-                postgres = EmbeddedPostgres.builder().start();
-            } catch (IOException ex) {
-                throw new UncheckedIOException("Could not start embedded PostgreSQL", ex);
+        return postgres != null ? postgres : postgres(false);
+    }
+
+    /**
+     * The embedded PostgreSQL server, started on first use. Durable, it keeps its commits as a production server
+     * does ({@code fsync}, {@code synchronous_commit} and {@code full_page_writes} on), which a benchmark needs for
+     * figures a user will see; otherwise it runs with the faster settings of the tests.
+     *
+     * @throws IllegalStateException when the server already runs with the other settings
+     */
+    public static synchronized EmbeddedPostgres postgres(boolean durable) {
+        if (postgres != null) {
+            if (postgresDurable != durable) {
+                throw new IllegalStateException(("The embedded PostgreSQL server already runs %s; ask for the durable"
+                                + " one before anything else uses the server.")
+                        .formatted(postgresDurable ? "durable" : "without flushing its commits"));
             }
-            Runtime.getRuntime().addShutdownHook(new Thread(EmbeddedInfrastructure::stopPostgres));
+            return postgres;
         }
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+        if (durable) {
+            builder.setServerConfig("fsync", "on")
+                    .setServerConfig("synchronous_commit", "on")
+                    .setServerConfig("full_page_writes", "on");
+        }
+        try {
+            postgres = builder.start();
+        } catch (IOException ex) {
+            throw new UncheckedIOException("Could not start embedded PostgreSQL", ex);
+        }
+        postgresDurable = durable;
+        Runtime.getRuntime().addShutdownHook(new Thread(EmbeddedInfrastructure::stopPostgres));
         return postgres;
     }
 

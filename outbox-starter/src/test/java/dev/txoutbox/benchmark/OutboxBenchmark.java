@@ -1,6 +1,8 @@
 package dev.txoutbox.benchmark;
 
 import dev.txoutbox.testing.EmbeddedInfrastructure;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * Measures the relay against what this machine can do at most, in one run, on embedded PostgreSQL and Kafka, with
@@ -31,7 +33,8 @@ import dev.txoutbox.testing.EmbeddedInfrastructure;
  *
  * <p>Run it with {@code mvn -q -pl outbox-starter -am -Pbenchmark test-compile} (quick: 100,000 rows), or add
  * {@code -Dbenchmark.mode=full} (1,000,000 rows). It prints a table and a RESULT line, and writes the figures as
- * JSON to {@code target/benchmark/} ({@link Report}).
+ * JSON to {@code target/benchmark/} ({@link Report}). PostgreSQL runs as the tests run it, without flushing its
+ * commits to disk, unless {@code -Dbenchmark.durability=durable} has it keep them as a production server does.
  */
 public final class OutboxBenchmark {
 
@@ -43,8 +46,12 @@ public final class OutboxBenchmark {
 
     private final Report report = new Report();
 
-    private OutboxBenchmark(String mode) {
+    /** Whether PostgreSQL keeps its commits ({@code durable}) or runs as the tests do ({@code fsync-free}). */
+    private final String durability;
+
+    private OutboxBenchmark(String mode, String durability) {
         this.mode = mode;
+        this.durability = durability;
         this.full = mode.equals("full");
         this.rows = this.full ? 1_000_000 : 100_000;
     }
@@ -54,9 +61,14 @@ public final class OutboxBenchmark {
         if (!mode.equals("quick") && !mode.equals("full")) {
             throw new IllegalArgumentException("Unknown benchmark mode '" + mode + "': use quick or full.");
         }
+        String durability = System.getProperty("benchmark.durability", "fsync-free");
+        if (!durability.equals("durable") && !durability.equals("fsync-free")) {
+            throw new IllegalArgumentException("Unknown benchmark.durability '" + durability
+                    + "': use durable (PostgreSQL flushes every commit, as in production) or fsync-free.");
+        }
         int status = 0;
         try {
-            new OutboxBenchmark(mode).run();
+            new OutboxBenchmark(mode, durability).run();
         } catch (Exception ex) {
             ex.printStackTrace();
             status = 1;
@@ -71,7 +83,14 @@ public final class OutboxBenchmark {
                 "Outbox benchmark, %s mode: %,d rows, %,d keys, 1 KiB JSON payloads, acks=all, idempotent producer,"
                         + " %d cores%n",
                 this.mode, this.rows, Workload.KEYS, Runtime.getRuntime().availableProcessors());
-        EmbeddedInfrastructure.postgres();
+        EmbeddedPostgres postgres = EmbeddedInfrastructure.postgres(this.durability.equals("durable"));
+        // What the server really runs with, rather than what was asked of it.
+        System.out.println("PostgreSQL, " + this.durability + ": "
+                + JdbcClient.create(postgres.getPostgresDatabase())
+                        .sql("SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings"
+                                + " WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')")
+                        .query(String.class)
+                        .single());
         EmbeddedInfrastructure.kafka();
 
         // Compiled code first, so that the ceilings and the relay are measured alike.
@@ -106,7 +125,7 @@ public final class OutboxBenchmark {
         this.report.figure("scale4", result.scale4());
         this.report.count("order_violations", result.orderViolations());
         this.report.figure("end_vs_start", s1.endRate() / s1.startRate());
-        this.report.printAll(this.mode, result);
+        this.report.printAll(this.mode, this.durability, result);
     }
 
     /**

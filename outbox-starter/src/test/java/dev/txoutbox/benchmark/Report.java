@@ -61,24 +61,25 @@ final class Report {
     }
 
     /** The table of a whole run, the JSON file of its figures, how to reproduce them, and the RESULT line. */
-    void printAll(String mode, Result result) throws IOException {
+    void printAll(String mode, String durability, Result result) throws IOException {
         System.out.println();
         System.out.println("| measure | figure |");
         System.out.println("|---|---|");
         this.table.forEach(System.out::println);
-        Path out = Path.of("target", "benchmark", "result-" + mode + ".json");
+        Path out = Path.of("target", "benchmark", "result-" + mode + "-" + durability + ".json");
         Files.createDirectories(out.getParent());
         Files.writeString(
                 out,
                 JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(this.figures));
         System.out.println();
         System.out.println("Figures as JSON: " + out.toAbsolutePath());
-        System.out.println(
-                "Reproduce: mvn -q -pl outbox-starter -am -Pbenchmark test-compile -Dbenchmark.mode=" + mode);
+        System.out.println("Reproduce: mvn -q -pl outbox-starter -am -Pbenchmark test-compile -Dbenchmark.mode=" + mode
+                + " -Dbenchmark.durability=" + durability);
         System.out.printf(
                 Locale.ROOT,
-                "RESULT relay_eps=%.0f relay_vs_ceiling=%.2f writer_overhead=%.3f p99_ms=%.1f scale4=%.2f"
+                "RESULT mode=%s relay_eps=%.0f relay_vs_ceiling=%.2f writer_overhead=%.3f p99_ms=%.1f scale4=%.2f"
                         + " order_violations=%d%n",
+                durability,
                 result.relayEps(),
                 result.relayVsCeiling(),
                 result.writerOverhead(),
