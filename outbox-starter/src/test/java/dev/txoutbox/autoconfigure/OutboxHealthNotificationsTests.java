@@ -9,8 +9,7 @@ import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.PgBouncer;
 import dev.txoutbox.testing.PgBouncer.PoolMode;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
+import dev.txoutbox.testing.RollingBackConnection;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -136,22 +135,7 @@ class OutboxHealthNotificationsTests {
             DataSource dropping = new DelegatingDataSource(store.dataSource()) {
                 @Override
                 public Connection getConnection() throws SQLException {
-                    Connection connection = super.getConnection();
-                    connection.setAutoCommit(false);
-                    return (Connection) Proxy.newProxyInstance(
-                            Connection.class.getClassLoader(),
-                            new Class<?>[] {Connection.class},
-                            (proxy, method, arguments) -> {
-                                try {
-                                    if (method.getName().equals("commit")) {
-                                        connection.rollback();
-                                        return null;
-                                    }
-                                    return method.invoke(connection, arguments);
-                                } catch (InvocationTargetException ex) {
-                                    throw ex.getCause();
-                                }
-                            });
+                    return RollingBackConnection.of(super.getConnection());
                 }
             };
             return new WakeUpListener(store.dataSource(), dropping, dialect, store.table(), "own", () -> {});

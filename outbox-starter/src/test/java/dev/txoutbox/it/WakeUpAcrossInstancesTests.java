@@ -7,14 +7,12 @@ import dev.txoutbox.Outbox;
 import dev.txoutbox.autoconfigure.OutboxRelayAutoConfiguration;
 import dev.txoutbox.autoconfigure.OutboxStoreAutoConfiguration;
 import dev.txoutbox.relay.OutboxRelay;
-import dev.txoutbox.relay.OutboxRelayListener;
 import dev.txoutbox.relay.postgresql.WakeUpListener;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.TopicReader;
 import dev.txoutbox.writer.OutboxWriterAutoConfiguration;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -108,20 +106,5 @@ class WakeUpAcrossInstancesTests {
     private void write(ApplicationContext writing, String key) {
         new TransactionTemplate(new DataSourceTransactionManager(writing.getBean(DataSource.class)))
                 .executeWithoutResult(status -> writing.getBean(Outbox.class).write(this.topic, key, "{}"));
-    }
-
-    /** Counts the relay's cycles. */
-    static final class CompletedCycles implements OutboxRelayListener {
-
-        private final AtomicInteger count = new AtomicInteger();
-
-        @Override
-        public void cycleCompleted(OutboxRelay.CycleResult result) {
-            this.count.incrementAndGet();
-        }
-
-        int count() {
-            return this.count.get();
-        }
     }
 }

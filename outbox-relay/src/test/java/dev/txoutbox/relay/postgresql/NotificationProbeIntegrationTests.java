@@ -10,8 +10,7 @@ import dev.txoutbox.store.TableName;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.PgBouncer;
 import dev.txoutbox.testing.PgBouncer.PoolMode;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
+import dev.txoutbox.testing.RollingBackConnection;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -183,7 +182,7 @@ class NotificationProbeIntegrationTests {
             @Override
             public Connection getConnection() throws SQLException {
                 Connection connection = super.getConnection();
-                return borrowed.incrementAndGet() == 2 ? rollingBack(connection) : connection;
+                return borrowed.incrementAndGet() == 2 ? RollingBackConnection.of(connection) : connection;
             }
         };
         WakeUpListener listener = startedListener(droppingTheFirstProbe, "own");
@@ -236,22 +235,6 @@ class NotificationProbeIntegrationTests {
         assertThat(listener.notifications()).isEqualTo(Notifications.NOT_CHECKED);
         listener.stop();
         assertThat(listener.isRunning()).isFalse();
-    }
-
-    private static Connection rollingBack(Connection connection) throws SQLException {
-        connection.setAutoCommit(false);
-        return (Connection) Proxy.newProxyInstance(
-                Connection.class.getClassLoader(), new Class<?>[] {Connection.class}, (proxy, method, arguments) -> {
-                    try {
-                        if (method.getName().equals("commit")) {
-                            connection.rollback();
-                            return null;
-                        }
-                        return method.invoke(connection, arguments);
-                    } catch (InvocationTargetException ex) {
-                        throw ex.getCause();
-                    }
-                });
     }
 
     private WakeUpListener startedListener(DataSource dataSource, String ownInstanceId) {

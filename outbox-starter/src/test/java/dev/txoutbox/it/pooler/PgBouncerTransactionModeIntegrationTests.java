@@ -10,8 +10,7 @@ import dev.txoutbox.Outbox;
 import dev.txoutbox.OutboxHeaders;
 import dev.txoutbox.autoconfigure.OutboxRelayAutoConfiguration;
 import dev.txoutbox.autoconfigure.OutboxStoreAutoConfiguration;
-import dev.txoutbox.relay.OutboxRelay;
-import dev.txoutbox.relay.OutboxRelayListener;
+import dev.txoutbox.it.CompletedCycles;
 import dev.txoutbox.relay.postgresql.WakeUpListener;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.store.PreparedStatementsBehindPoolerException;
@@ -259,21 +258,6 @@ class PgBouncerTransactionModeIntegrationTests {
                         OutboxRelayAutoConfiguration.class))
                 .withBean(DataSource.class, () -> EmbeddedInfrastructure.dataSource(url, name))
                 .withPropertyValues("spring.kafka.bootstrap-servers=" + EmbeddedInfrastructure.kafkaBootstrapServers());
-    }
-
-    /** Counts the relay's cycles. */
-    static final class CompletedCycles implements OutboxRelayListener {
-
-        private final AtomicInteger count = new AtomicInteger();
-
-        @Override
-        public void cycleCompleted(OutboxRelay.CycleResult result) {
-            this.count.incrementAndGet();
-        }
-
-        int count() {
-            return this.count.get();
-        }
     }
 
     /** Starts the instances at the same moment, so that they apply the outbox's migrations at once. */
