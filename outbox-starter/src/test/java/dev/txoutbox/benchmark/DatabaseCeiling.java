@@ -2,18 +2,22 @@ package dev.txoutbox.benchmark;
 
 import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxTestTables;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.springframework.jdbc.core.RowCallbackHandler;
 
 /**
  * D: the database's ceiling, a bare JDBC loop that claims batches the relay's size with SKIP LOCKED and deletes
- * them, sending nothing; and the same loop with the claim reading whole rows, as a relay must.
+ * them, sending nothing; the same loop with the claim reading whole rows, as a relay must; and the commits that one
+ * connection makes in a second, one row each, which is what the disk allows when PostgreSQL flushes every commit.
  */
 final class DatabaseCeiling {
 
@@ -26,7 +30,7 @@ final class DatabaseCeiling {
         this.rows = rows;
     }
 
-    /** The bare claim of ids and the claim of whole rows, in this order. */
+    /** The bare claim of ids and the claim of whole rows, in this order; then the commit rate. */
     Pace[] run() throws Exception {
         Pace ids = claimAndDelete("D", "id", rs -> {});
         // Not the ceiling of the RESULT line, which is the bare claim of ids above: what the database alone hands
@@ -42,7 +46,33 @@ final class DatabaseCeiling {
                     rs.getString(7);
                     rs.getTimestamp(8);
                 });
+        commitRate();
         return new Pace[] {ids, wholeRows};
+    }
+
+    /**
+     * Commits of one small row each, one after the other on one connection: each waits for its flush to disk when
+     * PostgreSQL keeps its commits, so that their rate is the most that any one session can commit, a relay's cycle
+     * or a writer's transaction alike.
+     */
+    private void commitRate() throws Exception {
+        try (Connection connection = EmbeddedInfrastructure.newDatabase().getConnection()) {
+            try (Statement create = connection.createStatement()) {
+                create.execute("CREATE TABLE benchmark_commit (n bigint)");
+            }
+            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO benchmark_commit VALUES (?)")) {
+                long start = System.nanoTime();
+                long end = start + TimeUnit.SECONDS.toNanos(5);
+                long commits = 0;
+                while (System.nanoTime() < end) {
+                    insert.setLong(1, commits++);
+                    insert.executeUpdate();
+                }
+                this.report.row(
+                        "D: commits of one row each, one connection (per s)",
+                        Measures.perSecond(commits, System.nanoTime() - start));
+            }
+        }
     }
 
     /** Claims batches of a backlog with SKIP LOCKED, reads them, and deletes them. */

@@ -1,5 +1,7 @@
 package dev.txoutbox.benchmark;
 
+import java.util.Collection;
+
 /** The arithmetic of the phases' figures: rates and percentiles. */
 final class Measures {
 
@@ -16,5 +18,11 @@ final class Measures {
         }
         int index = (int) Math.min(sortedMicros.length - 1, Math.ceil(quantile * sortedMicros.length) - 1);
         return sortedMicros[Math.max(0, index)] / 1_000.0;
+    }
+
+    /** The p50, p99 and p99.9 of latencies in microseconds, in milliseconds. */
+    static double[] percentiles(Collection<Long> micros) {
+        long[] sorted = micros.stream().mapToLong(Long::longValue).sorted().toArray();
+        return new double[] {percentile(sorted, 0.50), percentile(sorted, 0.99), percentile(sorted, 0.999)};
     }
 }

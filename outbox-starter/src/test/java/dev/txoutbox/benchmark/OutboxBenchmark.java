@@ -12,13 +12,18 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * <ul>
  *   <li>K ({@link KafkaCeiling}): a plain Kafka producer sending the records from memory, the broker's ceiling;
  *   <li>D ({@link DatabaseCeiling}): a bare JDBC loop that claims ids with SKIP LOCKED and deletes, sending nothing,
- *       the database's ceiling; and the same loop reading whole rows, as a relay must;
+ *       the database's ceiling; the same loop reading whole rows, as a relay must; and the commits one connection
+ *       makes in a second, which the disk bounds when PostgreSQL keeps its commits;
  *   <li>R ({@link RelayDrain}): the relay draining a backlog, with its rate at the start and at the end of the drain;
+ *   <li>C ({@link CycleTimeSplit}): R once more, with the time of its cycles split into claim, sends, acknowledgements,
+ *       delete and commit;
  *   <li>W ({@link WriterThroughput}): business transactions per second and their p99, a JPA insert with {@code
  *       @OutboxEvent} against the same insert without it, with the relay running, and once more with the relay
  *       stopped, for the writer's own cost;
- *   <li>L ({@link WriteLatency}): write-to-acknowledgement latency at half of R's rate, with the default settings;
- *       and, as L', at three quarters of the rate the writers reached, when that fell short of half of R;
+ *   <li>L ({@link WriteLatency}): write-to-acknowledgement latency with the default settings, at half of the rate
+ *       W's writers reached with the relay running, and at 500 events per second;
+ *   <li>P ({@link ProducerLatency}): a plain producer sending the records from memory at L's rates, the reference
+ *       for L's latencies;
  *   <li>S ({@link RelayDrain}): R with 1, 2 and 4 relays on one table, checking per-key order on the consumed records;
  *   <li>H ({@link HotKeyDrain}), only when asked for with {@code -Dbenchmark.phase=H}: one relay draining rows that
  *       all have one key.
@@ -37,6 +42,9 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * commits to disk, unless {@code -Dbenchmark.durability=durable} has it keep them as a production server does.
  */
 public final class OutboxBenchmark {
+
+    /** The backlog of C, which only needs enough cycles for its means. */
+    private static final int CYCLE_SPLIT_ROWS = 200_000;
 
     private final String mode;
 
@@ -106,22 +114,32 @@ public final class OutboxBenchmark {
         RelayDrain.Drain s1 = drain.run(1);
         RelayDrain.Drain s2 = drain.run(2);
         RelayDrain.Drain s4 = drain.run(4);
+        new CycleTimeSplit(this.report, Math.min(this.rows, CYCLE_SPLIT_ROWS)).run();
         WriterThroughput.Writers w = new WriterThroughput(this.report, this.full).run();
-        double[] l = new WriteLatency(this.report, this.full).run(s1.eventsPerSecond() / 2);
+        double halfOfWriters = w.withEvent() / 2;
+        WriteLatency.Latencies[] l = new WriteLatency(this.report, this.full).run(halfOfWriters);
+        double[][] p = new ProducerLatency(this.report, this.full).run(halfOfWriters, WriteLatency.LOW_RATE);
 
         double ceiling = Math.min(k.perSecond(), d[0].perSecond());
         cpuBounds(k, d[1], s1, w);
         Report.Result result = new Report.Result(
                 s1.eventsPerSecond(),
+                s1.eventsPerSecond() / k.perSecond(),
                 s1.eventsPerSecond() / ceiling,
                 1 - w.withEvent() / w.withoutEvent(),
-                l[1],
+                l[0].p99(),
+                l[0].p99() / p[0][1],
+                l[1].p99(),
                 s4.eventsPerSecond() / s1.eventsPerSecond(),
                 s1.orderViolations() + s2.orderViolations() + s4.orderViolations());
         this.report.figure("relay_eps", result.relayEps());
+        this.report.figure("relay_vs_producer", result.relayVsProducer());
         this.report.figure("relay_vs_ceiling", result.relayVsCeiling());
         this.report.figure("writer_overhead", result.writerOverhead());
         this.report.figure("p99_ms", result.p99Ms());
+        this.report.figure("p99_vs_producer", result.p99VsProducer());
+        this.report.figure("p99_500_ms", result.p99LowRateMs());
+        this.report.figure("p99_500_vs_producer", l[1].p99() / p[1][1]);
         this.report.figure("scale4", result.scale4());
         this.report.count("order_violations", result.orderViolations());
         this.report.figure("end_vs_start", s1.endRate() / s1.startRate());
@@ -168,16 +186,18 @@ public final class OutboxBenchmark {
                 drain.run(2);
                 drain.run(4);
             }
+            case "C" -> new CycleTimeSplit(this.report, Math.min(this.rows, CYCLE_SPLIT_ROWS)).run();
             case "W" -> new WriterThroughput(this.report, this.full).run();
             case "L" -> {
-                double eventsPerSecond =
-                        new RelayDrain(this.report, this.rows).run(1).eventsPerSecond();
-                new WriteLatency(this.report, this.full).run(eventsPerSecond / 2);
+                double halfOfWriters =
+                        new WriterThroughput(this.report, this.full).run().withEvent() / 2;
+                new WriteLatency(this.report, this.full).run(halfOfWriters);
+                new ProducerLatency(this.report, this.full).run(halfOfWriters, WriteLatency.LOW_RATE);
             }
             case "H" -> new HotKeyDrain(this.report).run();
             default ->
                 throw new IllegalArgumentException("Unknown benchmark phase '" + phase
-                        + "': use K, D, R, S, W, L or H, or leave it out for all but H.");
+                        + "': use K, D, R, C, S, W, L or H, or leave it out for all but H.");
         }
         this.report.printRows();
     }

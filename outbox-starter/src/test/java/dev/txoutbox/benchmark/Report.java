@@ -77,13 +77,16 @@ final class Report {
                 + " -Dbenchmark.durability=" + durability);
         System.out.printf(
                 Locale.ROOT,
-                "RESULT mode=%s relay_eps=%.0f relay_vs_ceiling=%.2f writer_overhead=%.3f p99_ms=%.1f scale4=%.2f"
-                        + " order_violations=%d%n",
+                "RESULT mode=%s relay_eps=%.0f relay_vs_producer=%.2f relay_vs_ceiling=%.2f writer_overhead=%.3f"
+                        + " p99_ms=%.1f p99_vs_producer=%.2f p99_500_ms=%.1f scale4=%.2f order_violations=%d%n",
                 durability,
                 result.relayEps(),
+                result.relayVsProducer(),
                 result.relayVsCeiling(),
                 result.writerOverhead(),
                 result.p99Ms(),
+                result.p99VsProducer(),
+                result.p99LowRateMs(),
                 result.scale4(),
                 result.orderViolations());
     }
@@ -92,12 +95,19 @@ final class Report {
         return Math.round(value * 1000) / 1000.0;
     }
 
-    /** The figures of the RESULT line, unrounded. */
+    /**
+     * The figures of the RESULT line, unrounded: R's rate, against K's and against the lesser of K and D; W's writer
+     * overhead; L's p99 at half of W's rate, against P's at the same rate, and L's p99 at the low rate; S4 against R;
+     * and S's per-key order violations.
+     */
     record Result(
             double relayEps,
+            double relayVsProducer,
             double relayVsCeiling,
             double writerOverhead,
             double p99Ms,
+            double p99VsProducer,
+            double p99LowRateMs,
             double scale4,
             int orderViolations) {}
 }

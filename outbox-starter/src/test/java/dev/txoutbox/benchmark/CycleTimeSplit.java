@@ -1,0 +1,255 @@
+package dev.txoutbox.benchmark;
+
+import dev.txoutbox.relay.FailureKind;
+import dev.txoutbox.relay.OutboxRelay;
+import dev.txoutbox.relay.RecordPublisher;
+import dev.txoutbox.relay.RelaySettings;
+import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.store.OutboxRecord;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.OutboxTestTables;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.LongAdder;
+import javax.sql.DataSource;
+
+/**
+ * C: where one relay's cycles spend their time while it drains a backlog, read off the relay's own calls to its
+ * connection and its publisher: borrowing the connection and starting the cycle (its slot and settings), the claim,
+ * the sends (the time spent in the publisher's calls), the wait for the broker's acknowledgements (the rest of the
+ * time between the claim and the delete), the delete, the commit with its flush, and the rest (the bookkeeping of
+ * failures, the transaction manager). Only cycles that published something count.
+ */
+final class CycleTimeSplit {
+
+    /** The parts of a cycle, in the order they come. */
+    private static final String[] PARTS = {
+        "borrowing the connection, starting the cycle",
+        "claim",
+        "sends",
+        "waiting for acknowledgements",
+        "delete",
+        "commit",
+        "the rest"
+    };
+
+    private static final int START = 0, CLAIM = 1, SENDS = 2, ACKS = 3, DELETE = 4, COMMIT = 5, REST = 6;
+
+    private final Report report;
+
+    private final int rows;
+
+    private final LongAdder[] totals = new LongAdder[PARTS.length];
+
+    private final LongAdder cycles = new LongAdder();
+
+    private final LongAdder published = new LongAdder();
+
+    /** The cycle of each relay thread. */
+    private final ThreadLocal<CycleClock> clocks = ThreadLocal.withInitial(CycleClock::new);
+
+    CycleTimeSplit(Report report, int rows) {
+        this.report = report;
+        this.rows = rows;
+        for (int i = 0; i < PARTS.length; i++) {
+            this.totals[i] = new LongAdder();
+        }
+    }
+
+    void run() throws Exception {
+        OutboxStore store = OutboxTestTables.migratedStore(timed(EmbeddedInfrastructure.newDatabase()));
+        String topic = EmbeddedInfrastructure.newTopic("bench-cycle", Workload.PARTITIONS);
+        Workload.fill(store, topic, this.rows);
+        RelaySettings settings = RelaySettings.defaults();
+        LongAdder done = new LongAdder();
+        long start = System.nanoTime();
+        try (KafkaRecordPublisher publisher = Workload.newPublisher(settings)) {
+            OutboxRelay relay = new OutboxRelay(store, timed(publisher), settings, List.of(Workload.progress(done)));
+            relay.start();
+            while (done.sum() < this.rows) {
+                Thread.sleep(5);
+            }
+            relay.stop();
+        }
+        double eps = Measures.perSecond(this.rows, System.nanoTime() - start);
+        Workload.discardDeadRows(store);
+        long count = this.cycles.sum();
+        this.report.row("C: relay draining the backlog, cycles timed (events/s)", eps);
+        this.report.row("C: cycles that published, mean size (events)", this.published.sum() / (double) count);
+        double total = 0;
+        for (int i = 0; i < PARTS.length; i++) {
+            double millis = this.totals[i].sum() / 1e6 / count;
+            total += millis;
+            this.report.row("C: per cycle, " + PARTS[i] + " (ms)", millis);
+        }
+        this.report.row("C: per cycle, in all (ms)", total);
+    }
+
+    /** What one relay thread's current cycle spent so far, in nanoseconds. */
+    private static final class CycleClock {
+
+        final long[] parts = new long[PARTS.length];
+
+        long startedAt;
+
+        long claimedAt;
+
+        int sends;
+
+        boolean deleted;
+
+        void reset(long now) {
+            Arrays.fill(this.parts, 0);
+            this.startedAt = now;
+            this.claimedAt = 0;
+            this.sends = 0;
+            this.deleted = false;
+        }
+    }
+
+    private void committed(CycleClock clock, long now) {
+        if (!clock.deleted) {
+            return;
+        }
+        long accounted = 0;
+        for (int i = 0; i < REST; i++) {
+            accounted += clock.parts[i];
+        }
+        clock.parts[REST] = Math.max(0, now - clock.startedAt - accounted);
+        for (int i = 0; i < PARTS.length; i++) {
+            this.totals[i].add(clock.parts[i]);
+        }
+        this.cycles.increment();
+        this.published.add(clock.sends);
+    }
+
+    private DataSource timed(DataSource dataSource) {
+        return proxy(DataSource.class, dataSource, (method, arguments, call) -> {
+            if (!method.getName().equals("getConnection")) {
+                return call.invoke();
+            }
+            long begin = System.nanoTime();
+            CycleClock clock = this.clocks.get();
+            clock.reset(begin);
+            Connection connection = (Connection) call.invoke();
+            clock.parts[START] += System.nanoTime() - begin;
+            return timed(connection);
+        });
+    }
+
+    private Connection timed(Connection connection) {
+        return proxy(Connection.class, connection, (method, arguments, call) -> {
+            if (method.getName().equals("commit")) {
+                CycleClock clock = this.clocks.get();
+                long begin = System.nanoTime();
+                Object result = call.invoke();
+                long now = System.nanoTime();
+                clock.parts[COMMIT] += now - begin;
+                committed(clock, now);
+                return result;
+            }
+            if (method.getName().equals("prepareStatement")
+                    && arguments != null
+                    && arguments[0] instanceof String sql) {
+                return timed((PreparedStatement) call.invoke(), part(sql));
+            }
+            return call.invoke();
+        });
+    }
+
+    private static int part(String sql) {
+        String text = sql.strip();
+        if (text.contains("'plan_cache_mode'")) {
+            return START;
+        }
+        if (text.contains("FOR UPDATE")) {
+            return CLAIM;
+        }
+        if (text.startsWith("DELETE") && text.contains("ANY(?)") && !text.contains("SKIP LOCKED")) {
+            return DELETE;
+        }
+        return REST;
+    }
+
+    private PreparedStatement timed(PreparedStatement statement, int part) {
+        return proxy(PreparedStatement.class, statement, (method, arguments, call) -> {
+            if (!method.getName().startsWith("execute") || part == REST) {
+                return call.invoke();
+            }
+            CycleClock clock = this.clocks.get();
+            long begin = System.nanoTime();
+            if (part == DELETE && clock.claimedAt != 0) {
+                clock.parts[ACKS] += Math.max(0, begin - clock.claimedAt - clock.parts[SENDS]);
+                clock.deleted = true;
+            }
+            Object result = call.invoke();
+            long now = System.nanoTime();
+            clock.parts[part] += now - begin;
+            if (part == CLAIM) {
+                clock.claimedAt = now;
+            }
+            return result;
+        });
+    }
+
+    private RecordPublisher timed(RecordPublisher publisher) {
+        return new RecordPublisher() {
+            @Override
+            public CompletableFuture<?> publish(OutboxRecord record) {
+                CycleClock clock = CycleTimeSplit.this.clocks.get();
+                long begin = System.nanoTime();
+                try {
+                    return publisher.publish(record);
+                } finally {
+                    clock.parts[SENDS] += System.nanoTime() - begin;
+                    clock.sends++;
+                }
+            }
+
+            @Override
+            public FailureKind classify(OutboxRecord record, Throwable error) {
+                return publisher.classify(record, error);
+            }
+
+            @Override
+            public Duration maxDeliveryTime() {
+                return publisher.maxDeliveryTime();
+            }
+
+            @Override
+            public boolean mayStillBeWritten(OutboxRecord record, Throwable error) {
+                return publisher.mayStillBeWritten(record, error);
+            }
+        };
+    }
+
+    /** Calls the proxied object's method. */
+    private interface Call {
+        Object invoke() throws Throwable;
+    }
+
+    private interface Handler {
+        Object handle(Method method, Object[] arguments, Call call) throws Throwable;
+    }
+
+    private static <T> T proxy(Class<T> type, T target, Handler handler) {
+        return type.cast(Proxy.newProxyInstance(
+                type.getClassLoader(),
+                new Class<?>[] {type},
+                (proxy, method, arguments) -> handler.handle(method, arguments, () -> {
+                    try {
+                        return method.invoke(target, arguments);
+                    } catch (InvocationTargetException ex) {
+                        throw ex.getCause();
+                    }
+                })));
+    }
+}

@@ -1,0 +1,81 @@
+package dev.txoutbox.benchmark;
+
+import dev.txoutbox.OutboxHeaders;
+import dev.txoutbox.relay.RelaySettings;
+import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * P: what a plain producer with the relay's producer settings does at L's rates, each record sent from memory by
+ * paced threads as L's writers write theirs: send-to-acknowledgement latency, the reference for L's
+ * write-to-acknowledgement latency.
+ */
+final class ProducerLatency {
+
+    private final Report report;
+
+    private final boolean full;
+
+    ProducerLatency(Report report, boolean full) {
+        this.report = report;
+        this.full = full;
+    }
+
+    /** Measures at each rate in turn; returns the p50, p99 and p99.9 in milliseconds at each. */
+    double[][] run(double... rates) throws Exception {
+        String topic = EmbeddedInfrastructure.newTopic("bench-producer", Workload.PARTITIONS);
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
+                KafkaRecordPublisher.producerProperties(Workload.brokerConfig(), RelaySettings.defaults()))) {
+            producer.partitionsFor(topic);
+            AtomicInteger sent = new AtomicInteger();
+            ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+            AtomicReference<Exception> failure = new AtomicReference<>();
+            Runnable send = () -> {
+                int i = sent.getAndIncrement();
+                ProducerRecord<String, byte[]> record =
+                        new ProducerRecord<>(topic, Workload.key(i), Workload.payload(i));
+                record.headers()
+                        .add(
+                                OutboxHeaders.EVENT_ID,
+                                UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8));
+                record.headers().add(OutboxHeaders.EVENT_TYPE, "BenchmarkEvent".getBytes(StandardCharsets.UTF_8));
+                long start = System.nanoTime();
+                producer.send(record, (metadata, error) -> {
+                    if (error != null) {
+                        failure.set(error);
+                    }
+                    latencies.add((System.nanoTime() - start) / 1_000);
+                });
+            };
+            Pacing.run(send, rates[0], Duration.ofSeconds(this.full ? 10 : 5));
+            producer.flush();
+            Duration duration = Duration.ofSeconds(this.full ? 30 : 15);
+            double[][] percentiles = new double[rates.length][];
+            for (int r = 0; r < rates.length; r++) {
+                latencies.clear();
+                int before = sent.get();
+                double seconds = Pacing.run(send, rates[r], duration);
+                producer.flush();
+                if (failure.get() != null) {
+                    throw failure.get();
+                }
+                percentiles[r] = Measures.percentiles(latencies);
+                String phase = r == 0 ? "P" : "P" + (int) rates[r];
+                this.report.row(
+                        phase + ": producer from memory, achieved rate (events/s)", (sent.get() - before) / seconds);
+                this.report.row(phase + ": send-to-acknowledgement p50 (ms)", percentiles[r][0]);
+                this.report.row(phase + ": send-to-acknowledgement p99 (ms)", percentiles[r][1]);
+                this.report.row(phase + ": send-to-acknowledgement p99.9 (ms)", percentiles[r][2]);
+            }
+            return percentiles;
+        }
+    }
+}
