@@ -95,10 +95,11 @@ final class CycleStore {
      * when other transactions hold every slot. Must run in a transaction, which holds the slot and the locks. The
      * statements after it in the transaction read the table through its indexes only, like the claim itself (see
      * {@link OutboxDialect#startCycle()}). Bounded in rows only, and kept from the server's timeouts for a minute;
-     * see {@link #claim(int, long, int, Duration)} for other bounds.
+     * see {@link #claim(int, long, int, Duration, boolean)} for other bounds.
      */
     Claim claim(int limit, int cycleSlots) {
-        return claim(limit, Long.MAX_VALUE, cycleSlots, Duration.ofMinutes(1));
+        return claim(
+                limit, Long.MAX_VALUE, cycleSlots, Duration.ofMinutes(1), RelaySettings.DEFAULT_SYNCHRONOUS_COMMIT);
     }
 
     /**
@@ -109,13 +110,15 @@ final class CycleStore {
      * this JVM. And the database does not end the transaction, nor its session, for being idle in it or for lasting
      * long, before {@code transactionTimeout} has passed (the server's {@code idle_in_transaction_session_timeout}
      * and, where it has it, {@code transaction_timeout}, are set for this transaction only); pass the relay's own
-     * bound on its transaction, with room for the statements that end it. Zero turns both off.
+     * bound on its transaction, with room for the statements that end it. Zero turns both off. Unless {@code
+     * synchronousCommit}, the transaction commits without waiting for its flush to disk (see {@link
+     * RelaySettings#synchronousCommit()}).
      */
-    Claim claim(int limit, long maxBytes, int cycleSlots, Duration transactionTimeout) {
+    Claim claim(int limit, long maxBytes, int cycleSlots, Duration transactionTimeout, boolean synchronousCommit) {
         long timeoutMillis = Math.min(Math.max(transactionTimeout.toMillis(), 0), Integer.MAX_VALUE);
         Object slot = this.jdbc
                 .sql(this.startCycleSql)
-                .params(timeoutMillis, cycleSlots, this.table.value())
+                .params(synchronousCommit, timeoutMillis, cycleSlots, this.table.value())
                 .query()
                 .singleRow()
                 .get("slot");

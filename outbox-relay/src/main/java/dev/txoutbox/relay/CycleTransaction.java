@@ -166,7 +166,8 @@ final class CycleTransaction {
                 this.settings.batchSize(),
                 this.settings.maxBatchBytes(),
                 this.settings.tableConcurrency(),
-                this.transactionTimeout);
+                this.transactionTimeout,
+                this.settings.synchronousCommit());
         if (claim.noFreeSlot()) {
             return CycleResult.NO_FREE_SLOT;
         }

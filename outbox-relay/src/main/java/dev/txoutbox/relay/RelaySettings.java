@@ -32,6 +32,14 @@ import org.jspecify.annotations.Nullable;
  *     records are not acknowledged by then are left for the next instance, which claims them once the publisher can
  *     no longer deliver the copies in flight ({@link RecordPublisher#maxDeliveryTime()}). Stopping returns a few
  *     seconds after this at the latest, whatever the database or the broker do
+ * @param synchronousCommit whether a cycle's commit waits until the database has flushed it to disk (and to its
+ *     synchronous standbys), as the server's {@code synchronous_commit} says. Off, a PostgreSQL cycle commits with
+ *     {@code synchronous_commit=off}: the relay goes on at once, and the server flushes the commit within a few
+ *     hundred milliseconds. What such a commit records are the deletes of rows whose records the broker has
+ *     acknowledged, and the bookkeeping of failed sends; a crash of the database server that loses it brings those
+ *     rows back, and their records are published again with the same event ids. No acknowledged event can be lost
+ *     so, and no business transaction is touched. On, only a relay's own crash between the acknowledgements and the
+ *     commit sends records again
  */
 public record RelaySettings(
         int batchSize,
@@ -45,7 +53,8 @@ public record RelaySettings(
         int tableConcurrency,
         Duration vacuumInterval,
         long maxBatchBytes,
-        Duration shutdownTimeout) {
+        Duration shutdownTimeout,
+        boolean synchronousCommit) {
 
     public static final int DEFAULT_BATCH_SIZE = 500;
 
@@ -70,6 +79,8 @@ public record RelaySettings(
     public static final long DEFAULT_MAX_BATCH_BYTES = 16L * 1024 * 1024;
 
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
+
+    public static final boolean DEFAULT_SYNCHRONOUS_COMMIT = false;
 
     public RelaySettings {
         require(batchSize >= 1 && batchSize <= 10_000, "batchSize", batchSize, "between 1 and 10000");
@@ -127,7 +138,8 @@ public record RelaySettings(
                 .tableConcurrency(this.tableConcurrency)
                 .vacuumInterval(this.vacuumInterval)
                 .maxBatchBytes(this.maxBatchBytes)
-                .shutdownTimeout(this.shutdownTimeout);
+                .shutdownTimeout(this.shutdownTimeout)
+                .synchronousCommit(this.synchronousCommit);
     }
 
     Backoff backoff() {
@@ -177,6 +189,8 @@ public record RelaySettings(
         private long maxBatchBytes = DEFAULT_MAX_BATCH_BYTES;
 
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+
+        private boolean synchronousCommit = DEFAULT_SYNCHRONOUS_COMMIT;
 
         private Builder() {}
 
@@ -257,6 +271,12 @@ public record RelaySettings(
             return this;
         }
 
+        /** See {@link RelaySettings#synchronousCommit()}. */
+        public Builder synchronousCommit(boolean synchronousCommit) {
+            this.synchronousCommit = synchronousCommit;
+            return this;
+        }
+
         /**
          * The settings.
          *
@@ -275,7 +295,8 @@ public record RelaySettings(
                     this.tableConcurrency,
                     this.vacuumInterval,
                     this.maxBatchBytes,
-                    this.shutdownTimeout);
+                    this.shutdownTimeout,
+                    this.synchronousCommit);
         }
     }
 }

@@ -38,10 +38,12 @@ public interface OutboxDialect {
     String claim(TableName table, boolean parkKeys);
 
     /**
-     * The statement that starts a relay cycle's transaction, before the claim. It keeps the server's idle-in-transaction
-     * and transaction timeouts, for this transaction only, from ending it before the relay's own bound on it (the
-     * first parameter, in milliseconds). It takes one of the table's cycle slots (the parameters after it: the
-     * number of slots, the table's name) for as long as the transaction lasts, and
+     * The statement that starts a relay cycle's transaction, before the claim. Unless its first parameter is true, it
+     * lets this transaction commit without waiting for the commit's flush to disk, where the database can do so for
+     * one transaction (see {@code RelaySettings#synchronousCommit()}). It keeps the server's idle-in-transaction and
+     * transaction timeouts, for this transaction only, from ending it before the relay's own bound on it (the second
+     * parameter, in milliseconds). It takes one of the table's cycle slots (the parameters after it: the number of
+     * slots, the table's name) for as long as the transaction lasts, and
      * returns one row whose column {@code slot} is the slot taken, or NULL when every slot is taken. And it makes
      * the claim and what follows it in the transaction (the delete, the failures) read the outbox table only through
      * its indexes, with plans that suit it at any size. A queue table swings between empty and large: a plan made and

@@ -117,8 +117,12 @@ final class PostgresDialect implements OutboxDialect {
         // slots end with the cycle's transaction however it ends, also when its connection dies; the oid tells
         // apart tables of one name in different schemas. The two-integer form keeps them apart from the writers'
         // locks on keys, which take the one-bigint form.
+        //
+        // Unless the relay is asked to wait for its commits' flush, the transaction commits with
+        // synchronous_commit=off, for this transaction only: at once, and the WAL writer flushes it shortly after.
         return """
-                SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
+                SELECT CASE WHEN ? THEN NULL ELSE set_config('synchronous_commit', 'off', true) END,
+                       set_config('plan_cache_mode', 'force_generic_plan', true),
                        set_config('enable_seqscan', 'off', true),
                        set_config('enable_bitmapscan', 'off', true),
                        (SELECT count(set_config(s.name, t.ms || left(set_config(s.name, '0', true), 0), true))

@@ -68,7 +68,7 @@ class CycleBoundsIntegrationTests {
         }
 
         CycleStore.Claim first = this.transactions.execute(status -> {
-            CycleStore.Claim claim = this.cycles.claim(10, 250 * KIB, SLOTS, Duration.ofMinutes(1));
+            CycleStore.Claim claim = this.cycles.claim(10, 250 * KIB, SLOTS, Duration.ofMinutes(1), false);
             CycleStore.Claim meanwhile = claimElsewhere();
             assertThat(meanwhile.locked())
                     .as("the rows past the budget stay locked by the first claim")
@@ -85,7 +85,7 @@ class CycleBoundsIntegrationTests {
         assertThat(first.records())
                 .allSatisfy(record -> assertThat(record.payload()).hasSize(100 * KIB));
         assertThat(this.transactions
-                        .execute(status -> this.cycles.claim(10, 250 * KIB, SLOTS, Duration.ofMinutes(1)))
+                        .execute(status -> this.cycles.claim(10, 250 * KIB, SLOTS, Duration.ofMinutes(1), false))
                         .records())
                 .extracting(OutboxRecord::id)
                 .containsExactly(3L, 4L);
@@ -97,8 +97,8 @@ class CycleBoundsIntegrationTests {
         insertPayloadOf("small", 1);
         insertPayloadOf("small", 1);
 
-        CycleStore.Claim claim =
-                this.transactions.execute(status -> this.cycles.claim(10, 250 * KIB, SLOTS, Duration.ofMinutes(1)));
+        CycleStore.Claim claim = this.transactions.execute(
+                status -> this.cycles.claim(10, 250 * KIB, SLOTS, Duration.ofMinutes(1), false));
 
         assertThat(claim.locked()).isEqualTo(3);
         assertThat(claim.records()).extracting(OutboxRecord::key).containsExactly("big");
@@ -131,7 +131,7 @@ class CycleBoundsIntegrationTests {
                     .isEqualTo("300ms");
 
             int deleted = new TransactionTemplate(new DataSourceTransactionManager(relay)).execute(status -> {
-                List<OutboxRecord> records = cycles.claim(10, Long.MAX_VALUE, SLOTS, Duration.ofSeconds(30))
+                List<OutboxRecord> records = cycles.claim(10, Long.MAX_VALUE, SLOTS, Duration.ofSeconds(30), false)
                         .records();
                 // What waiting for the broker's acknowledgements looks like to the database: an idle transaction.
                 LockSupport.parkNanos(Duration.ofSeconds(1).toNanos());

@@ -14,6 +14,7 @@ import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.store.TableName;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxTestTables;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +53,32 @@ class CycleStoreIntegrationTests {
         this.store = OutboxTestTables.newStore();
         this.cycles = new CycleStore(this.store);
         this.transactions = new TransactionTemplate(new DataSourceTransactionManager(this.store.dataSource()));
+    }
+
+    @Test
+    void aCycleCommitsWithoutWaitingForItsFlushUnlessAskedToWait() {
+        this.store.insert(event("t", "k", "{}"));
+        JdbcClient jdbc = JdbcClient.create(this.store.dataSource());
+        Supplier<String> setting =
+                () -> jdbc.sql("SHOW synchronous_commit").query(String.class).single();
+        String serverSetting = setting.get();
+
+        String waiting = this.transactions.execute(status -> {
+            jdbc.sql("SET LOCAL synchronous_commit = remote_apply").update();
+            this.cycles.claim(10, Long.MAX_VALUE, SLOTS, Duration.ofMinutes(1), true);
+            return setting.get();
+        });
+        String notWaiting = this.transactions.execute(status -> {
+            jdbc.sql("SET LOCAL synchronous_commit = remote_apply").update();
+            this.cycles.claim(10, Long.MAX_VALUE, SLOTS, Duration.ofMinutes(1), false);
+            return setting.get();
+        });
+
+        assertThat(waiting)
+                .as("a cycle asked to wait for its flush keeps what the server and the session say")
+                .isEqualTo("remote_apply");
+        assertThat(notWaiting).isEqualTo("off");
+        assertThat(setting.get()).as("for the cycle's transaction only").isEqualTo(serverSetting);
     }
 
     @Test

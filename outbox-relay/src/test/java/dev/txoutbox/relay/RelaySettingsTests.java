@@ -85,6 +85,7 @@ class RelaySettingsTests {
         assertThat(defaults.vacuumInterval()).isEqualTo(RelaySettings.DEFAULT_VACUUM_INTERVAL);
         assertThat(defaults.maxBatchBytes()).isEqualTo(RelaySettings.DEFAULT_MAX_BATCH_BYTES);
         assertThat(defaults.shutdownTimeout()).isEqualTo(RelaySettings.DEFAULT_SHUTDOWN_TIMEOUT);
+        assertThat(defaults.synchronousCommit()).isFalse();
     }
 
     @Test
@@ -101,7 +102,8 @@ class RelaySettingsTests {
                 9,
                 Duration.ZERO,
                 7_000,
-                Duration.ofSeconds(17));
+                Duration.ofSeconds(17),
+                true);
 
         assertThat(settings.toBuilder().build()).isEqualTo(settings);
         assertThat(settings.toBuilder().concurrency(1).build())
@@ -117,7 +119,8 @@ class RelaySettingsTests {
                         9,
                         Duration.ZERO,
                         7_000,
-                        Duration.ofSeconds(17)));
+                        Duration.ofSeconds(17),
+                        true));
     }
 
     @RepeatedTest(20)

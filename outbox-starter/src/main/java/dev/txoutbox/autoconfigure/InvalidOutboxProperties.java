@@ -57,7 +57,10 @@ final class InvalidOutboxProperties {
                     new Binding("outbox.relay.max-batch-bytes", OutboxProperties.Relay::getMaxBatchBytes)),
             Map.entry(
                     "shutdownTimeout",
-                    new Binding("outbox.relay.shutdown-timeout", OutboxProperties.Relay::getShutdownTimeout)));
+                    new Binding("outbox.relay.shutdown-timeout", OutboxProperties.Relay::getShutdownTimeout)),
+            Map.entry(
+                    "synchronousCommit",
+                    new Binding("outbox.relay.synchronous-commit", OutboxProperties.Relay::isSynchronousCommit)));
 
     private InvalidOutboxProperties() {}
 
@@ -82,6 +85,7 @@ final class InvalidOutboxProperties {
                     .vacuumInterval(relay.getVacuumInterval())
                     .maxBatchBytes(relay.getMaxBatchBytes().toBytes())
                     .shutdownTimeout(relay.getShutdownTimeout())
+                    .synchronousCommit(relay.isSynchronousCommit())
                     .build();
         } catch (InvalidRelaySettingException ex) {
             Binding binding = RELAY_SETTINGS.get(ex.setting());

@@ -160,6 +160,13 @@ public class OutboxProperties {
         private Duration shutdownTimeout = Duration.ofSeconds(10);
 
         /**
+         * Whether the relay's commits wait until the database has flushed them. Off, a database crash can undo the
+         * deletes of the last few hundred milliseconds, and their events are published again with the same event
+         * ids; nothing acknowledged is lost.
+         */
+        private boolean synchronousCommit = false;
+
+        /**
          * Whether to check each topic on the relay's first publication to it, and log a warning when it cannot keep
          * acknowledged records: a replication factor below 2, min.insync.replicas below 2, or unclean leader
          * election enabled.
@@ -248,6 +255,14 @@ public class OutboxProperties {
 
         public void setShutdownTimeout(Duration shutdownTimeout) {
             this.shutdownTimeout = shutdownTimeout;
+        }
+
+        public boolean isSynchronousCommit() {
+            return this.synchronousCommit;
+        }
+
+        public void setSynchronousCommit(boolean synchronousCommit) {
+            this.synchronousCommit = synchronousCommit;
         }
 
         public boolean isCheckTopicDurability() {

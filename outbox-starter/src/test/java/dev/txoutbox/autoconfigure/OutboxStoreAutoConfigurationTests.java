@@ -201,7 +201,8 @@ class OutboxStoreAutoConfigurationTests {
                         "outbox.relay.retry.max-attempts=4",
                         "outbox.relay.concurrency=3",
                         "outbox.relay.table-concurrency=6",
-                        "outbox.relay.vacuum-interval=0")
+                        "outbox.relay.vacuum-interval=0",
+                        "outbox.relay.synchronous-commit=true")
                 .run(context -> assertThat(context.getBean(RelaySettings.class))
                         .isEqualTo(new RelaySettings(
                                 42,
@@ -215,7 +216,8 @@ class OutboxStoreAutoConfigurationTests {
                                 6,
                                 java.time.Duration.ZERO,
                                 RelaySettings.DEFAULT_MAX_BATCH_BYTES,
-                                RelaySettings.DEFAULT_SHUTDOWN_TIMEOUT)));
+                                RelaySettings.DEFAULT_SHUTDOWN_TIMEOUT,
+                                true)));
     }
 
     @Test
