@@ -7,6 +7,9 @@ import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -148,6 +151,28 @@ public final class EmbeddedInfrastructure {
     public static String newTopic(String prefix, int partitions) {
         String name = prefix + "-" + names.incrementAndGet();
         kafka().addTopics(new NewTopic(name, partitions, (short) 1));
+        // Created is not yet led: a producer that sends at once may meet partitions whose leader the broker has not
+        // taken up yet, and the idempotent producer's retries then ran into out-of-order sequence errors until its
+        // records expired.
+        kafka().doWithAdmin(admin -> {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            try {
+                while (!admin.describeTopics(List.of(name)).allTopicNames().get().get(name).partitions().stream()
+                        .allMatch(partition -> partition.leader() != null
+                                && !partition.leader().isEmpty())) {
+                    if (System.nanoTime() - deadline > 0) {
+                        throw new IllegalStateException(
+                                "Topic " + name + " has partitions without a leader after 10 s");
+                    }
+                    Thread.sleep(10);
+                }
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while waiting for the leaders of topic " + name, ex);
+            } catch (ExecutionException ex) {
+                throw new IllegalStateException("Could not describe topic " + name, ex);
+            }
+        });
         return name;
     }
 }
