@@ -92,6 +92,8 @@ final class WriteLatency {
         this.report.row(phase + ": write-to-acknowledgement p99 (ms)", latencies.percentiles()[1]);
         this.report.row(
                 phase + ": write-to-acknowledgement p99.9 (ms)", latencies.percentiles()[2]);
+        this.report.row(
+                phase + ": the writers' transactions alone, commit included, p99 (ms)", latencies.transactionP99());
         this.report.row(phase + ": relay batches meanwhile, mean size (events)", latencies.meanBatch());
         this.report.row(
                 phase + ": relay cycles meanwhile that found nothing (per s)", latencies.emptyCyclesPerSecond());
