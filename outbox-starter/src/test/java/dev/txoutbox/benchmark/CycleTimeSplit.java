@@ -26,7 +26,9 @@ import javax.sql.DataSource;
  * connection and its publisher: borrowing the connection and starting the cycle (its slot and settings), the claim,
  * the sends (the time spent in the publisher's calls), the wait for the broker's acknowledgements (the rest of the
  * time between the claim and the delete), the delete, the commit with its flush, and the rest (the bookkeeping of
- * failures, the transaction manager). Only cycles that published something count.
+ * failures, the transaction manager). Only cycles that published something count. It runs once with the relay's
+ * default settings and once with {@code synchronousCommit}, whose commits wait for their flush to disk when
+ * PostgreSQL keeps its commits.
  */
 final class CycleTimeSplit {
 
@@ -47,6 +49,10 @@ final class CycleTimeSplit {
 
     private final int rows;
 
+    private final String name;
+
+    private final boolean synchronousCommit;
+
     private final LongAdder[] totals = new LongAdder[PARTS.length];
 
     private final LongAdder cycles = new LongAdder();
@@ -56,19 +62,29 @@ final class CycleTimeSplit {
     /** The cycle of each relay thread. */
     private final ThreadLocal<CycleClock> clocks = ThreadLocal.withInitial(CycleClock::new);
 
-    CycleTimeSplit(Report report, int rows) {
+    private CycleTimeSplit(Report report, int rows, boolean synchronousCommit) {
         this.report = report;
         this.rows = rows;
+        this.synchronousCommit = synchronousCommit;
+        this.name = synchronousCommit ? "C, synchronous commits" : "C";
         for (int i = 0; i < PARTS.length; i++) {
             this.totals[i] = new LongAdder();
         }
     }
 
-    void run() throws Exception {
+    /** Splits the cycles' time with the default settings, then with synchronous commits. */
+    static void run(Report report, int rows) throws Exception {
+        new CycleTimeSplit(report, rows, false).run();
+        new CycleTimeSplit(report, rows, true).run();
+    }
+
+    private void run() throws Exception {
         OutboxStore store = OutboxTestTables.migratedStore(timed(EmbeddedInfrastructure.newDatabase()));
         String topic = EmbeddedInfrastructure.newTopic("bench-cycle", Workload.PARTITIONS);
         Workload.fill(store, topic, this.rows);
-        RelaySettings settings = RelaySettings.defaults();
+        RelaySettings settings = RelaySettings.builder()
+                .synchronousCommit(this.synchronousCommit)
+                .build();
         LongAdder done = new LongAdder();
         long start = System.nanoTime();
         try (KafkaRecordPublisher publisher = Workload.newPublisher(settings)) {
@@ -82,15 +98,16 @@ final class CycleTimeSplit {
         double eps = Measures.perSecond(this.rows, System.nanoTime() - start);
         Workload.discardDeadRows(store);
         long count = this.cycles.sum();
-        this.report.row("C: relay draining the backlog, cycles timed (events/s)", eps);
-        this.report.row("C: cycles that published, mean size (events)", this.published.sum() / (double) count);
+        this.report.row(this.name + ": relay draining the backlog, cycles timed (events/s)", eps);
+        this.report.row(
+                this.name + ": cycles that published, mean size (events)", this.published.sum() / (double) count);
         double total = 0;
         for (int i = 0; i < PARTS.length; i++) {
             double millis = this.totals[i].sum() / 1e6 / count;
             total += millis;
-            this.report.row("C: per cycle, " + PARTS[i] + " (ms)", millis);
+            this.report.row(this.name + ": per cycle, " + PARTS[i] + " (ms)", millis);
         }
-        this.report.row("C: per cycle, in all (ms)", total);
+        this.report.row(this.name + ": per cycle, in all (ms)", total);
     }
 
     /** What one relay thread's current cycle spent so far, in nanoseconds. */

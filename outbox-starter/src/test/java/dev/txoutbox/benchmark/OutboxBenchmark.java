@@ -16,7 +16,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  *       makes in a second, which the disk bounds when PostgreSQL keeps its commits;
  *   <li>R ({@link RelayDrain}): the relay draining a backlog, with its rate at the start and at the end of the drain;
  *   <li>C ({@link CycleTimeSplit}): R once more, with the time of its cycles split into claim, sends, acknowledgements,
- *       delete and commit;
+ *       delete and commit; and again with commits that wait for their flush ({@code synchronousCommit});
  *   <li>W ({@link WriterThroughput}): business transactions per second and their p99, a JPA insert with {@code
  *       @OutboxEvent} against the same insert without it, with the relay running, and once more with the relay
  *       stopped, for the writer's own cost;
@@ -38,8 +38,10 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  *
  * <p>Run it with {@code mvn -q -pl outbox-starter -am -Pbenchmark test-compile} (quick: 100,000 rows), or add
  * {@code -Dbenchmark.mode=full} (1,000,000 rows). It prints a table and a RESULT line, and writes the figures as
- * JSON to {@code target/benchmark/} ({@link Report}). PostgreSQL runs as the tests run it, without flushing its
- * commits to disk, unless {@code -Dbenchmark.durability=durable} has it keep them as a production server does.
+ * JSON to {@code target/benchmark/} ({@link Report}). PostgreSQL keeps its commits as a production server does
+ * ({@code fsync}, {@code synchronous_commit} and {@code full_page_writes} on), unless {@code
+ * -Dbenchmark.durability=fsync-free} has it run as the tests do, without flushing its commits to disk: what the CPU
+ * alone allows.
  */
 public final class OutboxBenchmark {
 
@@ -69,7 +71,7 @@ public final class OutboxBenchmark {
         if (!mode.equals("quick") && !mode.equals("full")) {
             throw new IllegalArgumentException("Unknown benchmark mode '" + mode + "': use quick or full.");
         }
-        String durability = System.getProperty("benchmark.durability", "fsync-free");
+        String durability = System.getProperty("benchmark.durability", "durable");
         if (!durability.equals("durable") && !durability.equals("fsync-free")) {
             throw new IllegalArgumentException("Unknown benchmark.durability '" + durability
                     + "': use durable (PostgreSQL flushes every commit, as in production) or fsync-free.");
@@ -114,7 +116,7 @@ public final class OutboxBenchmark {
         RelayDrain.Drain s1 = drain.run(1);
         RelayDrain.Drain s2 = drain.run(2);
         RelayDrain.Drain s4 = drain.run(4);
-        new CycleTimeSplit(this.report, Math.min(this.rows, CYCLE_SPLIT_ROWS)).run();
+        CycleTimeSplit.run(this.report, Math.min(this.rows, CYCLE_SPLIT_ROWS));
         WriterThroughput.Writers w = new WriterThroughput(this.report, this.full).run();
         double halfOfWriters = w.withEvent() / 2;
         WriteLatency.Latencies[] l = new WriteLatency(this.report, this.full).run(halfOfWriters);
@@ -186,7 +188,7 @@ public final class OutboxBenchmark {
                 drain.run(2);
                 drain.run(4);
             }
-            case "C" -> new CycleTimeSplit(this.report, Math.min(this.rows, CYCLE_SPLIT_ROWS)).run();
+            case "C" -> CycleTimeSplit.run(this.report, Math.min(this.rows, CYCLE_SPLIT_ROWS));
             case "W" -> new WriterThroughput(this.report, this.full).run();
             case "L" -> {
                 double halfOfWriters =
