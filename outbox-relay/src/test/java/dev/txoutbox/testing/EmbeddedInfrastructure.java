@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.sql.DataSource;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
@@ -95,7 +94,7 @@ public final class EmbeddedInfrastructure {
     }
 
     /** Creates an empty database and returns a pooled data source for it, as an application would have. */
-    public static DataSource newDatabase() {
+    public static HikariDataSource newDatabase() {
         return dataSource(newDatabaseUrl(), "outbox-test");
     }
 

@@ -276,7 +276,7 @@ class OutboxMetricsTests {
                         // The statement that starts a cycle takes a slot for as long as its transaction lasts.
                         assertThat(JdbcClient.create(store.dataSource())
                                         .sql(store.dialect().startCycle())
-                                        .params(60_000, 1, store.table().value())
+                                        .params(true, 60_000, 1, store.table().value())
                                         .query()
                                         .singleRow()
                                         .get("slot"))

@@ -1,5 +1,6 @@
 package dev.txoutbox.benchmark;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.RecordPublisher;
@@ -23,10 +24,11 @@ import javax.sql.DataSource;
 
 /**
  * C: where one relay's cycles spend their time while it drains a backlog, read off the relay's own calls to its
- * connection and its publisher: borrowing the connection and starting the cycle (its slot and settings), the claim,
- * the sends (the time spent in the publisher's calls), the wait for the broker's acknowledgements (the rest of the
- * time between the claim and the delete), the delete, the commit with its flush, and the rest (the bookkeeping of
- * failures, the transaction manager). Only cycles that published something count. It runs once with the relay's
+ * connection and its publisher: borrowing the connection and starting the cycle (its slot and settings), the claim's
+ * statement, reading its rows and preparing the sends (until the first send), the sends (the time spent in the
+ * publisher's calls), the wait for the broker's acknowledgements (the rest of the time between the first send and
+ * the delete), the delete, the commit with its flush, and the rest (the bookkeeping of failures, the transaction
+ * manager). The time between cycles is not in any part. Only cycles that published something count. It runs once with the relay's
  * default settings and once with {@code synchronousCommit}, whose commits wait for their flush to disk when
  * PostgreSQL keeps its commits.
  */
@@ -36,6 +38,7 @@ final class CycleTimeSplit {
     private static final String[] PARTS = {
         "borrowing the connection, starting the cycle",
         "claim",
+        "reading the claimed rows, preparing the sends",
         "sends",
         "waiting for acknowledgements",
         "delete",
@@ -43,7 +46,7 @@ final class CycleTimeSplit {
         "the rest"
     };
 
-    private static final int START = 0, CLAIM = 1, SENDS = 2, ACKS = 3, DELETE = 4, COMMIT = 5, REST = 6;
+    private static final int START = 0, CLAIM = 1, READ = 2, SENDS = 3, ACKS = 4, DELETE = 5, COMMIT = 6, REST = 7;
 
     private final Report report;
 
@@ -79,7 +82,8 @@ final class CycleTimeSplit {
     }
 
     private void run() throws Exception {
-        OutboxStore store = OutboxTestTables.migratedStore(timed(EmbeddedInfrastructure.newDatabase()));
+        HikariDataSource database = EmbeddedInfrastructure.newDatabase();
+        OutboxStore store = OutboxTestTables.migratedStore(timed(database));
         String topic = EmbeddedInfrastructure.newTopic("bench-cycle", Workload.PARTITIONS);
         Workload.fill(store, topic, this.rows);
         RelaySettings settings = RelaySettings.builder()
@@ -90,13 +94,17 @@ final class CycleTimeSplit {
         try (KafkaRecordPublisher publisher = Workload.newPublisher(settings)) {
             OutboxRelay relay = new OutboxRelay(store, timed(publisher), settings, List.of(Workload.progress(done)));
             relay.start();
-            while (done.sum() < this.rows) {
-                Thread.sleep(5);
+            try {
+                while (done.sum() < this.rows) {
+                    Thread.sleep(5);
+                }
+            } finally {
+                relay.stop();
             }
-            relay.stop();
         }
         double eps = Measures.perSecond(this.rows, System.nanoTime() - start);
         Workload.discardDeadRows(store);
+        database.close();
         long count = this.cycles.sum();
         this.report.row(this.name + ": relay draining the backlog, cycles timed (events/s)", eps);
         this.report.row(
@@ -119,6 +127,8 @@ final class CycleTimeSplit {
 
         long claimedAt;
 
+        long firstSendAt;
+
         int sends;
 
         boolean deleted;
@@ -127,6 +137,7 @@ final class CycleTimeSplit {
             Arrays.fill(this.parts, 0);
             this.startedAt = now;
             this.claimedAt = 0;
+            this.firstSendAt = 0;
             this.sends = 0;
             this.deleted = false;
         }
@@ -203,8 +214,8 @@ final class CycleTimeSplit {
             }
             CycleClock clock = this.clocks.get();
             long begin = System.nanoTime();
-            if (part == DELETE && clock.claimedAt != 0) {
-                clock.parts[ACKS] += Math.max(0, begin - clock.claimedAt - clock.parts[SENDS]);
+            if (part == DELETE && clock.firstSendAt != 0) {
+                clock.parts[ACKS] += Math.max(0, begin - clock.firstSendAt - clock.parts[SENDS]);
                 clock.deleted = true;
             }
             Object result = call.invoke();
@@ -223,6 +234,10 @@ final class CycleTimeSplit {
             public CompletableFuture<?> publish(OutboxRecord record) {
                 CycleClock clock = CycleTimeSplit.this.clocks.get();
                 long begin = System.nanoTime();
+                if (clock.firstSendAt == 0 && clock.claimedAt != 0) {
+                    clock.firstSendAt = begin;
+                    clock.parts[READ] += begin - clock.claimedAt;
+                }
                 try {
                     return publisher.publish(record);
                 } finally {

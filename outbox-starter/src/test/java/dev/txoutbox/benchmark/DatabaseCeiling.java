@@ -1,5 +1,6 @@
 package dev.txoutbox.benchmark;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
@@ -56,7 +57,8 @@ final class DatabaseCeiling {
      * or a writer's transaction alike.
      */
     private void commitRate() throws Exception {
-        try (Connection connection = EmbeddedInfrastructure.newDatabase().getConnection()) {
+        try (HikariDataSource database = EmbeddedInfrastructure.newDatabase();
+                Connection connection = database.getConnection()) {
             try (Statement create = connection.createStatement()) {
                 create.execute("CREATE TABLE benchmark_commit (n bigint)");
             }

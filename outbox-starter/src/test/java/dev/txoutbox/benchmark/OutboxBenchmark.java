@@ -22,8 +22,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  *       stopped, for the writer's own cost;
  *   <li>L ({@link WriteLatency}): write-to-acknowledgement latency with the default settings, at half of the rate
  *       W's writers reached with the relay running, and at 500 events per second;
- *   <li>P ({@link ProducerLatency}): a plain producer sending the records from memory at L's rates, the reference
- *       for L's latencies;
+ *   <li>P ({@link ProducerLatency}): a plain producer sending the records from memory at the rates L's writers
+ *       reached, the reference for L's latencies; it runs with L, also when L runs alone;
  *   <li>S ({@link RelayDrain}): R with 1, 2 and 4 relays on one table, checking per-key order on the consumed records;
  *   <li>H ({@link HotKeyDrain}), only when asked for with {@code -Dbenchmark.phase=H}: one relay draining rows that
  *       all have one key.
@@ -120,7 +120,8 @@ public final class OutboxBenchmark {
         WriterThroughput.Writers w = new WriterThroughput(this.report, this.full).run();
         double halfOfWriters = w.withEvent() / 2;
         WriteLatency.Latencies[] l = new WriteLatency(this.report, this.full).run(halfOfWriters);
-        double[][] p = new ProducerLatency(this.report, this.full).run(halfOfWriters, WriteLatency.LOW_RATE);
+        // The producer at the rates L's writers reached, which may fall short of the rates asked for.
+        double[][] p = new ProducerLatency(this.report, this.full).run(l[0].achieved(), l[1].achieved());
 
         double ceiling = Math.min(k.perSecond(), d[0].perSecond());
         cpuBounds(k, d[1], s1, w);
@@ -193,8 +194,8 @@ public final class OutboxBenchmark {
             case "L" -> {
                 double halfOfWriters =
                         new WriterThroughput(this.report, this.full).run().withEvent() / 2;
-                new WriteLatency(this.report, this.full).run(halfOfWriters);
-                new ProducerLatency(this.report, this.full).run(halfOfWriters, WriteLatency.LOW_RATE);
+                WriteLatency.Latencies[] l = new WriteLatency(this.report, this.full).run(halfOfWriters);
+                new ProducerLatency(this.report, this.full).run(l[0].achieved(), l[1].achieved());
             }
             case "H" -> new HotKeyDrain(this.report).run();
             default ->

@@ -14,9 +14,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * P: what a plain producer with the relay's producer settings does at L's rates, each record sent from memory by
- * paced threads as L's writers write theirs: send-to-acknowledgement latency, the reference for L's
- * write-to-acknowledgement latency.
+ * P: what a plain producer with the relay's producer settings does at the rates L's writers reached, each record sent
+ * from memory by paced threads as L's writers write theirs: send-to-acknowledgement latency, the reference for L's
+ * write-to-acknowledgement latency. Its second rate is L500's, whose rows it names so.
  */
 final class ProducerLatency {
 
@@ -68,7 +68,7 @@ final class ProducerLatency {
                     throw failure.get();
                 }
                 percentiles[r] = Measures.percentiles(latencies);
-                String phase = r == 0 ? "P" : "P" + (int) rates[r];
+                String phase = r == 0 ? "P" : "P500";
                 this.report.row(
                         phase + ": producer from memory, achieved rate (events/s)", (sent.get() - before) / seconds);
                 this.report.row(phase + ": send-to-acknowledgement p50 (ms)", percentiles[r][0]);
