@@ -53,6 +53,8 @@ final class CycleStore {
 
     private final String deleteSql;
 
+    private final String waitForCommitFlushSql;
+
     private final String deleteUnlockedSql;
 
     private final String lockUnlockedSql;
@@ -71,6 +73,7 @@ final class CycleStore {
         this.startCycleSql = dialect.startCycle();
         this.claimSql = dialect.claim(this.table, store.parkKeys());
         this.deleteSql = dialect.delete(this.table);
+        this.waitForCommitFlushSql = dialect.waitForCommitFlush();
         this.deleteUnlockedSql = dialect.deleteUnlocked(this.table);
         this.lockUnlockedSql = dialect.lockUnlocked(this.table);
         this.recordFailuresSql = dialect.recordFailures(this.table);
@@ -131,6 +134,14 @@ final class CycleStore {
                 .query(this::mapClaimRow)
                 .list();
         return ClaimRule.apply(rows, OutboxDialect.CLAIM_LOOK_BEHIND);
+    }
+
+    /**
+     * Makes the transaction's commit wait for the flush that the server's settings ask for, after a claim that let it
+     * commit without waiting.
+     */
+    void waitForCommitFlush() {
+        this.jdbc.sql(this.waitForCommitFlushSql).update();
     }
 
     /** Deletes the rows with these ids; returns how many it deleted. */

@@ -203,6 +203,12 @@ final class CycleTransaction {
         // must not undo the deletes, or every later cycle would send the acknowledged records again.
         this.store.delete(published);
         FailureRecorder.Recorded recorded = this.failures.record(status, failures, published.size());
+        if (!failures.isEmpty() && !this.settings.synchronousCommit()) {
+            // A hold on a record that the broker may still write must outlive a crash of the database: lost with an
+            // unflushed commit, it would leave the row claimable at once, and another relay could publish the key's
+            // next record before that copy lands. Failures are rare; their cycles pay for the flush.
+            this.store.waitForCommitFlush();
+        }
         for (Decision failure : failures) {
             cycle.afterCommit.add(() -> this.listeners.sendFailed(failure.record(), failure.error(), failure.kind()));
         }

@@ -32,14 +32,14 @@ import org.jspecify.annotations.Nullable;
  *     records are not acknowledged by then are left for the next instance, which claims them once the publisher can
  *     no longer deliver the copies in flight ({@link RecordPublisher#maxDeliveryTime()}). Stopping returns a few
  *     seconds after this at the latest, whatever the database or the broker do
- * @param synchronousCommit whether a cycle's commit waits until the database has flushed it to disk (and to its
- *     synchronous standbys), as the server's {@code synchronous_commit} says. Off, a PostgreSQL cycle commits with
- *     {@code synchronous_commit=off}: the relay goes on at once, and the server flushes the commit within a few
- *     hundred milliseconds. What such a commit records are the deletes of rows whose records the broker has
- *     acknowledged, and the bookkeeping of failed sends; a crash of the database server that loses it brings those
- *     rows back, and their records are published again with the same event ids. No acknowledged event can be lost
- *     so, and no business transaction is touched. On, only a relay's own crash between the acknowledgements and the
- *     commit sends records again
+ * @param synchronousCommit whether every cycle's commit waits until the database has flushed it to disk (and to its
+ *     synchronous standbys), as the server's {@code synchronous_commit} says. Off, a PostgreSQL cycle whose sends
+ *     all succeeded commits with {@code synchronous_commit=off}: the relay goes on at once, and the server flushes
+ *     the commit within a few hundred milliseconds. Such a commit holds only the deletes of rows whose records the
+ *     broker has acknowledged; a crash of the database server, or a failover, that loses it brings those rows back,
+ *     and their records are published again with the same event ids. No acknowledged event can be lost so, and no
+ *     business transaction is touched. A cycle that recorded failed sends waits for its flush either way, so that
+ *     its holds on records the broker may still write survive such a crash
  */
 public record RelaySettings(
         int batchSize,

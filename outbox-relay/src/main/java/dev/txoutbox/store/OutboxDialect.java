@@ -51,6 +51,13 @@ public interface OutboxDialect {
      */
     String startCycle();
 
+    /**
+     * The statement that makes a relay cycle's transaction wait at its commit for the flush that the server's settings
+     * ask for, after {@link #startCycle()} let it commit without waiting: for a cycle that recorded failed sends,
+     * whose holds on records still in flight must outlive a crash of the database.
+     */
+    String waitForCommitFlush();
+
     /** How many earlier rows a claim reads at most, see {@link #claim(TableName, boolean)}. */
     int CLAIM_LOOK_BEHIND = 50_000;
 

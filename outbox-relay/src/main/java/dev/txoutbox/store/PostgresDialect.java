@@ -136,6 +136,12 @@ final class PostgresDialect implements OutboxDialect {
     }
 
     @Override
+    public String waitForCommitFlush() {
+        // DEFAULT is the value the session started with: the server's, the database's or the role's setting.
+        return "SET LOCAL synchronous_commit TO DEFAULT";
+    }
+
+    @Override
     public String delete(TableName table) {
         return "DELETE FROM %s WHERE id = ANY(?)".formatted(table);
     }

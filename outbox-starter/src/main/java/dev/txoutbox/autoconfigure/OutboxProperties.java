@@ -160,9 +160,9 @@ public class OutboxProperties {
         private Duration shutdownTimeout = Duration.ofSeconds(10);
 
         /**
-         * Whether the relay's commits wait until the database has flushed them. Off, a database crash can undo the
-         * deletes of the last few hundred milliseconds, and their events are published again with the same event
-         * ids; nothing acknowledged is lost.
+         * Whether every relay commit waits until the database has flushed it. Off, only cycles that recorded failed
+         * sends wait; a database crash or failover can undo the deletes of the last few hundred milliseconds, and
+         * those events are published again with the same event ids; nothing acknowledged is lost.
          */
         private boolean synchronousCommit = false;
 

@@ -262,6 +262,9 @@ class OutboxStoreAutoConfigurationTests {
         assertThat(properties.getRelay().getConcurrency()).isEqualTo(defaults.concurrency());
         assertThat(properties.getRelay().getTableConcurrency()).isEqualTo(defaults.tableConcurrency());
         assertThat(properties.getRelay().getVacuumInterval()).isEqualTo(defaults.vacuumInterval());
+        assertThat(properties.getRelay().getMaxBatchBytes().toBytes()).isEqualTo(defaults.maxBatchBytes());
+        assertThat(properties.getRelay().getShutdownTimeout()).isEqualTo(defaults.shutdownTimeout());
+        assertThat(properties.getRelay().isSynchronousCommit()).isEqualTo(defaults.synchronousCommit());
         assertThat(properties.getRelay().getNotify().getInterval()).isEqualTo(WakeUpNotifier.DEFAULT_INTERVAL);
     }
 
