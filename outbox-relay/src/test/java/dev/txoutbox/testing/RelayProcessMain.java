@@ -1,7 +1,6 @@
 package dev.txoutbox.testing;
 
 import com.zaxxer.hikari.HikariDataSource;
-import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.RecordPublisher;
 import dev.txoutbox.relay.RelaySettings;
@@ -10,7 +9,6 @@ import dev.txoutbox.store.OutboxDialects;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.store.TableName;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -59,25 +57,10 @@ public final class RelayProcessMain {
      */
     private static RecordPublisher slowAcknowledgements(RecordPublisher publisher) {
         Executor later = CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS);
-        return new RecordPublisher() {
+        return new ForwardingRecordPublisher(publisher) {
             @Override
             public CompletableFuture<?> publish(OutboxRecord record) {
-                return publisher.publish(record).thenApplyAsync(acknowledged -> acknowledged, later);
-            }
-
-            @Override
-            public FailureKind classify(OutboxRecord record, Throwable error) {
-                return publisher.classify(record, error);
-            }
-
-            @Override
-            public Duration maxDeliveryTime() {
-                return publisher.maxDeliveryTime();
-            }
-
-            @Override
-            public boolean mayStillBeWritten(OutboxRecord record, Throwable error) {
-                return publisher.mayStillBeWritten(record, error);
+                return super.publish(record).thenApplyAsync(acknowledged -> acknowledged, later);
             }
         };
     }

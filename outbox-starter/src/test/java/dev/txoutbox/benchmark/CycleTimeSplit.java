@@ -1,7 +1,6 @@
 package dev.txoutbox.benchmark;
 
 import com.zaxxer.hikari.HikariDataSource;
-import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.RecordPublisher;
 import dev.txoutbox.relay.RelaySettings;
@@ -9,13 +8,13 @@ import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.ForwardingRecordPublisher;
 import dev.txoutbox.testing.OutboxTestTables;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -229,7 +228,7 @@ final class CycleTimeSplit {
     }
 
     private RecordPublisher timed(RecordPublisher publisher) {
-        return new RecordPublisher() {
+        return new ForwardingRecordPublisher(publisher) {
             @Override
             public CompletableFuture<?> publish(OutboxRecord record) {
                 CycleClock clock = CycleTimeSplit.this.clocks.get();
@@ -239,26 +238,11 @@ final class CycleTimeSplit {
                     clock.parts[READ] += begin - clock.claimedAt;
                 }
                 try {
-                    return publisher.publish(record);
+                    return super.publish(record);
                 } finally {
                     clock.parts[SENDS] += System.nanoTime() - begin;
                     clock.sends++;
                 }
-            }
-
-            @Override
-            public FailureKind classify(OutboxRecord record, Throwable error) {
-                return publisher.classify(record, error);
-            }
-
-            @Override
-            public Duration maxDeliveryTime() {
-                return publisher.maxDeliveryTime();
-            }
-
-            @Override
-            public boolean mayStillBeWritten(OutboxRecord record, Throwable error) {
-                return publisher.mayStillBeWritten(record, error);
             }
         };
     }
