@@ -24,7 +24,6 @@ import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.jdbc.support.SqlArrayValue;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -47,34 +46,37 @@ final class CycleStore {
 
     private final JsonMapper json = JsonMapper.builder().build();
 
+    private final OutboxDialect dialect;
+
     private final String startCycleSql;
 
     private final String claimSql;
 
+    private final @Nullable String lookBehindSql;
+
     private final String deleteSql;
 
-    private final String waitForCommitFlushSql;
-
-    private final String deleteUnlockedSql;
+    private final @Nullable String waitForCommitFlushSql;
 
     private final String lockUnlockedSql;
 
     private final String recordFailuresSql;
 
-    private final String deadLetterSql;
+    private final List<String> deadLetterSql;
 
-    private final String vacuumSql;
+    private final @Nullable String vacuumSql;
 
     CycleStore(OutboxStore store) {
         OutboxDialect dialect = store.dialect();
+        this.dialect = dialect;
         this.dataSource = store.dataSource();
         this.jdbc = JdbcClient.create(this.dataSource);
         this.table = store.table();
-        this.startCycleSql = dialect.startCycle();
+        this.startCycleSql = dialect.startCycle(this.table);
         this.claimSql = dialect.claim(this.table, store.parkKeys());
+        this.lookBehindSql = dialect.lookBehind(this.table, store.parkKeys());
         this.deleteSql = dialect.delete(this.table);
         this.waitForCommitFlushSql = dialect.waitForCommitFlush();
-        this.deleteUnlockedSql = dialect.deleteUnlocked(this.table);
         this.lockUnlockedSql = dialect.lockUnlocked(this.table);
         this.recordFailuresSql = dialect.recordFailures(this.table);
         this.deadLetterSql = dialect.deadLetter(this.table);
@@ -97,7 +99,7 @@ final class CycleStore {
      * rows whose topic and key have an earlier row outside this claim stay locked, but are left out. Claims nothing
      * when other transactions hold every slot. Must run in a transaction, which holds the slot and the locks. The
      * statements after it in the transaction read the table through its indexes only, like the claim itself (see
-     * {@link OutboxDialect#startCycle()}). Bounded in rows only, and kept from the server's timeouts for a minute;
+     * {@link OutboxDialect#startCycle(TableName)}). Bounded in rows only, and kept from the server's timeouts for a minute;
      * see {@link #claim(int, long, int, Duration, boolean)} for other bounds.
      */
     Claim claim(int limit, int cycleSlots) {
@@ -119,20 +121,31 @@ final class CycleStore {
      */
     Claim claim(int limit, long maxBytes, int cycleSlots, Duration transactionTimeout, boolean synchronousCommit) {
         long timeoutMillis = Math.min(Math.max(transactionTimeout.toMillis(), 0), Integer.MAX_VALUE);
-        Object slot = this.jdbc
+        List<Map<String, @Nullable Object>> started = this.jdbc
                 .sql(this.startCycleSql)
-                .params(synchronousCommit, timeoutMillis, cycleSlots, this.table.value())
+                .param("synchronousCommit", synchronousCommit)
+                .param("timeoutMillis", timeoutMillis)
+                .param("slots", cycleSlots)
+                .param("table", this.table.value())
                 .query()
-                .singleRow()
-                .get("slot");
-        if (slot == null) {
+                .listOfRows();
+        if (started.isEmpty() || started.get(0).get("slot") == null) {
             return Claim.NO_FREE_SLOT;
         }
         List<ClaimRow> rows = this.jdbc
                 .sql(this.claimSql)
-                .params(limit, maxBytes)
+                .param("limit", limit)
+                .param("maxBytes", maxBytes)
                 .query(this::mapClaimRow)
                 .list();
+        if (this.lookBehindSql != null && !rows.isEmpty()) {
+            rows = new ArrayList<>(rows);
+            rows.addAll(this.jdbc
+                    .sql(this.lookBehindSql)
+                    .param("lastId", rows.get(rows.size() - 1).id())
+                    .query(this::mapClaimRow)
+                    .list());
+        }
         return ClaimRule.apply(rows, OutboxDialect.CLAIM_LOOK_BEHIND);
     }
 
@@ -141,7 +154,9 @@ final class CycleStore {
      * commit without waiting.
      */
     void waitForCommitFlush() {
-        this.jdbc.sql(this.waitForCommitFlushSql).update();
+        if (this.waitForCommitFlushSql != null) {
+            this.jdbc.sql(this.waitForCommitFlushSql).update();
+        }
     }
 
     /** Deletes the rows with these ids; returns how many it deleted. */
@@ -151,24 +166,29 @@ final class CycleStore {
         }
         return this.jdbc
                 .sql(this.deleteSql)
-                .param(new SqlArrayValue("bigint", ids.toArray()))
+                .param("ids", this.dialect.array("bigint", ids.toArray()))
                 .update();
     }
 
     /**
-     * Deletes the rows with these ids that no other transaction holds, in a transaction of the caller's (or on its
-     * own). For acknowledged records whose cycle's transaction failed before it could delete them.
+     * Deletes the rows with these ids that no other transaction holds, without waiting for any lock; must run in a
+     * transaction. For acknowledged records whose cycle's transaction failed before it could delete them.
      *
      * @return how many it deleted
      */
     int deleteUnlocked(Collection<Long> ids) {
+        return delete(lockUnlocked(ids));
+    }
+
+    private Set<Long> lockUnlocked(Collection<Long> ids) {
         if (ids.isEmpty()) {
-            return 0;
+            return Set.of();
         }
-        return this.jdbc
-                .sql(this.deleteUnlockedSql)
-                .param(new SqlArrayValue("bigint", ids.toArray()))
-                .update();
+        return new HashSet<>(this.jdbc
+                .sql(this.lockUnlockedSql)
+                .param("ids", this.dialect.array("bigint", ids.toArray()))
+                .query(Long.class)
+                .list());
     }
 
     /**
@@ -182,12 +202,7 @@ final class CycleStore {
         if (failures.isEmpty()) {
             return 0;
         }
-        Set<Long> free = new HashSet<>(this.jdbc
-                .sql(this.lockUnlockedSql)
-                .param(new SqlArrayValue(
-                        "bigint", failures.stream().map(Failure::id).toArray()))
-                .query(Long.class)
-                .list());
+        Set<Long> free = lockUnlocked(failures.stream().map(Failure::id).toList());
         List<Failure> recordable =
                 failures.stream().filter(failure -> free.contains(failure.id())).toList();
         recordFailures(recordable);
@@ -201,10 +216,9 @@ final class CycleStore {
         }
         this.jdbc
                 .sql(this.recordFailuresSql)
-                .params(
-                        column("bigint", failures, Failure::id),
-                        column("bigint", failures, Failure::retryDelayMillis),
-                        column("text", failures, Failure::error))
+                .param("ids", column("bigint", failures, Failure::id))
+                .param("delays", column("bigint", failures, Failure::retryDelayMillis))
+                .param("errors", column("text", failures, Failure::error))
                 .update();
     }
 
@@ -213,14 +227,20 @@ final class CycleStore {
         if (failures.isEmpty()) {
             return;
         }
-        this.jdbc
-                .sql(this.deadLetterSql)
-                .params(column("bigint", failures, Failure::id), column("text", failures, Failure::error))
-                .update();
+        Object ids = column("bigint", failures, Failure::id);
+        Object errors = column("text", failures, Failure::error);
+        for (String statement : this.deadLetterSql) {
+            this.jdbc.sql(statement).param("ids", ids).param("errors", errors).update();
+        }
     }
 
-    private static SqlArrayValue column(String sqlType, Collection<Failure> failures, Function<Failure, Object> value) {
-        return new SqlArrayValue(sqlType, failures.stream().map(value).toArray());
+    private Object column(String sqlType, Collection<Failure> failures, Function<Failure, Object> value) {
+        return this.dialect.array(sqlType, failures.stream().map(value).toArray());
+    }
+
+    /** Whether the table's database needs vacuums from the relay; see {@link #vacuum()}. */
+    boolean vacuums() {
+        return this.vacuumSql != null;
     }
 
     /**
@@ -230,6 +250,9 @@ final class CycleStore {
      * @return whether the table was vacuumed or skipped, and the database's warnings
      */
     VacuumOutcome vacuum() {
+        if (this.vacuumSql == null) {
+            return new VacuumOutcome(false, List.of());
+        }
         // Not through DataSourceUtils: inside a transaction, that would be the transaction's connection, and turning
         // auto-commit on would commit it.
         try (Connection connection = this.dataSource.getConnection()) {
@@ -259,7 +282,7 @@ final class CycleStore {
         String headers = rs.getString("headers");
         OutboxRecord record = new OutboxRecord(
                 id,
-                rs.getObject("event_id", UUID.class),
+                UUID.fromString(rs.getString("event_id")),
                 topic,
                 key,
                 rs.getString("event_type"),

@@ -268,7 +268,9 @@ public final class OutboxRelay implements SmartLifecycle {
                 this.settings.sendTimeout(),
                 this.settings.concurrency(),
                 this.settings.tableConcurrency(),
-                this.settings.vacuumInterval(),
+                this.store.dialect().vacuum(this.store.table()) != null
+                        ? this.settings.vacuumInterval()
+                        : "none (the database purges deleted rows itself)",
                 this.settings.maxBatchBytes(),
                 this.settings.shutdownTimeout());
         if (this.settings.concurrency() > this.settings.tableConcurrency()) {

@@ -50,9 +50,9 @@ final class TableVacuum {
         this.relayName = relayName;
     }
 
-    /** Starts the vacuum thread, unless the interval is zero. */
+    /** Starts the vacuum thread, unless the interval is zero or the table's database purges deleted rows itself. */
     void start() {
-        if (this.interval.isZero()) {
+        if (this.interval.isZero() || !this.store.vacuums()) {
             return;
         }
         this.vacuumIntervalNanos = this.interval.toNanos();

@@ -1,11 +1,18 @@
 package dev.txoutbox.store;
 
+import java.util.List;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
+
 /**
  * The SQL of the outbox tables for one database product. Each statement is built once, for one table name; the
  * dead-letter and processed-event tables are named after it ({@link TableName#deadLetters()},
  * {@link TableName#processed()}).
  *
- * <p>Parameters are positional ({@code ?}) in the order documented on each method.
+ * <p>Parameters are positional ({@code ?}) in the order documented on each method, or named ({@code :ids}) where a
+ * method says so: a statement may leave out a named parameter it has no use for. An array parameter is bound as
+ * {@link #array(String, Object[])} makes it. Where a method returns several statements, they run in that order in
+ * one transaction, with the same named parameters.
  */
 public interface OutboxDialect {
 
@@ -15,72 +22,104 @@ public interface OutboxDialect {
     /** The oldest major version of the product that the statements work on. */
     int minimumMajorVersion();
 
+    /** The oldest minor version, of {@link #minimumMajorVersion()}, that the statements work on. */
+    default int minimumMinorVersion() {
+        return 0;
+    }
+
     /** The folder (a classpath location) that holds this database's migrations. */
     String migrationLocation();
 
     /**
-     * Inserts one row: topic, key, then event id, topic, key, event type, payload, headers (JSON text). Writers of one
+     * Inserts one row: {@code :eventId}, {@code :topic}, {@code :key}, {@code :eventType}, {@code :payload}, {@code
+     * :headers} (JSON text). Writers of one
      * key of one topic are serialized until they commit, so that the ids of a topic's key follow the commit order of
-     * its transactions.
+     * its transactions: by this statement itself, or by {@link #lockKey(TableName)} run just before it.
      */
     String insert(TableName table);
 
     /**
-     * Claims up to {@code ?} (first parameter) claimable rows in id order, locking them and skipping rows other
+     * The statement that a writer runs just before {@link #insert(TableName)} in its transaction, to wait for the
+     * other writers of the topic and key ({@code :topic}, {@code :key}) and hold them off until it commits; nothing for a NULL key.
+     * Null where the insert takes that lock itself.
+     */
+    @Nullable
+    String lockKey(TableName table);
+
+    /** How an event id is bound as a parameter. */
+    Object eventId(UUID eventId);
+
+    /**
+     * An array parameter of elements of a type ({@code bigint} or {@code text}), as the statements of this dialect
+     * read one.
+     */
+    Object array(String elementType, Object[] values);
+
+    /**
+     * Claims up to {@code :limit} claimable rows in id order, locking them and skipping rows other
      * relays hold. Rows whose key waits (an earlier row of its topic and key waits for a retry; with {@code
      * parkKeys}, its topic and key have a dead letter) are not claimed. The claimed rows come with {@code claimed =
-     * true}; those of the id-ordered prefix whose payloads, keys and headers add up to at most {@code ?} (second
-     * parameter) bytes, and always the first, come with {@code in_budget = true}, the others without payload and
+     * true}; those of the id-ordered prefix whose payloads, keys and headers add up to at most {@code :maxBytes} bytes,
+     * and always the first, come with {@code in_budget = true}, the others without payload and
      * headers. After them, in the same snapshot, come up to {@link #CLAIM_LOOK_BEHIND} rows that the claim could
      * have taken (only {@code id}, {@code topic} and {@code record_key}, {@code claimed = false}) with a key and an
-     * id below the last one claimed, in id order: those that the claim did not take are held elsewhere.
+     * id below the last one claimed, in id order: those that the claim did not take are held elsewhere; unless
+     * {@link #lookBehind(TableName, boolean)} reads them.
      */
     String claim(TableName table, boolean parkKeys);
 
     /**
-     * The statement that starts a relay cycle's transaction, before the claim. Unless its first parameter is true, it
+     * Null where {@link #claim(TableName, boolean)} returns the rows that it could have taken itself; otherwise the
+     * statement that reads them, run right after the claim in its transaction: up to {@link #CLAIM_LOOK_BEHIND} rows
+     * with a key and an id below {@code :lastId} that a claim could take, in id order, with the columns the claim
+     * gives them. It must see every row that the claim saw, and rows that other transactions hold.
+     */
+    @Nullable
+    String lookBehind(TableName table, boolean parkKeys);
+
+    /**
+     * The statement that starts a relay cycle's transaction, before the claim. Unless {@code :synchronousCommit}, it
      * lets this transaction commit without waiting for the commit's flush to disk, where the database can do so for
      * one transaction (see {@code RelaySettings#synchronousCommit()}). It keeps the server's idle-in-transaction and
-     * transaction timeouts, for this transaction only, from ending it before the relay's own bound on it (the second
-     * parameter, in milliseconds). It takes one of the table's cycle slots (the parameters after it: the number of
-     * slots, the table's name) for as long as the transaction lasts, and
+     * transaction timeouts, for this transaction only, from ending it before the relay's own bound on it ({@code
+     * :timeoutMillis}), where the database has such timeouts. It takes one of the table's cycle slots ({@code :slots},
+     * at most 1024, of the table {@code :table}) for as long as the transaction lasts, and
      * returns one row whose column {@code slot} is the slot taken, or NULL when every slot is taken. And it makes
      * the claim and what follows it in the transaction (the delete, the failures) read the outbox table only through
      * its indexes, with plans that suit it at any size. A queue table swings between empty and large: a plan made and
      * cached while it was empty, and reused once it is large, can scan the whole table for every row.
      */
-    String startCycle();
+    String startCycle(TableName table);
 
     /**
      * The statement that makes a relay cycle's transaction wait at its commit for the flush that the server's settings
      * ask for, after {@link #startCycle()} let it commit without waiting: for a cycle that recorded failed sends,
-     * whose holds on records still in flight must outlive a crash of the database.
+     * whose holds on records still in flight must outlive a crash of the database. Null where every commit waits for
+     * its flush as the server's settings say.
      */
+    @Nullable
     String waitForCommitFlush();
 
     /** How many earlier rows a claim reads at most, see {@link #claim(TableName, boolean)}. */
     int CLAIM_LOOK_BEHIND = 50_000;
 
-    /** Deletes the rows whose ids are in the array parameter. */
+    /** Deletes the rows whose ids are in the array {@code :ids}. */
     String delete(TableName table);
 
     /**
-     * Deletes the rows whose ids are in the array parameter and that no other transaction holds, without waiting
-     * for any lock.
-     */
-    String deleteUnlocked(TableName table);
-
-    /**
-     * Locks, and returns the ids of, the rows whose ids are in the array parameter and that no other transaction
+     * Locks, and returns the ids of, the rows whose ids are in the array {@code :ids} and that no other transaction
      * holds, without waiting for any lock.
      */
     String lockUnlocked(TableName table);
 
-    /** Records failed sends: arrays of ids, retry delays in milliseconds, and error texts, element by element. */
+    /**
+     * Records failed sends: the arrays {@code :ids}, {@code :delays} (retry delays in milliseconds) and {@code
+     * :errors}, element by element.
+     */
     String recordFailures(TableName table);
 
-    /** Moves rows to the dead-letter table: arrays of ids and error texts, element by element. */
-    String deadLetter(TableName table);
+    /** Moves rows to the dead-letter table: the arrays {@code :ids} and {@code :errors}, element by element. */
+    List<String> deadLetter(TableName table);
 
     /** Counts the rows of the table; fails when the table does not exist. */
     String count(TableName table);
@@ -88,8 +127,10 @@ public interface OutboxDialect {
     /**
      * Vacuums the table, outside a transaction, unless something holds a lock on it that conflicts with a vacuum's
      * (another vacuum, say); the database answers that with a warning of state {@link #VACUUM_BUSY}. A user who
-     * may not vacuum the table gets a warning too, of another state.
+     * may not vacuum the table gets a warning too, of another state. Null for a database that purges deleted rows
+     * on its own.
      */
+    @Nullable
     String vacuum(TableName table);
 
     /** The SQL state of the warning of a vacuum that skipped a table because of a conflicting lock. */
@@ -106,22 +147,19 @@ public interface OutboxDialect {
     /** Lists up to {@code ?} (second) dead letters with an id above {@code ?} (first) in id order, without payloads. */
     String listDeadLetters(TableName table);
 
-    /** Moves the dead letter with id {@code ?} back into the outbox, with its old id and no attempts. */
-    String requeueDeadLetter(TableName table);
+    /**
+     * Locks, and returns the ids of, the dead letters of the topic {@code :topic} and the key {@code :key}; a NULL
+     * topic or key matches any.
+     */
+    String lockDeadLetters(TableName table);
 
     /**
-     * Moves the dead letters of a topic and a key back into the outbox, with their old ids and no attempts, returning
-     * their ids. The parameters: topic, topic, key, key; a NULL topic or key matches any.
+     * Moves the dead letters whose ids are in the array {@code :ids} back into the outbox, with their old ids and no
+     * attempts; the first statement's count is how many it moved.
      */
-    String requeueDeadLetters(TableName table);
+    List<String> requeueDeadLetters(TableName table);
 
-    /** Deletes the dead letter with id {@code ?}. */
-    String discardDeadLetter(TableName table);
-
-    /**
-     * Deletes the dead letters of a topic and a key, returning their ids. The parameters: topic, topic, key, key; a
-     * NULL topic or key matches any.
-     */
+    /** Deletes the dead letters whose ids are in the array {@code :ids}. */
     String discardDeadLetters(TableName table);
 
     /**
@@ -132,6 +170,12 @@ public interface OutboxDialect {
 
     /** Deletes up to {@code ?} (second) processed-event ids older than {@code ?} (first) milliseconds. */
     String purgeProcessed(TableName table);
+
+    /**
+     * Whether {@link #notifyWakeUp(TableName)} and {@link #listenForWakeUps(TableName)} exist: whether a commit in
+     * one instance can wake the relays of the others; without them, those relays find the rows at their next poll.
+     */
+    boolean wakesOtherInstances();
 
     /**
      * Tells the relays of the table, in every instance that listens, that rows were committed; the parameter is the

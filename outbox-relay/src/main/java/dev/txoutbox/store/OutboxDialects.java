@@ -12,13 +12,19 @@ public final class OutboxDialects {
 
     private static final Logger log = LoggerFactory.getLogger(OutboxDialects.class);
 
-    private static final List<OutboxDialect> DIALECTS = List.of(new PostgresDialect());
+    private static final List<OutboxDialect> DIALECTS =
+            List.of(new PostgresDialect(), MariaDbDialect.mariaDb(), MariaDbDialect.mySql());
 
     private OutboxDialects() {}
 
     /** The PostgreSQL dialect. */
     public static OutboxDialect postgres() {
         return DIALECTS.get(0);
+    }
+
+    /** The MariaDB dialect. */
+    public static OutboxDialect mariaDb() {
+        return DIALECTS.get(1);
     }
 
     /**
@@ -34,7 +40,8 @@ public final class OutboxDialects {
                     metaData -> new Database(
                             metaData.getDatabaseProductName(),
                             metaData.getDatabaseProductVersion(),
-                            metaData.getDatabaseMajorVersion()));
+                            metaData.getDatabaseMajorVersion(),
+                            metaData.getDatabaseMinorVersion()));
         } catch (MetaDataAccessException ex) {
             throw new IllegalStateException(
                     "Could not detect the database of the outbox: reading the JDBC metadata failed. Check that the"
@@ -43,12 +50,15 @@ public final class OutboxDialects {
         }
         for (OutboxDialect dialect : DIALECTS) {
             if (dialect.productName().equalsIgnoreCase(database.product())) {
-                if (database.majorVersion() < dialect.minimumMajorVersion()) {
+                if (database.majorVersion() < dialect.minimumMajorVersion()
+                        || (database.majorVersion() == dialect.minimumMajorVersion()
+                                && database.minorVersion() < dialect.minimumMinorVersion())) {
                     throw new IllegalStateException(
-                            "The outbox needs %s %d or later, but the database is %s %s. Upgrade the database."
+                            "The outbox needs %s %d.%d or later, but the database is %s %s. Upgrade the database."
                                     .formatted(
                                             dialect.productName(),
                                             dialect.minimumMajorVersion(),
+                                            dialect.minimumMinorVersion(),
                                             database.product(),
                                             database.version()));
                 }
@@ -62,5 +72,5 @@ public final class OutboxDialects {
                         DIALECTS.stream().map(OutboxDialect::productName).toList()));
     }
 
-    private record Database(String product, String version, int majorVersion) {}
+    private record Database(String product, String version, int majorVersion, int minorVersion) {}
 }

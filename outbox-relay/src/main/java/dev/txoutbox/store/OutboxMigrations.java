@@ -4,6 +4,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
@@ -27,7 +28,8 @@ public final class OutboxMigrations {
 
     private static final long RETRY_MILLIS = 1_000;
 
-    private static final String DUPLICATE_TABLE = "42P07";
+    /** A table that exists already: PostgreSQL's SQLState, then MariaDB's and MySQL's. */
+    private static final Set<String> DUPLICATE_TABLE = Set.of("42P07", "42S01");
 
     private static final String UNIQUE_VIOLATION = "23505";
 
@@ -120,7 +122,7 @@ public final class OutboxMigrations {
                 return true;
             }
             if (cause instanceof SQLException sql
-                    && (DUPLICATE_TABLE.equals(sql.getSQLState()) || UNIQUE_VIOLATION.equals(sql.getSQLState()))
+                    && (DUPLICATE_TABLE.contains(sql.getSQLState()) || UNIQUE_VIOLATION.equals(sql.getSQLState()))
                     && message.contains(name)) {
                 return true;
             }

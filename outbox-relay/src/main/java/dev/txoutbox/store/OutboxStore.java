@@ -3,12 +3,19 @@ package dev.txoutbox.store;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.BadSqlGrammarException;
 import org.springframework.jdbc.core.ArgumentPreparedStatementSetter;
+import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
+import org.springframework.jdbc.core.namedparam.NamedParameterUtils;
+import org.springframework.jdbc.core.namedparam.ParsedSql;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -21,8 +28,8 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class OutboxStore {
 
-    /** PostgreSQL's SQLState for a table that does not exist. */
-    private static final String UNDEFINED_TABLE = "42P01";
+    /** The SQLStates of a table that does not exist: PostgreSQL's, then MariaDB's and MySQL's. */
+    private static final Set<String> UNDEFINED_TABLE = Set.of("42P01", "42S02");
 
     private final DataSource dataSource;
 
@@ -37,6 +44,12 @@ public final class OutboxStore {
     private final JsonMapper json = JsonMapper.builder().build();
 
     private final String insertSql;
+
+    private final @Nullable String lockKeySql;
+
+    private final ParsedSql insertParsed;
+
+    private final @Nullable ParsedSql lockKeyParsed;
 
     private final String countSql;
 
@@ -71,6 +84,9 @@ public final class OutboxStore {
         this.table = table;
         this.parkKeys = parkKeys;
         this.insertSql = dialect.insert(table);
+        this.lockKeySql = dialect.lockKey(table);
+        this.insertParsed = NamedParameterUtils.parseSqlStatement(this.insertSql);
+        this.lockKeyParsed = (this.lockKeySql != null) ? NamedParameterUtils.parseSqlStatement(this.lockKeySql) : null;
         this.countSql = dialect.count(table);
         this.statisticsSql = dialect.statistics(table, parkKeys);
         this.verifySql = new LinkedHashMap<>();
@@ -109,7 +125,11 @@ public final class OutboxStore {
      * them their ids.
      */
     public void insert(NewRecord record) {
-        this.jdbc.sql(this.insertSql).params(insertArguments(record)).update();
+        Map<String, @Nullable Object> arguments = insertArguments(record);
+        if (this.lockKeySql != null && record.key() != null) {
+            this.jdbc.sql(this.lockKeySql).params(arguments).query().listOfRows();
+        }
+        this.jdbc.sql(this.insertSql).params(arguments).update();
     }
 
     /**
@@ -121,32 +141,43 @@ public final class OutboxStore {
      * @throws SQLException when the database refuses the insert, with a message that names the event and the table
      */
     void insert(Connection connection, NewRecord record) throws SQLException {
-        try (PreparedStatement insert = connection.prepareStatement(this.insertSql)) {
-            new ArgumentPreparedStatementSetter(insertArguments(record)).setValues(insert);
-            insert.executeUpdate();
+        MapSqlParameterSource arguments = new MapSqlParameterSource(insertArguments(record));
+        try {
+            if (this.lockKeySql != null && record.key() != null) {
+                execute(connection, Objects.requireNonNull(this.lockKeyParsed), arguments);
+            }
+            execute(connection, this.insertParsed, arguments);
         } catch (SQLException ex) {
             throw new SQLException(insertFailure(record, ex), ex.getSQLState(), ex.getErrorCode(), ex);
         }
     }
 
-    /** The insert statement's arguments, in the order of its placeholders. */
-    private Object[] insertArguments(NewRecord record) {
-        return new Object[] {
-            record.topic(),
-            record.key(),
-            record.eventId(),
-            record.topic(),
-            record.key(),
-            record.eventType(),
-            record.payload(),
-            this.json.writeValueAsString(record.headers())
-        };
+    private static void execute(Connection connection, ParsedSql sql, MapSqlParameterSource arguments)
+            throws SQLException {
+        try (PreparedStatement statement =
+                connection.prepareStatement(NamedParameterUtils.substituteNamedParameters(sql, arguments))) {
+            new ArgumentPreparedStatementSetter(NamedParameterUtils.buildValueArray(sql, arguments, null))
+                    .setValues(statement);
+            statement.execute();
+        }
+    }
+
+    /** The named arguments of the insert statement, and of the statement that locks the key before it. */
+    private Map<String, @Nullable Object> insertArguments(NewRecord record) {
+        Map<String, @Nullable Object> arguments = new HashMap<>();
+        arguments.put("eventId", this.dialect.eventId(record.eventId()));
+        arguments.put("topic", record.topic());
+        arguments.put("key", record.key());
+        arguments.put("eventType", record.eventType());
+        arguments.put("payload", record.payload());
+        arguments.put("headers", this.json.writeValueAsString(record.headers()));
+        return arguments;
     }
 
     private String insertFailure(NewRecord record, SQLException ex) {
         String message = "Could not write event %s ('%s' to topic '%s') into outbox table '%s'"
                 .formatted(record.eventId(), record.eventType(), record.topic(), this.table);
-        if (UNDEFINED_TABLE.equals(ex.getSQLState())) {
+        if (UNDEFINED_TABLE.contains(ex.getSQLState())) {
             message += (": the table does not exist in this database. Create it at start-up with"
                             + " OutboxMigrations.migrate(..) for table '%s', or apply the scripts of docs/table.md")
                     .formatted(this.table);

@@ -1,5 +1,10 @@
 package dev.txoutbox.store;
 
+import java.util.List;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
+import org.springframework.jdbc.support.SqlArrayValue;
+
 /**
  * The outbox SQL for PostgreSQL: {@code FOR UPDATE SKIP LOCKED} claims, array parameters, and wake-ups through
  * {@code LISTEN}/{@code NOTIFY}.
@@ -35,12 +40,28 @@ final class PostgresDialect implements OutboxDialect {
         return """
                 WITH key_lock AS (
                     SELECT pg_advisory_xact_lock(hashtextextended(k.name, 0))
-                    FROM (SELECT ?::text || ' ' || ?::text AS name) AS k
+                    FROM (SELECT :topic::text || ' ' || :key::text AS name) AS k
                     WHERE k.name IS NOT NULL
                 )
                 INSERT INTO %s (event_id, topic, record_key, event_type, payload, headers)
-                SELECT ?, ?, ?, ?, ?, ?::jsonb FROM (SELECT count(*) FROM key_lock) AS locked
+                SELECT :eventId, :topic, :key, :eventType, :payload, :headers::jsonb
+                FROM (SELECT count(*) FROM key_lock) AS locked
                 """.formatted(table);
+    }
+
+    @Override
+    public @Nullable String lockKey(TableName table) {
+        return null;
+    }
+
+    @Override
+    public Object eventId(UUID eventId) {
+        return eventId;
+    }
+
+    @Override
+    public Object array(String elementType, Object[] values) {
+        return new SqlArrayValue(elementType, values);
     }
 
     @Override
@@ -65,7 +86,7 @@ final class PostgresDialect implements OutboxDialect {
                     FROM %1$s o
                     WHERE %2$s
                     ORDER BY o.id
-                    LIMIT ?
+                    LIMIT :limit
                     FOR UPDATE OF o SKIP LOCKED
                 ),
                 earlier AS (
@@ -84,7 +105,7 @@ final class PostgresDialect implements OutboxDialect {
                     SELECT c.*,
                            row_number() OVER w = 1
                                OR sum(coalesce(octet_length(c.payload), 0) + coalesce(octet_length(c.record_key), 0)
-                                      + octet_length(c.headers)) OVER w <= ? AS in_budget
+                                      + octet_length(c.headers)) OVER w <= :maxBytes AS in_budget
                     FROM claimed c
                     WINDOW w AS (ORDER BY c.id)
                 ) AS b
@@ -95,7 +116,12 @@ final class PostgresDialect implements OutboxDialect {
     }
 
     @Override
-    public String startCycle() {
+    public @Nullable String lookBehind(TableName table, boolean parkKeys) {
+        return null;
+    }
+
+    @Override
+    public String startCycle(TableName table) {
         // After five executions of a prepared statement, PostgreSQL may switch to a generic plan and keep it until
         // the table's statistics change. Made while the table was empty (right after a vacuum truncated it, say),
         // such a plan read the table with sequential scans, one for each row of the claim once rows piled up. Planning
@@ -121,41 +147,34 @@ final class PostgresDialect implements OutboxDialect {
         // Unless the relay is asked to wait for its commits' flush, the transaction commits with
         // synchronous_commit=off, for this transaction only: at once, and the WAL writer flushes it shortly after.
         return """
-                SELECT CASE WHEN ? THEN NULL ELSE set_config('synchronous_commit', 'off', true) END,
+                SELECT CASE WHEN :synchronousCommit THEN NULL ELSE set_config('synchronous_commit', 'off', true) END,
                        set_config('plan_cache_mode', 'force_generic_plan', true),
                        set_config('enable_seqscan', 'off', true),
                        set_config('enable_bitmapscan', 'off', true),
                        (SELECT count(set_config(s.name, t.ms || left(set_config(s.name, '0', true), 0), true))
                         FROM (VALUES ('idle_in_transaction_session_timeout'), ('transaction_timeout')) AS s(name),
-                             (SELECT ?::bigint::text AS ms) AS t
+                             (SELECT :timeoutMillis::bigint::text AS ms) AS t
                         WHERE current_setting(s.name, true) IS NOT NULL) AS timeouts,
-                       (SELECT s FROM generate_series(0, ?::int - 1) AS s
-                        WHERE pg_try_advisory_xact_lock(hashtext('outbox relay cycle ' || ?::regclass::oid), s)
+                       (SELECT s FROM generate_series(0, :slots::int - 1) AS s
+                        WHERE pg_try_advisory_xact_lock(hashtext('outbox relay cycle ' || :table::regclass::oid), s)
                         LIMIT 1) AS slot
                 """;
     }
 
     @Override
-    public String waitForCommitFlush() {
+    public @Nullable String waitForCommitFlush() {
         // DEFAULT is the value the session started with: the server's, the database's or the role's setting.
         return "SET LOCAL synchronous_commit TO DEFAULT";
     }
 
     @Override
     public String delete(TableName table) {
-        return "DELETE FROM %s WHERE id = ANY(?)".formatted(table);
+        return "DELETE FROM %s WHERE id = ANY(:ids)".formatted(table);
     }
 
     @Override
     public String lockUnlocked(TableName table) {
-        return "SELECT id FROM %s WHERE id = ANY(?) FOR UPDATE SKIP LOCKED".formatted(table);
-    }
-
-    @Override
-    public String deleteUnlocked(TableName table) {
-        return """
-                DELETE FROM %1$s WHERE id IN (SELECT id FROM %1$s WHERE id = ANY(?) FOR UPDATE SKIP LOCKED)
-                """.formatted(table);
+        return "SELECT id FROM %s WHERE id = ANY(:ids) FOR UPDATE SKIP LOCKED".formatted(table);
     }
 
     @Override
@@ -165,15 +184,15 @@ final class PostgresDialect implements OutboxDialect {
                 SET attempts = o.attempts + 1,
                     next_attempt_at = now() + f.delay_ms * interval '1 millisecond',
                     last_error = f.error
-                FROM unnest(?::bigint[], ?::bigint[], ?::text[]) AS f(id, delay_ms, error)
+                FROM unnest(:ids::bigint[], :delays::bigint[], :errors::text[]) AS f(id, delay_ms, error)
                 WHERE o.id = f.id
                 """.formatted(table);
     }
 
     @Override
-    public String deadLetter(TableName table) {
-        return """
-                WITH failed AS (SELECT * FROM unnest(?::bigint[], ?::text[]) AS f(id, error)),
+    public List<String> deadLetter(TableName table) {
+        return List.of("""
+                WITH failed AS (SELECT * FROM unnest(:ids::bigint[], :errors::text[]) AS f(id, error)),
                 moved AS (
                     DELETE FROM %1$s o USING failed f WHERE o.id = f.id
                     RETURNING o.id, o.event_id, o.topic, o.record_key, o.event_type, o.payload, o.headers,
@@ -181,11 +200,11 @@ final class PostgresDialect implements OutboxDialect {
                 )
                 INSERT INTO %2$s (%3$s, attempts, last_error)
                 SELECT %3$s, attempts + 1, error FROM moved
-                """.formatted(table, table.deadLetters(), COLUMNS);
+                """.formatted(table, table.deadLetters(), COLUMNS));
     }
 
     @Override
-    public String vacuum(TableName table) {
+    public @Nullable String vacuum(TableName table) {
         // No truncation of empty pages at the table's end: it takes an ACCESS EXCLUSIVE lock, which would stall
         // the writers' inserts for a moment at every vacuum; autovacuum still truncates now and then.
         return "VACUUM (SKIP_LOCKED, TRUNCATE false) %s".formatted(table);
@@ -223,42 +242,28 @@ final class PostgresDialect implements OutboxDialect {
     }
 
     @Override
-    public String requeueDeadLetter(TableName table) {
+    public String lockDeadLetters(TableName table) {
         return """
-                WITH moved AS (DELETE FROM %2$s WHERE id = ? RETURNING %3$s, last_error)
-                INSERT INTO %1$s (%3$s, attempts, last_error)
-                OVERRIDING SYSTEM VALUE
-                SELECT %3$s, 0, last_error FROM moved
-                """.formatted(table, table.deadLetters(), COLUMNS);
+                SELECT id FROM %s
+                WHERE (:topic::text IS NULL OR topic = :topic) AND (:key::text IS NULL OR record_key = :key)
+                ORDER BY id
+                FOR UPDATE
+                """.formatted(table.deadLetters());
     }
 
     @Override
-    public String requeueDeadLetters(TableName table) {
-        return """
-                WITH moved AS (
-                    DELETE FROM %2$s
-                    WHERE (?::text IS NULL OR topic = ?) AND (?::text IS NULL OR record_key = ?)
-                    RETURNING %3$s, last_error
-                )
+    public List<String> requeueDeadLetters(TableName table) {
+        return List.of("""
+                WITH moved AS (DELETE FROM %2$s WHERE id = ANY(:ids) RETURNING %3$s, last_error)
                 INSERT INTO %1$s (%3$s, attempts, last_error)
                 OVERRIDING SYSTEM VALUE
                 SELECT %3$s, 0, last_error FROM moved
-                RETURNING id
-                """.formatted(table, table.deadLetters(), COLUMNS);
-    }
-
-    @Override
-    public String discardDeadLetter(TableName table) {
-        return "DELETE FROM %s WHERE id = ?".formatted(table.deadLetters());
+                """.formatted(table, table.deadLetters(), COLUMNS));
     }
 
     @Override
     public String discardDeadLetters(TableName table) {
-        return """
-                DELETE FROM %s
-                WHERE (?::text IS NULL OR topic = ?) AND (?::text IS NULL OR record_key = ?)
-                RETURNING id
-                """.formatted(table.deadLetters());
+        return "DELETE FROM %s WHERE id = ANY(:ids)".formatted(table.deadLetters());
     }
 
     @Override
@@ -281,6 +286,11 @@ final class PostgresDialect implements OutboxDialect {
                     WHERE processed_at < now() - ? * interval '1 millisecond'
                     LIMIT ?)
                 """.formatted(table.processed());
+    }
+
+    @Override
+    public boolean wakesOtherInstances() {
+        return true;
     }
 
     @Override

@@ -13,12 +13,15 @@ public final class ProcessedEvents {
 
     private final JdbcClient jdbc;
 
+    private final OutboxDialect dialect;
+
     private final String markSql;
 
     private final String purgeSql;
 
     public ProcessedEvents(DataSource dataSource, OutboxDialect dialect, TableName table) {
         this.jdbc = JdbcClient.create(dataSource);
+        this.dialect = dialect;
         this.markSql = dialect.markProcessed(table);
         this.purgeSql = dialect.purgeProcessed(table);
     }
@@ -38,7 +41,11 @@ public final class ProcessedEvents {
                             + " pass a name such as the listener's consumer group id")
                     .formatted(eventId));
         }
-        return this.jdbc.sql(this.markSql).params(consumer, eventId).update() > 0;
+        return this.jdbc
+                        .sql(this.markSql)
+                        .params(consumer, this.dialect.eventId(eventId))
+                        .update()
+                > 0;
     }
 
     /**

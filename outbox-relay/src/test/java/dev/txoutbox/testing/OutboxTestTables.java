@@ -1,6 +1,7 @@
 package dev.txoutbox.testing;
 
 import dev.txoutbox.store.NewRecord;
+import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxDialects;
 import dev.txoutbox.store.OutboxMigrations;
 import dev.txoutbox.store.OutboxStore;
@@ -16,17 +17,22 @@ public final class OutboxTestTables {
 
     private OutboxTestTables() {}
 
-    /** A migrated outbox table in a database of its own. */
+    /** A migrated outbox table in a PostgreSQL database of its own. */
     public static OutboxStore newStore() {
-        return migratedStore(EmbeddedInfrastructure.newDatabase());
+        return newStore(TestDatabase.POSTGRESQL);
+    }
+
+    /** A migrated outbox table in a database of its own. */
+    public static OutboxStore newStore(TestDatabase database) {
+        return migratedStore(database.newDatabase());
     }
 
     /** The outbox table in the database behind a data source, migrated. */
     public static OutboxStore migratedStore(DataSource dataSource) {
         TableName table = new TableName(TableName.DEFAULT);
-        OutboxMigrations.migrate(
-                dataSource, OutboxDialects.postgres(), table, new TableName(OutboxMigrations.DEFAULT_HISTORY_TABLE));
-        return new OutboxStore(dataSource, OutboxDialects.detect(dataSource), table);
+        OutboxDialect dialect = OutboxDialects.detect(dataSource);
+        OutboxMigrations.migrate(dataSource, dialect, table, new TableName(OutboxMigrations.DEFAULT_HISTORY_TABLE));
+        return new OutboxStore(dataSource, dialect, table);
     }
 
     /**
@@ -34,13 +40,14 @@ public final class OutboxTestTables {
      * keys)}.
      */
     public static void insertEvents(OutboxStore store, String topic, int count, int keys) {
+        TestDatabase database = TestDatabase.of(store.dialect());
         JdbcClient.create(store.dataSource())
                 .sql("""
-                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
-                        SELECT gen_random_uuid(), ?, 'k-' || (i % ?), 'TestEvent', NULL
-                        FROM generate_series(1, ?) AS i
-                        """)
-                .params(topic, keys, count)
+                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload, headers)
+                        SELECT %s, ?, CONCAT('k-', g.n %% ?), 'TestEvent', NULL, '{}'
+                        FROM %s
+                        """.formatted(database.randomUuid(), database.series(count)))
+                .params(topic, keys)
                 .update();
     }
 
