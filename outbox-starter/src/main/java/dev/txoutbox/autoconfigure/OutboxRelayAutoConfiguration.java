@@ -15,6 +15,9 @@ import java.time.Clock;
 import java.util.Map;
 import java.util.UUID;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -42,6 +45,8 @@ import org.springframework.util.StringUtils;
 @ConditionalOnBean(OutboxStore.class)
 @ConditionalOnBooleanProperty(name = "outbox.relay.enabled", matchIfMissing = true)
 public final class OutboxRelayAutoConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(OutboxRelayAutoConfiguration.class);
 
     @Bean
     @ConditionalOnMissingBean
@@ -93,6 +98,7 @@ public final class OutboxRelayAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty(name = "outbox.relay.notify.enabled", matchIfMissing = true)
+    @Nullable
     WakeUpListener outboxWakeUpListener(
             OutboxStore store,
             OutboxDialect dialect,
@@ -100,6 +106,15 @@ public final class OutboxRelayAutoConfiguration {
             ObjectProvider<DataSourceProperties> dataSourceProperties,
             ObjectProvider<OutboxRelay> relays,
             ObjectProvider<WakeUpNotifier> notifier) {
+        if (!dialect.wakesOtherInstances()) {
+            log.info(
+                    "Outbox: {} has no notifications between sessions; the relays of table '{}' find the rows that"
+                            + " other instances commit at their poll interval ({}), and this instance's own at once",
+                    dialect.productName(),
+                    store.table(),
+                    properties.getRelay().getPollInterval());
+            return null;
+        }
         // This instance's own commits woke its relays up already; its notifications are ignored.
         WakeUpNotifier own = notifier.getIfAvailable();
         String ownInstanceId =

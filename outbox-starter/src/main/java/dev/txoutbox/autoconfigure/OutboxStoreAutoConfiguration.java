@@ -11,6 +11,7 @@ import dev.txoutbox.store.ProcessedEvents;
 import dev.txoutbox.store.TableName;
 import java.time.Duration;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -98,7 +99,13 @@ public final class OutboxStoreAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty(name = "outbox.relay.notify.enabled", matchIfMissing = true)
+    @Nullable
     WakeUpNotifier outboxWakeUpNotifier(OutboxStore store, OutboxDialect dialect, OutboxProperties properties) {
+        if (!dialect.wakesOtherInstances()) {
+            // No notification between sessions (MariaDB, MySQL): the relays of the other instances find this
+            // instance's rows at their next poll. Spring keeps a null bean, which the providers of it skip.
+            return null;
+        }
         Duration interval = properties.getRelay().getNotify().getInterval();
         InvalidOutboxProperties.requirePositive("outbox.relay.notify.interval", interval, "20ms");
         return new WakeUpNotifier(store.dataSource(), dialect, store.table(), interval);

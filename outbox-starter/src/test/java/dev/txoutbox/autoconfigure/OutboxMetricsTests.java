@@ -280,12 +280,11 @@ class OutboxMetricsTests {
                                 .pollInSameThread()
                                 .until(
                                         () -> JdbcClient.create(store.dataSource())
-                                                .sql(store.dialect().startCycle())
-                                                .params(
-                                                        true,
-                                                        60_000,
-                                                        1,
-                                                        store.table().value())
+                                                .sql(store.dialect().startCycle(store.table()))
+                                                .param("synchronousCommit", true)
+                                                .param("timeoutMillis", 60_000)
+                                                .param("slots", 1)
+                                                .param("table", store.table().value())
                                                 .query()
                                                 .singleRow()
                                                 .get("slot"),

@@ -10,6 +10,7 @@ import dev.txoutbox.OutboxHeaders;
 import dev.txoutbox.OutboxMessage;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.TestDatabase;
 import dev.txoutbox.testing.TopicReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -24,6 +25,7 @@ import org.springframework.aop.Advisor;
 import org.springframework.aop.framework.ProxyFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -34,31 +36,41 @@ import org.springframework.transaction.interceptor.TransactionInterceptor;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * The annotation and the facade in a Spring Boot application with JPA, against embedded PostgreSQL and Kafka: the
- * event is published if and only if the business transaction commits.
+ * The annotation and the facade in a Spring Boot application with JPA, against an embedded database and Kafka: the
+ * event is published if and only if the business transaction commits. A subclass per database names the database and
+ * the topics.
  */
 @SpringBootTest
-class OutboxEventIntegrationTests {
+abstract class OutboxEventIntegrationTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private static final int ONE_MIB = 1024 * 1024;
 
-    private static final String TOPIC = EmbeddedInfrastructure.newTopic("invoices", 2);
-
-    private static final String AUDIT_TOPIC = EmbeddedInfrastructure.newTopic("audit", 1);
-
     @DynamicPropertySource
     static void infrastructure(DynamicPropertyRegistry registry) {
-        registry.add("spring.datasource.url", EmbeddedInfrastructure::newDatabaseUrl);
-        registry.add("spring.datasource.username", () -> "postgres");
         registry.add("spring.kafka.bootstrap-servers", EmbeddedInfrastructure::kafkaBootstrapServers);
         registry.add("spring.jpa.hibernate.ddl-auto", () -> "create");
         // Far longer than any test waits: every record here is published because its commit woke the relay up.
         registry.add("outbox.relay.poll-interval", () -> "10m");
-        registry.add("test.topic", () -> TOPIC);
-        registry.add("test.audit-topic", () -> AUDIT_TOPIC);
     }
+
+    /**
+     * The database of a subclass, its events' topics (made once per subclass, so that no two share a record), and a
+     * fresh database in it.
+     */
+    static void database(DynamicPropertyRegistry registry, TestDatabase database, String topic, String auditTopic) {
+        registry.add("spring.datasource.url", database::newDatabaseUrl);
+        registry.add("spring.datasource.username", () -> database == TestDatabase.MARIADB ? "root" : "postgres");
+        registry.add("test.topic", () -> topic);
+        registry.add("test.audit-topic", () -> auditTopic);
+    }
+
+    @Value("${test.topic}")
+    private String topicName;
+
+    @Value("${test.audit-topic}")
+    private String auditTopicName;
 
     @Autowired
     private InvoiceService invoices;
@@ -84,8 +96,8 @@ class OutboxEventIntegrationTests {
 
     @BeforeEach
     void readTopics() {
-        this.topic = new TopicReader(TOPIC);
-        this.auditTopic = new TopicReader(AUDIT_TOPIC);
+        this.topic = new TopicReader(this.topicName);
+        this.auditTopic = new TopicReader(this.auditTopicName);
     }
 
     @AfterEach
@@ -174,7 +186,7 @@ class OutboxEventIntegrationTests {
 
     @Test
     void theFacadeWritesInTheCurrentTransaction() {
-        UUID eventId = this.invoices.issueThroughTheFacade(TOPIC, "frank", 3);
+        UUID eventId = this.invoices.issueThroughTheFacade(this.topicName, "frank", 3);
 
         awaitOutboxDrained();
         ConsumerRecord<String, byte[]> record = this.topic.awaitRecord(
@@ -185,9 +197,9 @@ class OutboxEventIntegrationTests {
 
     @Test
     void theFacadeWithoutATransactionFails(@Autowired Outbox outbox) {
-        assertThatThrownBy(() -> outbox.write(TOPIC, "k", "payload"))
+        assertThatThrownBy(() -> outbox.write(this.topicName, "k", "payload"))
                 .isInstanceOf(OutboxException.class)
-                .hasMessageContaining("Outbox.write(topic '%s')".formatted(TOPIC))
+                .hasMessageContaining("Outbox.write(topic '%s')".formatted(this.topicName))
                 .hasMessageContaining("needs an active transaction");
         assertThat(this.store.count()).isZero();
     }
@@ -260,7 +272,7 @@ class OutboxEventIntegrationTests {
         assertThatThrownBy(() -> this.invoices.issueWithNote("lena", 1, note))
                 .isInstanceOf(OutboxException.class)
                 .hasMessageContaining("@OutboxEvent(topic = \"${test.topic}\") on InvoiceService.issueWithNote(..)")
-                .hasMessageContaining("event InvoiceNote to topic '%s' (key '".formatted(TOPIC))
+                .hasMessageContaining("event InvoiceNote to topic '%s' (key '".formatted(this.topicName))
                 .hasMessageContaining("a payload of %d bytes".formatted(ONE_MIB + 1))
                 .hasMessageContaining("more than the %d bytes the relay can publish".formatted(ONE_MIB))
                 .hasMessageContaining("the Kafka producer's default max.request.size")
@@ -278,19 +290,19 @@ class OutboxEventIntegrationTests {
                 128 + (10 + "outbox-event-id".length() + 36) + (10 + "outbox-event-type".length() + "Big".length());
         byte[] largest = new byte[ONE_MIB - framing - key.length()];
 
-        assertThatThrownBy(() ->
-                        this.transactions.executeWithoutResult(status -> this.outbox.write(OutboxMessage.to(TOPIC)
+        assertThatThrownBy(() -> this.transactions.executeWithoutResult(
+                        status -> this.outbox.write(OutboxMessage.to(this.topicName)
                                 .key(key)
                                 .type("Big")
                                 .payload(new byte[largest.length + 1])
                                 .build())))
                 .isInstanceOf(OutboxException.class)
-                .hasMessageContaining("Outbox.write(topic '%s'): event Big".formatted(TOPIC))
+                .hasMessageContaining("Outbox.write(topic '%s'): event Big".formatted(this.topicName))
                 .hasMessageContaining("is %d bytes as a Kafka record".formatted(ONE_MIB + 1));
         assertThat(this.store.count()).isZero();
 
         UUID eventId = this.transactions.execute(status -> {
-            UUID written = this.outbox.write(OutboxMessage.to(TOPIC)
+            UUID written = this.outbox.write(OutboxMessage.to(this.topicName)
                     .key(key)
                     .type("Big")
                     .payload(largest)
@@ -299,7 +311,7 @@ class OutboxEventIntegrationTests {
             assertThat(this.jdbc
                             .sql("SELECT event_id FROM outbox_event WHERE record_key = ?")
                             .param(key)
-                            .query(UUID.class)
+                            .query((rs, row) -> UUID.fromString(rs.getString(1)))
                             .single())
                     .as("the row's event_id")
                     .isEqualTo(written);
@@ -350,7 +362,7 @@ class OutboxEventIntegrationTests {
         String key = "held-" + UUID.randomUUID();
 
         assertThatThrownBy(() -> this.transactions.executeWithoutResult(status -> {
-                    this.outbox.write(TOPIC, key, "outer");
+                    this.outbox.write(this.topicName, key, "outer");
                     this.invoices.auditInNewTransaction(key);
                 }))
                 .isInstanceOf(OutboxException.class)
@@ -366,7 +378,7 @@ class OutboxEventIntegrationTests {
         String key = "shared-" + UUID.randomUUID();
 
         this.transactions.executeWithoutResult(status -> {
-            this.outbox.write(AUDIT_TOPIC, key, "outer");
+            this.outbox.write(this.auditTopicName, key, "outer");
             this.invoices.auditInNewTransaction(key);
         });
 

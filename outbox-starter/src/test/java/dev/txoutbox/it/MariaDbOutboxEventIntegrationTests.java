@@ -1,0 +1,19 @@
+package dev.txoutbox.it;
+
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.TestDatabase;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/** {@link OutboxEventIntegrationTests} on embedded MariaDB. */
+class MariaDbOutboxEventIntegrationTests extends OutboxEventIntegrationTests {
+
+    private static final String TOPIC = EmbeddedInfrastructure.newTopic("invoices", 2);
+
+    private static final String AUDIT_TOPIC = EmbeddedInfrastructure.newTopic("audit", 1);
+
+    @DynamicPropertySource
+    static void mariadb(DynamicPropertyRegistry registry) {
+        database(registry, TestDatabase.MARIADB, TOPIC, AUDIT_TOPIC);
+    }
+}
