@@ -4,6 +4,7 @@ import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.OutboxRelayListener;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.TestDatabase;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -38,8 +39,9 @@ public class BenchmarkApplication {
                 .web(WebApplicationType.NONE)
                 .properties(
                         "spring.main.banner-mode=off",
-                        "spring.datasource.url=" + EmbeddedInfrastructure.newDatabaseUrl(),
-                        "spring.datasource.username=postgres",
+                        "spring.datasource.url=" + Workload.DATABASE.newDatabaseUrl(),
+                        "spring.datasource.username="
+                                + (Workload.DATABASE == TestDatabase.MARIADB ? "root" : "postgres"),
                         "spring.datasource.hikari.maximum-pool-size=10",
                         "spring.jpa.hibernate.ddl-auto=create",
                         "spring.jpa.open-in-view=false",

@@ -27,7 +27,7 @@ final class HotKeyDrain {
 
     void run() throws Exception {
         int count = ROWS;
-        OutboxStore store = OutboxTestTables.newStore();
+        OutboxStore store = OutboxTestTables.newStore(Workload.DATABASE);
         String topic = EmbeddedInfrastructure.newTopic("bench-hot-key", Workload.PARTITIONS);
         Workload.fill(store, topic, count, "'hot'");
         KafkaRecordPublisher publisher = Workload.newPublisher(RelaySettings.defaults());

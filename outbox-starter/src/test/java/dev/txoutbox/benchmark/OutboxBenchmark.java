@@ -1,6 +1,8 @@
 package dev.txoutbox.benchmark;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.TestDatabase;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
@@ -41,7 +43,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * JSON to {@code target/benchmark/} ({@link Report}). PostgreSQL keeps its commits as a production server does
  * ({@code fsync}, {@code synchronous_commit} and {@code full_page_writes} on), unless {@code
  * -Dbenchmark.durability=fsync-free} has it run as the tests do, without flushing its commits to disk: what the CPU
- * alone allows.
+ * alone allows. {@code -Dbenchmark.database=mariadb} runs it on the embedded MariaDB instead (durable: {@code
+ * innodb_flush_log_at_trx_commit=1}), without D and C, which read PostgreSQL's own statements and statistics.
  */
 public final class OutboxBenchmark {
 
@@ -93,14 +96,29 @@ public final class OutboxBenchmark {
                 "Outbox benchmark, %s mode: %,d rows, %,d keys, 1 KiB JSON payloads, acks=all, idempotent producer,"
                         + " %d cores%n",
                 this.mode, this.rows, Workload.KEYS, Runtime.getRuntime().availableProcessors());
-        EmbeddedPostgres postgres = EmbeddedInfrastructure.postgres(this.durability.equals("durable"));
-        // What the server really runs with, rather than what was asked of it.
-        System.out.println("PostgreSQL, " + this.durability + ": "
-                + JdbcClient.create(postgres.getPostgresDatabase())
-                        .sql("SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings"
-                                + " WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')")
-                        .query(String.class)
-                        .single());
+        boolean durable = this.durability.equals("durable");
+        if (Workload.DATABASE == TestDatabase.MARIADB) {
+            EmbeddedInfrastructure.mariaDb(durable);
+            try (HikariDataSource database = Workload.DATABASE.newDatabase()) {
+                // What the server really runs with, rather than what was asked of it.
+                System.out.println("MariaDB, " + this.durability + ": "
+                        + JdbcClient.create(database)
+                                .sql("SELECT CONCAT(VERSION(), ', innodb_flush_log_at_trx_commit=',"
+                                        + " @@innodb_flush_log_at_trx_commit, ', sync_binlog=', @@sync_binlog,"
+                                        + " ', log_bin=', @@log_bin)")
+                                .query(String.class)
+                                .single());
+            }
+        } else {
+            EmbeddedPostgres postgres = EmbeddedInfrastructure.postgres(durable);
+            // What the server really runs with, rather than what was asked of it.
+            System.out.println("PostgreSQL, " + this.durability + ": "
+                    + JdbcClient.create(postgres.getPostgresDatabase())
+                            .sql("SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings"
+                                    + " WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')")
+                            .query(String.class)
+                            .single());
+        }
         EmbeddedInfrastructure.kafka();
 
         // Compiled code first, so that the ceilings and the relay are measured alike.
@@ -110,21 +128,27 @@ public final class OutboxBenchmark {
             runPhase(phase);
             return;
         }
+        boolean postgres = Workload.DATABASE == TestDatabase.POSTGRESQL;
         Pace k = new KafkaCeiling(this.report, this.rows).run();
-        Pace[] d = new DatabaseCeiling(this.report, this.rows).run();
+        // D and C read PostgreSQL's own statements and statistics: on MariaDB, R, S, W and L run against K and P.
+        Pace[] d = postgres ? new DatabaseCeiling(this.report, this.rows).run() : null;
         RelayDrain drain = new RelayDrain(this.report, this.rows);
         RelayDrain.Drain s1 = drain.run(1);
         RelayDrain.Drain s2 = drain.run(2);
         RelayDrain.Drain s4 = drain.run(4);
-        CycleTimeSplit.run(this.report, Math.min(this.rows, CYCLE_SPLIT_ROWS));
+        if (postgres) {
+            CycleTimeSplit.run(this.report, Math.min(this.rows, CYCLE_SPLIT_ROWS));
+        }
         WriterThroughput.Writers w = new WriterThroughput(this.report, this.full).run();
         double halfOfWriters = w.withEvent() / 2;
         WriteLatency.Latencies[] l = new WriteLatency(this.report, this.full).run(halfOfWriters);
         // The producer at the rates L's writers reached, which may fall short of the rates asked for.
         double[][] p = new ProducerLatency(this.report, this.full).run(l[0].achieved(), l[1].achieved());
 
-        double ceiling = Math.min(k.perSecond(), d[0].perSecond());
-        cpuBounds(k, d[1], s1, w);
+        double ceiling = d != null ? Math.min(k.perSecond(), d[0].perSecond()) : Double.NaN;
+        if (d != null) {
+            cpuBounds(k, d[1], s1, w);
+        }
         Report.Result result = new Report.Result(
                 s1.eventsPerSecond(),
                 s1.eventsPerSecond() / k.perSecond(),
@@ -146,7 +170,7 @@ public final class OutboxBenchmark {
         this.report.figure("scale4", result.scale4());
         this.report.count("order_violations", result.orderViolations());
         this.report.figure("end_vs_start", s1.endRate() / s1.startRate());
-        this.report.printAll(this.mode, this.durability, result);
+        this.report.printAll(Workload.DATABASE, this.mode, this.durability, result);
     }
 
     /**

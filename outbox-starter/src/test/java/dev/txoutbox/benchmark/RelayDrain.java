@@ -43,7 +43,7 @@ final class RelayDrain {
     }
 
     Drain run(int relays) throws Exception {
-        OutboxStore store = OutboxTestTables.newStore();
+        OutboxStore store = OutboxTestTables.newStore(Workload.DATABASE);
         String topic = EmbeddedInfrastructure.newTopic("bench-relay-" + relays, Workload.PARTITIONS);
         Workload.fill(store, topic, this.rows);
         RelaySettings settings = RelaySettings.defaults();

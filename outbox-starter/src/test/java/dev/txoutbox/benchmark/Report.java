@@ -1,5 +1,6 @@
 package dev.txoutbox.benchmark;
 
+import dev.txoutbox.testing.TestDatabase;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,12 +62,13 @@ final class Report {
     }
 
     /** The table of a whole run, the JSON file of its figures, how to reproduce them, and the RESULT line. */
-    void printAll(String mode, String durability, Result result) throws IOException {
+    void printAll(TestDatabase database, String mode, String durability, Result result) throws IOException {
+        String databaseName = database.name().toLowerCase(Locale.ROOT);
         System.out.println();
         System.out.println("| measure | figure |");
         System.out.println("|---|---|");
         this.table.forEach(System.out::println);
-        Path out = Path.of("target", "benchmark", "result-" + mode + "-" + durability + ".json");
+        Path out = Path.of("target", "benchmark", "result-" + databaseName + "-" + mode + "-" + durability + ".json");
         Files.createDirectories(out.getParent());
         Files.writeString(
                 out,
@@ -74,11 +76,13 @@ final class Report {
         System.out.println();
         System.out.println("Figures as JSON: " + out.toAbsolutePath());
         System.out.println("Reproduce: mvn -q -pl outbox-starter -am -Pbenchmark test-compile -Dbenchmark.mode=" + mode
-                + " -Dbenchmark.durability=" + durability);
+                + " -Dbenchmark.durability=" + durability
+                + (database == TestDatabase.POSTGRESQL ? "" : " -Dbenchmark.database=" + databaseName));
         System.out.printf(
                 Locale.ROOT,
-                "RESULT mode=%s relay_eps=%.0f relay_vs_producer=%.2f relay_vs_ceiling=%.2f writer_overhead=%.3f"
+                "RESULT database=%s mode=%s relay_eps=%.0f relay_vs_producer=%.2f relay_vs_ceiling=%.2f writer_overhead=%.3f"
                         + " p99_ms=%.1f p99_vs_producer=%.2f p99_500_ms=%.1f scale4=%.2f order_violations=%d%n",
+                databaseName,
                 durability,
                 result.relayEps(),
                 result.relayVsProducer(),

@@ -32,7 +32,7 @@ final class WarmUp {
     private WarmUp() {}
 
     static void run() throws Exception {
-        OutboxStore store = OutboxTestTables.newStore();
+        OutboxStore store = OutboxTestTables.newStore(Workload.DATABASE);
         String topic = EmbeddedInfrastructure.newTopic("bench-warm-up", Workload.PARTITIONS);
         KafkaRecordPublisher publisher = Workload.newPublisher(RelaySettings.defaults());
         LongAdder done = new LongAdder();

@@ -6,6 +6,7 @@ import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.TestDatabase;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -28,7 +29,10 @@ final class Workload {
 
     static final String DATA = "x".repeat(1000);
 
-    /** The SQL for the key of row {@code i} in {@link #fill}, the same as {@link #key(int)}. */
+    /** The database the benchmark runs on: {@code -Dbenchmark.database=postgresql} (the default) or {@code mariadb}. */
+    static final TestDatabase DATABASE = database(System.getProperty("benchmark.database", "postgresql"));
+
+    /** The SQL for the key of row {@code i} in {@link #fill}, the same as {@link #key(int)}; MariaDB's below. */
     private static final String KEY_SQL =
             "'agg-' || (('x' || left(md5(i::text), 8))::bit(32)::int & 2147483647) % 10000";
 
@@ -41,6 +45,9 @@ final class Workload {
                 placing substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
                 FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid""";
 
+    private static final String MARIADB_KEY_SQL =
+            "CONCAT('agg-', (CONV(LEFT(MD5(i), 8), 16, 10) & 2147483647) % 10000)";
+
     /** One digest per thread, rather than a look-up of the algorithm for each key that W and L take per transaction. */
     private static final ThreadLocal<MessageDigest> MD5 = ThreadLocal.withInitial(() -> {
         try {
@@ -51,6 +58,16 @@ final class Workload {
     });
 
     private Workload() {}
+
+    private static TestDatabase database(String name) {
+        return switch (name) {
+            case "postgresql" -> TestDatabase.POSTGRESQL;
+            case "mariadb" -> TestDatabase.MARIADB;
+            default ->
+                throw new IllegalArgumentException(
+                        "Unknown benchmark.database '" + name + "': use postgresql (the default) or mariadb.");
+        };
+    }
 
     /**
      * The key of the i-th record: spread over the keys as by chance, the same in Java and in {@link #KEY_SQL}. Keys
@@ -76,6 +93,22 @@ final class Workload {
     /** Fills the outbox table with rows whose key is {@code keySql}, an expression of the row's number {@code i}. */
     static void fill(OutboxStore store, String topic, int count, String keySql) {
         DataSource dataSource = store.dataSource();
+        if (DATABASE == TestDatabase.MARIADB) {
+            // Random event ids (MariaDB 11.4 makes no time-ordered ones); the relay only passes them on.
+            JdbcClient.create(dataSource)
+                    .sql("""
+                            INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload, headers)
+                            SELECT UUID(), ?, %s, 'BenchmarkEvent', CONCAT('{"seq":', i, ',"data":"', ?, '"}'), '{}'
+                            FROM (SELECT seq AS i FROM seq_0_to_%d) AS g
+                            """.formatted(keySql.equals(KEY_SQL) ? MARIADB_KEY_SQL : keySql, count - 1))
+                    .params(topic, DATA)
+                    .update();
+            JdbcClient.create(dataSource)
+                    .sql("ANALYZE TABLE outbox_event")
+                    .query()
+                    .listOfRows();
+            return;
+        }
         JdbcClient.create(dataSource)
                 .sql("""
                         INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
