@@ -290,7 +290,9 @@ final class CycleStore {
                 headers.equals("{}") ? Map.of() : this.json.readValue(headers, HEADERS),
                 rs.getTimestamp("created_at").toInstant(),
                 rs.getInt("attempts"),
-                Instant.now().minusNanos((long) (rs.getDouble("age_seconds") * 1e9)));
+                // A row committed while the claim ran may be younger than the claim's own clock reading: never in the
+                // future.
+                Instant.now().minusNanos((long) (Math.max(rs.getDouble("age_seconds"), 0) * 1e9)));
         return new ClaimRow(id, topic, key, true, record);
     }
 

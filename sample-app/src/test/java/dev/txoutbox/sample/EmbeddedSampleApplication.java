@@ -15,10 +15,12 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.env.CommandLinePropertySource;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.core.env.MutablePropertySources;
+import org.springframework.core.env.SimpleCommandLinePropertySource;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.web.client.RestClient;
 import sun.misc.Signal;
@@ -27,8 +29,8 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Runs the sample on an embedded PostgreSQL server and an embedded Kafka broker, so that nothing but a JDK and Maven
- * is needed, and walks through the order story over the HTTP API, ending with a burst of orders that shows the relay
+ * Runs the sample on an embedded PostgreSQL server (or, with {@code --sample.database=mariadb}, an embedded MariaDB
+ * server) and an embedded Kafka broker, so that nothing but a JDK and Maven is needed, and walks through the order story over the HTTP API, ending with a burst of orders that shows the relay
  * keeping up:
  *
  * <pre>
@@ -51,11 +53,19 @@ public final class EmbeddedSampleApplication {
     private EmbeddedSampleApplication() {}
 
     public static void main(String[] args) {
-        say("starting embedded PostgreSQL and Kafka...");
+        boolean mariaDb;
+        try {
+            mariaDb = mariaDb(args);
+        } catch (IllegalArgumentException ex) {
+            say(ex.getMessage());
+            System.exit(1);
+            return;
+        }
+        say("starting embedded " + (mariaDb ? "MariaDB" : "PostgreSQL") + " and Kafka...");
         EmbeddedServers servers;
         ConfigurableApplicationContext context;
         try {
-            servers = EmbeddedServers.start();
+            servers = EmbeddedServers.start(mariaDb);
         } catch (RuntimeException ex) {
             say("could not start the embedded servers: " + ex);
             System.exit(1);
@@ -110,11 +120,12 @@ public final class EmbeddedSampleApplication {
      * addresses take the place of the ones in application.yml; command-line arguments still win.
      */
     static ConfigurableApplicationContext start(String... args) {
+        boolean mariaDb = mariaDb(args);
         Map<String, Object> servers = Map.of(
                 "spring.datasource.url",
-                EmbeddedInfrastructure.newDatabaseUrl(),
+                mariaDb ? EmbeddedInfrastructure.newMariaDbDatabaseUrl() : EmbeddedInfrastructure.newDatabaseUrl(),
                 "spring.datasource.username",
-                "postgres",
+                mariaDb ? "root" : "postgres",
                 "spring.datasource.password",
                 "",
                 "spring.kafka.bootstrap-servers",
@@ -134,6 +145,25 @@ public final class EmbeddedSampleApplication {
                         ((DefaultListableBeanFactory) context.getBeanFactory())
                                 .registerDisposableBean("embeddedServers", servers))
                 .run(args);
+    }
+
+    /**
+     * Whether the arguments ask for MariaDB ({@code --sample.database=mariadb}) rather than PostgreSQL (the default,
+     * or {@code --sample.database=postgresql}).
+     *
+     * @throws IllegalArgumentException naming the argument when it names another database
+     */
+    static boolean mariaDb(String... args) {
+        String database = new SimpleCommandLinePropertySource(args).getProperty("sample.database");
+        if (database == null || database.equals("postgresql")) {
+            return false;
+        }
+        if (database.equals("mariadb")) {
+            return true;
+        }
+        throw new IllegalArgumentException(("Unknown --sample.database=%s: the demo runs on embedded postgresql (the"
+                        + " default) or mariadb, for example -Dspring-boot.run.arguments=\"--sample.database=mariadb\"")
+                .formatted(database));
     }
 
     private static SpringApplicationBuilder application(Map<String, Object> servers) {
@@ -220,7 +250,9 @@ public final class EmbeddedSampleApplication {
         }
 
         void run() {
-            say("the sample runs at http://localhost:" + this.port + " on embedded PostgreSQL and Kafka");
+            String database = this.jdbc.execute((ConnectionCallback<String>)
+                    connection -> connection.getMetaData().getDatabaseProductName());
+            say("the sample runs at http://localhost:" + this.port + " on embedded " + database + " and Kafka");
 
             JsonNode alice = send("POST", "/orders", Map.of("customer", "alice", "product", "keyboard", "quantity", 1));
             long aliceId = alice.get("id").asLong();

