@@ -28,6 +28,16 @@ public class BenchmarkService {
         return OrderPlaced.of(this.orders.save(new BenchmarkOrder(customer, data)), customer, data);
     }
 
+    /**
+     * The insert with an event without a key, which takes no key lock: against {@link #placeWithEvent}, what the lock
+     * that makes the writers of one key take turns costs a writer.
+     */
+    @Transactional
+    @OutboxEvent(topic = "${benchmark.topic}")
+    public OrderPlaced placeWithKeylessEvent(String customer, String data) {
+        return OrderPlaced.of(this.orders.save(new BenchmarkOrder(customer, data)), customer, data);
+    }
+
     /** The insert without the event, but with a second business row of the same size: what any second row costs. */
     @Transactional
     public OrderPlaced placeTwiceWithoutEvent(String customer, String data) {

@@ -14,7 +14,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 /**
  * W: business transactions per second and their p99, a JPA insert with {@code @OutboxEvent} against the same insert
  * without it and against two inserts, with the relay running, and once more with the relay stopped, for the writer's
- * own cost.
+ * own cost; and then with an event without a key, for the cost of the lock that writers of one key take.
  */
 final class WriterThroughput {
 
@@ -42,6 +42,7 @@ final class WriterThroughput {
             runTransactions(THREADS, warmUp, () -> service.placeWithoutEvent("warm-up", data));
             runTransactions(THREADS, warmUp, () -> service.placeTwiceWithoutEvent("warm-up", data));
             runTransactions(THREADS, warmUp, () -> service.placeWithEvent("warm-up", data));
+            runTransactions(THREADS, warmUp, () -> service.placeWithKeylessEvent("warm-up", data));
             // The variants take turns, round after round, so that what drifts while W runs (the JIT compiler is
             // still at work, the business table grows) weighs on all of them alike. Measured one after the other,
             // the first variant ran markedly slower than the second, though it does less.
@@ -51,6 +52,7 @@ final class WriterThroughput {
             Transactions twoRows = new Transactions();
             Transactions with = new Transactions();
             Transactions relayStopped = new Transactions();
+            Transactions keylessRelayStopped = new Transactions();
             RelayActivity relay = RelayActivity.NONE;
             for (int round = 0; round < rounds; round++) {
                 without.run(slice, () -> service.placeWithoutEvent("bench", data));
@@ -62,12 +64,14 @@ final class WriterThroughput {
                 // The writer's own cost, apart from the relay's, which shares the machine's cores while W runs.
                 relays.forEach(OutboxRelay::stop);
                 relayStopped.run(slice, () -> service.placeWithEvent("bench", data));
+                // The same without a key: no key lock, the rest alike.
+                keylessRelayStopped.run(slice, () -> service.placeWithKeylessEvent("bench", data));
                 relays.forEach(OutboxRelay::start);
                 // What piled up meanwhile is drained, and its dead rows dropped, before the next round.
                 Workload.awaitDrained(store);
                 Workload.discardDeadRows(store);
             }
-            report(rounds, slice, without, twoRows, with, relayStopped, relay);
+            report(rounds, slice, without, twoRows, with, relayStopped, keylessRelayStopped, relay);
             return new Writers(with.perSecond(), without.perSecond(), without.cpuSeconds() * 1e6 / without.count());
         }
     }
@@ -79,6 +83,7 @@ final class WriterThroughput {
             Transactions twoRows,
             Transactions with,
             Transactions relayStopped,
+            Transactions keylessRelayStopped,
             RelayActivity relay) {
         Report report = this.report;
         report.row("W: rounds, each variant " + slice.toSeconds() + " s in each", rounds);
@@ -93,6 +98,12 @@ final class WriterThroughput {
                 relay.empty() / (rounds * (double) slice.toSeconds()));
         report.row("W: JPA insert with @OutboxEvent, relay stopped (tx/s)", relayStopped.perSecond());
         report.row("W: JPA insert with @OutboxEvent, relay stopped, p99 (ms)", relayStopped.p99());
+        report.row(
+                "W: JPA insert with @OutboxEvent without a key (no key lock), relay stopped (tx/s)",
+                keylessRelayStopped.perSecond());
+        report.row(
+                "W: JPA insert with @OutboxEvent without a key (no key lock), relay stopped, p99 (ms)",
+                keylessRelayStopped.p99());
         report.cpuRow("W without @OutboxEvent", "transaction", without.cpuSeconds(), without.count());
         report.cpuRow("W without @OutboxEvent: cores busy, whole machine", without.coresBusy());
         report.cpuRow("W two inserts without @OutboxEvent", "transaction", twoRows.cpuSeconds(), twoRows.count());
@@ -102,6 +113,7 @@ final class WriterThroughput {
                 "W with @OutboxEvent, relay stopped", "transaction", relayStopped.cpuSeconds(), relayStopped.count());
         report.figure("writer_overhead_relay_stopped", 1 - relayStopped.perSecond() / without.perSecond());
         report.figure("second_row_overhead", 1 - twoRows.perSecond() / without.perSecond());
+        report.figure("key_lock_cost", 1 - relayStopped.perSecond() / keylessRelayStopped.perSecond());
     }
 
     /** Runs transactions in threads for a while; returns each one's latency in microseconds. */
