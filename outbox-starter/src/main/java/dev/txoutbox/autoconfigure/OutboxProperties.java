@@ -145,6 +145,7 @@ public class OutboxProperties {
          * How often at most the relay vacuums the outbox table itself, once it has deleted 10,000 rows since its last
          * vacuum. Autovacuum looks at a table at most once per autovacuum_naptime (a minute by default), while the
          * dead rows of a busy queue pile up in front of every claim. 0 leaves the table to autovacuum alone.
+         * PostgreSQL only: MariaDB and MySQL purge deleted rows themselves.
          */
         private Duration vacuumInterval = Duration.ofSeconds(1);
 
@@ -162,7 +163,8 @@ public class OutboxProperties {
         /**
          * Whether every relay commit waits until the database has flushed it. Off, only cycles that recorded failed
          * sends wait; a database crash or failover can undo the deletes of the last few hundred milliseconds, and
-         * those events are published again with the same event ids; nothing acknowledged is lost.
+         * those events are published again with the same event ids; nothing acknowledged is lost. PostgreSQL only: on
+         * MariaDB and MySQL every commit is as durable as the server's innodb_flush_log_at_trx_commit makes it.
          */
         private boolean synchronousCommit = false;
 
@@ -369,7 +371,8 @@ public class OutboxProperties {
 
         /**
          * Whether a commit that wrote outbox rows wakes up the relays of the other instances at once, through a
-         * PostgreSQL notification, rather than at their next poll. Also sent by instances that run no relay.
+         * PostgreSQL notification, rather than at their next poll. Also sent by instances that run no relay. MariaDB
+         * and MySQL have no notifications: there the other instances' relays find new rows at their poll interval.
          */
         private boolean enabled = true;
 
