@@ -27,6 +27,11 @@ public final class OutboxDialects {
         return DIALECTS.get(1);
     }
 
+    /** The MySQL dialect. */
+    public static OutboxDialect mySql() {
+        return DIALECTS.get(2);
+    }
+
     /**
      * Asks the database for its product name and returns the dialect that serves it.
      *

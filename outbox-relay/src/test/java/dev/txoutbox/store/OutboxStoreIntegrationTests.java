@@ -19,8 +19,6 @@ import javax.sql.DataSource;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -29,9 +27,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * The outbox table's SQL against each database: writes, migrations, the checks of the tables, and the plan of the
  * dialect's claim. What a relay's cycle does to the table is in {@code CycleStoreIntegrationTests}.
  */
-@ParameterizedClass
-@EnumSource(TestDatabase.class)
-class OutboxStoreIntegrationTests {
+abstract class OutboxStoreIntegrationTests {
 
     private final TestDatabase database;
 
@@ -183,7 +179,7 @@ class OutboxStoreIntegrationTests {
                         .single())
                 .as("the application's own history is left alone")
                 .isZero();
-        if (this.database == TestDatabase.MARIADB) {
+        if (this.database != TestDatabase.POSTGRESQL) {
             assertThat(jdbc.sql("SELECT DISTINCT index_name FROM information_schema.statistics"
                                     + " WHERE table_schema = DATABASE() AND table_name = 'orders_outbox'")
                             .query(String.class)

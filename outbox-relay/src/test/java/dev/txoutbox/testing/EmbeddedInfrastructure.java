@@ -194,6 +194,13 @@ public final class EmbeddedInfrastructure {
     public static HikariDataSource dataSource(String jdbcUrl, String applicationName) {
         HikariDataSource dataSource = new HikariDataSource();
         dataSource.setJdbcUrl(jdbcUrl);
+        if (jdbcUrl.startsWith("jdbc:mysql:")) {
+            dataSource.setUsername("root");
+            dataSource.setPassword(MySqlServer.PASSWORD);
+            dataSource.setMaximumPoolSize(8);
+            dataSource.setMinimumIdle(0);
+            return dataSource;
+        }
         if (jdbcUrl.startsWith("jdbc:mariadb:")) {
             dataSource.setUsername("root");
             dataSource.setMaximumPoolSize(8);

@@ -72,6 +72,42 @@ public enum TestDatabase {
                     .query(Long.class)
                     .single();
         }
+    },
+
+    /** A MySQL server in a container: for the tests that Testcontainers runs where Docker does. */
+    MYSQL {
+        @Override
+        public String newDatabaseUrl() {
+            return MySqlServer.newDatabaseUrl();
+        }
+
+        @Override
+        public OutboxDialect dialect() {
+            return OutboxDialects.mySql();
+        }
+
+        @Override
+        public String series(int count) {
+            // MySQL has no sequence tables; ten rows of digits, joined with themselves, give up to 10^6.
+            return """
+                    (SELECT a.d + 10 * b.d + 100 * c.d + 1000 * e.d + 10000 * f.d + 100000 * h.d + 1 AS n
+                     FROM %1$s a, %1$s b, %1$s c, %1$s e, %1$s f, %1$s h
+                     WHERE a.d + 10 * b.d + 100 * c.d + 1000 * e.d + 10000 * f.d + 100000 * h.d < %2$d) AS g""".formatted(
+                            "(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4"
+                                    + " UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8"
+                                    + " UNION ALL SELECT 9)",
+                            count);
+        }
+
+        @Override
+        public String randomUuid() {
+            return "UUID()";
+        }
+
+        @Override
+        public long sessionsWaitingForLocks(JdbcClient jdbc) {
+            return MARIADB.sessionsWaitingForLocks(jdbc);
+        }
     };
 
     /** The product that a dialect serves. */
@@ -90,6 +126,19 @@ public enum TestDatabase {
     /** Creates an empty database and returns a pooled data source for it, as an application would have. */
     public HikariDataSource newDatabase() {
         return EmbeddedInfrastructure.dataSource(newDatabaseUrl(), "outbox-test");
+    }
+
+    /** The user that the tests connect as. */
+    public String username() {
+        return switch (this) {
+            case POSTGRESQL -> "postgres";
+            case MARIADB, MYSQL -> "root";
+        };
+    }
+
+    /** That user's password. */
+    public String password() {
+        return this == MYSQL ? MySqlServer.PASSWORD : "";
     }
 
     /** The outbox dialect of the product. */

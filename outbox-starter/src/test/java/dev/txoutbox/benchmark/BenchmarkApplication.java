@@ -4,7 +4,6 @@ import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.OutboxRelayListener;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
-import dev.txoutbox.testing.TestDatabase;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -40,8 +39,7 @@ public class BenchmarkApplication {
                 .properties(
                         "spring.main.banner-mode=off",
                         "spring.datasource.url=" + Workload.DATABASE.newDatabaseUrl(),
-                        "spring.datasource.username="
-                                + (Workload.DATABASE == TestDatabase.MARIADB ? "root" : "postgres"),
+                        "spring.datasource.username=" + Workload.DATABASE.username(),
                         "spring.datasource.hikari.maximum-pool-size=10",
                         "spring.jpa.hibernate.ddl-auto=create",
                         "spring.jpa.open-in-view=false",

@@ -61,7 +61,8 @@ abstract class OutboxEventIntegrationTests {
      */
     static void database(DynamicPropertyRegistry registry, TestDatabase database, String topic, String auditTopic) {
         registry.add("spring.datasource.url", database::newDatabaseUrl);
-        registry.add("spring.datasource.username", () -> database == TestDatabase.MARIADB ? "root" : "postgres");
+        registry.add("spring.datasource.username", database::username);
+        registry.add("spring.datasource.password", database::password);
         registry.add("test.topic", () -> topic);
         registry.add("test.audit-topic", () -> auditTopic);
     }
