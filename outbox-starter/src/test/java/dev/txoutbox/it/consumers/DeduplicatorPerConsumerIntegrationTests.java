@@ -7,6 +7,7 @@ import dev.txoutbox.Deduplicator;
 import dev.txoutbox.Outbox;
 import dev.txoutbox.OutboxHeaders;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.TestDatabase;
 import dev.txoutbox.testing.TopicReader;
 import java.time.Duration;
 import java.util.HashMap;
@@ -19,6 +20,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -34,25 +36,35 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Two listeners of one topic in different consumer groups, in one application on one database (a read model and a
  * notifier, say): each processes every event once, and each skips a redelivered event on its own. In a package of
- * its own, so that its application is not found by the tests that look for one in {@code dev.txoutbox.it}.
+ * its own, so that its application is not found by the tests that look for one in {@code dev.txoutbox.it}. A
+ * subclass per database names the database and the topic.
  */
 @SpringBootTest(classes = DeduplicatorPerConsumerIntegrationTests.Application.class)
-class DeduplicatorPerConsumerIntegrationTests {
+abstract class DeduplicatorPerConsumerIntegrationTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
-
-    private static final String TOPIC = EmbeddedInfrastructure.newTopic("customers", 2);
 
     private static final List<String> CONSUMERS = List.of("read-model", "notifier");
 
     @DynamicPropertySource
     static void infrastructure(DynamicPropertyRegistry registry) {
-        registry.add("spring.datasource.url", EmbeddedInfrastructure::newDatabaseUrl);
-        registry.add("spring.datasource.username", () -> "postgres");
         registry.add("spring.kafka.bootstrap-servers", EmbeddedInfrastructure::kafkaBootstrapServers);
         registry.add("spring.kafka.consumer.auto-offset-reset", () -> "earliest");
-        registry.add("test.topic", () -> TOPIC);
     }
+
+    /**
+     * The database of a subclass, and its topic: made once per subclass, and so are the consumer groups, named after
+     * it, since the application contexts of the subclasses all stay up until the tests end.
+     */
+    static void database(DynamicPropertyRegistry registry, TestDatabase database, String topic) {
+        registry.add("spring.datasource.url", database::newDatabaseUrl);
+        registry.add("spring.datasource.username", database::username);
+        registry.add("spring.datasource.password", database::password);
+        registry.add("test.topic", () -> topic);
+    }
+
+    @Value("${test.topic}")
+    private String topic;
 
     @Autowired
     private Outbox outbox;
@@ -74,10 +86,10 @@ class DeduplicatorPerConsumerIntegrationTests {
         int events = 10;
         for (int i = 0; i < events; i++) {
             String key = "customer-" + (i % 3);
-            this.transactions.executeWithoutResult(status -> this.outbox.write(TOPIC, key, "{}"));
+            this.transactions.executeWithoutResult(status -> this.outbox.write(this.topic, key, "{}"));
         }
         ConsumerRecord<String, byte[]> published;
-        try (TopicReader reader = new TopicReader(TOPIC)) {
+        try (TopicReader reader = new TopicReader(this.topic)) {
             published = reader.awaitRecords(events, TIMEOUT).get(0);
         }
         await().atMost(TIMEOUT)
@@ -85,7 +97,8 @@ class DeduplicatorPerConsumerIntegrationTests {
                         .containsExactlyInAnyOrderEntriesOf(Map.of("read-model", events, "notifier", events)));
 
         // A copy of an event that was published before, as a relay that lost its claim after sending would publish.
-        ProducerRecord<String, String> copy = new ProducerRecord<>(TOPIC, published.partition(), published.key(), "{}");
+        ProducerRecord<String, String> copy =
+                new ProducerRecord<>(this.topic, published.partition(), published.key(), "{}");
         published.headers().forEach(copy.headers()::add);
         this.kafka.send(copy).get();
 
@@ -97,7 +110,7 @@ class DeduplicatorPerConsumerIntegrationTests {
             List<UUID> processed = this.jdbc
                     .sql("SELECT event_id FROM consumer_effects WHERE consumer = ?")
                     .param(consumer)
-                    .query(UUID.class)
+                    .query((rs, row) -> UUID.fromString(rs.getString(1)))
                     .list();
             assertThat(processed)
                     .as("the events %s processed, each once", consumer)
@@ -126,17 +139,18 @@ class DeduplicatorPerConsumerIntegrationTests {
         Listeners(Deduplicator deduplicator, JdbcClient jdbc) {
             this.deduplicator = deduplicator;
             this.jdbc = jdbc;
-            jdbc.sql("CREATE TABLE IF NOT EXISTS consumer_effects (consumer text NOT NULL, event_id uuid NOT NULL)")
+            jdbc.sql("CREATE TABLE IF NOT EXISTS consumer_effects (consumer varchar(20) NOT NULL, event_id char(36) NOT"
+                            + " NULL)")
                     .update();
         }
 
-        @KafkaListener(topics = "${test.topic}", groupId = "read-model")
+        @KafkaListener(topics = "${test.topic}", groupId = "read-model-${test.topic}")
         @Transactional
         public void readModel(ConsumerRecord<String, String> record) {
             process("read-model", record);
         }
 
-        @KafkaListener(topics = "${test.topic}", groupId = "notifier")
+        @KafkaListener(topics = "${test.topic}", groupId = "notifier-${test.topic}")
         @Transactional
         public void notifier(ConsumerRecord<String, String> record) {
             process("notifier", record);
@@ -154,7 +168,7 @@ class DeduplicatorPerConsumerIntegrationTests {
             }
             this.jdbc
                     .sql("INSERT INTO consumer_effects (consumer, event_id) VALUES (?, ?)")
-                    .params(consumer, OutboxHeaders.eventId(record))
+                    .params(consumer, OutboxHeaders.eventId(record).toString())
                     .update();
         }
 
