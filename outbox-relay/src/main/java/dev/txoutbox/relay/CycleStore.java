@@ -12,6 +12,7 @@ import java.sql.SQLWarning;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -288,7 +289,7 @@ final class CycleStore {
                 rs.getString("event_type"),
                 rs.getBytes("payload"),
                 headers.equals("{}") ? Map.of() : this.json.readValue(headers, HEADERS),
-                rs.getTimestamp("created_at").toInstant(),
+                Instant.EPOCH.plus(rs.getLong("created_micros"), ChronoUnit.MICROS),
                 rs.getInt("attempts"),
                 // A row committed while the claim ran may be younger than the claim's own clock reading: never in the
                 // future.

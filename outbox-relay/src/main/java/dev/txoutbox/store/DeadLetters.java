@@ -77,8 +77,8 @@ public final class DeadLetters {
                         rs.getString("event_type"),
                         rs.getInt("attempts"),
                         rs.getString("last_error"),
-                        rs.getTimestamp("created_at").toInstant(),
-                        rs.getTimestamp("dead_lettered_at").toInstant()))
+                        OutboxStore.epochMicros(rs.getLong("created_micros")),
+                        OutboxStore.epochMicros(rs.getLong("dead_lettered_micros"))))
                 .list();
     }
 

@@ -1,6 +1,7 @@
 package dev.txoutbox.store;
 
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 
@@ -12,7 +13,9 @@ import org.jspecify.annotations.Nullable;
  * <p>Parameters are positional ({@code ?}) in the order documented on each method, or named ({@code :ids}) where a
  * method says so: a statement may leave out a named parameter it has no use for. An array parameter is bound as
  * {@link #array(String, Object[])} makes it. Where a method returns several statements, they run in that order in
- * one transaction, with the same named parameters.
+ * one transaction, with the same named parameters. Times come back as
+ * microseconds since the epoch, in columns whose names end in {@code _micros}: read that way, they do not depend on
+ * the time zones of the session, the server and this JVM.
  */
 public interface OutboxDialect {
 
@@ -29,6 +32,11 @@ public interface OutboxDialect {
 
     /** The folder (a classpath location) that holds this database's migrations. */
     String migrationLocation();
+
+    /** Values for the placeholders of the migrations besides the table's name, such as a collation. */
+    default Map<String, String> migrationPlaceholders() {
+        return Map.of();
+    }
 
     /**
      * Inserts one row: {@code :eventId}, {@code :topic}, {@code :key}, {@code :eventType}, {@code :payload}, {@code
@@ -137,10 +145,10 @@ public interface OutboxDialect {
     String VACUUM_BUSY = "55P03";
 
     /**
-     * Reads, in one statement: {@code waiting} rows, the creation time of the {@code oldest} row the relay could
+     * Reads, in one statement: {@code waiting} rows, the creation time of the {@code oldest_micros} row the relay could
      * publish now (not waiting for a retry nor behind a key that waits for one; with {@code parkKeys}, not behind a
      * dead letter), the number of {@code dead_letters}, the number of {@code parked_keys} (distinct topics and keys
-     * among them), and {@code read_at}.
+     * among them), and the database's time, {@code read_at_micros}.
      */
     String statistics(TableName table, boolean parkKeys);
 
@@ -164,7 +172,8 @@ public interface OutboxDialect {
 
     /**
      * Records event id {@code ?} (second) as processed by consumer {@code ?} (first) unless it is there already,
-     * for that consumer or for all of them; updates one row when the id was new.
+     * for that consumer or for all of them; updates one row when the id was new. Where the database cannot skip a
+     * duplicate without hiding other errors, it may fail with a duplicate key instead, in that statement only.
      */
     String markProcessed(TableName table);
 

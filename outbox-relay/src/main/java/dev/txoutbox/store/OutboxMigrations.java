@@ -2,6 +2,7 @@ package dev.txoutbox.store;
 
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -48,11 +49,12 @@ public final class OutboxMigrations {
                 .dataSource(dataSource)
                 .locations(dialect.migrationLocation())
                 .table(historyTable.value())
-                .placeholders(Map.of("outbox_table", table.value()))
+                .placeholders(placeholders(dialect, table))
                 // The schema usually holds the application's tables already; start our history from scratch.
                 .baselineOnMigrate(true)
                 .baselineVersion("0")
-                // Instances that start together take turns through a PostgreSQL advisory lock. A session's lock would
+                // Instances that start together take turns through a PostgreSQL advisory lock (on MariaDB and MySQL, a
+                // named lock). A session's lock would
                 // outlive its transaction on whatever server connection a pooler in transaction mode (PgBouncer) ran
                 // it on, and be released on another, so it is always a transaction's, as is Flyway's default now.
                 // Every migration here runs in a transaction of its own, which that lock requires.
@@ -67,6 +69,12 @@ public final class OutboxMigrations {
                 historyTable);
     }
 
+    private static Map<String, String> placeholders(OutboxDialect dialect, TableName table) {
+        Map<String, String> placeholders = new HashMap<>(dialect.migrationPlaceholders());
+        placeholders.put("outbox_table", table.value());
+        return placeholders;
+    }
+
     /**
      * Migrates, and tries again after the one failure known to come from instances that start together. Flyway
      * decides whether to create the history table, or to start it with a baseline, before it takes its lock: an
@@ -75,9 +83,10 @@ public final class OutboxMigrations {
      * already), and finds the
      * table complete when it tries again. The failure's cause alone tells that race: any other failure, such as a
      * changed checksum or a failing script (also one that runs right after this attempt created the history table),
-     * stops the caller at once. Every migration here runs in a transaction of its own, so a failed attempt leaves
-     * nothing half-applied; a future migration that cannot run in a transaction (such as CREATE INDEX CONCURRENTLY)
-     * would end that, and the lock above with it.
+     * stops the caller at once. On PostgreSQL every migration here runs in a transaction of its own, so a failed
+     * attempt leaves nothing half-applied; a future migration that cannot run in a transaction (such as CREATE INDEX
+     * CONCURRENTLY) would end that, and the lock above with it. MariaDB and MySQL commit each DDL statement on its own:
+     * there a script that fails half-way leaves its first statements applied, and Flyway records it as failed.
      */
     private static MigrateResult migrate(Flyway flyway, TableName table, TableName history) {
         List<FlywayException> earlier = new ArrayList<>();

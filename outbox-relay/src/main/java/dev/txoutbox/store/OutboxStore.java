@@ -3,6 +3,9 @@ package dev.txoutbox.store;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,6 +16,7 @@ import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.BadSqlGrammarException;
 import org.springframework.jdbc.core.ArgumentPreparedStatementSetter;
+import org.springframework.jdbc.core.SqlParameterValue;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterUtils;
 import org.springframework.jdbc.core.namedparam.ParsedSql;
@@ -167,9 +171,10 @@ public final class OutboxStore {
         Map<String, @Nullable Object> arguments = new HashMap<>();
         arguments.put("eventId", this.dialect.eventId(record.eventId()));
         arguments.put("topic", record.topic());
-        arguments.put("key", record.key());
+        // Nulls with their types: without one, a driver may ask the server for the statement's parameter types first.
+        arguments.put("key", new SqlParameterValue(Types.VARCHAR, record.key()));
         arguments.put("eventType", record.eventType());
-        arguments.put("payload", record.payload());
+        arguments.put("payload", new SqlParameterValue(Types.VARBINARY, record.payload()));
         arguments.put("headers", this.json.writeValueAsString(record.headers()));
         return arguments;
     }
@@ -191,15 +196,21 @@ public final class OutboxStore {
         return this.jdbc
                 .sql(this.statisticsSql)
                 .query((rs, rowNum) -> {
-                    java.sql.Timestamp oldest = rs.getTimestamp("oldest");
+                    long oldest = rs.getLong("oldest_micros");
+                    boolean none = rs.wasNull();
                     return new OutboxStatistics(
                             rs.getLong("waiting"),
-                            oldest != null ? oldest.toInstant() : null,
+                            none ? null : epochMicros(oldest),
                             rs.getLong("dead_letters"),
                             rs.getLong("parked_keys"),
-                            rs.getTimestamp("read_at").toInstant());
+                            epochMicros(rs.getLong("read_at_micros")));
                 })
                 .single();
+    }
+
+    /** A time read as microseconds since the epoch, as the dialects' statements return times. */
+    static Instant epochMicros(long micros) {
+        return Instant.EPOCH.plus(micros, ChronoUnit.MICROS);
     }
 
     /** How many rows wait in the table. */

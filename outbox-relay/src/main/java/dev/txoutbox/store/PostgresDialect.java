@@ -99,7 +99,8 @@ final class PostgresDialect implements OutboxDialect {
                 SELECT b.id, b.event_id, b.topic, b.record_key, b.event_type,
                        CASE WHEN b.in_budget THEN b.payload END AS payload,
                        CASE WHEN b.in_budget THEN b.headers END AS headers,
-                       b.created_at, b.attempts, extract(epoch FROM clock_timestamp() - b.created_at) AS age_seconds,
+                       %4$s AS created_micros, b.attempts,
+                       extract(epoch FROM clock_timestamp() - b.created_at) AS age_seconds,
                        true AS claimed, b.in_budget
                 FROM (
                     SELECT c.*,
@@ -112,7 +113,7 @@ final class PostgresDialect implements OutboxDialect {
                 UNION ALL
                 SELECT e.id, NULL, e.topic, e.record_key, NULL, NULL, NULL, NULL, NULL, NULL, false, false
                 FROM earlier e
-                """.formatted(table, claimable(table, parkKeys), CLAIM_LOOK_BEHIND);
+                """.formatted(table, claimable(table, parkKeys), CLAIM_LOOK_BEHIND, micros("b.created_at"));
     }
 
     @Override
@@ -222,23 +223,29 @@ final class PostgresDialect implements OutboxDialect {
         // behind. Dead letters without a key hold back nothing.
         return """
                 SELECT (SELECT count(*) FROM %1$s) AS waiting,
-                       (SELECT o.created_at FROM %1$s o WHERE %3$s ORDER BY o.id LIMIT 1) AS oldest,
+                       (SELECT %4$s FROM %1$s o WHERE %3$s ORDER BY o.id LIMIT 1) AS oldest_micros,
                        (SELECT count(*) FROM %2$s) AS dead_letters,
                        (SELECT count(*) FROM (SELECT DISTINCT topic, record_key FROM %2$s WHERE record_key IS NOT NULL)
                             AS k) AS parked_keys,
-                       clock_timestamp() AS read_at
-                """.formatted(table, table.deadLetters(), claimable(table, parkKeys));
+                       %5$s AS read_at_micros
+                """.formatted(
+                        table,
+                        table.deadLetters(),
+                        claimable(table, parkKeys),
+                        micros("o.created_at"),
+                        micros("clock_timestamp()"));
     }
 
     @Override
     public String listDeadLetters(TableName table) {
         return """
-                SELECT id, event_id, topic, record_key, event_type, attempts, last_error, created_at, dead_lettered_at
-                FROM %s
+                SELECT id, event_id, topic, record_key, event_type, attempts, last_error, %2$s AS created_micros,
+                       %3$s AS dead_lettered_micros
+                FROM %1$s
                 WHERE id > ?
                 ORDER BY id
                 LIMIT ?
-                """.formatted(table.deadLetters());
+                """.formatted(table.deadLetters(), micros("created_at"), micros("dead_lettered_at"));
     }
 
     @Override
@@ -306,6 +313,11 @@ final class PostgresDialect implements OutboxDialect {
     @Override
     public String unlistenWakeUps(TableName table) {
         return "UNLISTEN " + wakeUpChannel(table);
+    }
+
+    /** A time as microseconds since the epoch, as the statements return times. */
+    private static String micros(String time) {
+        return "(extract(epoch FROM %s) * 1000000)::bigint".formatted(time);
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.txoutbox.store;
 import java.time.Duration;
 import java.util.UUID;
 import javax.sql.DataSource;
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
@@ -41,11 +42,17 @@ public final class ProcessedEvents {
                             + " pass a name such as the listener's consumer group id")
                     .formatted(eventId));
         }
-        return this.jdbc
-                        .sql(this.markSql)
-                        .params(consumer, this.dialect.eventId(eventId))
-                        .update()
-                > 0;
+        try {
+            return this.jdbc
+                            .sql(this.markSql)
+                            .params(consumer, this.dialect.eventId(eventId))
+                            .update()
+                    > 0;
+        } catch (DuplicateKeyException ex) {
+            // Where the statement does not skip a recorded id itself (MariaDB, MySQL): only this statement failed,
+            // the caller's transaction goes on.
+            return false;
+        }
     }
 
     /**
