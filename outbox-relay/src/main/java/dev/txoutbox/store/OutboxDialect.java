@@ -54,6 +54,14 @@ public interface OutboxDialect {
     @Nullable
     String lockKey(TableName table);
 
+    /**
+     * The lock that a writer of a key of a topic takes (see {@link #lockKey(TableName)}): equal for two keys exactly
+     * when their writers wait for each other.
+     */
+    default Object keyLock(String topic, String key) {
+        return topic + " " + key;
+    }
+
     /** How an event id is bound as a parameter. */
     Object eventId(UUID eventId);
 

@@ -9,10 +9,8 @@ import dev.txoutbox.store.NewRecord;
 import dev.txoutbox.store.OutboxStore;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -37,7 +35,9 @@ final class OutboxWriter {
 
     private final MaxRecordSize maxRecordSize;
 
-    private final ThreadLocal<Map<Object, Set<TopicKey>>> keysHeld = ThreadLocal.withInitial(IdentityHashMap::new);
+    /** Per open transaction of this thread, the key locks it holds, each with the first key it took it for. */
+    private final ThreadLocal<Map<Object, Map<Object, TopicKey>>> keysHeld =
+            ThreadLocal.withInitial(IdentityHashMap::new);
 
     /**
      * Creates a writer.
@@ -225,9 +225,12 @@ final class OutboxWriter {
 
         void claimKey(String topic, String key, String origin) {
             TopicKey claimed = new TopicKey(topic, key);
-            Map<Object, Set<TopicKey>> held = this.writer.keysHeld.get();
-            for (Map.Entry<Object, Set<TopicKey>> other : held.entrySet()) {
-                if (other.getKey() != this.transaction && other.getValue().contains(claimed)) {
+            Object lock = this.writer.store.dialect().keyLock(topic, key);
+            Map<Object, Map<Object, TopicKey>> held = this.writer.keysHeld.get();
+            for (Map.Entry<Object, Map<Object, TopicKey>> other : held.entrySet()) {
+                TopicKey holder =
+                        other.getKey() != this.transaction ? other.getValue().get(lock) : null;
+                if (holder != null && holder.equals(claimed)) {
                     throw new OutboxException(("%s writes an event of key '%s' to topic '%s' in a new transaction,"
                                     + " while a suspended transaction of the same thread has written an event of that"
                                     + " key to that topic and holds its lock until it ends: the new transaction would"
@@ -235,10 +238,25 @@ final class OutboxWriter {
                                     + " a new one (REQUIRES_NEW) for it.")
                             .formatted(origin, key, topic));
                 }
+                if (holder != null) {
+                    throw new OutboxException(("%s writes an event of key '%s' to topic '%s' in a new transaction,"
+                                    + " while a suspended transaction of the same thread has written an event of key"
+                                    + " '%s' to topic '%s', which shares its lock on this database (%s locks keys by"
+                                    + " hash) and holds it until it ends: the new transaction would wait for it"
+                                    + " forever. Write the event in the outer transaction, or do not start a new one"
+                                    + " (REQUIRES_NEW) for it.")
+                            .formatted(
+                                    origin,
+                                    key,
+                                    topic,
+                                    holder.key(),
+                                    holder.topic(),
+                                    this.writer.store.dialect().productName()));
+                }
             }
             if (this.transaction != null) {
-                held.computeIfAbsent(this.transaction, transaction -> new HashSet<>())
-                        .add(claimed);
+                held.computeIfAbsent(this.transaction, transaction -> new HashMap<>())
+                        .putIfAbsent(lock, claimed);
             }
         }
 
