@@ -30,6 +30,7 @@ import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -66,6 +67,8 @@ class CycleBoundsIntegrationTests {
         this.cycles = new CycleStore(this.store);
         this.jdbc = JdbcClient.create(this.store.dataSource());
         this.transactions = new TransactionTemplate(new DataSourceTransactionManager(this.store.dataSource()));
+        // As the relay's cycles run: MariaDB's default is REPEATABLE READ.
+        this.transactions.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
     }
 
     @AfterEach

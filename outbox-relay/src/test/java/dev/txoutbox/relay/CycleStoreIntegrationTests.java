@@ -40,6 +40,7 @@ import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -70,6 +71,8 @@ class CycleStoreIntegrationTests {
         this.store = OutboxTestTables.newStore(this.database);
         this.cycles = new CycleStore(this.store);
         this.transactions = new TransactionTemplate(new DataSourceTransactionManager(this.store.dataSource()));
+        // As the relay's cycles run: MariaDB's default is REPEATABLE READ.
+        this.transactions.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
     }
 
     @Test
@@ -147,6 +150,22 @@ class CycleStoreIntegrationTests {
             release.countDown();
             executor.shutdownNow();
         }
+    }
+
+    @Test
+    void writersInsertWithoutWaitingWhileAClaimHoldsTheLastRowsOfTheTable() throws Exception {
+        this.store.insert(event("t", "a", "{}"));
+        this.store.insert(event("t", "b", "{}"));
+        try (HeldClaim claim = new HeldClaim(10)) {
+            assertThat(claim.claim().records()).hasSize(2);
+            ExecutorService writer = Executors.newSingleThreadExecutor();
+            try {
+                writer.submit(() -> this.store.insert(event("t", "c", "{}"))).get(30, TimeUnit.SECONDS);
+            } finally {
+                writer.shutdownNow();
+            }
+        }
+        assertThat(this.store.count()).isEqualTo(3);
     }
 
     @Test
@@ -367,6 +386,7 @@ class CycleStoreIntegrationTests {
             CycleStore relayStore =
                     new CycleStore(new OutboxStore(session, this.database.dialect(), this.store.table()));
             TransactionTemplate relayTransactions = new TransactionTemplate(new DataSourceTransactionManager(session));
+            relayTransactions.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
             JdbcClient sessionJdbc = JdbcClient.create(session);
             List<Long> sequentialScans = new ArrayList<>();
             Supplier<Integer> cycle = () -> relayTransactions.execute(status -> {

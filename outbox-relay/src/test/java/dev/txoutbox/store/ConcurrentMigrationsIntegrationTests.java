@@ -207,7 +207,9 @@ class ConcurrentMigrationsIntegrationTests {
                     .isInstanceOf(FlywayException.class)
                     .hasMessageContaining("no_such_column");
             JdbcClient jdbc = JdbcClient.create(direct);
-            long tables = jdbc.sql("SELECT count(*) FROM information_schema.tables WHERE table_name = ?")
+            long tables = jdbc.sql(
+                            "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = "
+                                    + (this.database == TestDatabase.POSTGRESQL ? "current_schema()" : "DATABASE()"))
                     .param(TABLE.value())
                     .query(Long.class)
                     .single();
