@@ -183,12 +183,14 @@ final class MariaDbDialect implements OutboxDialect {
 
     @Override
     public String recordFailures(TableName table) {
+        // Through the primary key, whatever the optimizer thinks of a small table: a scan would lock, and wait for,
+        // the rows that other relays' cycles hold.
         return """
                 UPDATE %1$s
                     JOIN JSON_TABLE(:delays, '$[*]' COLUMNS (n FOR ORDINALITY, delay_ms BIGINT PATH '$')) AS d
                         ON d.n = f.n
                     JOIN %2$s ON e.n = f.n
-                    STRAIGHT_JOIN %3$s o ON o.id = f.id
+                    STRAIGHT_JOIN %3$s o FORCE INDEX (PRIMARY) ON o.id = f.id
                 SET o.attempts = o.attempts + 1,
                     o.next_attempt_at = NOW(6) + INTERVAL (d.delay_ms * 1000) MICROSECOND,
                     o.last_error = e.error
@@ -203,7 +205,7 @@ final class MariaDbDialect implements OutboxDialect {
                        o.attempts + 1, e.error
                 FROM %3$s
                     JOIN %4$s ON e.n = f.n
-                    STRAIGHT_JOIN %5$s o ON o.id = f.id
+                    STRAIGHT_JOIN %5$s o FORCE INDEX (PRIMARY) ON o.id = f.id
                 """.formatted(table.deadLetters(), COLUMNS, ids(":ids"), errors(), table), delete(table));
     }
 
@@ -257,7 +259,7 @@ final class MariaDbDialect implements OutboxDialect {
                 INSERT INTO %1$s (%2$s, last_error)
                 SELECT d.id, d.event_id, d.topic, d.record_key, d.event_type, d.payload, d.headers, d.created_at, 0,
                        d.last_error
-                FROM %3$s STRAIGHT_JOIN %4$s d ON d.id = f.id
+                FROM %3$s STRAIGHT_JOIN %4$s d FORCE INDEX (PRIMARY) ON d.id = f.id
                 """.formatted(table, COLUMNS, ids(":ids"), table.deadLetters()), discardDeadLetters(table));
     }
 
