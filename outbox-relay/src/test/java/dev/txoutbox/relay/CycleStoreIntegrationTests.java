@@ -17,7 +17,12 @@ import dev.txoutbox.store.TableName;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.TestDatabase;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,6 +36,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.assertj.core.api.InstanceOfAssertFactories;
@@ -196,6 +202,43 @@ class CycleStoreIntegrationTests {
     }
 
     @Test
+    void aRowWhoseKeysEarlierRowAnotherRelayRecordsAsFailedWhileTheClaimRunsIsHeldBack() throws Exception {
+        this.store.insert(event("t", "a", "{\"n\":1}"));
+        this.store.insert(event("t", "a", "{\"n\":2}"));
+        this.store.insert(event("t", "b", "{\"n\":3}"));
+        try (HeldClaim other = new HeldClaim(1)) {
+            assertThat(other.claim().records()).extracting(OutboxRecord::id).containsExactly(1L);
+
+            CycleStore.Claim claim = claimWhile(() -> commitQuietly(
+                    other, () -> this.cycles.recordFailures(List.of(new CycleStore.Failure(1, 60_000, "timeout")))));
+
+            assertThat(claim.locked()).isEqualTo(2);
+            assertThat(claim.records())
+                    .as("row 2 must wait for row 1 of its key, which now waits for its retry")
+                    .extracting(OutboxRecord::id)
+                    .containsExactly(3L);
+        }
+    }
+
+    @Test
+    void aRowWhoseKeysEarlierRowAnotherRelayDeadLettersWhileTheClaimRunsIsHeldBack() throws Exception {
+        this.store.insert(event("t", "a", "{\"n\":1}"));
+        this.store.insert(event("t", "a", "{\"n\":2}"));
+        this.store.insert(event("t", "b", "{\"n\":3}"));
+        try (HeldClaim other = new HeldClaim(1)) {
+            assertThat(other.claim().records()).extracting(OutboxRecord::id).containsExactly(1L);
+
+            CycleStore.Claim claim = claimWhile(() -> commitQuietly(
+                    other, () -> this.cycles.deadLetter(List.of(new CycleStore.Failure(1, 0, "too large")))));
+
+            assertThat(claim.records())
+                    .as("key a is parked behind its dead letter, and row 2 must not go before it")
+                    .extracting(OutboxRecord::id)
+                    .containsExactly(3L);
+        }
+    }
+
+    @Test
     void claimedRowsPastTheRowsItReadBehindWaitForALaterClaim() throws Exception {
         int heldElsewhere = OutboxDialect.CLAIM_LOOK_BEHIND + 1;
         OutboxTestTables.insertEvents(this.store, "t", heldElsewhere + 3, heldElsewhere + 3);
@@ -326,6 +369,47 @@ class CycleStoreIntegrationTests {
         Map<Long, Map<String, Object>> rows = retryState();
         assertThat(rows.get(1L)).as("left to the relay that claimed it").containsEntry("attempts", 0);
         assertThat(rows.get(2L)).containsEntry("attempts", 1).containsEntry("last_error", "lost");
+    }
+
+    @Test
+    void aCycleDeletesRecordsFailuresAndDeadLettersItsRowsWithoutWaitingForRowsOtherRelaysHold() throws Exception {
+        for (int i = 0; i < 4; i++) {
+            this.store.insert(event("t", "k" + i, "{}"));
+        }
+        CountDownLatch locked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            // Another relay's cycle holds the last row.
+            threads.submit(() -> this.transactions.executeWithoutResult(status -> {
+                JdbcClient.create(this.store.dataSource())
+                        .sql("SELECT id FROM outbox_event WHERE id = 4 FOR UPDATE")
+                        .query()
+                        .listOfRows();
+                locked.countDown();
+                await(release);
+            }));
+            assertThat(locked.await(30, TimeUnit.SECONDS)).isTrue();
+
+            List<Long> claimed = threads.submit(() -> this.transactions.execute(status -> {
+                        List<Long> ids = this.cycles.claim(10, SLOTS).records().stream()
+                                .map(OutboxRecord::id)
+                                .toList();
+                        this.cycles.delete(List.of(1L));
+                        this.cycles.recordFailures(List.of(new CycleStore.Failure(2, 60_000, "timeout")));
+                        this.cycles.deadLetter(List.of(new CycleStore.Failure(3, 0, "too large")));
+                        return ids;
+                    }))
+                    .get(30, TimeUnit.SECONDS);
+
+            assertThat(claimed).containsExactly(1L, 2L, 3L);
+        } finally {
+            release.countDown();
+            threads.shutdown();
+        }
+        assertThat(threads.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(retryState()).containsOnlyKeys(2L, 4L);
+        assertThat(retryState().get(2L)).containsEntry("attempts", 1);
     }
 
     @Test
@@ -523,6 +607,70 @@ class CycleStoreIntegrationTests {
         }
     }
 
+    /**
+     * Claims up to ten rows in a transaction whose claim statement is followed at once, before anything else the
+     * claim runs, by {@code meanwhile}: what other relays may commit while a claim is under way.
+     */
+    private CycleStore.Claim claimWhile(Runnable meanwhile) {
+        DataSource target = this.store.dataSource();
+        AtomicBoolean done = new AtomicBoolean();
+        DataSource interposed = (DataSource) Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {DataSource.class}, (proxy, method, arguments) -> {
+                    Object result = invoke(method, target, arguments);
+                    if (!method.getName().equals("getConnection")) {
+                        return result;
+                    }
+                    Connection connection = (Connection) result;
+                    return Proxy.newProxyInstance(
+                            getClass().getClassLoader(),
+                            new Class<?>[] {Connection.class},
+                            (connectionProxy, connectionMethod, connectionArguments) -> {
+                                Object made = invoke(connectionMethod, connection, connectionArguments);
+                                if (!connectionMethod.getName().equals("prepareStatement")
+                                        || !((String) connectionArguments[0]).contains("in_budget")) {
+                                    return made;
+                                }
+                                PreparedStatement claimStatement = (PreparedStatement) made;
+                                return Proxy.newProxyInstance(
+                                        getClass().getClassLoader(),
+                                        new Class<?>[] {PreparedStatement.class},
+                                        (statementProxy, statementMethod, statementArguments) -> {
+                                            Object executed =
+                                                    invoke(statementMethod, claimStatement, statementArguments);
+                                            if (statementMethod.getName().equals("executeQuery")
+                                                    && done.compareAndSet(false, true)) {
+                                                meanwhile.run();
+                                            }
+                                            return executed;
+                                        });
+                            });
+                });
+        CycleStore interposedCycles =
+                new CycleStore(new OutboxStore(interposed, this.database.dialect(), this.store.table()));
+        TransactionTemplate interposedTransactions =
+                new TransactionTemplate(new DataSourceTransactionManager(interposed));
+        interposedTransactions.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
+        CycleStore.Claim claim = interposedTransactions.execute(status -> interposedCycles.claim(10, SLOTS));
+        assertThat(done).as("the claim statement ran").isTrue();
+        return claim;
+    }
+
+    private static Object invoke(Method method, Object target, Object[] arguments) throws Throwable {
+        try {
+            return method.invoke(target, arguments);
+        } catch (InvocationTargetException ex) {
+            throw ex.getCause();
+        }
+    }
+
+    private static void commitQuietly(HeldClaim claim, Runnable work) {
+        try {
+            claim.commitAfter(work);
+        } catch (Exception ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+
     /** The retry state of each row, by id. */
     private Map<Long, Map<String, Object>> retryState() {
         Map<Long, Map<String, Object>> rows = new HashMap<>();
@@ -557,6 +705,8 @@ class CycleStoreIntegrationTests {
 
         private final CycleStore.Claim claim;
 
+        private volatile Runnable beforeCommit = () -> {};
+
         HeldClaim(int limit) throws Exception {
             this(limit, SLOTS);
         }
@@ -568,6 +718,7 @@ class CycleStoreIntegrationTests {
                 result[0] = CycleStoreIntegrationTests.this.cycles.claim(limit, slots);
                 claimed.countDown();
                 await(this.release);
+                this.beforeCommit.run();
             }));
             assertThat(claimed.await(30, TimeUnit.SECONDS)).isTrue();
             this.claim = result[0];
@@ -575,6 +726,12 @@ class CycleStoreIntegrationTests {
 
         CycleStore.Claim claim() {
             return this.claim;
+        }
+
+        /** Does some work in the claim's transaction, such as recording a failure, and commits it. */
+        void commitAfter(Runnable work) throws Exception {
+            this.beforeCommit = work;
+            close();
         }
 
         /** Commits the claim's transaction, which releases its rows without deleting them. */
