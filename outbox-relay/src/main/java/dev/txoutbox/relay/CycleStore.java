@@ -144,6 +144,10 @@ final class CycleStore {
             rows.addAll(this.jdbc
                     .sql(this.lookBehindSql)
                     .param("lastId", rows.get(rows.size() - 1).id())
+                    .param(
+                            "ids",
+                            this.dialect.array(
+                                    "bigint", rows.stream().map(ClaimRow::id).toArray()))
                     .query(this::mapClaimRow)
                     .list());
         }

@@ -138,16 +138,49 @@ final class MariaDbDialect implements OutboxDialect {
     @Override
     public String lookBehind(TableName table, boolean parkKeys) {
         // A plain read at READ COMMITTED sees what was committed when it began, after the claim: every row the claim
-        // saw, and those that other transactions hold.
+        // saw, and those that other transactions hold. But also what they committed since the claim: an earlier row
+        // of a claimed key that another relay held then, and has since recorded as failed or moved to the dead
+        // letters, is no longer one that a claim could take, yet must hold its key back. Those rows come from the
+        // claimed rows' topics and keys (the ids :ids), through the indexes of waiting rows and of dead letters,
+        // which hold few rows per key. Past a full window the claimed rows wait anyway: such rows beyond it are left
+        // out, so as not to extend it.
+        String deadLetters = !parkKeys ? "" : """
+                UNION ALL
+                SELECT DISTINCT d.id, NULL, d.topic, d.record_key, NULL, NULL, NULL, NULL, NULL, NULL, FALSE, FALSE
+                FROM claimed c
+                    STRAIGHT_JOIN %1$s d FORCE INDEX (%2$s)
+                    ON d.topic = c.topic AND d.record_key = c.record_key AND d.id < c.id
+                WHERE d.id <= (SELECT last_id FROM window_bound)
+                """.formatted(table.deadLetters(), table.deadLetters() + "_key_idx");
         return """
-                SELECT o.id, NULL AS event_id, o.topic, o.record_key, NULL AS event_type, NULL AS payload,
+                WITH behind AS (
+                    SELECT o.id, o.topic, o.record_key
+                    FROM %1$s o FORCE INDEX (PRIMARY)
+                    WHERE o.id < :lastId AND o.record_key IS NOT NULL AND %2$s
+                    ORDER BY o.id
+                    LIMIT %3$d
+                ),
+                window_bound AS (
+                    SELECT CASE WHEN count(*) < %3$d THEN :lastId ELSE max(id) END AS last_id FROM behind
+                ),
+                claimed AS (
+                    SELECT c.id, c.topic, c.record_key
+                    FROM %4$s STRAIGHT_JOIN %1$s c FORCE INDEX (PRIMARY) ON c.id = f.id
+                    WHERE c.record_key IS NOT NULL
+                )
+                SELECT b.id, NULL AS event_id, b.topic, b.record_key, NULL AS event_type, NULL AS payload,
                        NULL AS headers, NULL AS created_at, NULL AS attempts, NULL AS age_seconds,
                        FALSE AS claimed, FALSE AS in_budget
-                FROM %1$s o FORCE INDEX (PRIMARY)
-                WHERE o.id < :lastId AND o.record_key IS NOT NULL AND %2$s
-                ORDER BY o.id
-                LIMIT %3$d
-                """.formatted(table, claimable(table, parkKeys), CLAIM_LOOK_BEHIND);
+                FROM behind b
+                UNION ALL
+                SELECT DISTINCT w.id, NULL, w.topic, w.record_key, NULL, NULL, NULL, NULL, NULL, NULL, FALSE, FALSE
+                FROM claimed c
+                    STRAIGHT_JOIN %1$s w FORCE INDEX (%5$s)
+                    ON w.next_attempt_at > NOW(6) AND w.topic = c.topic AND w.record_key = c.record_key
+                       AND w.id < c.id
+                WHERE w.id <= (SELECT last_id FROM window_bound)
+                %6$s""".formatted(
+                table, claimable(table, parkKeys), CLAIM_LOOK_BEHIND, ids(":ids"), table + "_retry_idx", deadLetters);
     }
 
     @Override
@@ -183,12 +216,14 @@ final class MariaDbDialect implements OutboxDialect {
 
     @Override
     public String recordFailures(TableName table) {
+        // Through the primary key, whatever the optimizer thinks of a small table: a scan would lock, and wait for,
+        // the rows that other relays' cycles hold.
         return """
                 UPDATE %1$s
                     JOIN JSON_TABLE(:delays, '$[*]' COLUMNS (n FOR ORDINALITY, delay_ms BIGINT PATH '$')) AS d
                         ON d.n = f.n
                     JOIN %2$s ON e.n = f.n
-                    STRAIGHT_JOIN %3$s o ON o.id = f.id
+                    STRAIGHT_JOIN %3$s o FORCE INDEX (PRIMARY) ON o.id = f.id
                 SET o.attempts = o.attempts + 1,
                     o.next_attempt_at = NOW(6) + INTERVAL (d.delay_ms * 1000) MICROSECOND,
                     o.last_error = e.error
@@ -203,7 +238,7 @@ final class MariaDbDialect implements OutboxDialect {
                        o.attempts + 1, e.error
                 FROM %3$s
                     JOIN %4$s ON e.n = f.n
-                    STRAIGHT_JOIN %5$s o ON o.id = f.id
+                    STRAIGHT_JOIN %5$s o FORCE INDEX (PRIMARY) ON o.id = f.id
                 """.formatted(table.deadLetters(), COLUMNS, ids(":ids"), errors(), table), delete(table));
     }
 
@@ -257,7 +292,7 @@ final class MariaDbDialect implements OutboxDialect {
                 INSERT INTO %1$s (%2$s, last_error)
                 SELECT d.id, d.event_id, d.topic, d.record_key, d.event_type, d.payload, d.headers, d.created_at, 0,
                        d.last_error
-                FROM %3$s STRAIGHT_JOIN %4$s d ON d.id = f.id
+                FROM %3$s STRAIGHT_JOIN %4$s d FORCE INDEX (PRIMARY) ON d.id = f.id
                 """.formatted(table, COLUMNS, ids(":ids"), table.deadLetters()), discardDeadLetters(table));
     }
 

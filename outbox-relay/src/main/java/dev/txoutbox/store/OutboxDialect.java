@@ -88,7 +88,10 @@ public interface OutboxDialect {
      * Null where {@link #claim(TableName, boolean)} returns the rows that it could have taken itself; otherwise the
      * statement that reads them, run right after the claim in its transaction: up to {@link #CLAIM_LOOK_BEHIND} rows
      * with a key and an id below {@code :lastId} that a claim could take, in id order, with the columns the claim
-     * gives them. It must see every row that the claim saw, and rows that other transactions hold.
+     * gives them. It must see every row that the claim saw, and rows that other transactions hold. Since other
+     * transactions may commit between the two statements, it also returns the earlier rows of the claimed rows'
+     * topics and keys (the claimed ids are the array {@code :ids}) that have begun to hold their key back since: a
+     * row that waits for its retry, and, with {@code parkKeys}, a dead letter.
      */
     @Nullable
     String lookBehind(TableName table, boolean parkKeys);

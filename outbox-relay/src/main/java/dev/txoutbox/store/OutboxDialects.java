@@ -59,11 +59,10 @@ public final class OutboxDialects {
                         || (database.majorVersion() == dialect.minimumMajorVersion()
                                 && database.minorVersion() < dialect.minimumMinorVersion())) {
                     throw new IllegalStateException(
-                            "The outbox needs %s %d.%d or later, but the database is %s %s. Upgrade the database."
+                            "The outbox needs %s %s or later, but the database is %s %s. Upgrade the database."
                                     .formatted(
                                             dialect.productName(),
-                                            dialect.minimumMajorVersion(),
-                                            dialect.minimumMinorVersion(),
+                                            minimumVersion(dialect),
                                             database.product(),
                                             database.version()));
                 }
@@ -75,6 +74,13 @@ public final class OutboxDialects {
                 .formatted(
                         database.product(),
                         DIALECTS.stream().map(OutboxDialect::productName).toList()));
+    }
+
+    /** The oldest version a dialect works on, as its product names it: PostgreSQL 12, MariaDB 10.6. */
+    private static String minimumVersion(OutboxDialect dialect) {
+        return (dialect.minimumMinorVersion() == 0)
+                ? String.valueOf(dialect.minimumMajorVersion())
+                : dialect.minimumMajorVersion() + "." + dialect.minimumMinorVersion();
     }
 
     private record Database(String product, String version, int majorVersion, int minorVersion) {}

@@ -7,6 +7,8 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.txoutbox.testing.OutboxTestTables;
+import dev.txoutbox.testing.TestDatabase;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -14,8 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
-/** What operators do with dead letters, against embedded PostgreSQL: page through them, requeue and discard them. */
-class DeadLettersIntegrationTests {
+/** What operators do with dead letters, against each database: page through them, requeue and discard them. */
+abstract class DeadLettersIntegrationTests {
+
+    private final TestDatabase database;
 
     private OutboxStore store;
 
@@ -25,10 +29,14 @@ class DeadLettersIntegrationTests {
 
     private final ListAppender<ILoggingEvent> log = new ListAppender<>();
 
+    DeadLettersIntegrationTests(TestDatabase database) {
+        this.database = database;
+    }
+
     @BeforeEach
     void createTable() {
-        this.store = OutboxTestTables.newStore();
-        this.deadLetters = new DeadLetters(this.store.dataSource(), OutboxDialects.postgres(), this.store.table());
+        this.store = OutboxTestTables.newStore(this.database);
+        this.deadLetters = new DeadLetters(this.store.dataSource(), this.database.dialect(), this.store.table());
         this.jdbc = JdbcClient.create(this.store.dataSource());
         this.log.start();
         logger().addAppender(this.log);
@@ -45,7 +53,7 @@ class DeadLettersIntegrationTests {
             deadLetter(id, "t", "k" + (id % 7));
         }
 
-        List<Long> read = new java.util.ArrayList<>();
+        List<Long> read = new ArrayList<>();
         List<DeadLetter> page = this.deadLetters.list(100);
         while (!page.isEmpty()) {
             page.forEach(deadLetter -> read.add(deadLetter.id()));
@@ -150,11 +158,14 @@ class DeadLettersIntegrationTests {
     }
 
     private void deadLetter(long id, String topic, String key) {
-        this.jdbc.sql("""
+        this.jdbc
+                .sql("""
                         INSERT INTO outbox_event_dead_letter
-                            (id, event_id, topic, record_key, event_type, created_at, attempts, last_error)
-                        VALUES (?, gen_random_uuid(), ?, ?, 'TestEvent', now(), 10, 'failed')
-                        """).params(id, topic, key).update();
+                            (id, event_id, topic, record_key, event_type, headers, created_at, attempts, last_error)
+                        VALUES (?, %s, ?, ?, 'TestEvent', '{}', CURRENT_TIMESTAMP, 10, 'failed')
+                        """.formatted(this.database.randomUuid()))
+                .params(id, topic, key)
+                .update();
     }
 
     private static Logger logger() {

@@ -16,30 +16,62 @@ class OutboxDialectsTests {
 
     @Test
     void acceptsPostgresFromItsMinimumVersion() throws SQLException {
-        assertThat(OutboxDialects.detect(database("PostgreSQL", "12.22", 12)).productName())
+        assertThat(OutboxDialects.detect(database("PostgreSQL", "12.22", 12, 22))
+                        .productName())
                 .isEqualTo("PostgreSQL");
     }
 
     @Test
     void refusesAnOlderPostgresAndSaysWhatItNeeds() throws SQLException {
-        assertThatThrownBy(() -> OutboxDialects.detect(database("PostgreSQL", "11.22", 11)))
+        assertThatThrownBy(() -> OutboxDialects.detect(database("PostgreSQL", "11.22", 11, 22)))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("The outbox needs PostgreSQL 12 or later, but the database is PostgreSQL 11.22."
                         + " Upgrade the database.");
     }
 
     @Test
-    void refusesAnotherProductAndNamesTheSupportedOnes() throws SQLException {
-        assertThatThrownBy(() -> OutboxDialects.detect(database("H2", "2.3.232", 2)))
-                .isInstanceOf(IllegalStateException.class)
-                .hasMessage("The outbox does not support the database 'H2'. Supported: [PostgreSQL].");
+    void acceptsMariaDbFromItsMinimumMajorAndMinorVersionAndAnyLaterMajorVersion() throws SQLException {
+        assertThat(OutboxDialects.detect(database("MariaDB", "10.6.21-MariaDB", 10, 6)))
+                .isSameAs(OutboxDialects.mariaDb());
+        assertThat(OutboxDialects.detect(database("MariaDB", "11.4.5-MariaDB", 11, 4)))
+                .as("a later major version with a lower minor one")
+                .isSameAs(OutboxDialects.mariaDb());
     }
 
-    private static DataSource database(String product, String version, int majorVersion) throws SQLException {
+    @Test
+    void refusesAnOlderMariaDbNamingTheMajorAndMinorVersionItNeeds() throws SQLException {
+        assertThatThrownBy(() -> OutboxDialects.detect(database("MariaDB", "10.5.27-MariaDB", 10, 5)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("The outbox needs MariaDB 10.6 or later, but the database is MariaDB 10.5.27-MariaDB."
+                        + " Upgrade the database.");
+    }
+
+    @Test
+    void acceptsMySqlEightAndRefusesFiveSeven() throws SQLException {
+        assertThat(OutboxDialects.detect(database("MySQL", "8.0.36", 8, 0)).productName())
+                .isEqualTo("MySQL");
+        assertThat(OutboxDialects.detect(database("MySQL", "8.4.3", 8, 4)).productName())
+                .isEqualTo("MySQL");
+        assertThatThrownBy(() -> OutboxDialects.detect(database("MySQL", "5.7.44", 5, 7)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("The outbox needs MySQL 8 or later, but the database is MySQL 5.7.44. Upgrade the"
+                        + " database.");
+    }
+
+    @Test
+    void refusesAnotherProductAndNamesTheSupportedOnes() throws SQLException {
+        assertThatThrownBy(() -> OutboxDialects.detect(database("H2", "2.3.232", 2, 3)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("The outbox does not support the database 'H2'. Supported: [PostgreSQL, MariaDB, MySQL].");
+    }
+
+    private static DataSource database(String product, String version, int majorVersion, int minorVersion)
+            throws SQLException {
         DatabaseMetaData metaData = mock(DatabaseMetaData.class);
         given(metaData.getDatabaseProductName()).willReturn(product);
         given(metaData.getDatabaseProductVersion()).willReturn(version);
         given(metaData.getDatabaseMajorVersion()).willReturn(majorVersion);
+        given(metaData.getDatabaseMinorVersion()).willReturn(minorVersion);
         Connection connection = mock(Connection.class);
         given(connection.getMetaData()).willReturn(metaData);
         DataSource dataSource = mock(DataSource.class);

@@ -2,9 +2,10 @@ package dev.txoutbox.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxTestTables;
+import dev.txoutbox.testing.TestDatabase;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
@@ -13,12 +14,19 @@ import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
-/** The processed event ids of consumers, against embedded PostgreSQL: each consumer keeps its own. */
-class ProcessedEventsIntegrationTests {
+/** The processed event ids of consumers, against each database: each consumer keeps its own. */
+abstract class ProcessedEventsIntegrationTests {
+
+    private final TestDatabase database;
+
+    ProcessedEventsIntegrationTests(TestDatabase database) {
+        this.database = database;
+    }
 
     @Test
     void eachConsumerRecordsAnEventAsProcessedOnceForItself() {
-        ProcessedEvents processed = processedEvents(OutboxTestTables.newStore().dataSource());
+        ProcessedEvents processed =
+                processedEvents(OutboxTestTables.newStore(this.database).dataSource());
         UUID eventId = UUID.randomUUID();
 
         assertThat(processed.markProcessed("read-model", eventId)).isTrue();
@@ -31,7 +39,8 @@ class ProcessedEventsIntegrationTests {
 
     @Test
     void aBlankConsumerNameIsRefused() {
-        ProcessedEvents processed = processedEvents(OutboxTestTables.newStore().dataSource());
+        ProcessedEvents processed =
+                processedEvents(OutboxTestTables.newStore(this.database).dataSource());
 
         assertThatThrownBy(() -> processed.markProcessed(" ", UUID.randomUUID()))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -40,8 +49,37 @@ class ProcessedEventsIntegrationTests {
     }
 
     @Test
+    void purgeDeletesTheIdsOlderThanTheRetentionOldestFirstAndAtMostTheLimit() {
+        DataSource dataSource = OutboxTestTables.newStore(this.database).dataSource();
+        ProcessedEvents processed = processedEvents(dataSource);
+        UUID oldest = UUID.randomUUID();
+        UUID old = UUID.randomUUID();
+        UUID recent = UUID.randomUUID();
+        processed.markProcessed("read-model", oldest);
+        processed.markProcessed("read-model", old);
+        processed.markProcessed("read-model", recent);
+        JdbcClient jdbc = JdbcClient.create(dataSource);
+        setProcessedHoursAgo(jdbc, oldest, 3);
+        setProcessedHoursAgo(jdbc, old, 2);
+
+        assertThat(processed.purgeOlderThan(Duration.ofHours(1), 1)).isEqualTo(1);
+        assertThat(processed.markProcessed("read-model", oldest))
+                .as("the oldest went first")
+                .isTrue();
+        assertThat(processed.markProcessed("read-model", old)).isFalse();
+        assertThat(processed.purgeOlderThan(Duration.ofHours(1), 100)).isEqualTo(1);
+        assertThat(processed.purgeOlderThan(Duration.ofHours(1), 100)).isZero();
+        assertThat(processed.markProcessed("read-model", recent))
+                .as("within the retention")
+                .isFalse();
+    }
+
+    @Test
     void idsProcessedBeforeTheUpgradeCountAsProcessedForEveryConsumer() {
-        DataSource dataSource = EmbeddedInfrastructure.newDatabase();
+        assumeTrue(
+                this.database == TestDatabase.POSTGRESQL,
+                "PostgreSQL's migrations kept ids without a consumer before; MariaDB's began with ids per consumer");
+        DataSource dataSource = this.database.newDatabase();
         Flyway.configure(getClass().getClassLoader())
                 .dataSource(dataSource)
                 .locations(OutboxDialects.postgres().migrationLocation())
@@ -74,7 +112,15 @@ class ProcessedEventsIntegrationTests {
                 .isEqualTo(2);
     }
 
-    private static ProcessedEvents processedEvents(DataSource dataSource) {
-        return new ProcessedEvents(dataSource, OutboxDialects.postgres(), new TableName(TableName.DEFAULT));
+    private void setProcessedHoursAgo(JdbcClient jdbc, UUID eventId, int hours) {
+        jdbc.sql("UPDATE outbox_event_processed SET processed_at = CURRENT_TIMESTAMP - INTERVAL '%d' HOUR"
+                                .formatted(hours)
+                        + " WHERE event_id = ?")
+                .param(this.database.dialect().eventId(eventId))
+                .update();
+    }
+
+    private ProcessedEvents processedEvents(DataSource dataSource) {
+        return new ProcessedEvents(dataSource, this.database.dialect(), new TableName(TableName.DEFAULT));
     }
 }

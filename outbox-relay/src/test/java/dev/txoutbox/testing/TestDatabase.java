@@ -7,8 +7,9 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * A database product the contract tests run on, with the little SQL that tests need and that differs between them.
- * A test class that runs on each is annotated {@code @ParameterizedClass @EnumSource(TestDatabase.class)} and takes
- * the database as its constructor's parameter.
+ * A contract test is an abstract class whose constructor takes the database, and a subclass per database runs it:
+ * {@code PostgresXTests}, {@code MariaDbXTests}, and {@code MySqlXTests}, which Testcontainers runs only where Docker
+ * does.
  */
 public enum TestDatabase {
 
@@ -41,6 +42,14 @@ public enum TestDatabase {
                     .query(Long.class)
                     .single();
         }
+
+        @Override
+        public long sessionsWaitingForKeyLocks(JdbcClient jdbc) {
+            return jdbc.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database ="
+                            + " (SELECT oid FROM pg_database WHERE datname = current_database())")
+                    .query(Long.class)
+                    .single();
+        }
     },
 
     /** The embedded MariaDB server. */
@@ -69,6 +78,18 @@ public enum TestDatabase {
         public long sessionsWaitingForLocks(JdbcClient jdbc) {
             return jdbc.sql("SELECT count(*) FROM information_schema.innodb_trx t JOIN information_schema.processlist p"
                             + " ON p.id = t.trx_mysql_thread_id WHERE t.trx_state = 'LOCK WAIT' AND p.db = DATABASE()")
+                    .query(Long.class)
+                    .single();
+        }
+
+
+        @Override
+        public long sessionsWaitingForKeyLocks(JdbcClient jdbc) {
+            // The writers' key locks are row locks of the key-lock table: a session waits for one while it runs the
+            // statement that takes it.
+            return jdbc.sql("SELECT count(*) FROM information_schema.innodb_trx t JOIN information_schema.processlist p"
+                            + " ON p.id = t.trx_mysql_thread_id WHERE t.trx_state = 'LOCK WAIT' AND p.db = DATABASE()"
+                            + " AND t.trx_query LIKE '%key_lock%'")
                     .query(Long.class)
                     .single();
         }
@@ -107,6 +128,11 @@ public enum TestDatabase {
         @Override
         public long sessionsWaitingForLocks(JdbcClient jdbc) {
             return MARIADB.sessionsWaitingForLocks(jdbc);
+        }
+
+        @Override
+        public long sessionsWaitingForKeyLocks(JdbcClient jdbc) {
+            return MARIADB.sessionsWaitingForKeyLocks(jdbc);
         }
     };
 
@@ -152,4 +178,12 @@ public enum TestDatabase {
 
     /** How many sessions of the current database wait for a lock that another holds. */
     public abstract long sessionsWaitingForLocks(JdbcClient jdbc);
+
+    // Added for the contract tests of the writers' key locks.
+
+    /**
+     * How many sessions of the current database wait for a writer's key lock (see {@code OutboxDialect#lockKey}) that
+     * another holds: PostgreSQL's transaction-scoped advisory locks, MariaDB's row locks of the key-lock table.
+     */
+    public abstract long sessionsWaitingForKeyLocks(JdbcClient jdbc);
 }
