@@ -1,7 +1,10 @@
 package dev.txoutbox.store;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.zip.CRC32;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -30,22 +33,29 @@ final class MariaDbDialect implements OutboxDialect {
 
     private final int minimumMinorVersion;
 
+    private final String binaryCollation;
+
     private final JsonMapper json = JsonMapper.builder().build();
 
-    private MariaDbDialect(String productName, int minimumMajorVersion, int minimumMinorVersion) {
+    private MariaDbDialect(
+            String productName, int minimumMajorVersion, int minimumMinorVersion, String binaryCollation) {
         this.productName = productName;
         this.minimumMajorVersion = minimumMajorVersion;
         this.minimumMinorVersion = minimumMinorVersion;
+        this.binaryCollation = binaryCollation;
     }
 
-    /** MariaDB: SKIP LOCKED came with 10.6, JSON_TABLE too. */
+    /** MariaDB: SKIP LOCKED came with 10.6; JSON_TABLE too. */
     static MariaDbDialect mariaDb() {
-        return new MariaDbDialect("MariaDB", 10, 6);
+        return new MariaDbDialect("MariaDB", 10, 6, "utf8mb4_nopad_bin");
     }
 
-    /** MySQL: SKIP LOCKED came with 8.0.1, JSON_TABLE with 8.0.4. */
+    /**
+     * MySQL: SKIP LOCKED came with 8.0.1, JSON_TABLE with 8.0.4, and the binary collation that does not pad with
+     * spaces (utf8mb4_0900_bin) with 8.0.17.
+     */
     static MariaDbDialect mySql() {
-        return new MariaDbDialect("MySQL", 8, 0);
+        return new MariaDbDialect("MySQL", 8, 0, "utf8mb4_0900_bin");
     }
 
     @Override
@@ -66,6 +76,11 @@ final class MariaDbDialect implements OutboxDialect {
     @Override
     public String migrationLocation() {
         return "classpath:db/outbox/mariadb";
+    }
+
+    @Override
+    public Map<String, String> migrationPlaceholders() {
+        return Map.of("binary_collation", this.binaryCollation);
     }
 
     @Override
@@ -91,6 +106,13 @@ final class MariaDbDialect implements OutboxDialect {
     }
 
     @Override
+    public Object keyLock(String topic, String key) {
+        CRC32 crc = new CRC32();
+        crc.update((topic + " " + key).getBytes(StandardCharsets.UTF_8));
+        return (int) (crc.getValue() % KEY_LOCKS);
+    }
+
+    @Override
     public Object eventId(UUID eventId) {
         return eventId.toString();
     }
@@ -113,7 +135,7 @@ final class MariaDbDialect implements OutboxDialect {
                 SELECT b.id, b.event_id, b.topic, b.record_key, b.event_type,
                        CASE WHEN b.in_budget THEN b.payload END AS payload,
                        CASE WHEN b.in_budget THEN b.headers END AS headers,
-                       b.created_at, b.attempts, b.age_seconds, TRUE AS claimed, b.in_budget
+                       b.created_micros, b.attempts, b.age_seconds, TRUE AS claimed, b.in_budget
                 FROM (
                     SELECT c.*,
                            (row_number() OVER w = 1
@@ -121,8 +143,8 @@ final class MariaDbDialect implements OutboxDialect {
                                    + length(c.headers)) OVER w <= :maxBytes) AS in_budget
                     FROM (
                         SELECT o.id, o.event_id, o.topic, o.record_key, o.event_type, o.payload, o.headers,
-                               o.created_at, o.attempts,
-                               TIMESTAMPDIFF(MICROSECOND, o.created_at, NOW(6)) / 1000000 AS age_seconds
+                               %3$s AS created_micros, o.attempts,
+                               TIMESTAMPDIFF(MICROSECOND, o.created_at, UTC_TIMESTAMP(6)) / 1000000 AS age_seconds
                         FROM %1$s o FORCE INDEX (PRIMARY)
                         WHERE %2$s
                         ORDER BY o.id
@@ -132,7 +154,7 @@ final class MariaDbDialect implements OutboxDialect {
                     WINDOW w AS (ORDER BY c.id)
                 ) AS b
                 ORDER BY b.id
-                """.formatted(table, claimable(table, parkKeys));
+                """.formatted(table, claimable(table, parkKeys), micros("o.created_at"));
     }
 
     @Override
@@ -169,14 +191,14 @@ final class MariaDbDialect implements OutboxDialect {
                     WHERE c.record_key IS NOT NULL
                 )
                 SELECT b.id, NULL AS event_id, b.topic, b.record_key, NULL AS event_type, NULL AS payload,
-                       NULL AS headers, NULL AS created_at, NULL AS attempts, NULL AS age_seconds,
+                       NULL AS headers, NULL AS created_micros, NULL AS attempts, NULL AS age_seconds,
                        FALSE AS claimed, FALSE AS in_budget
                 FROM behind b
                 UNION ALL
                 SELECT DISTINCT w.id, NULL, w.topic, w.record_key, NULL, NULL, NULL, NULL, NULL, NULL, FALSE, FALSE
                 FROM claimed c
                     STRAIGHT_JOIN %1$s w FORCE INDEX (%5$s)
-                    ON w.next_attempt_at > NOW(6) AND w.topic = c.topic AND w.record_key = c.record_key
+                    ON w.next_attempt_at > UTC_TIMESTAMP(6) AND w.topic = c.topic AND w.record_key = c.record_key
                        AND w.id < c.id
                 WHERE w.id <= (SELECT last_id FROM window_bound)
                 %6$s""".formatted(
@@ -225,7 +247,7 @@ final class MariaDbDialect implements OutboxDialect {
                     JOIN %2$s ON e.n = f.n
                     STRAIGHT_JOIN %3$s o FORCE INDEX (PRIMARY) ON o.id = f.id
                 SET o.attempts = o.attempts + 1,
-                    o.next_attempt_at = NOW(6) + INTERVAL (d.delay_ms * 1000) MICROSECOND,
+                    o.next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL (d.delay_ms * 1000) MICROSECOND,
                     o.last_error = e.error
                 """.formatted(ids(":ids"), errors(), table);
     }
@@ -256,24 +278,30 @@ final class MariaDbDialect implements OutboxDialect {
     public String statistics(TableName table, boolean parkKeys) {
         return """
                 SELECT (SELECT count(*) FROM %1$s) AS waiting,
-                       (SELECT o.created_at FROM %1$s o FORCE INDEX (PRIMARY) WHERE %3$s ORDER BY o.id LIMIT 1)
-                           AS oldest,
+                       (SELECT %4$s FROM %1$s o FORCE INDEX (PRIMARY) WHERE %3$s ORDER BY o.id LIMIT 1)
+                           AS oldest_micros,
                        (SELECT count(*) FROM %2$s) AS dead_letters,
                        (SELECT count(*) FROM (SELECT DISTINCT topic, record_key FROM %2$s WHERE record_key IS NOT NULL)
                             AS k) AS parked_keys,
-                       NOW(6) AS read_at
-                """.formatted(table, table.deadLetters(), claimable(table, parkKeys));
+                       %5$s AS read_at_micros
+                """.formatted(
+                        table,
+                        table.deadLetters(),
+                        claimable(table, parkKeys),
+                        micros("o.created_at"),
+                        micros("UTC_TIMESTAMP(6)"));
     }
 
     @Override
     public String listDeadLetters(TableName table) {
         return """
-                SELECT id, event_id, topic, record_key, event_type, attempts, last_error, created_at, dead_lettered_at
-                FROM %s
+                SELECT id, event_id, topic, record_key, event_type, attempts, last_error, %2$s AS created_micros,
+                       %3$s AS dead_lettered_micros
+                FROM %1$s
                 WHERE id > ?
                 ORDER BY id
                 LIMIT ?
-                """.formatted(table.deadLetters());
+                """.formatted(table.deadLetters(), micros("created_at"), micros("dead_lettered_at"));
     }
 
     @Override
@@ -303,20 +331,17 @@ final class MariaDbDialect implements OutboxDialect {
 
     @Override
     public String markProcessed(TableName table) {
-        // INSERT IGNORE, as ON CONFLICT DO NOTHING: a duplicate counts no row, where ON DUPLICATE KEY UPDATE would
-        // count one with the drivers' default of reporting found rows.
-        return """
-                INSERT IGNORE INTO %1$s (consumer, event_id)
-                SELECT e.consumer, e.event_id FROM (SELECT ? AS consumer, ? AS event_id) AS e
-                WHERE NOT EXISTS (SELECT 1 FROM %1$s p WHERE p.consumer = '' AND p.event_id = e.event_id)
-                """.formatted(table.processed());
+        // A plain insert, which fails on a recorded id in this statement only (the caller's transaction goes on):
+        // INSERT IGNORE would also turn a consumer name too long for its column into a truncated one, and ids never
+        // belonged to no consumer here, as they did on PostgreSQL before ids were kept per consumer.
+        return "INSERT INTO %s (consumer, event_id) VALUES (?, ?)".formatted(table.processed());
     }
 
     @Override
     public String purgeProcessed(TableName table) {
         return """
                 DELETE FROM %s
-                WHERE processed_at < NOW(6) - INTERVAL (? * 1000) MICROSECOND
+                WHERE processed_at < UTC_TIMESTAMP(6) - INTERVAL (? * 1000) MICROSECOND
                 ORDER BY processed_at
                 LIMIT ?
                 """.formatted(table.processed());
@@ -351,6 +376,14 @@ final class MariaDbDialect implements OutboxDialect {
         return "JSON_TABLE(%s, '$[*]' COLUMNS (n FOR ORDINALITY, id BIGINT PATH '$')) AS f".formatted(parameter);
     }
 
+    /**
+     * A time column, a {@code DATETIME(6)} in UTC, as microseconds since the epoch: read so, it does not depend on the
+     * time zones of the session and of this JVM.
+     */
+    private static String micros(String time) {
+        return "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', %s)".formatted(time);
+    }
+
     /** The error texts of the JSON array parameter {@code :errors}, as table {@code e}, with their place. */
     private static String errors() {
         return "JSON_TABLE(:errors, '$[*]' COLUMNS (n FOR ORDINALITY, error LONGTEXT PATH '$')) AS e";
@@ -362,11 +395,11 @@ final class MariaDbDialect implements OutboxDialect {
      */
     private static String claimable(TableName table, boolean parkKeys) {
         String due = """
-                (o.next_attempt_at IS NULL OR o.next_attempt_at <= NOW(6))
+                (o.next_attempt_at IS NULL OR o.next_attempt_at <= UTC_TIMESTAMP(6))
                       AND (NOT EXISTS (SELECT 1 FROM %1$s r FORCE INDEX (%2$s) WHERE r.next_attempt_at IS NOT NULL)
                            OR NOT EXISTS (
                                SELECT 1 FROM %1$s w FORCE INDEX (%2$s)
-                               WHERE w.next_attempt_at > NOW(6) AND w.topic = o.topic
+                               WHERE w.next_attempt_at > UTC_TIMESTAMP(6) AND w.topic = o.topic
                                  AND w.record_key = o.record_key AND w.id < o.id))""".formatted(table, table + "_retry_idx");
         if (!parkKeys) {
             return due;

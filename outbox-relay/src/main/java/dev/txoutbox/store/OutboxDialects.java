@@ -1,6 +1,8 @@
 package dev.txoutbox.store;
 
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,7 +44,7 @@ public final class OutboxDialects {
         try {
             database = JdbcUtils.extractDatabaseMetaData(
                     dataSource,
-                    metaData -> new Database(
+                    metaData -> Database.of(
                             metaData.getDatabaseProductName(),
                             metaData.getDatabaseProductVersion(),
                             metaData.getDatabaseMajorVersion(),
@@ -83,5 +85,22 @@ public final class OutboxDialects {
                 : dialect.minimumMajorVersion() + "." + dialect.minimumMinorVersion();
     }
 
-    private record Database(String product, String version, int majorVersion, int minorVersion) {}
+    private record Database(String product, String version, int majorVersion, int minorVersion) {
+
+        /** MariaDB's version, as MySQL's driver reports it: product MySQL, version such as 5.5.5-10.5.27-MariaDB. */
+        private static final Pattern MARIADB_VERSION = Pattern.compile("(?:5\\.5\\.5-)?(\\d+)\\.(\\d+)\\..*MariaDB.*");
+
+        /**
+         * What the driver reports, except that a MariaDB server that MySQL's driver reports as MySQL is MariaDB, of
+         * the version in its version text: it lacks what the MySQL dialect needs of a MySQL of that number.
+         */
+        static Database of(String product, String version, int majorVersion, int minorVersion) {
+            Matcher mariaDb = MARIADB_VERSION.matcher(version);
+            if ("MySQL".equalsIgnoreCase(product) && mariaDb.matches()) {
+                return new Database(
+                        "MariaDB", version, Integer.parseInt(mariaDb.group(1)), Integer.parseInt(mariaDb.group(2)));
+            }
+            return new Database(product, version, majorVersion, minorVersion);
+        }
+    }
 }

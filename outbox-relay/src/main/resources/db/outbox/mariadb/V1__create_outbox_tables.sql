@@ -1,6 +1,8 @@
 -- The outbox tables on MariaDB 10.6+ and MySQL 8.0+, in their present form: the PostgreSQL scripts reached it in
 -- several steps. ${outbox_table} is replaced with the configured table name (outbox.table, default outbox_event).
--- Topics and keys compare byte for byte (utf8mb4_bin), as Kafka's do.
+-- Topics, keys and consumers compare byte for byte, as Kafka's do, and without padding (${binary_collation}:
+-- utf8mb4_nopad_bin on MariaDB, utf8mb4_0900_bin on MySQL), so that 'k' and 'k ' are two keys. Times are DATETIME(6)
+-- in UTC: no time zone of a session or a client shifts them, and they do not end in 2038 as TIMESTAMP does.
 
 -- The outbox: one row per event, written in the business transaction and deleted once Kafka acknowledged it.
 CREATE TABLE ${outbox_table} (
@@ -8,18 +10,18 @@ CREATE TABLE ${outbox_table} (
     id              BIGINT       NOT NULL AUTO_INCREMENT PRIMARY KEY,
     -- Sent as the Kafka header outbox-event-id, for consumer-side de-duplication.
     event_id        CHAR(36)     CHARACTER SET ascii NOT NULL,
-    topic           VARCHAR(249) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+    topic           VARCHAR(249) CHARACTER SET utf8mb4 COLLATE ${binary_collation} NOT NULL,
     -- The Kafka record key and the unit of ordering; NULL for events without a key.
-    record_key      TEXT         CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+    record_key      TEXT         CHARACTER SET utf8mb4 COLLATE ${binary_collation},
     event_type      VARCHAR(255) CHARACTER SET utf8mb4 NOT NULL,
     -- NULL is a tombstone: the Kafka record's value is null.
     payload         LONGBLOB,
     -- Extra Kafka headers as a JSON object of strings.
     headers         JSON         NOT NULL,
-    created_at      TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    created_at      DATETIME(6)  NOT NULL DEFAULT (UTC_TIMESTAMP(6)),
     -- Retry state: failed sends, when the row may be claimed again (NULL: at once), and why it failed last.
     attempts        INT          NOT NULL DEFAULT 0,
-    next_attempt_at TIMESTAMP(6) NULL DEFAULT NULL,
+    next_attempt_at DATETIME(6)  NULL,
     last_error      TEXT         CHARACTER SET utf8mb4,
     CONSTRAINT ${outbox_table}_event_id_key UNIQUE (event_id),
     -- "Does any row wait for its retry?" is answered at the index's first entry past the NULLs, and "does an
@@ -33,16 +35,16 @@ CREATE TABLE ${outbox_table} (
 CREATE TABLE ${outbox_table}_dead_letter (
     id               BIGINT       NOT NULL PRIMARY KEY,
     event_id         CHAR(36)     CHARACTER SET ascii NOT NULL,
-    topic            VARCHAR(249) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-    record_key       TEXT         CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+    topic            VARCHAR(249) CHARACTER SET utf8mb4 COLLATE ${binary_collation} NOT NULL,
+    record_key       TEXT         CHARACTER SET utf8mb4 COLLATE ${binary_collation},
     event_type       VARCHAR(255) CHARACTER SET utf8mb4 NOT NULL,
     payload          LONGBLOB,
     headers          JSON         NOT NULL,
-    -- Written from the outbox row; the default only keeps MariaDB from giving the column an ON UPDATE clause.
-    created_at       TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    -- Written from the outbox row.
+    created_at       DATETIME(6)  NOT NULL DEFAULT (UTC_TIMESTAMP(6)),
     attempts         INT          NOT NULL,
     last_error       TEXT         CHARACTER SET utf8mb4 NOT NULL,
-    dead_lettered_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    dead_lettered_at DATETIME(6)  NOT NULL DEFAULT (UTC_TIMESTAMP(6)),
     CONSTRAINT ${outbox_table}_dead_letter_event_id_key UNIQUE (event_id),
     -- "Is this key parked?" is one index probe in every claim.
     INDEX ${outbox_table}_dead_letter_key_idx (topic, record_key(255), id)
@@ -50,9 +52,9 @@ CREATE TABLE ${outbox_table}_dead_letter (
 
 -- Event ids each consumer has processed, written in the consumer's own transaction, purged after a retention.
 CREATE TABLE ${outbox_table}_processed (
-    consumer     VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+    consumer     VARCHAR(255) CHARACTER SET utf8mb4 COLLATE ${binary_collation} NOT NULL,
     event_id     CHAR(36)     CHARACTER SET ascii NOT NULL,
-    processed_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    processed_at DATETIME(6)  NOT NULL DEFAULT (UTC_TIMESTAMP(6)),
     PRIMARY KEY (consumer, event_id),
     INDEX ${outbox_table}_processed_at_idx (processed_at)
 ) ENGINE = InnoDB;

@@ -59,6 +59,19 @@ class OutboxDialectsTests {
     }
 
     @Test
+    void aMariaDbThatMySqlsDriverReportsAsMySqlIsMariaDbOfTheVersionInItsText() throws SQLException {
+        assertThat(OutboxDialects.detect(database("MySQL", "11.4.5-MariaDB", 11, 4)))
+                .isSameAs(OutboxDialects.mariaDb());
+        // Older servers put the version that MySQL clients expect first, which the driver takes as the version.
+        assertThatThrownBy(() -> OutboxDialects.detect(database("MySQL", "5.5.5-10.5.27-MariaDB", 5, 5)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("The outbox needs MariaDB 10.6 or later, but the database is MariaDB 5.5.5-10.5.27-MariaDB."
+                        + " Upgrade the database.");
+        assertThat(OutboxDialects.detect(database("MySQL", "5.5.5-10.6.20-MariaDB", 5, 5)))
+                .isSameAs(OutboxDialects.mariaDb());
+    }
+
+    @Test
     void refusesAnotherProductAndNamesTheSupportedOnes() throws SQLException {
         assertThatThrownBy(() -> OutboxDialects.detect(database("H2", "2.3.232", 2, 3)))
                 .isInstanceOf(IllegalStateException.class)

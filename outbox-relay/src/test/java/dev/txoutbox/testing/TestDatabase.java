@@ -82,7 +82,6 @@ public enum TestDatabase {
                     .single();
         }
 
-
         @Override
         public long sessionsWaitingForKeyLocks(JdbcClient jdbc) {
             // The writers' key locks are row locks of the key-lock table: a session waits for one while it runs the
