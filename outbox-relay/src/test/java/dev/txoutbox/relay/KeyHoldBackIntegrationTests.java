@@ -77,7 +77,8 @@ abstract class KeyHoldBackIntegrationTests {
     void aKeyWaitingForItsRetryWithMoreRowsBehindItThanTheClaimReadsBehindDoesNotHoldBackOtherKeys() {
         this.store.insert(event("t", "stuck", "{}"));
         this.jdbc
-                .sql("UPDATE outbox_event SET attempts = 1, next_attempt_at = CURRENT_TIMESTAMP + INTERVAL '1' HOUR")
+                .sql("UPDATE outbox_event SET attempts = 1, next_attempt_at = " + this.database.now()
+                        + " + INTERVAL '1' HOUR")
                 .update();
         queueBehind("t", "stuck", QUEUED_BEHIND);
         List<Long> healthy = insertHealthyKeys();
@@ -105,7 +106,8 @@ abstract class KeyHoldBackIntegrationTests {
     void rowsBehindAKeyWaitingForItsRetryOrBehindAParkedKeyAreNotLag() {
         insertCreatedAgo("t", "retrying", Duration.ofHours(3));
         this.jdbc
-                .sql("UPDATE outbox_event SET attempts = 1, next_attempt_at = CURRENT_TIMESTAMP + INTERVAL '1' HOUR")
+                .sql("UPDATE outbox_event SET attempts = 1, next_attempt_at = " + this.database.now()
+                        + " + INTERVAL '1' HOUR")
                 .update();
         insertCreatedAgo("t", "retrying", Duration.ofHours(2));
         deadLetter(-1, "t", "parked");
@@ -143,7 +145,8 @@ abstract class KeyHoldBackIntegrationTests {
     void aRetryOfAKeyInOneTopicDoesNotHoldBackThatKeyInAnotherTopic() {
         this.store.insert(event("customers", "42", "{}"));
         this.jdbc
-                .sql("UPDATE outbox_event SET attempts = 1, next_attempt_at = CURRENT_TIMESTAMP + INTERVAL '1' HOUR")
+                .sql("UPDATE outbox_event SET attempts = 1, next_attempt_at = " + this.database.now()
+                        + " + INTERVAL '1' HOUR")
                 .update();
         this.store.insert(event("customers", "42", "{}"));
         this.store.insert(event("orders", "42", "{}"));
@@ -298,8 +301,8 @@ abstract class KeyHoldBackIntegrationTests {
                 .sql("""
                         INSERT INTO outbox_event_dead_letter
                             (id, event_id, topic, record_key, event_type, headers, created_at, attempts, last_error)
-                        VALUES (?, %s, ?, ?, 'TestEvent', '{}', CURRENT_TIMESTAMP, 10, 'failed')
-                        """.formatted(this.database.randomUuid()))
+                        VALUES (?, %s, ?, ?, 'TestEvent', '{}', %s, 10, 'failed')
+                        """.formatted(this.database.randomUuid(), this.database.now()))
                 .params(id, topic, key)
                 .update();
     }

@@ -162,8 +162,8 @@ abstract class DeadLettersIntegrationTests {
                 .sql("""
                         INSERT INTO outbox_event_dead_letter
                             (id, event_id, topic, record_key, event_type, headers, created_at, attempts, last_error)
-                        VALUES (?, %s, ?, ?, 'TestEvent', '{}', CURRENT_TIMESTAMP, 10, 'failed')
-                        """.formatted(this.database.randomUuid()))
+                        VALUES (?, %s, ?, ?, 'TestEvent', '{}', %s, 10, 'failed')
+                        """.formatted(this.database.randomUuid(), this.database.now()))
                 .params(id, topic, key)
                 .update();
     }

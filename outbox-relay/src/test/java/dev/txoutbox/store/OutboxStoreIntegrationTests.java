@@ -137,12 +137,12 @@ abstract class OutboxStoreIntegrationTests {
                         SELECT UUID(), 't', CONCAT('key-', g.n % 100), 'E', REPEAT('x', 1000), '{}'
                         FROM (SELECT seq AS n FROM seq_1_to_5000) AS g
                         """).update();
-        jdbc.sql("UPDATE outbox_event SET next_attempt_at = NOW(6) + INTERVAL 1 MINUTE WHERE id % 100 = 0")
+        jdbc.sql("UPDATE outbox_event SET next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL 1 MINUTE WHERE id % 100 = 0")
                 .update();
         jdbc.sql("""
                         INSERT INTO outbox_event_dead_letter
                             (id, event_id, topic, record_key, event_type, headers, created_at, attempts, last_error)
-                        SELECT -g.n, UUID(), 't', CONCAT('parked-', g.n), 'E', '{}', NOW(6), 10, 'failed'
+                        SELECT -g.n, UUID(), 't', CONCAT('parked-', g.n), 'E', '{}', UTC_TIMESTAMP(6), 10, 'failed'
                         FROM (SELECT seq AS n FROM seq_1_to_10000) AS g
                         """).update();
         for (boolean parkKeys : List.of(true, false)) {

@@ -113,8 +113,8 @@ abstract class ProcessedEventsIntegrationTests {
     }
 
     private void setProcessedHoursAgo(JdbcClient jdbc, UUID eventId, int hours) {
-        jdbc.sql("UPDATE outbox_event_processed SET processed_at = CURRENT_TIMESTAMP - INTERVAL '%d' HOUR"
-                                .formatted(hours)
+        jdbc.sql("UPDATE outbox_event_processed SET processed_at = %s - INTERVAL '%d' HOUR"
+                                .formatted(this.database.now(), hours)
                         + " WHERE event_id = ?")
                 .param(this.database.dialect().eventId(eventId))
                 .update();

@@ -175,6 +175,11 @@ public enum TestDatabase {
     /** An SQL expression for a new random UUID. */
     public abstract String randomUuid();
 
+    /** An SQL expression for the current time as the outbox's time columns hold it (UTC on MariaDB and MySQL). */
+    public String now() {
+        return this == POSTGRESQL ? "CURRENT_TIMESTAMP" : "UTC_TIMESTAMP(6)";
+    }
+
     /** How many sessions of the current database wait for a lock that another holds. */
     public abstract long sessionsWaitingForLocks(JdbcClient jdbc);
 
