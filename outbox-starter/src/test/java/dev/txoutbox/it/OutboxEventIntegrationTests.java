@@ -3,6 +3,7 @@ package dev.txoutbox.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.txoutbox.Outbox;
 import dev.txoutbox.OutboxException;
@@ -16,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.AfterEach;
@@ -371,6 +373,34 @@ abstract class OutboxEventIntegrationTests {
                 .hasMessageContaining("key '%s'".formatted(key))
                 .hasMessageContaining("REQUIRES_NEW");
 
+        assertThat(this.store.count()).isZero();
+    }
+
+    @Test
+    void aNewTransactionThatWritesAnotherKeyOfTheSameLockAsTheSuspendedOneIsRefusedInsteadOfWaitingForever() {
+        // MariaDB and MySQL lock keys by a hash into a fixed number of rows; PostgreSQL's advisory locks take a 64-bit
+        // hash, and no two keys within reach share one.
+        String outer = "held-" + UUID.randomUUID();
+        Object lock = this.store.dialect().keyLock(this.topicName, outer);
+        String inner = IntStream.range(0, 2_000_000)
+                .mapToObj(i -> "other-" + i)
+                .filter(key -> this.store.dialect().keyLock(this.topicName, key).equals(lock))
+                .findFirst()
+                .orElse(null);
+        assumeTrue(
+                inner != null,
+                "no other key shares the lock of a key on "
+                        + this.store.dialect().productName());
+
+        assertThatThrownBy(() -> this.transactions.executeWithoutResult(status -> {
+                    this.outbox.write(this.topicName, outer, "outer");
+                    this.invoices.auditInNewTransaction(inner);
+                }))
+                .isInstanceOf(OutboxException.class)
+                .hasMessageContaining("key '%s'".formatted(inner))
+                .hasMessageContaining("key '%s'".formatted(outer))
+                .hasMessageContaining("shares its lock")
+                .hasMessageContaining("REQUIRES_NEW");
         assertThat(this.store.count()).isZero();
     }
 
