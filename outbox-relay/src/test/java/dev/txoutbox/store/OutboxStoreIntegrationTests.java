@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import javax.sql.DataSource;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
@@ -74,6 +75,54 @@ abstract class OutboxStoreIntegrationTests {
                             .query((rs, row) -> new String(rs.getBytes(1), StandardCharsets.UTF_8))
                             .list())
                     .containsExactly("{\"n\":1}", "{\"n\":2}");
+        } finally {
+            commitFirst.countDown();
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void keysThatTheDialectSaysShareALockWaitForEachOtherAndOthersDoNot() throws Exception {
+        // The writer refuses to wait for its own suspended transaction by comparing keyLock(..): it must name exactly
+        // the lock that the database takes. PostgreSQL's are 64-bit hashes, and no two keys within reach share one.
+        OutboxDialect dialect = this.store.dialect();
+        Object lock = dialect.keyLock("t", "first");
+        String sharing = IntStream.range(0, 2_000_000)
+                .mapToObj(i -> "other-" + i)
+                .filter(key -> dialect.keyLock("t", key).equals(lock))
+                .findFirst()
+                .orElse(null);
+        assumeTrue(sharing != null, "no other key shares the lock of a key on " + dialect.productName());
+        String apart = IntStream.range(0, 1000)
+                .mapToObj(i -> "apart-" + i)
+                .filter(key -> !dialect.keyLock("t", key).equals(lock))
+                .findFirst()
+                .orElseThrow();
+
+        CountDownLatch firstInserted = new CountDownLatch(1);
+        CountDownLatch commitFirst = new CountDownLatch(1);
+        ExecutorService executor = Executors.newFixedThreadPool(2);
+        JdbcClient jdbc = JdbcClient.create(this.store.dataSource());
+        try {
+            Future<?> first = executor.submit(() -> this.transactions.executeWithoutResult(status -> {
+                this.store.insert(event("t", "first", "{}"));
+                firstInserted.countDown();
+                await(commitFirst);
+            }));
+            assertThat(firstInserted.await(10, TimeUnit.SECONDS)).isTrue();
+            this.transactions.executeWithoutResult(status -> this.store.insert(event("t", apart, "{}")));
+            Future<?> second = executor.submit(() ->
+                    this.transactions.executeWithoutResult(status -> this.store.insert(event("t", sharing, "{}"))));
+
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> this.database.sessionsWaitingForLocks(jdbc) == 1);
+            assertThat(second.isDone())
+                    .as("the writer of '%s' waits for the writer of 'first'", sharing)
+                    .isFalse();
+            commitFirst.countDown();
+            first.get(10, TimeUnit.SECONDS);
+            second.get(10, TimeUnit.SECONDS);
         } finally {
             commitFirst.countDown();
             executor.shutdownNow();
