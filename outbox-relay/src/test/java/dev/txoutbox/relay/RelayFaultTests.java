@@ -7,13 +7,13 @@ import static org.awaitility.Awaitility.await;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
 import dev.txoutbox.store.DeadLetters;
-import dev.txoutbox.store.OutboxDialects;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.KeySequences;
 import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.ProxiedBroker;
 import dev.txoutbox.testing.TcpProxy;
+import dev.txoutbox.testing.TestDatabase;
 import dev.txoutbox.testing.TopicReader;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,6 +29,8 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -37,8 +39,11 @@ import org.springframework.transaction.support.TransactionTemplate;
  * The relay under the faults of production: many relays and writers with failing sends, a broker outage, database
  * connections that drop. (A relay process killed between send and delete: {@link KilledRelayProcessTests}; a cycle
  * whose session is killed after the acknowledgements: {@link RelayRecoveryTests}.) In each, nothing is lost and every key's
- * events reach Kafka complete and in order (counting first deliveries, as a de-duplicating consumer does).
+ * events reach Kafka complete and in order (counting first deliveries, as a de-duplicating consumer does). On each
+ * database.
  */
+@ParameterizedClass
+@EnumSource(TestDatabase.class)
 class RelayFaultTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
@@ -48,6 +53,12 @@ class RelayFaultTests {
     private final List<OutboxRelay> relays = new ArrayList<>();
 
     private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    private final TestDatabase database;
+
+    RelayFaultTests(TestDatabase database) {
+        this.database = database;
+    }
 
     @AfterEach
     void stopEverything() throws Exception {
@@ -62,7 +73,7 @@ class RelayFaultTests {
         int writers = 4;
         int keysPerWriter = 50;
         int eventsPerKey = 25;
-        OutboxStore store = OutboxTestTables.newStore();
+        OutboxStore store = OutboxTestTables.newStore(this.database);
         String topic = EmbeddedInfrastructure.newTopic("faults", 4);
         KafkaRecordPublisher kafka = kafka(EmbeddedInfrastructure.kafkaBootstrapServers(), RelaySettings.defaults());
         AtomicInteger failedBeforeSending = new AtomicInteger();
@@ -129,7 +140,7 @@ class RelayFaultTests {
             assertThat(failedBeforeSending.get()).isPositive();
             assertThat(failedAfterSending.get()).isPositive();
         }
-        assertThat(new DeadLetters(store.dataSource(), OutboxDialects.postgres(), store.table()).count())
+        assertThat(new DeadLetters(store.dataSource(), store.dialect(), store.table()).count())
                 .isZero();
     }
 
@@ -142,7 +153,7 @@ class RelayFaultTests {
         this.closeables.add(broker);
         TcpProxy proxy = broker.proxy();
         String bootstrap = broker.bootstrapServers();
-        OutboxStore store = OutboxTestTables.newStore();
+        OutboxStore store = OutboxTestTables.newStore(this.database);
         // The default retry settings, with shorter delays: the outage below outlasts the attempts that a transient
         // failure gets before it becomes a dead letter.
         RelaySettings settings = RelaySettings.builder()
@@ -173,8 +184,8 @@ class RelayFaultTests {
         Duration bound = settings.sendTimeout().plusSeconds(3);
         await().during(Duration.ofSeconds(6))
                 .atMost(Duration.ofSeconds(10))
-                .until(() -> longestOpenTransaction(jdbc).compareTo(bound) < 0);
-        DeadLetters deadLetters = new DeadLetters(store.dataSource(), OutboxDialects.postgres(), store.table());
+                .until(() -> this.database.longestOpenTransaction(jdbc).compareTo(bound) < 0);
+        DeadLetters deadLetters = new DeadLetters(store.dataSource(), store.dialect(), store.table());
         await().atMost(TIMEOUT)
                 .until(() -> deadLetters.count() > 0
                         || jdbc.sql("SELECT coalesce(max(attempts), 0) FROM outbox_event")
@@ -218,12 +229,7 @@ class RelayFaultTests {
         relay.start();
         JdbcClient observer = JdbcClient.create(writerStore.dataSource());
         // The relay's pool connects on its first cycle; cut only once there is a session to cut.
-        await().atMost(TIMEOUT)
-                .until(() -> observer.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?")
-                                .param(RELAY_SESSIONS)
-                                .query(Integer.class)
-                                .single()
-                        > 0);
+        await().atMost(TIMEOUT).until(() -> relaySessions(observer) > 0);
 
         int cuts = 0;
         for (int seq = 0; seq < 30; seq++) {
@@ -232,7 +238,7 @@ class RelayFaultTests {
             }
             // The last rows are written after the last cut: the relay must publish them once it recovered.
             if (seq % 5 == 4 && seq < 25) {
-                cuts += terminateSessions(observer, RELAY_SESSIONS);
+                cuts += this.database.terminateSessions(observer, RELAY_SESSIONS);
             }
         }
 
@@ -255,30 +261,25 @@ class RelayFaultTests {
      * their own so that a test can cut them.
      */
     private OutboxStore[] writerAndRelayStores() {
-        String url = EmbeddedInfrastructure.newDatabaseUrl();
+        String url = this.database.newDatabaseUrl();
         OutboxStore writerStore =
                 OutboxTestTables.migratedStore(closing(EmbeddedInfrastructure.dataSource(url, "writer")));
         OutboxStore relayStore = new OutboxStore(
-                closing(EmbeddedInfrastructure.dataSource(url, RELAY_SESSIONS)),
-                OutboxDialects.postgres(),
-                writerStore.table());
+                closing(this.database.namedSessions(url, RELAY_SESSIONS)), writerStore.dialect(), writerStore.table());
         return new OutboxStore[] {writerStore, relayStore};
     }
 
-    private static int terminateSessions(JdbcClient jdbc, String applicationName) {
-        return jdbc.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = ?")
-                .param(applicationName)
-                .query(Integer.class)
-                .single();
-    }
-
-    private static Duration longestOpenTransaction(JdbcClient jdbc) {
-        Double seconds = jdbc.sql("""
-                        SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0)
-                        FROM pg_stat_activity
-                        WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()
-                        """).query(Double.class).single();
-        return Duration.ofMillis((long) (seconds * 1000));
+    /** How many sessions the relay has open, counted as {@link TestDatabase#terminateSessions} finds them. */
+    private int relaySessions(JdbcClient observer) {
+        return this.database == TestDatabase.POSTGRESQL
+                ? observer.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?")
+                        .param(RELAY_SESSIONS)
+                        .query(Integer.class)
+                        .single()
+                : observer.sql("SELECT count(*) FROM information_schema.processlist WHERE user = ? AND db = DATABASE()")
+                        .param(RELAY_SESSIONS)
+                        .query(Integer.class)
+                        .single();
     }
 
     private KafkaRecordPublisher kafka(String bootstrapServers, RelaySettings settings) {

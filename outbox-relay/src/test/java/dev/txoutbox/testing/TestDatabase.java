@@ -3,6 +3,9 @@ package dev.txoutbox.testing;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxDialects;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
@@ -50,6 +53,34 @@ public enum TestDatabase {
                     .query(Long.class)
                     .single();
         }
+
+        @Override
+        public HikariDataSource namedSessions(String jdbcUrl, String name) {
+            return EmbeddedInfrastructure.dataSource(jdbcUrl, name);
+        }
+
+        @Override
+        public int terminateSessions(JdbcClient jdbc, String name) {
+            return jdbc.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = ?")
+                    .param(name)
+                    .query(Integer.class)
+                    .single();
+        }
+
+        @Override
+        public Duration longestOpenTransaction(JdbcClient jdbc) {
+            Double seconds = jdbc.sql("""
+                            SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0)
+                            FROM pg_stat_activity
+                            WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()
+                            """).query(Double.class).single();
+            return Duration.ofMillis((long) (seconds * 1000));
+        }
+
+        @Override
+        public String utf8(String text) {
+            return "convert_to(%s, 'UTF8')".formatted(text);
+        }
     },
 
     /** The embedded MariaDB server. */
@@ -92,6 +123,52 @@ public enum TestDatabase {
                     .query(Long.class)
                     .single();
         }
+
+        @Override
+        public HikariDataSource namedSessions(String jdbcUrl, String name) {
+            // The sessions' program_name is in performance_schema only, which the server may run without: they log
+            // in as a user of that name instead, whom information_schema.processlist shows. The embedded server
+            // runs without grant tables, and lets any user in.
+            HikariDataSource dataSource = EmbeddedInfrastructure.dataSource(jdbcUrl, name);
+            dataSource.setUsername(name);
+            return dataSource;
+        }
+
+        @Override
+        public int terminateSessions(JdbcClient jdbc, String name) {
+            List<Long> sessions = jdbc.sql(
+                            "SELECT id FROM information_schema.processlist WHERE user = ? AND db = DATABASE()")
+                    .param(name)
+                    .query(Long.class)
+                    .list();
+            int killed = 0;
+            for (long session : sessions) {
+                try {
+                    jdbc.sql("KILL CONNECTION " + session).update();
+                    killed++;
+                } catch (DataAccessException ex) {
+                    // The session ended on its own in between.
+                }
+            }
+            return killed;
+        }
+
+        @Override
+        public Duration longestOpenTransaction(JdbcClient jdbc) {
+            // trx_started has whole seconds only: a transaction looks up to a second older than it is.
+            Long micros = jdbc.sql("""
+                            SELECT coalesce(max(TIMESTAMPDIFF(MICROSECOND, t.trx_started, NOW(6))), 0)
+                            FROM information_schema.innodb_trx t
+                                JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id
+                            WHERE p.db = DATABASE() AND p.id <> CONNECTION_ID()
+                            """).query(Long.class).single();
+            return Duration.ofNanos(micros * 1000);
+        }
+
+        @Override
+        public String utf8(String text) {
+            return text;
+        }
     },
 
     /** A MySQL server in a container: for the tests that Testcontainers runs where Docker does. */
@@ -132,6 +209,35 @@ public enum TestDatabase {
         @Override
         public long sessionsWaitingForKeyLocks(JdbcClient jdbc) {
             return MARIADB.sessionsWaitingForKeyLocks(jdbc);
+        }
+
+        @Override
+        public HikariDataSource namedSessions(String jdbcUrl, String name) {
+            // A user of that name, whom information_schema.processlist shows, as on MariaDB; MySQL checks grants.
+            try (HikariDataSource root = EmbeddedInfrastructure.dataSource(jdbcUrl, "root")) {
+                JdbcClient jdbc = JdbcClient.create(root);
+                jdbc.sql("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'".formatted(name, MySqlServer.PASSWORD))
+                        .update();
+                jdbc.sql("GRANT ALL ON *.* TO '%s'@'%%'".formatted(name)).update();
+            }
+            HikariDataSource dataSource = EmbeddedInfrastructure.dataSource(jdbcUrl, name);
+            dataSource.setUsername(name);
+            return dataSource;
+        }
+
+        @Override
+        public int terminateSessions(JdbcClient jdbc, String name) {
+            return MARIADB.terminateSessions(jdbc, name);
+        }
+
+        @Override
+        public Duration longestOpenTransaction(JdbcClient jdbc) {
+            return MARIADB.longestOpenTransaction(jdbc);
+        }
+
+        @Override
+        public String utf8(String text) {
+            return MARIADB.utf8(text);
         }
     };
 
@@ -190,4 +296,24 @@ public enum TestDatabase {
      * another holds: PostgreSQL's transaction-scoped advisory locks, MariaDB's row locks of the key-lock table.
      */
     public abstract long sessionsWaitingForKeyLocks(JdbcClient jdbc);
+
+    // Sessions a test can cut, transactions it can watch, bytes it can write: for the relay's contract tests.
+
+    /**
+     * A pooled data source for a database, whose sessions {@link #terminateSessions(JdbcClient, String)} can find by
+     * {@code name} and cut.
+     */
+    public abstract HikariDataSource namedSessions(String jdbcUrl, String name);
+
+    /**
+     * Ends the sessions of the current database that {@link #namedSessions(String, String)} opened with that name,
+     * as a database restart or a pooler's timeout would; returns how many it ended.
+     */
+    public abstract int terminateSessions(JdbcClient jdbc, String name);
+
+    /** How long the oldest open transaction of the current database, other than the caller's, has lasted. */
+    public abstract Duration longestOpenTransaction(JdbcClient jdbc);
+
+    /** An SQL expression for the UTF-8 bytes of a text expression, as a payload column takes them. */
+    public abstract String utf8(String text);
 }
