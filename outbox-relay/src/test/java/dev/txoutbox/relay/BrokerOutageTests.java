@@ -3,10 +3,10 @@ package dev.txoutbox.relay;
 import static dev.txoutbox.testing.OutboxTestTables.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
 import dev.txoutbox.store.DeadLetters;
-import dev.txoutbox.store.OutboxDialects;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
@@ -14,6 +14,7 @@ import dev.txoutbox.testing.KeySequences;
 import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.ProxiedBroker;
 import dev.txoutbox.testing.TcpProxy;
+import dev.txoutbox.testing.TestDatabase;
 import dev.txoutbox.testing.TopicReader;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,13 +28,17 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * A destination that is not available now is not a poison event: through an outage longer than the retry budget,
  * and for a topic created after its events were written, the relay keeps retrying with the default settings and
- * dead-letters nothing.
+ * dead-letters nothing. On each database.
  */
+@ParameterizedClass
+@EnumSource(TestDatabase.class)
 class BrokerOutageTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(180);
@@ -41,6 +46,12 @@ class BrokerOutageTests {
     private final List<OutboxRelay> relays = new ArrayList<>();
 
     private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    private final TestDatabase database;
+
+    BrokerOutageTests(TestDatabase database) {
+        this.database = database;
+    }
 
     @AfterEach
     void stopEverything() throws Exception {
@@ -67,7 +78,7 @@ class BrokerOutageTests {
                 .retry(Duration.ofMillis(50), 2.0, Duration.ofSeconds(4))
                 .build();
         assertThat(settings.maxAttempts()).isEqualTo(RelaySettings.DEFAULT_MAX_ATTEMPTS);
-        OutboxStore store = OutboxTestTables.newStore();
+        OutboxStore store = OutboxTestTables.newStore(this.database);
         Queue<Throwable> errors = new ConcurrentLinkedQueue<>();
         Queue<FailureKind> kinds = new ConcurrentLinkedQueue<>();
         OutboxRelayListener failures = new OutboxRelayListener() {
@@ -92,7 +103,7 @@ class BrokerOutageTests {
             }
         }
         JdbcClient jdbc = JdbcClient.create(store.dataSource());
-        DeadLetters deadLetters = new DeadLetters(store.dataSource(), OutboxDialects.postgres(), store.table());
+        DeadLetters deadLetters = new DeadLetters(store.dataSource(), store.dialect(), store.table());
         await().atMost(TIMEOUT)
                 .until(() -> deadLetters.count() > 0 || firstRowsFailedMoreThan(jdbc, settings.maxAttempts()) == keys);
 
@@ -123,7 +134,7 @@ class BrokerOutageTests {
     void eventsWrittenBeforeTheirTopicExistsArePublishedOnceItIsCreatedAndNoneIsDeadLettered() {
         // The shared broker does not create topics on first use, as production clusters often do not.
         String topic = "created-later-" + UUID.randomUUID();
-        OutboxStore store = OutboxTestTables.newStore();
+        OutboxStore store = OutboxTestTables.newStore(this.database);
         int keys = 3;
         int eventsPerKey = 4;
         for (int seq = 0; seq < eventsPerKey; seq++) {
@@ -140,7 +151,7 @@ class BrokerOutageTests {
                 new OutboxRelay(store, publisher(EmbeddedInfrastructure.kafkaBootstrapServers(), settings), settings);
         this.relays.add(relay);
         JdbcClient jdbc = JdbcClient.create(store.dataSource());
-        DeadLetters deadLetters = new DeadLetters(store.dataSource(), OutboxDialects.postgres(), store.table());
+        DeadLetters deadLetters = new DeadLetters(store.dataSource(), store.dialect(), store.table());
 
         relay.start();
 
@@ -167,6 +178,7 @@ class BrokerOutageTests {
 
     @Test
     void closingThePublisherWithTheBrokerUnreachableAndRecordsPendingReturnsWithinSeconds() {
+        assumeTrue(this.database == TestDatabase.POSTGRESQL, "the publisher alone, without a database: once is enough");
         ProxiedBroker broker = brokerBehindProxy();
         TcpProxy proxy = broker.proxy();
         String bootstrap = broker.bootstrapServers();

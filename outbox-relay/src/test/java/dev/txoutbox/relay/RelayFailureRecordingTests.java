@@ -10,12 +10,19 @@ import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
 import dev.txoutbox.store.DeadLetter;
 import dev.txoutbox.store.DeadLetters;
 import dev.txoutbox.store.NewRecord;
-import dev.txoutbox.store.OutboxDialects;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.store.TableName;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxTestTables;
+import dev.txoutbox.testing.TestDatabase;
 import dev.txoutbox.testing.TopicReader;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,14 +32,23 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.sql.DataSource;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
-/** What the relay records when sends fail: per topic and key, with the real cause, never undoing its deletes. */
+/**
+ * What the relay records when sends fail: per topic and key, with the real cause, never undoing its deletes. On each
+ * database.
+ */
+@ParameterizedClass
+@EnumSource(TestDatabase.class)
 class RelayFailureRecordingTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
@@ -41,13 +57,22 @@ class RelayFailureRecordingTests {
 
     private final List<OutboxRelay> relays = new ArrayList<>();
 
+    private final TestDatabase database;
+
     private OutboxStore store;
 
     private JdbcClient jdbc;
 
+    /** What the failed commit of {@link #failingAtFirstCommit()} says. */
+    private String commitFailure = "";
+
+    RelayFailureRecordingTests(TestDatabase database) {
+        this.database = database;
+    }
+
     @BeforeEach
     void createTable() {
-        this.store = OutboxTestTables.newStore();
+        this.store = OutboxTestTables.newStore(this.database);
         this.jdbc = JdbcClient.create(this.store.dataSource());
     }
 
@@ -174,20 +199,7 @@ class RelayFailureRecordingTests {
     void whenTheCycleFailsAtItsCommitARecordStillInFlightIsHeldBackAndTheAcknowledgedOneIsDeleted() {
         this.store.insert(event("orders", "order-1", "{\"seq\":0}"));
         this.store.insert(event("orders", "order-2", "{\"seq\":0}"));
-        // The cycle's commit fails, once: a deferred trigger on the rows it updates raises then (a sequence is not
-        // rolled back, so the second transaction that updates rows commits).
-        this.jdbc.sql("""
-                CREATE SEQUENCE commit_failures;
-                CREATE FUNCTION fail_first_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN
-                    IF nextval('commit_failures') = 1 THEN
-                        RAISE EXCEPTION 'injected: the commit failed';
-                    END IF;
-                    RETURN NULL;
-                END $$;
-                CREATE CONSTRAINT TRIGGER fail_first_commit AFTER UPDATE ON outbox_event
-                    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_first_commit();
-                """).update();
+        OutboxStore failingAtCommit = failingAtFirstCommit();
         Instant[] sentAt = new Instant[1];
         RecordPublisher slowForOrder1 = new RecordPublisher() {
             @Override
@@ -205,14 +217,14 @@ class RelayFailureRecordingTests {
             }
         };
         OutboxRelay relay = new OutboxRelay(
-                this.store,
+                failingAtCommit,
                 slowForOrder1,
                 RelaySettings.builder()
                         .sendTimeout(Duration.ofMillis(500))
                         .retry(Duration.ofMillis(100), 2.0, Duration.ofMillis(100))
                         .build());
 
-        assertThatThrownBy(relay::relayOnce).hasStackTraceContaining("injected: the commit failed");
+        assertThatThrownBy(relay::relayOnce).hasStackTraceContaining(this.commitFailure);
 
         Map<String, Object> row = this.jdbc
                 .sql("SELECT record_key, attempts, next_attempt_at FROM outbox_event")
@@ -225,6 +237,78 @@ class RelayFailureRecordingTests {
         assertThat(((Timestamp) row.get("next_attempt_at")).toInstant())
                 .as("the row of the record in flight is not claimable before its copy can no longer land")
                 .isAfterOrEqualTo(sentAt[0].plus(Duration.ofSeconds(5)).minusMillis(20));
+    }
+
+    /**
+     * The outbox table through a store whose first commit that follows an update of outbox rows fails, as when the
+     * database fails at the commit or the session ends there; the transaction is rolled back.
+     */
+    private OutboxStore failingAtFirstCommit() {
+        if (this.database == TestDatabase.POSTGRESQL) {
+            // A deferred trigger on the rows the cycle updates raises at the commit (a sequence is not rolled back,
+            // so the second transaction that updates rows commits).
+            this.jdbc.sql("""
+                    CREATE SEQUENCE commit_failures;
+                    CREATE FUNCTION fail_first_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        IF nextval('commit_failures') = 1 THEN
+                            RAISE EXCEPTION 'injected: the commit failed';
+                        END IF;
+                        RETURN NULL;
+                    END $$;
+                    CREATE CONSTRAINT TRIGGER fail_first_commit AFTER UPDATE ON outbox_event
+                        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_first_commit();
+                    """).update();
+            this.commitFailure = "injected: the commit failed";
+            return this.store;
+        }
+        // MariaDB has no deferred constraints: the session is killed just before its first commit after an update,
+        // and the commit fails on the ended session, whose transaction the server rolled back.
+        AtomicBoolean updated = new AtomicBoolean();
+        AtomicBoolean failed = new AtomicBoolean();
+        this.commitFailure = "socket was closed by server";
+        DataSource target = this.store.dataSource();
+        DataSource failing = (DataSource) Proxy.newProxyInstance(
+                DataSource.class.getClassLoader(), new Class<?>[] {DataSource.class}, (proxy, method, arguments) -> {
+                    Object result = invoke(target, method, arguments);
+                    if (!(result instanceof Connection connection)) {
+                        return result;
+                    }
+                    return Proxy.newProxyInstance(
+                            Connection.class.getClassLoader(),
+                            new Class<?>[] {Connection.class},
+                            (connectionProxy, connectionMethod, connectionArguments) -> {
+                                if (connectionMethod.getName().equals("prepareStatement")
+                                        && connectionArguments[0].toString().startsWith("UPDATE")) {
+                                    updated.set(true);
+                                }
+                                if (connectionMethod.getName().equals("commit")
+                                        && updated.get()
+                                        && failed.compareAndSet(false, true)) {
+                                    killSession(connection);
+                                }
+                                return invoke(connection, connectionMethod, connectionArguments);
+                            });
+                });
+        return new OutboxStore(failing, this.store.dialect(), this.store.table());
+    }
+
+    private void killSession(Connection connection) throws Exception {
+        long session;
+        try (Statement statement = connection.createStatement();
+                ResultSet id = statement.executeQuery("SELECT CONNECTION_ID()")) {
+            id.next();
+            session = id.getLong(1);
+        }
+        this.jdbc.sql("KILL CONNECTION " + session).update();
+    }
+
+    private static Object invoke(Object target, Method method, Object[] arguments) throws Throwable {
+        try {
+            return method.invoke(target, arguments);
+        } catch (InvocationTargetException ex) {
+            throw ex.getCause();
+        }
     }
 
     @Test
@@ -320,7 +404,7 @@ class RelayFailureRecordingTests {
 
         assertThat(relay.relayOnce().deadLettered()).isEqualTo(1);
 
-        DeadLetter deadLetter = new DeadLetters(this.store.dataSource(), OutboxDialects.postgres(), this.store.table())
+        DeadLetter deadLetter = new DeadLetters(this.store.dataSource(), this.store.dialect(), this.store.table())
                 .list(10)
                 .get(0);
         assertThat(deadLetter.lastError())
@@ -330,18 +414,9 @@ class RelayFailureRecordingTests {
 
     @Test
     void whenTheRelayMayNotWriteDeadLettersItStillDeletesWhatWasPublishedAndRepublishesNothing() {
-        String role = "relay_without_dead_letters";
-        this.jdbc.sql("CREATE ROLE " + role + " LOGIN PASSWORD 'relay'").update();
-        this.jdbc.sql("GRANT ALL ON ALL TABLES IN SCHEMA public TO " + role).update();
-        this.jdbc.sql("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO " + role).update();
-        this.jdbc
-                .sql("REVOKE INSERT ON " + this.store.table().deadLetters() + " FROM " + role)
-                .update();
-        HikariDataSource relayDataSource = EmbeddedInfrastructure.dataSource(jdbcUrl(role), "relay");
-        relayDataSource.setUsername(role);
-        relayDataSource.setPassword("relay");
+        HikariDataSource relayDataSource = withoutDeadLetterInserts();
         this.closeables.add(relayDataSource);
-        OutboxStore relayStore = new OutboxStore(relayDataSource, OutboxDialects.postgres(), this.store.table());
+        OutboxStore relayStore = new OutboxStore(relayDataSource, this.store.dialect(), this.store.table());
         String topic = EmbeddedInfrastructure.newTopic("no-dead-letters", 2);
         this.store.insert(event(topic, "bad", "{\"seq\":0}"));
         for (int i = 0; i < 50; i++) {
@@ -397,10 +472,37 @@ class RelayFailureRecordingTests {
                 .isPositive();
     }
 
-    private String jdbcUrl(String user) {
-        String database =
-                this.jdbc.sql("SELECT current_database()").query(String.class).single();
-        return EmbeddedInfrastructure.postgres().getJdbcUrl(user, database);
+    /**
+     * A data source for the outbox's database whose sessions may do everything to the outbox tables but insert dead
+     * letters.
+     */
+    private HikariDataSource withoutDeadLetterInserts() {
+        TableName deadLetters = this.store.table().deadLetters();
+        if (this.database == TestDatabase.POSTGRESQL) {
+            String role = "relay_without_dead_letters";
+            this.jdbc.sql("CREATE ROLE " + role + " LOGIN PASSWORD 'relay'").update();
+            this.jdbc.sql("GRANT ALL ON ALL TABLES IN SCHEMA public TO " + role).update();
+            this.jdbc
+                    .sql("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO " + role)
+                    .update();
+            this.jdbc.sql("REVOKE INSERT ON " + deadLetters + " FROM " + role).update();
+            String database = this.jdbc
+                    .sql("SELECT current_database()")
+                    .query(String.class)
+                    .single();
+            HikariDataSource dataSource = EmbeddedInfrastructure.dataSource(
+                    EmbeddedInfrastructure.postgres().getJdbcUrl(role, database), "relay");
+            dataSource.setUsername(role);
+            dataSource.setPassword("relay");
+            return dataSource;
+        }
+        // The embedded MariaDB server runs without grant tables, so it refuses nothing for want of a privilege: a
+        // trigger refuses every dead letter instead, with the error that a missing INSERT privilege raises.
+        this.jdbc.sql("""
+                CREATE TRIGGER refuse_dead_letters BEFORE INSERT ON %s FOR EACH ROW
+                    SIGNAL SQLSTATE '42000' SET MESSAGE_TEXT = 'INSERT command denied to user for table %s'
+                """.formatted(deadLetters, deadLetters)).update();
+        return EmbeddedInfrastructure.dataSource(((HikariDataSource) this.store.dataSource()).getJdbcUrl(), "relay");
     }
 
     private KafkaRecordPublisher kafkaPublisher(RelaySettings settings) {

@@ -5,12 +5,12 @@ import static org.awaitility.Awaitility.await;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
-import dev.txoutbox.store.OutboxDialects;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.KeySequences;
 import dev.txoutbox.testing.OutboxTestTables;
+import dev.txoutbox.testing.TestDatabase;
 import dev.txoutbox.testing.TopicReader;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -30,13 +30,17 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * The relay recovers from what would otherwise stop it or make it send the same records again and again: a database
  * default isolation level it does not expect, a session killed between its sends and its commit, an {@link Error}
- * from a publisher or a listener.
+ * from a publisher or a listener. On each database.
  */
+@ParameterizedClass
+@EnumSource(TestDatabase.class)
 class RelayRecoveryTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
@@ -46,6 +50,12 @@ class RelayRecoveryTests {
     private final List<OutboxRelay> relays = new ArrayList<>();
 
     private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    private final TestDatabase database;
+
+    RelayRecoveryTests(TestDatabase database) {
+        this.database = database;
+    }
 
     @AfterEach
     void stopEverything() throws Exception {
@@ -57,16 +67,25 @@ class RelayRecoveryTests {
 
     @Test
     void withADatabaseDefaultOfRepeatableReadConcurrentCyclesNeverFailAndKeepKeyOrder() throws SQLException {
-        String url = EmbeddedInfrastructure.newDatabaseUrl();
-        try (Connection connection =
-                        EmbeddedInfrastructure.postgres().getPostgresDatabase().getConnection();
-                Statement statement = connection.createStatement()) {
-            String database = url.substring(url.lastIndexOf('/') + 1).replaceAll("\\?.*", "");
-            statement.execute("ALTER DATABASE " + database + " SET default_transaction_isolation = 'repeatable read'");
+        String url = this.database.newDatabaseUrl();
+        String isolation;
+        if (this.database == TestDatabase.POSTGRESQL) {
+            try (Connection connection = EmbeddedInfrastructure.postgres()
+                            .getPostgresDatabase()
+                            .getConnection();
+                    Statement statement = connection.createStatement()) {
+                String database = url.substring(url.lastIndexOf('/') + 1).replaceAll("\\?.*", "");
+                statement.execute(
+                        "ALTER DATABASE " + database + " SET default_transaction_isolation = 'repeatable read'");
+            }
+            isolation = "SHOW default_transaction_isolation";
+        } else {
+            // REPEATABLE READ is MariaDB's and MySQL's own default.
+            isolation = "SELECT LOWER(REPLACE(@@transaction_isolation, '-', ' '))";
         }
         OutboxStore store = OutboxTestTables.migratedStore(closing(EmbeddedInfrastructure.dataSource(url, "rr")));
         assertThat(JdbcClient.create(store.dataSource())
-                        .sql("SHOW default_transaction_isolation")
+                        .sql(isolation)
                         .query(String.class)
                         .single())
                 .isEqualTo("repeatable read");
@@ -104,13 +123,11 @@ class RelayRecoveryTests {
 
     @Test
     void whenTheCyclesSessionIsKilledAfterTheAcknowledgementsTheirRowsAreDeletedAndNotSentAgain() {
-        String url = EmbeddedInfrastructure.newDatabaseUrl();
+        String url = this.database.newDatabaseUrl();
         OutboxStore writerStore =
                 OutboxTestTables.migratedStore(closing(EmbeddedInfrastructure.dataSource(url, "writer")));
         OutboxStore relayStore = new OutboxStore(
-                closing(EmbeddedInfrastructure.dataSource(url, RELAY_SESSIONS)),
-                OutboxDialects.postgres(),
-                writerStore.table());
+                closing(this.database.namedSessions(url, RELAY_SESSIONS)), writerStore.dialect(), writerStore.table());
         String topic = EmbeddedInfrastructure.newTopic("killed-session", 2);
         insertSequences(writerStore, topic, 10, 5);
         KafkaRecordPublisher kafka = kafka(RelaySettings.defaults());
@@ -122,10 +139,7 @@ class RelayRecoveryTests {
             CompletableFuture<?> sent = kafka.publish(record);
             if (armed.compareAndSet(true, false)) {
                 sent.join();
-                observer.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = ?")
-                        .param(RELAY_SESSIONS)
-                        .query(Integer.class)
-                        .single();
+                this.database.terminateSessions(observer, RELAY_SESSIONS);
             }
             return sent;
         };
@@ -152,7 +166,7 @@ class RelayRecoveryTests {
 
     @Test
     void anErrorFromThePublisherFailsOnlyItsCycleAndTheRelayGoesOn() {
-        OutboxStore store = OutboxTestTables.newStore();
+        OutboxStore store = OutboxTestTables.newStore(this.database);
         OutboxTestTables.insertEvents(store, "errors", 20, 5);
         AtomicBoolean thrown = new AtomicBoolean();
         RecordPublisher throwingOnce = record -> {
@@ -185,7 +199,7 @@ class RelayRecoveryTests {
 
     @Test
     void aListenerThatThrowsAnErrorDoesNotStopTheRelay() {
-        OutboxStore store = OutboxTestTables.newStore();
+        OutboxStore store = OutboxTestTables.newStore(this.database);
         OutboxRelayListener throwing = new OutboxRelayListener() {
             @Override
             public void published(OutboxRecord record, Instant acknowledgedAt) {
@@ -210,15 +224,18 @@ class RelayRecoveryTests {
 
     /** {@code perKey} events for each of {@code keys} keys, the n-th of a key with payload {"seq":n}. */
     private static void insertSequences(OutboxStore store, String topic, int keys, int perKey) {
+        TestDatabase database = TestDatabase.of(store.dialect());
         JdbcClient.create(store.dataSource())
                 .sql("""
-                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
-                        SELECT gen_random_uuid(), ?, 'k-' || (i % ?), 'TestEvent',
-                               convert_to('{"seq":' || (i / ?) || '}', 'UTF8')
-                        FROM generate_series(0, ? - 1) AS i
-                        ORDER BY i
-                        """)
-                .params(topic, keys, keys, keys * perKey)
+                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload, headers)
+                        SELECT %s, ?, CONCAT('k-', (g.n - 1) %% ?), 'TestEvent', %s, '{}'
+                        FROM %s
+                        ORDER BY g.n
+                        """.formatted(
+                                database.randomUuid(),
+                                database.utf8("CONCAT('{\"seq\":', FLOOR((g.n - 1) / ?), '}')"),
+                                database.series(keys * perKey)))
+                .params(topic, keys, keys)
                 .update();
     }
 
@@ -232,7 +249,7 @@ class RelayRecoveryTests {
 
     @Test
     void aRelayThreadSomeoneInterruptsGoesOnPublishingWithoutTakingEveryRecordForOneStillInFlight() {
-        OutboxStore store = OutboxTestTables.newStore();
+        OutboxStore store = OutboxTestTables.newStore(this.database);
         String topic = EmbeddedInfrastructure.newTopic("interrupted", 2);
         RelaySettings settings = RelaySettings.builder()
                 .pollInterval(Duration.ofMillis(100))
@@ -276,7 +293,7 @@ class RelayRecoveryTests {
 
     @Test
     void aCycleThatOutlivedAStopSendsNothingMoreWhenTheRelayStartsAgain() throws InterruptedException {
-        OutboxStore store = OutboxTestTables.newStore();
+        OutboxStore store = OutboxTestTables.newStore(this.database);
         store.insert(OutboxTestTables.event("orders", "a", "{\"seq\":0}"));
         store.insert(OutboxTestTables.event("orders", "b", "{\"seq\":0}"));
         CountDownLatch sending = new CountDownLatch(1);

@@ -11,6 +11,7 @@ import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.ProxiedBroker;
 import dev.txoutbox.testing.TcpProxy;
+import dev.txoutbox.testing.TestDatabase;
 import dev.txoutbox.testing.TopicReader;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,11 +28,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The relay and a broker that is slow or gone, through a proxy: a copy given up on never lands after a later record
- * of its key, and stopping the relay fits a container's grace period.
+ * of its key, and stopping the relay fits a container's grace period. On each database.
  */
+@ParameterizedClass
+@EnumSource(TestDatabase.class)
 class SlowBrokerTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
@@ -45,6 +50,12 @@ class SlowBrokerTests {
     private final List<OutboxRelay> relays = new ArrayList<>();
 
     private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    private final TestDatabase database;
+
+    SlowBrokerTests(TestDatabase database) {
+        this.database = database;
+    }
 
     @BeforeAll
     static void startBrokerBehindProxy() {
@@ -70,7 +81,7 @@ class SlowBrokerTests {
     @Test
     void aRecordGivenUpOnWhileTheBrokerIsSlowNeverLandsAfterALaterTombstoneOfItsKey() {
         String topic = newTopic("slow");
-        OutboxStore store = OutboxTestTables.newStore();
+        OutboxStore store = OutboxTestTables.newStore(this.database);
         RelaySettings settingsA = RelaySettings.builder()
                 .sendTimeout(Duration.ofSeconds(2))
                 .retry(Duration.ofMillis(100), 2.0, Duration.ofSeconds(1))
@@ -118,7 +129,7 @@ class SlowBrokerTests {
     @Test
     void stopReturnsSoonAfterTheShutdownTimeoutWhileTheBrokerIsGoneAndLosesNothing() {
         String topic = newTopic("stopping");
-        OutboxStore store = OutboxTestTables.newStore();
+        OutboxStore store = OutboxTestTables.newStore(this.database);
         // The default send timeout of 30 s; a producer that would keep trying for longer than the grace period.
         RelaySettings settings = RelaySettings.builder()
                 .pollInterval(Duration.ofMillis(50))
