@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
 import dev.txoutbox.store.DeadLetters;
-import dev.txoutbox.store.OutboxDialects;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
@@ -14,6 +13,7 @@ import dev.txoutbox.testing.KeySequences;
 import dev.txoutbox.testing.OutboxHeaders;
 import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.RelayProcess;
+import dev.txoutbox.testing.TestDatabase;
 import dev.txoutbox.testing.TopicReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -30,13 +30,17 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * A relay in a process of its own, killed with SIGKILL in the middle of a batch while another relay works on the
  * same table: nothing the killed process claimed is lost, the other relay publishes it again under the same event
- * ids, and every key's first deliveries stay complete and in order.
+ * ids, and every key's first deliveries stay complete and in order. On each database.
  */
+@ParameterizedClass
+@EnumSource(TestDatabase.class)
 class KilledRelayProcessTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
@@ -50,6 +54,12 @@ class KilledRelayProcessTests {
 
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
+    private final TestDatabase database;
+
+    KilledRelayProcessTests(TestDatabase database) {
+        this.database = database;
+    }
+
     @AfterEach
     void stopEverything() throws Exception {
         // In reverse: the relay process and the relay stop before the data sources they use.
@@ -60,26 +70,31 @@ class KilledRelayProcessTests {
 
     @Test
     void aRelayProcessKilledMidBatchLosesNothingAndTheRelayThatTakesOverKeepsEveryKeyInOrder() throws Exception {
-        String url = EmbeddedInfrastructure.newDatabaseUrl();
+        String url = this.database.newDatabaseUrl();
         OutboxStore store = OutboxTestTables.migratedStore(closing(EmbeddedInfrastructure.dataSource(url, "writer")));
         String topic = EmbeddedInfrastructure.newTopic("killed", 4);
         int rows = KEYS * EVENTS_PER_KEY;
         JdbcClient jdbc = JdbcClient.create(store.dataSource());
         // One statement, in id order: key-0 seq 0, key-1 seq 0, ..., key-0 seq 1, ...
         jdbc.sql("""
-                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
-                        SELECT gen_random_uuid(), ?, 'key-' || (i % ?), 'TestEvent',
-                               convert_to('{"seq":' || (i / ?) || '}', 'UTF8')
-                        FROM generate_series(0, ? - 1) AS i
-                        ORDER BY i
-                        """).params(topic, KEYS, KEYS, rows).update();
-        Set<String> written = new HashSet<>(jdbc.sql("SELECT event_id::text FROM outbox_event")
+                        INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload, headers)
+                        SELECT %s, ?, CONCAT('key-', (g.n - 1) %% ?), 'TestEvent', %s, '{}'
+                        FROM %s
+                        ORDER BY g.n
+                        """.formatted(
+                                this.database.randomUuid(),
+                                this.database.utf8("CONCAT('{\"seq\":', FLOOR((g.n - 1) / ?), '}')"),
+                                this.database.series(rows)))
+                .params(topic, KEYS, KEYS)
+                .update();
+        Set<String> written = new HashSet<>(jdbc.sql("SELECT event_id FROM outbox_event")
                 .query(String.class)
                 .list());
         assertThat(written).hasSize(rows);
         String bootstrap = EmbeddedInfrastructure.kafkaBootstrapServers();
 
-        RelayProcess process = RelayProcess.start("killed-mid-batch", url, bootstrap, TIMEOUT);
+        RelayProcess process = RelayProcess.start(
+                "killed-mid-batch-" + this.database.name().toLowerCase(java.util.Locale.ROOT), url, bootstrap, TIMEOUT);
         this.closeables.add(process);
         try (TopicReader reader = new TopicReader(topic)) {
             await("the relay process publishes; its output is in " + process.outputFile())
@@ -90,7 +105,7 @@ class KilledRelayProcessTests {
             PublishingCycles takingOver = new PublishingCycles();
             OutboxStore relayStore = new OutboxStore(
                     closing(EmbeddedInfrastructure.dataSource(url, "relay-taking-over")),
-                    OutboxDialects.postgres(),
+                    store.dialect(),
                     store.table());
             RelaySettings settings =
                     RelaySettings.builder().pollInterval(Duration.ofMillis(50)).build();
@@ -135,7 +150,7 @@ class KilledRelayProcessTests {
             assertThat(leftAtKill).as("rows left when the process was killed").isPositive();
             assertThat(onTopicAtKill).as("records published before the kill").isPositive();
             await().atMost(TIMEOUT).until(() -> store.count() == 0);
-            assertThat(new DeadLetters(store.dataSource(), OutboxDialects.postgres(), store.table()).count())
+            assertThat(new DeadLetters(store.dataSource(), store.dialect(), store.table()).count())
                     .isZero();
 
             List<ConsumerRecord<String, byte[]>> records = reader.awaitRecords((int) reader.endOffsetTotal(), TIMEOUT);

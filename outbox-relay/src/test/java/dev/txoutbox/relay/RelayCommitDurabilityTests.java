@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Which of the relay's commits wait for their flush to disk: by default only those of cycles that recorded failed
  * sends, every one with {@code synchronousCommit}. Each commit's {@code synchronous_commit} is read on its connection
- * just before it commits.
+ * just before it commits. PostgreSQL only: MariaDB and MySQL have no durability setting for one transaction, their
+ * commits flush as the server's {@code innodb_flush_log_at_trx_commit} says.
  */
 class RelayCommitDurabilityTests {
 

@@ -18,8 +18,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 /**
  * A relay as a process of its own, built as an application without Spring Boot would build it, so that a test can
  * kill it as an operating system kills a process: {@code RelayProcessMain <jdbc-url> <bootstrap-servers>}. It relays
- * the default outbox table with the default settings until it is killed, and prints {@value #STARTED} once its relay
- * has started.
+ * the default outbox table of the database the URL names (PostgreSQL or MariaDB, whose driver is on the test class
+ * path) with the default settings until it is killed, and prints {@value #STARTED} once its relay has started.
  */
 public final class RelayProcessMain {
 
@@ -38,7 +38,8 @@ public final class RelayProcessMain {
                     "Usage: RelayProcessMain <jdbc-url> <bootstrap-servers>, given " + String.join(" ", args));
         }
         HikariDataSource dataSource = EmbeddedInfrastructure.dataSource(args[0], SESSIONS);
-        OutboxStore store = new OutboxStore(dataSource, OutboxDialects.postgres(), new TableName(TableName.DEFAULT));
+        OutboxStore store =
+                new OutboxStore(dataSource, OutboxDialects.detect(dataSource), new TableName(TableName.DEFAULT));
         RelaySettings settings = RelaySettings.defaults();
         KafkaRecordPublisher publisher =
                 KafkaRecordPublisher.create(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, args[1]), settings);
