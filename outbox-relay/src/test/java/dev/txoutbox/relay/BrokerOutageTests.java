@@ -28,8 +28,6 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
@@ -37,9 +35,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * and for a topic created after its events were written, the relay keeps retrying with the default settings and
  * dead-letters nothing. On each database.
  */
-@ParameterizedClass
-@EnumSource(TestDatabase.class)
-class BrokerOutageTests {
+abstract class BrokerOutageTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(180);
 

@@ -23,9 +23,9 @@ import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -332,10 +332,10 @@ abstract class CycleStoreIntegrationTests {
         Map<Long, Map<String, Object>> rows = retryState();
         assertThat(rows.get(1L)).containsEntry("attempts", 1).containsEntry("last_error", "timeout");
         assertThat(rows.get(3L)).containsEntry("attempts", 1).containsEntry("last_error", quoted);
-        assertThat(((Timestamp) rows.get(1L).get("next_attempt_at")).toInstant())
+        assertThat((Instant) rows.get(1L).get("next_attempt_at"))
                 .as("a minute after the cycle")
                 .isBetween(before.plusSeconds(59), after.plusSeconds(61));
-        assertThat(((Timestamp) rows.get(3L).get("next_attempt_at")).toInstant())
+        assertThat((Instant) rows.get(3L).get("next_attempt_at"))
                 .as("an hour after the cycle")
                 .isBetween(before.plusSeconds(3599), after.plusSeconds(3601));
         assertThat(rows.get(2L))
@@ -671,11 +671,13 @@ abstract class CycleStoreIntegrationTests {
     private Map<Long, Map<String, Object>> retryState() {
         Map<Long, Map<String, Object>> rows = new HashMap<>();
         JdbcClient.create(this.store.dataSource())
-                .sql("SELECT id, attempts, next_attempt_at, last_error FROM outbox_event")
+                .sql("SELECT id, attempts, %s AS next_attempt_micros, last_error FROM outbox_event"
+                        .formatted(this.database.epochMicros("next_attempt_at")))
                 .query((rs, row) -> {
                     Map<String, Object> state = new HashMap<>();
                     state.put("attempts", rs.getInt("attempts"));
-                    state.put("next_attempt_at", rs.getTimestamp("next_attempt_at"));
+                    long micros = rs.getLong("next_attempt_micros");
+                    state.put("next_attempt_at", rs.wasNull() ? null : Instant.EPOCH.plus(micros, ChronoUnit.MICROS));
                     state.put("last_error", rs.getString("last_error"));
                     rows.put(rs.getLong("id"), state);
                     return state;

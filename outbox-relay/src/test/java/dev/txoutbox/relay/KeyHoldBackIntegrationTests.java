@@ -10,7 +10,6 @@ import dev.txoutbox.store.OutboxStatistics;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.TestDatabase;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -291,7 +290,7 @@ abstract class KeyHoldBackIntegrationTests {
                         INSERT INTO outbox_event (event_id, topic, record_key, event_type, headers, created_at)
                         VALUES (%s, ?, ?, 'TestEvent', '{}', ?)
                         """.formatted(this.database.randomUuid()))
-                .params(topic, key, Timestamp.from(createdAt))
+                .params(topic, key, this.database.timestamp(createdAt))
                 .update();
         return createdAt;
     }

@@ -30,8 +30,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
@@ -39,9 +37,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * same table: nothing the killed process claimed is lost, the other relay publishes it again under the same event
  * ids, and every key's first deliveries stay complete and in order. On each database.
  */
-@ParameterizedClass
-@EnumSource(TestDatabase.class)
-class KilledRelayProcessTests {
+abstract class KilledRelayProcessTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
 

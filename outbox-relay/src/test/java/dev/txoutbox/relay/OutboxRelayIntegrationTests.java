@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
 import dev.txoutbox.store.DeadLetter;
 import dev.txoutbox.store.DeadLetters;
@@ -17,13 +18,15 @@ import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.TestDatabase;
 import dev.txoutbox.testing.TopicReader;
 import java.nio.charset.StandardCharsets;
-import java.sql.Timestamp;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TimeZone;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,14 +44,10 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /** The relay, built without Spring Boot, against each embedded database and Kafka. */
-@ParameterizedClass
-@EnumSource(TestDatabase.class)
-class OutboxRelayIntegrationTests {
+abstract class OutboxRelayIntegrationTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
@@ -93,9 +92,9 @@ class OutboxRelayIntegrationTests {
                 "{\"id\":1}".getBytes(StandardCharsets.UTF_8),
                 Map.of("tenant", "acme"));
         this.store.insert(event);
-        Timestamp createdAt = this.jdbc
-                .sql("SELECT created_at FROM outbox_event")
-                .query(Timestamp.class)
+        long createdMicros = this.jdbc
+                .sql("SELECT " + this.database.epochMicros("created_at") + " FROM outbox_event")
+                .query(Long.class)
                 .single();
 
         OutboxRelay.CycleResult result = newRelay(RelaySettings.defaults()).relayOnce();
@@ -110,7 +109,7 @@ class OutboxRelayIntegrationTests {
                     .isEqualTo(event.eventId().toString());
             assertThat(header(record, OutboxHeaders.EVENT_TYPE)).isEqualTo("OrderPlaced");
             assertThat(header(record, "tenant")).isEqualTo("acme");
-            assertThat(record.timestamp()).isEqualTo(createdAt.getTime());
+            assertThat(record.timestamp()).isEqualTo(createdMicros / 1000);
         }
         assertThat(this.store.count()).isZero();
     }
@@ -570,6 +569,29 @@ class OutboxRelayIntegrationTests {
                         : kafka.classify(record, error);
             }
         };
+    }
+
+    @Test
+    void aRecordsTimestampIsWhenItsRowWasWrittenWhateverTheTimeZoneOfTheSessions() {
+        // Sessions five hours east of UTC, and of this JVM's zone unless it is five hours east itself.
+        assumeTrue(TimeZone.getDefault().getRawOffset() != 5 * 3_600_000, "this JVM runs five hours east of UTC");
+        try (HikariDataSource shifted =
+                this.database.inTimeZoneFiveHoursEast(((HikariDataSource) this.store.dataSource()).getJdbcUrl())) {
+            OutboxStore store = new OutboxStore(shifted, this.store.dialect(), this.store.table());
+            Instant before = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+            store.insert(OutboxTestTables.event(this.topic, "order-1", "{}"));
+            Instant after = Instant.now();
+            OutboxRelay relay =
+                    new OutboxRelay(store, kafkaPublisher(RelaySettings.defaults()), RelaySettings.defaults());
+            this.relays.add(relay);
+
+            assertThat(relay.relayOnce().published()).isEqualTo(1);
+            try (TopicReader reader = new TopicReader(this.topic)) {
+                assertThat(Instant.ofEpochMilli(
+                                reader.awaitRecords(1, TIMEOUT).get(0).timestamp()))
+                        .isBetween(before.minusSeconds(1), after.plusSeconds(1));
+            }
+        }
     }
 
     private OutboxRelay newRelay(RelaySettings settings) {

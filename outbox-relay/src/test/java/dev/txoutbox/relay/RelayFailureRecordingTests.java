@@ -39,17 +39,13 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * What the relay records when sends fail: per topic and key, with the real cause, never undoing its deletes. On each
  * database.
  */
-@ParameterizedClass
-@EnumSource(TestDatabase.class)
-class RelayFailureRecordingTests {
+abstract class RelayFailureRecordingTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 

@@ -29,8 +29,6 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -42,9 +40,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * events reach Kafka complete and in order (counting first deliveries, as a de-duplicating consumer does). On each
  * database.
  */
-@ParameterizedClass
-@EnumSource(TestDatabase.class)
-class RelayFaultTests {
+abstract class RelayFaultTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
 

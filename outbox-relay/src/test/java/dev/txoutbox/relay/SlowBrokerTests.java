@@ -28,16 +28,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The relay and a broker that is slow or gone, through a proxy: a copy given up on never lands after a later record
  * of its key, and stopping the relay fits a container's grace period. On each database.
  */
-@ParameterizedClass
-@EnumSource(TestDatabase.class)
-class SlowBrokerTests {
+abstract class SlowBrokerTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
 

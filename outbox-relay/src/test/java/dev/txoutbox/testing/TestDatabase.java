@@ -3,7 +3,11 @@ package dev.txoutbox.testing;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxDialects;
+import java.sql.Timestamp;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.List;
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -284,6 +288,32 @@ public enum TestDatabase {
     /** An SQL expression for the current time as the outbox's time columns hold it (UTC on MariaDB and MySQL). */
     public String now() {
         return this == POSTGRESQL ? "CURRENT_TIMESTAMP" : "UTC_TIMESTAMP(6)";
+    }
+
+    /** An SQL expression for a time column of the outbox as microseconds since the epoch, as the dialects read them. */
+    public String epochMicros(String column) {
+        return this == POSTGRESQL
+                ? "(extract(epoch FROM %s) * 1000000)::bigint".formatted(column)
+                : "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', %s)".formatted(column);
+    }
+
+    /** A time as a parameter for a time column of the outbox (a UTC {@code DATETIME} on MariaDB and MySQL). */
+    public Object timestamp(Instant time) {
+        return this == POSTGRESQL ? Timestamp.from(time) : LocalDateTime.ofInstant(time, ZoneOffset.UTC);
+    }
+
+    /**
+     * A pooled data source whose sessions run in a time zone five hours east of UTC, whatever this JVM's zone is:
+     * for showing that nothing the outbox writes or reads depends on the session's time zone.
+     */
+    public HikariDataSource inTimeZoneFiveHoursEast(String jdbcUrl) {
+        HikariDataSource dataSource = EmbeddedInfrastructure.dataSource(jdbcUrl, "outbox-test-zone");
+        if (this == POSTGRESQL) {
+            dataSource.addDataSourceProperty("options", "-c TimeZone=Asia/Karachi");
+        } else {
+            dataSource.setConnectionInitSql("SET time_zone = '+05:00'");
+        }
+        return dataSource;
     }
 
     /** How many sessions of the current database wait for a lock that another holds. */
