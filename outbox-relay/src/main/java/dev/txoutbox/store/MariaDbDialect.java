@@ -198,11 +198,16 @@ final class MariaDbDialect implements OutboxDialect {
                 SELECT DISTINCT w.id, NULL, w.topic, w.record_key, NULL, NULL, NULL, NULL, NULL, NULL, FALSE, FALSE
                 FROM claimed c
                     STRAIGHT_JOIN %1$s w FORCE INDEX (%5$s)
-                    ON w.next_attempt_at > UTC_TIMESTAMP(6) AND w.topic = c.topic AND w.record_key = c.record_key
-                       AND w.id < c.id
+                    ON %7$s AND w.id < c.id AND w.next_attempt_at > UTC_TIMESTAMP(6)
                 WHERE w.id <= (SELECT last_id FROM window_bound)
                 %6$s""".formatted(
-                table, claimable(table, parkKeys), CLAIM_LOOK_BEHIND, ids(":ids"), table + "_retry_idx", deadLetters);
+                        table,
+                        claimable(table, parkKeys),
+                        CLAIM_LOOK_BEHIND,
+                        ids(":ids"),
+                        table + "_retry_idx",
+                        deadLetters,
+                        waitingOfKey("w", "c"));
     }
 
     @Override
@@ -390,17 +395,25 @@ final class MariaDbDialect implements OutboxDialect {
     }
 
     /**
+     * The condition that row {@code waiting} has a retry time and the topic and key of row {@code of}, looked up by
+     * their hash in the retry index.
+     */
+    private static String waitingOfKey(String waiting, String of) {
+        return "%1$s.retry_key_hash = CRC32(CONCAT(%2$s.topic, ' ', %2$s.record_key)) AND %1$s.topic = %2$s.topic AND %1$s.record_key = %2$s.record_key"
+                .formatted(waiting, of);
+    }
+
+    /**
      * The condition that row {@code o} may be claimed now, as on PostgreSQL. Each key check first asks once whether
      * any row waits for a retry, any dead letter exists at all, through an index that answers at its first entry.
      */
     private static String claimable(TableName table, boolean parkKeys) {
         String due = """
                 (o.next_attempt_at IS NULL OR o.next_attempt_at <= UTC_TIMESTAMP(6))
-                      AND (NOT EXISTS (SELECT 1 FROM %1$s r FORCE INDEX (%2$s) WHERE r.next_attempt_at IS NOT NULL)
+                      AND (NOT EXISTS (SELECT 1 FROM %1$s r FORCE INDEX (%2$s) WHERE r.retry_key_hash IS NOT NULL)
                            OR NOT EXISTS (
                                SELECT 1 FROM %1$s w FORCE INDEX (%2$s)
-                               WHERE w.next_attempt_at > UTC_TIMESTAMP(6) AND w.topic = o.topic
-                                 AND w.record_key = o.record_key AND w.id < o.id))""".formatted(table, table + "_retry_idx");
+                               WHERE %3$s AND w.id < o.id AND w.next_attempt_at > UTC_TIMESTAMP(6)))""".formatted(table, table + "_retry_idx", waitingOfKey("w", "o"));
         if (!parkKeys) {
             return due;
         }

@@ -23,11 +23,14 @@ CREATE TABLE ${outbox_table} (
     attempts        INT          NOT NULL DEFAULT 0,
     next_attempt_at DATETIME(6)  NULL,
     last_error      TEXT         CHARACTER SET utf8mb4,
+    -- A hash of the topic and key of a row that has a retry time, NULL for the others: computed, never stored.
+    retry_key_hash  INT UNSIGNED AS (IF(next_attempt_at IS NULL, NULL, CRC32(CONCAT(topic, ' ', record_key)))) VIRTUAL,
     CONSTRAINT ${outbox_table}_event_id_key UNIQUE (event_id),
-    -- "Does any row wait for its retry?" is answered at the index's first entry past the NULLs, and "does an
-    -- earlier row of this topic and key wait?" among the waiting rows, which are few. There are no partial indexes
-    -- here: every row has an entry, NULL for the rows that never failed.
-    INDEX ${outbox_table}_retry_idx (next_attempt_at, topic, record_key(255))
+    -- PostgreSQL's partial index over the rows that wait for a retry, as well as these databases allow: every row
+    -- has an entry, NULL for the rows that never failed. "Does any row wait for its retry?" is answered at the first
+    -- entry past the NULLs, and "does an earlier row of this topic and key wait?" by a look-up of its hash, however
+    -- many rows of other keys wait (during a broker outage, say).
+    INDEX ${outbox_table}_retry_idx (retry_key_hash, id)
 ) ENGINE = InnoDB;
 
 -- Events that exhausted their attempts or can never be published, with their last error. A dead letter keeps the

@@ -205,6 +205,12 @@ abstract class OutboxStoreIntegrationTests {
                     .filteredOn(line -> !line.startsWith("<derived"))
                     .as("every table of the claim is read through an index: %n%s", String.join("\n", plan))
                     .noneMatch(line -> line.contains(" ALL "));
+            assertThat(plan)
+                    .as(
+                            "an earlier row of a key that waits for its retry is looked up by the key's hash, however many"
+                                    + " rows of other keys wait: %n%s",
+                            String.join("\n", plan))
+                    .anyMatch(line -> line.startsWith("w ref ") && line.endsWith("outbox_event_retry_idx"));
         }
     }
 
