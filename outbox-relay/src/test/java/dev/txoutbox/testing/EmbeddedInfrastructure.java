@@ -113,6 +113,21 @@ public final class EmbeddedInfrastructure {
             }
             return mariaDb;
         }
+        mariaDb = startMariaDb(
+                "--max-connections=1000",
+                "--innodb-buffer-pool-size=512M",
+                "--innodb-flush-log-at-trx-commit=" + (durable ? 1 : 2));
+        mariaDbDurable = durable;
+        Runtime.getRuntime().addShutdownHook(new Thread(EmbeddedInfrastructure::stopMariaDb));
+        return mariaDb;
+    }
+
+    /**
+     * Starts a MariaDB server of its own, on a free port, in temporary directories that its shutdown hook deletes,
+     * with these server options: for a program that owns its server, as the sample's embedded demo does. The tests
+     * share one, {@link #mariaDb()}.
+     */
+    public static DB startMariaDb(String... options) {
         DBConfigurationBuilder configuration = DBConfigurationBuilder.newBuilder();
         configuration.setPort(0);
         // Directories of this server's own: by default every embedded server of the machine unpacks into, and at
@@ -132,19 +147,16 @@ public final class EmbeddedInfrastructure {
             // mariadbd refuses to run as root unless told so.
             configuration.addArg("--user=root");
         }
-        configuration.addArg("--max-connections=1000");
-        configuration.addArg("--innodb-buffer-pool-size=512M");
-        configuration.addArg("--innodb-flush-log-at-trx-commit=" + (durable ? 1 : 2));
+        for (String option : options) {
+            configuration.addArg(option);
+        }
         try {
             DB db = DB.newEmbeddedDB(configuration.build());
             db.start();
-            mariaDb = db;
+            return db;
         } catch (ManagedProcessException ex) {
             throw new IllegalStateException("Could not start embedded MariaDB", ex);
         }
-        mariaDbDurable = durable;
-        Runtime.getRuntime().addShutdownHook(new Thread(EmbeddedInfrastructure::stopMariaDb));
-        return mariaDb;
     }
 
     private static synchronized void stopMariaDb() {

