@@ -33,21 +33,28 @@ final class MariaDbDialect implements OutboxDialect {
 
     private final int minimumMinorVersion;
 
+    private final int minimumPatchVersion;
+
     private final String binaryCollation;
 
     private final JsonMapper json = JsonMapper.builder().build();
 
     private MariaDbDialect(
-            String productName, int minimumMajorVersion, int minimumMinorVersion, String binaryCollation) {
+            String productName,
+            int minimumMajorVersion,
+            int minimumMinorVersion,
+            int minimumPatchVersion,
+            String binaryCollation) {
         this.productName = productName;
         this.minimumMajorVersion = minimumMajorVersion;
         this.minimumMinorVersion = minimumMinorVersion;
+        this.minimumPatchVersion = minimumPatchVersion;
         this.binaryCollation = binaryCollation;
     }
 
     /** MariaDB: SKIP LOCKED came with 10.6; JSON_TABLE too. */
     static MariaDbDialect mariaDb() {
-        return new MariaDbDialect("MariaDB", 10, 6, "utf8mb4_nopad_bin");
+        return new MariaDbDialect("MariaDB", 10, 6, 0, "utf8mb4_nopad_bin");
     }
 
     /**
@@ -55,7 +62,7 @@ final class MariaDbDialect implements OutboxDialect {
      * spaces (utf8mb4_0900_bin) with 8.0.17.
      */
     static MariaDbDialect mySql() {
-        return new MariaDbDialect("MySQL", 8, 0, "utf8mb4_0900_bin");
+        return new MariaDbDialect("MySQL", 8, 0, 17, "utf8mb4_0900_bin");
     }
 
     @Override
@@ -71,6 +78,16 @@ final class MariaDbDialect implements OutboxDialect {
     @Override
     public int minimumMinorVersion() {
         return this.minimumMinorVersion;
+    }
+
+    @Override
+    public int minimumPatchVersion() {
+        return this.minimumPatchVersion;
+    }
+
+    @Override
+    public boolean markProcessedFailsOnDuplicate() {
+        return true;
     }
 
     @Override

@@ -30,6 +30,19 @@ public interface OutboxDialect {
         return 0;
     }
 
+    /** The oldest patch version, of that minor version, that the statements and migrations work on. */
+    default int minimumPatchVersion() {
+        return 0;
+    }
+
+    /**
+     * Whether {@link #markProcessed(TableName)} fails with a duplicate key, in that statement only, on an id recorded
+     * before, rather than skipping it.
+     */
+    default boolean markProcessedFailsOnDuplicate() {
+        return false;
+    }
+
     /** The folder (a classpath location) that holds this database's migrations. */
     String migrationLocation();
 

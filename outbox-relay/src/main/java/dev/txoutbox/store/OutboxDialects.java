@@ -57,9 +57,7 @@ public final class OutboxDialects {
         }
         for (OutboxDialect dialect : DIALECTS) {
             if (dialect.productName().equalsIgnoreCase(database.product())) {
-                if (database.majorVersion() < dialect.minimumMajorVersion()
-                        || (database.majorVersion() == dialect.minimumMajorVersion()
-                                && database.minorVersion() < dialect.minimumMinorVersion())) {
+                if (tooOld(database, dialect)) {
                     throw new IllegalStateException(
                             "The outbox needs %s %s or later, but the database is %s %s. Upgrade the database."
                                     .formatted(
@@ -79,7 +77,27 @@ public final class OutboxDialects {
     }
 
     /** The oldest version a dialect works on, as its product names it: PostgreSQL 12, MariaDB 10.6. */
+    private static boolean tooOld(Database database, OutboxDialect dialect) {
+        if (database.majorVersion() != dialect.minimumMajorVersion()) {
+            return database.majorVersion() < dialect.minimumMajorVersion();
+        }
+        if (database.minorVersion() != dialect.minimumMinorVersion()) {
+            return database.minorVersion() < dialect.minimumMinorVersion();
+        }
+        // The patch version is in the version text only, such as 8.0.16 or 8.0.16-log.
+        Matcher patch = PATCH.matcher(database.version());
+        return dialect.minimumPatchVersion() > 0
+                && patch.lookingAt()
+                && Integer.parseInt(patch.group(1)) < dialect.minimumPatchVersion();
+    }
+
+    private static final Pattern PATCH = Pattern.compile("\\d+\\.\\d+\\.(\\d+)");
+
     private static String minimumVersion(OutboxDialect dialect) {
+        if (dialect.minimumPatchVersion() > 0) {
+            return dialect.minimumMajorVersion() + "." + dialect.minimumMinorVersion() + "."
+                    + dialect.minimumPatchVersion();
+        }
         return (dialect.minimumMinorVersion() == 0)
                 ? String.valueOf(dialect.minimumMajorVersion())
                 : dialect.minimumMajorVersion() + "." + dialect.minimumMinorVersion();

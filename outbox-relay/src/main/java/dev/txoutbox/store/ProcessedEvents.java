@@ -49,8 +49,11 @@ public final class ProcessedEvents {
                             .update()
                     > 0;
         } catch (DuplicateKeyException ex) {
-            // Where the statement does not skip a recorded id itself (MariaDB, MySQL): only this statement failed,
-            // the caller's transaction goes on.
+            if (!this.dialect.markProcessedFailsOnDuplicate()) {
+                throw ex;
+            }
+            // The statement does not skip a recorded id itself (MariaDB, MySQL): only this statement failed, the
+            // caller's transaction goes on.
             return false;
         }
     }

