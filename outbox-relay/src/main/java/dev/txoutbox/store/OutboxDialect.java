@@ -157,6 +157,25 @@ public interface OutboxDialect {
     String count(TableName table);
 
     /**
+     * Lists up to {@code ?} (second) rows of the table with an id above {@code ?} (first), in id order, with their
+     * payloads, headers (as JSON text) and retry state: what tests and diagnostics read, never the relay.
+     */
+    default String listRows(TableName table) {
+        return """
+                SELECT id, event_id, topic, record_key, event_type, payload, headers, attempts, last_error
+                FROM %s
+                WHERE id > ?
+                ORDER BY id
+                LIMIT ?
+                """.formatted(table);
+    }
+
+    /** Reads the highest id of the table's rows, 0 when it has none. */
+    default String highestId(TableName table) {
+        return "SELECT COALESCE(MAX(id), 0) FROM %s".formatted(table);
+    }
+
+    /**
      * Vacuums the table, outside a transaction, unless something holds a lock on it that conflicts with a vacuum's
      * (another vacuum, say); the database answers that with a warning of state {@link #VACUUM_BUSY}. A user who
      * may not vacuum the table gets a warning too, of another state. Null for a database that purges deleted rows

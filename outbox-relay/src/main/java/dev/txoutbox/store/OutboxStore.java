@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.UUID;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.BadSqlGrammarException;
@@ -21,6 +22,7 @@ import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterUtils;
 import org.springframework.jdbc.core.namedparam.ParsedSql;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -45,6 +47,8 @@ public final class OutboxStore {
 
     private final boolean parkKeys;
 
+    private static final TypeReference<Map<String, String>> HEADERS = new TypeReference<>() {};
+
     private final JsonMapper json = JsonMapper.builder().build();
 
     private final String insertSql;
@@ -56,6 +60,10 @@ public final class OutboxStore {
     private final @Nullable ParsedSql lockKeyParsed;
 
     private final String countSql;
+
+    private final String listRowsSql;
+
+    private final String highestIdSql;
 
     private final String statisticsSql;
 
@@ -92,6 +100,8 @@ public final class OutboxStore {
         this.insertParsed = NamedParameterUtils.parseSqlStatement(this.insertSql);
         this.lockKeyParsed = (this.lockKeySql != null) ? NamedParameterUtils.parseSqlStatement(this.lockKeySql) : null;
         this.countSql = dialect.count(table);
+        this.listRowsSql = dialect.listRows(table);
+        this.highestIdSql = dialect.highestId(table);
         this.statisticsSql = dialect.statistics(table, parkKeys);
         this.verifySql = new LinkedHashMap<>();
         for (TableName each : List.of(table, table.deadLetters(), table.processed())) {
@@ -216,6 +226,41 @@ public final class OutboxStore {
     /** How many rows wait in the table. */
     public long count() {
         return this.jdbc.sql(this.countSql).query(Long.class).single();
+    }
+
+    /**
+     * Reads rows waiting in the table, payloads and headers included, in the current Spring-managed transaction if
+     * there is one (so that it sees that transaction's own uncommitted rows): for tests and diagnostics.
+     *
+     * @param afterId only rows with a greater id
+     * @param limit how many rows at most
+     * @return the rows, in id order
+     */
+    public List<OutboxRow> rows(long afterId, int limit) {
+        return this.jdbc
+                .sql(this.listRowsSql)
+                .params(afterId, limit)
+                .query((rs, rowNum) -> {
+                    String headers = rs.getString("headers");
+                    return new OutboxRow(
+                            rs.getLong("id"),
+                            UUID.fromString(rs.getString("event_id")),
+                            rs.getString("topic"),
+                            rs.getString("record_key"),
+                            rs.getString("event_type"),
+                            rs.getBytes("payload"),
+                            (headers == null || headers.equals("{}"))
+                                    ? Map.of()
+                                    : this.json.readValue(headers, HEADERS),
+                            rs.getInt("attempts"),
+                            rs.getString("last_error"));
+                })
+                .list();
+    }
+
+    /** The highest id of the rows in the table (as the current transaction sees it), 0 when it has none. */
+    public long highestId() {
+        return this.jdbc.sql(this.highestIdSql).query(Long.class).single();
     }
 
     /**
