@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -169,7 +170,10 @@ public final class EmbeddedSampleApplication {
     private static SpringApplicationBuilder application(Map<String, Object> servers) {
         return new SpringApplicationBuilder(SampleApplication.class).initializers(context -> {
             MutablePropertySources sources = context.getEnvironment().getPropertySources();
-            MapPropertySource embedded = new MapPropertySource("embeddedServers", servers);
+            Map<String, Object> properties = new HashMap<>(servers);
+            // The embedded servers take the place of docker-compose.yml's: never start Docker.
+            properties.put("spring.docker.compose.enabled", false);
+            MapPropertySource embedded = new MapPropertySource("embeddedServers", properties);
             if (sources.contains(CommandLinePropertySource.COMMAND_LINE_PROPERTY_SOURCE_NAME)) {
                 sources.addAfter(CommandLinePropertySource.COMMAND_LINE_PROPERTY_SOURCE_NAME, embedded);
             } else {

@@ -30,6 +30,9 @@ class EmbeddedSampleApplicationTests {
                 "--spring.main.banner-mode=off",
                 "--logging.level.dev.txoutbox=WARN")) {
             assertThat(EmbeddedSampleApplication.runDemo(context)).isTrue();
+            // The embedded servers take the place of docker-compose.yml's.
+            assertThat(context.getEnvironment().getProperty("spring.docker.compose.enabled", Boolean.class))
+                    .isFalse();
         }
 
         assertThat(output.getOut())

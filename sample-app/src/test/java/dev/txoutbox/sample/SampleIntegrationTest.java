@@ -1,5 +1,6 @@
 package dev.txoutbox.sample;
 
+import dev.txoutbox.test.AutoConfigureOutboxTest;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import java.time.Duration;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -11,8 +12,11 @@ import org.springframework.web.client.RestClient;
 
 /**
  * The whole sample on the embedded PostgreSQL server and Kafka broker, in a database and on a topic of its own. Test
- * classes that extend it share one running application, so that the suite starts it once.
+ * classes that extend it share one running application, so that the suite starts it once. The outbox test kit shows
+ * what each test wrote to the outbox ({@code WrittenEvents}) and waits until the relay has published it
+ * ({@code OutboxDrain}).
  */
+@AutoConfigureOutboxTest
 @SpringBootTest(
         webEnvironment = WebEnvironment.RANDOM_PORT,
         properties = {"spring.main.banner-mode=off", "logging.level.dev.txoutbox=WARN"})
