@@ -19,14 +19,14 @@ import org.yaml.snakeyaml.Yaml;
 
 /**
  * Spring Boot's Docker Compose support, as the sample configures it, starts the servers of the repository's
- * docker-compose.yml that each profile connects to: the file it names is that one, and the services it starts are
- * among that file's services.
+ * docker-compose.yml that each profile connects to, and stops them again: the file it names is that one, and the
+ * services it starts and stops are among that file's services.
  */
 class DockerComposeConfigurationTests {
 
     @ParameterizedTest
     @CsvSource({"default, postgres kafka", "mariadb, mariadb kafka"})
-    void eachProfileStartsItsDatabaseAndKafkaFromTheRepositorysComposeFile(String profile, String services)
+    void eachProfileStartsAndStopsItsDatabaseAndKafkaFromTheRepositorysComposeFile(String profile, String services)
             throws IOException {
         Binder binder = binder(profile);
 
@@ -34,12 +34,15 @@ class DockerComposeConfigurationTests {
                 Path.of(binder.bind("spring.docker.compose.file", String.class).get());
         List<String> started = binder.bind("spring.docker.compose.start.arguments", Bindable.listOf(String.class))
                 .get();
+        List<String> stopped = binder.bind("spring.docker.compose.stop.arguments", Bindable.listOf(String.class))
+                .get();
 
         // The tests run in the sample's module directory, where spring-boot:run starts the application too.
         assertThat(file).isRegularFile();
         assertThat(file.toRealPath())
                 .isEqualTo(Path.of("..", "docker-compose.yml").toRealPath());
         assertThat(started).containsExactly(services.split(" "));
+        assertThat(stopped).isEqualTo(started);
         assertThat(composeServices(file)).containsAll(started);
     }
 
