@@ -10,6 +10,8 @@ import dev.txoutbox.testing.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -44,6 +46,42 @@ abstract class OutboxStoreIntegrationTests {
     void createTable() {
         this.store = OutboxTestTables.newStore(this.database);
         this.transactions = new TransactionTemplate(new DataSourceTransactionManager(this.store.dataSource()));
+    }
+
+    @Test
+    void rowsAreReadWithPayloadsAndHeadersAsTheCallersTransactionSeesThem() {
+        this.store.insert(event("t", "committed", "{\"n\":1}"));
+        long committed = this.store.highestId();
+        NewRecord tombstone =
+                new NewRecord(UUID.randomUUID(), "u", "gone", "Deleted", null, Map.of("tenant", "acme", "v", "2"));
+
+        List<OutboxRow> inTransaction = this.transactions.execute(status -> {
+            this.store.insert(tombstone);
+            this.store.insert(event("t", null, "{\"n\":3}"));
+            List<OutboxRow> rows = this.store.rows(committed, 10);
+            status.setRollbackOnly();
+            return rows;
+        });
+
+        assertThat(inTransaction).hasSize(2);
+        OutboxRow first = inTransaction.get(0);
+        assertThat(first.id()).isGreaterThan(committed);
+        assertThat(first.eventId()).isEqualTo(tombstone.eventId());
+        assertThat(first.topic()).isEqualTo("u");
+        assertThat(first.key()).isEqualTo("gone");
+        assertThat(first.eventType()).isEqualTo("Deleted");
+        assertThat(first.payload()).isNull();
+        assertThat(first.headers()).isEqualTo(Map.of("tenant", "acme", "v", "2"));
+        assertThat(first.attempts()).isZero();
+        assertThat(first.lastError()).isNull();
+        assertThat(new String(inTransaction.get(1).payload(), StandardCharsets.UTF_8))
+                .isEqualTo("{\"n\":3}");
+        assertThat(inTransaction.get(1).key()).isNull();
+        assertThat(inTransaction.get(1).headers()).isEmpty();
+        // Rolled back: outside the transaction only the committed row is there.
+        assertThat(this.store.rows(0, 10)).extracting(OutboxRow::key).containsExactly("committed");
+        assertThat(this.store.rows(committed, 10)).isEmpty();
+        assertThat(this.store.highestId()).isEqualTo(committed);
     }
 
     @Test
