@@ -5,6 +5,7 @@ import dev.txoutbox.store.OutboxRow;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Function;
 import org.assertj.core.api.AssertProvider;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
@@ -142,6 +143,16 @@ public final class WrittenEvent implements AssertProvider<WrittenEventAssert> {
                             .formatted(this, type.getName(), ex.getOriginalMessage()),
                     ex);
         }
+    }
+
+    /**
+     * The payload as read by a deserializer of the test's choice: for payloads that are not JSON, such as those of a
+     * schema registry's serializer ({@code bytes -> deserializer.deserialize(event.topic(), bytes)}).
+     *
+     * @return what the deserializer returned, or {@code null} for a tombstone
+     */
+    public <T> @Nullable T payload(Function<byte[], T> deserializer) {
+        return (this.payload != null) ? deserializer.apply(this.payload.clone()) : null;
     }
 
     @Override

@@ -3,12 +3,15 @@ package dev.txoutbox.test.example;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.test.AutoConfigureOutboxTest;
 import dev.txoutbox.test.OutboxDrain;
 import dev.txoutbox.test.WrittenEvent;
 import dev.txoutbox.test.WrittenEvents;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -69,9 +72,7 @@ class WrittenEventsTests {
 
         assertThat(this.writtenEvents.all())
                 .extracting(WrittenEvent::topic, WrittenEvent::type)
-                .containsExactly(
-                        org.assertj.core.groups.Tuple.tuple("payments", "PaymentForgotten"),
-                        org.assertj.core.groups.Tuple.tuple("notes", "String"));
+                .containsExactly(tuple("payments", "PaymentForgotten"), tuple("notes", "String"));
         assertThat(this.writtenEvents.single("payments")).isTombstone();
         assertThat(this.writtenEvents.single("notes").payload(String.class)).isEqualTo("forgotten: customer asked");
         assertThat(this.writtenEvents.ofKey("notes", "order-2")).hasSize(1);
@@ -143,6 +144,18 @@ class WrittenEventsTests {
                 .isThrownBy(() -> this.writtenEvents.single("payments").payload(Integer.class))
                 .withMessageContaining("The payload of PaymentTaken to 'payments' with key 'order-8'")
                 .withMessageContaining("cannot be read as a java.lang.Integer");
+    }
+
+    @Test
+    @Transactional
+    void payloadIsReadWithADeserializerOfTheTestsChoice() {
+        this.payments.take("acme", "order-9", 5);
+
+        String read = this.writtenEvents
+                .single("payments")
+                .payload(bytes -> new String(bytes, StandardCharsets.UTF_8).toUpperCase(Locale.ROOT));
+
+        assertThat(read).isEqualTo("{\"ORDERID\":\"ORDER-9\",\"CENTS\":5}");
     }
 
     @Test
