@@ -12,7 +12,8 @@ import org.springframework.jdbc.datasource.DriverManagerDataSource;
 /**
  * The wake-up listener's own connections to {@code outbox.relay.notify.listener-url}, past a pooler in transaction
  * mode. Their user and password are {@code outbox.relay.notify.listener-username} and {@code listener-password},
- * else {@code spring.datasource.username} and {@code spring.datasource.password} as set: an application that defines
+ * else {@code spring.datasource.username} and {@code spring.datasource.password} as set (unless
+ * {@code outbox.datasource} names a DataSource other than Boot's): an application that defines
  * its own {@code DataSource} bean has no {@code spring.datasource.url} from which Boot could determine them. A failure to connect names the URL without its password.
  */
 final class ListenerDataSource extends DriverManagerDataSource {

@@ -26,6 +26,18 @@ public class OutboxProperties {
      */
     private @Nullable DataSize maxRecordSize;
 
+    /**
+     * Name of the DataSource bean that holds the outbox tables, when the application has several. Unset, the
+     * application's only DataSource, or its @Primary one.
+     */
+    private @Nullable String datasource;
+
+    /**
+     * Name of the transaction manager bean of the outbox's DataSource, checked at start-up to manage that DataSource:
+     * the one whose transactions the application writes events in, as in @Transactional("...").
+     */
+    private @Nullable String transactionManager;
+
     private final Migration migration = new Migration();
 
     private final Relay relay = new Relay();
@@ -52,6 +64,22 @@ public class OutboxProperties {
 
     public void setMaxRecordSize(@Nullable DataSize maxRecordSize) {
         this.maxRecordSize = maxRecordSize;
+    }
+
+    public @Nullable String getDatasource() {
+        return this.datasource;
+    }
+
+    public void setDatasource(@Nullable String datasource) {
+        this.datasource = datasource;
+    }
+
+    public @Nullable String getTransactionManager() {
+        return this.transactionManager;
+    }
+
+    public void setTransactionManager(@Nullable String transactionManager) {
+        this.transactionManager = transactionManager;
     }
 
     public Migration getMigration() {

@@ -122,8 +122,11 @@ public final class OutboxRelayAutoConfiguration {
         OutboxProperties.Notify notify = properties.getRelay().getNotify();
         // Past a pooler in transaction mode, the listener listens on connections of its own; its test notifications
         // still go out the way the notifier's do, through the application's DataSource.
+        // spring.datasource.* describes the DataSource Boot builds, which is not the outbox's when outbox.datasource
+        // names another: then the listener's credentials are its own properties only.
         DataSource listening = StringUtils.hasText(notify.getListenerUrl())
-                ? ListenerDataSource.of(notify, dataSourceProperties.getIfAvailable())
+                ? ListenerDataSource.of(
+                        notify, properties.getDatasource() == null ? dataSourceProperties.getIfAvailable() : null)
                 : store.dataSource();
         return new WakeUpListener(
                 listening,

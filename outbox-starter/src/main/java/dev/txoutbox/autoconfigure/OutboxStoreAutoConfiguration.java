@@ -12,16 +12,18 @@ import dev.txoutbox.store.TableName;
 import java.time.Duration;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 
 /**
- * Auto-configuration of the outbox's store: the tables on the application's {@link DataSource} (their dialect,
+ * Auto-configuration of the outbox's store: the tables on the application's {@link DataSource} (the one
+ * {@code outbox.datasource} names when there are several; their dialect,
  * migrations and check, after the check for a connection pooler that would break prepared statements), the dead
  * letters, the cached statistics that metrics and health read, the listener that wakes up this instance's relays
  * after a commit and the notifier that wakes up those of other instances.
@@ -37,19 +39,21 @@ import org.springframework.context.annotation.Bean;
             "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
             "org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration"
         })
-@ConditionalOnSingleCandidate(DataSource.class)
+@ConditionalOnBean(DataSource.class)
 @EnableConfigurationProperties(OutboxProperties.class)
 public final class OutboxStoreAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    OutboxDialect outboxDialect(DataSource dataSource) {
-        return OutboxDialects.detect(dataSource);
+    OutboxDialect outboxDialect(ListableBeanFactory beans, OutboxProperties properties) {
+        return OutboxDialects.detect(OutboxDataSource.resolve(beans, properties));
     }
 
     @Bean
     @ConditionalOnMissingBean
-    OutboxStore outboxStore(DataSource dataSource, OutboxDialect dialect, OutboxProperties properties) {
+    OutboxStore outboxStore(ListableBeanFactory beans, OutboxDialect dialect, OutboxProperties properties) {
+        DataSource dataSource = OutboxDataSource.resolve(beans, properties);
+        OutboxDataSource.checkTransactionManager(beans, properties, dataSource);
         return new OutboxStore(
                 dataSource,
                 dialect,
