@@ -49,7 +49,8 @@ final class ExternalizedEventRecorder implements ApplicationListener<PayloadAppl
         BrokerRouting routing = BrokerRouting.of(target, this.evaluation);
         String type = payload.getClass().getSimpleName();
         OutboxMessage.Builder message = OutboxMessage.to(routing.getTarget(mapped))
-                .key(routing.getKey(mapped))
+                // Modulith's SpEL routing answers the target's text for a missing key; a record without one is meant.
+                .key(target.getKey() != null ? routing.getKey(mapped) : null)
                 .payload(mapped)
                 .type(type);
         // Extractors are registered per type: those of the published event's, and of the mapped payload's as

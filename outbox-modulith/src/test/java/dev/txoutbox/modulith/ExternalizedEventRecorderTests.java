@@ -2,6 +2,7 @@ package dev.txoutbox.modulith;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.txoutbox.OutboxException;
 import dev.txoutbox.autoconfigure.OutboxStoreAutoConfiguration;
@@ -55,6 +56,17 @@ class ExternalizedEventRecorderTests {
                             "event_type", "OrderPlaced",
                             "payload", "{\"orderId\":\"order-1\",\"customerId\":\"customer-7\"}",
                             "headers", "{}"));
+        });
+    }
+
+    @Test
+    void anEventRoutedWithoutAKeyIsWrittenWithoutOne() {
+        this.runner.run(context -> {
+            inTransaction(context, () -> context.publishEvent(new StockCounted("sku-1", "stock")));
+
+            assertThat(rows(context))
+                    .extracting(row -> row.get("topic"), row -> row.get("record_key"))
+                    .containsExactly(tuple("stock", null));
         });
     }
 
@@ -165,6 +177,9 @@ class ExternalizedEventRecorderTests {
     record OrderPlaced(String orderId, String customerId) {}
 
     record OrderNoted(String orderId) {}
+
+    @Externalized("#{topic}")
+    record StockCounted(String sku, String topic) {}
 
     record InvoiceIssued(String number, String customerId, long cents) {}
 
