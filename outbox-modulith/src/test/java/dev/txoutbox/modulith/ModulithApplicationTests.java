@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.txoutbox.OutboxException;
 import dev.txoutbox.OutboxHeaders;
 import dev.txoutbox.modulith.shop.ShopApplication;
+import dev.txoutbox.modulith.shop.inventory.StockReserved;
 import dev.txoutbox.modulith.shop.orders.OrderService;
 import dev.txoutbox.relay.OutboxRelayListener;
 import dev.txoutbox.store.OutboxRecord;
@@ -26,6 +27,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.event.EventListener;
 import org.springframework.modulith.core.ApplicationModules;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -101,6 +103,9 @@ class ModulithApplicationTests {
         await().atMost(TIMEOUT)
                 .until(() -> this.published.records.stream().anyMatch(record -> "customer-8".equals(record.key())));
         await().atMost(TIMEOUT).until(() -> this.outbox.count() == 0);
+        assertThat(this.published.stockReserved)
+                .as("the inventory module published its event")
+                .contains("order-2");
         assertThat(this.published.records)
                 .as("OrderNoted of the orders module and StockReserved of the inventory module stay inside")
                 .extracting(OutboxRecord::eventType)
@@ -134,7 +139,7 @@ class ModulithApplicationTests {
         return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
     }
 
-    /** The topic the orders module routes its events to, and the records the relay published. */
+    /** The topic the orders module routes its events to, the records the relay published and the inventory's events. */
     @TestConfiguration(proxyBeanMethods = false)
     static class Topics {
 
@@ -155,6 +160,13 @@ class ModulithApplicationTests {
     static final class PublishedRecords implements OutboxRelayListener {
 
         final Queue<OutboxRecord> records = new ConcurrentLinkedQueue<>();
+
+        final Queue<String> stockReserved = new ConcurrentLinkedQueue<>();
+
+        @EventListener
+        void on(StockReserved event) {
+            this.stockReserved.add(event.orderId());
+        }
 
         @Override
         public void published(OutboxRecord record, Instant acknowledgedAt) {
