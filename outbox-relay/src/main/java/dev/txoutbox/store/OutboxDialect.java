@@ -125,7 +125,7 @@ public interface OutboxDialect {
 
     /**
      * The statement that makes a relay cycle's transaction wait at its commit for the flush that the server's settings
-     * ask for, after {@link #startCycle()} let it commit without waiting: for a cycle that recorded failed sends,
+     * ask for, after {@link #startCycle(TableName)} let it commit without waiting: for a cycle that recorded failed sends,
      * whose holds on records still in flight must outlive a crash of the database. Null where every commit waits for
      * its flush as the server's settings say.
      */
