@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import javax.sql.DataSource;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -14,6 +17,7 @@ import org.springframework.boot.context.annotation.ImportCandidates;
 import org.springframework.core.io.Resource;
 import org.springframework.core.io.support.PathMatchingResourcePatternResolver;
 import org.springframework.core.io.support.PropertiesLoaderUtils;
+import org.springframework.transaction.PlatformTransactionManager;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -52,6 +56,22 @@ class GeneratedMetadataTests {
         assertThat(keys)
                 .as("settings the relay enforces, which no hint may suggest changing")
                 .doesNotContain(ProducerConfig.ACKS_CONFIG, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG);
+    }
+
+    @Test
+    void theDataSourceAndTransactionManagerPropertiesAreHintedWithBeansOfTheirType() throws IOException {
+        Map<String, String> targets = new HashMap<>();
+        for (JsonNode hint : configurationMetadata().get("hints")) {
+            JsonNode providers = hint.get("providers");
+            if (providers != null && providers.get(0).get("name").asString().equals("spring-bean-reference")) {
+                targets.put(
+                        hint.get("name").asString(),
+                        providers.get(0).get("parameters").get("target").asString());
+            }
+        }
+        assertThat(targets)
+                .containsEntry("outbox.datasource", DataSource.class.getName())
+                .containsEntry("outbox.transaction-manager", PlatformTransactionManager.class.getName());
     }
 
     @Test
