@@ -41,8 +41,9 @@ public @interface OutboxEvent {
 
     /**
      * SpEL expression for the payload. Empty: the method's return value. A {@code null} payload is a tombstone: the
-     * Kafka record's value is null, which needs a key. {@code String} and {@code byte[]} payloads are sent as they
-     * are; anything else is serialized to JSON.
+     * Kafka record's value is null, which needs a key. A {@code byte[]} payload is sent as it is;
+     * anything else goes through the {@link OutboxPayloadSerializer} (by default a {@code String} as UTF-8, anything
+     * else as JSON).
      */
     String payload() default "";
 

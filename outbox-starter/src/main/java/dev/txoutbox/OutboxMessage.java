@@ -10,8 +10,9 @@ import org.jspecify.annotations.Nullable;
  *
  * @param topic the Kafka topic
  * @param key the record key and unit of ordering, or {@code null} for none
- * @param payload the payload, or {@code null} for a tombstone; {@code String} and {@code byte[]} are sent as they
- *     are, anything else as JSON
+ * @param payload the payload, or {@code null} for a tombstone; a {@code byte[]} is sent as it is, anything else
+ *     through the {@link dev.txoutbox.OutboxPayloadSerializer} (by default a {@code String} as UTF-8, anything else
+ *     as JSON)
  * @param type the event type, or {@code null} for the payload's simple class name
  * @param headers extra Kafka headers
  */

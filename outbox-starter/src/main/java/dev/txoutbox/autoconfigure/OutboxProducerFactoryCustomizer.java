@@ -11,8 +11,8 @@ import org.springframework.kafka.core.DefaultKafkaProducerFactory;
  * {@code outbox.relay.producer.*}; the result is checked as the Kafka client would check it before the application
  * starts.
  *
- * <p>The settings the outbox's guarantees rest on ({@code acks=all}, {@code enable.idempotence=true}, the String key
- * and byte-array value serializers) must stay as they are: a row is deleted once the broker acknowledged its record.
+ * <p>The settings the outbox's guarantees rest on ({@code acks=all}, {@code enable.idempotence=true}, the key
+ * serializer and the byte-array value serializer) must stay as they are: a row is deleted once the broker acknowledged its record.
  * The customizer does not apply to a {@link dev.txoutbox.relay.RecordPublisher} bean of the application's own.
  */
 @FunctionalInterface

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.NestedConfigurationProperty;
 import org.springframework.util.unit.DataSize;
 
 /** Configuration of the outbox: its table, its migrations and its relay. */
@@ -50,6 +51,9 @@ public class OutboxProperties {
 
     private final Pooler pooler = new Pooler();
 
+    @NestedConfigurationProperty
+    private final OutboxSerializationProperties serialization = new OutboxSerializationProperties();
+
     public String getTable() {
         return this.table;
     }
@@ -80,6 +84,10 @@ public class OutboxProperties {
 
     public void setTransactionManager(@Nullable String transactionManager) {
         this.transactionManager = transactionManager;
+    }
+
+    public OutboxSerializationProperties getSerialization() {
+        return this.serialization;
     }
 
     public Migration getMigration() {

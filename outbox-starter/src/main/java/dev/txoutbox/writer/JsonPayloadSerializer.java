@@ -1,9 +1,11 @@
 package dev.txoutbox.writer;
 
 import dev.txoutbox.OutboxPayloadSerializer;
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.common.header.Headers;
 import tools.jackson.databind.json.JsonMapper;
 
-/** Serializes payloads to JSON with the application's Jackson mapper. */
+/** Serializes a String as UTF-8 and other payloads to JSON with the application's Jackson mapper. */
 final class JsonPayloadSerializer implements OutboxPayloadSerializer {
 
     private final JsonMapper mapper;
@@ -13,7 +15,15 @@ final class JsonPayloadSerializer implements OutboxPayloadSerializer {
     }
 
     @Override
-    public byte[] serialize(Object payload) {
+    public byte[] serialize(String topic, Headers headers, Object payload) {
+        if (payload instanceof String text) {
+            return text.getBytes(StandardCharsets.UTF_8);
+        }
         return this.mapper.writeValueAsBytes(payload);
+    }
+
+    @Override
+    public String toString() {
+        return "the JSON serializer";
     }
 }

@@ -2,12 +2,10 @@ package dev.txoutbox.writer;
 
 import dev.txoutbox.OutboxException;
 import dev.txoutbox.OutboxMessage;
-import dev.txoutbox.OutboxPayloadSerializer;
 import dev.txoutbox.internal.EventRules;
 import dev.txoutbox.store.EventIds;
 import dev.txoutbox.store.NewRecord;
 import dev.txoutbox.store.OutboxStore;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -27,7 +25,7 @@ final class OutboxWriter {
 
     private final OutboxStore store;
 
-    private final OutboxPayloadSerializer serializer;
+    private final EventSerializer serializer;
 
     private final Consumer<Map<String, Integer>> afterCommit;
 
@@ -43,7 +41,7 @@ final class OutboxWriter {
      * Creates a writer.
      *
      * @param store the outbox table
-     * @param serializer turns payloads into bytes
+     * @param serializer turns payloads into values, with the headers their serializer adds
      * @param afterCommit runs once after each transaction that wrote rows has committed, with the number of events
      *     it wrote per topic (wakes the relay up, counts)
      * @param traceContext the current trace context as headers (such as {@code traceparent}), or none
@@ -51,7 +49,7 @@ final class OutboxWriter {
      */
     OutboxWriter(
             OutboxStore store,
-            OutboxPayloadSerializer serializer,
+            EventSerializer serializer,
             Consumer<Map<String, Integer>> afterCommit,
             Supplier<Map<String, String>> traceContext,
             MaxRecordSize maxRecordSize) {
@@ -101,8 +99,10 @@ final class OutboxWriter {
         String type = message.type() != null
                 ? message.type()
                 : payload != null ? payload.getClass().getSimpleName() : "Tombstone";
-        byte[] bytes = serialize(payload, origin, topic, type);
-        Map<String, String> headers = headers(message);
+        EventSerializer.Serialized serialized =
+                this.serializer.serialize(payload, message.key(), headers(message), origin, topic, type);
+        byte[] bytes = serialized.value();
+        Map<String, String> headers = serialized.headers();
         requireSizeWithinLimit(bytes, message.key(), type, headers, origin, topic);
         WriterSynchronization synchronization = synchronization();
         if (message.key() != null && synchronization != null) {
@@ -114,28 +114,6 @@ final class OutboxWriter {
             synchronization.written(topic);
         }
         return eventId;
-    }
-
-    private byte @Nullable [] serialize(@Nullable Object payload, String origin, String topic, String type) {
-        if (payload == null) {
-            return null;
-        }
-        if (payload instanceof byte[] bytes) {
-            return bytes;
-        }
-        if (payload instanceof String text) {
-            return text.getBytes(StandardCharsets.UTF_8);
-        }
-        try {
-            return this.serializer.serialize(payload);
-        } catch (RuntimeException ex) {
-            throw new OutboxException(
-                    ("%s: the payload of event %s to topic '%s' (a %s) could not be serialized: %s. Make it"
-                                    + " serializable to JSON (public getters or a record), pass a String or byte[],"
-                                    + " or declare an OutboxPayloadSerializer bean.")
-                            .formatted(origin, type, topic, payload.getClass().getName(), ex.getMessage()),
-                    ex);
-        }
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.txoutbox.Outbox;
 import dev.txoutbox.OutboxEvent;
 import dev.txoutbox.OutboxPayloadSerializer;
 import dev.txoutbox.autoconfigure.OutboxProperties;
+import dev.txoutbox.autoconfigure.OutboxSerializationProperties;
 import dev.txoutbox.autoconfigure.OutboxStoreAutoConfiguration;
 import dev.txoutbox.store.OutboxStore;
 import io.micrometer.tracing.Tracer;
@@ -31,7 +32,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Auto-configuration of the outbox's writing side: the payload serializer, the writer, the {@link Outbox} facade and
  * the {@link OutboxEvent @OutboxEvent} advisor, and the trace context kept with each event when Micrometer Tracing is
- * present. An application replaces the serializer or the facade by declaring a bean of its type.
+ * present. An application replaces the serializer or the facade by declaring a bean of its type; without a serializer
+ * bean, {@code outbox.serialization.value-serializer} names a Kafka serializer to use instead of JSON.
  *
  * <p>It runs after the transaction auto-configuration, so that the advisor is registered after Spring's transaction
  * advisor and runs inside the transaction of an annotated method; and after the store's auto-configuration, whose
@@ -49,16 +51,50 @@ public final class OutboxWriterAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    OutboxPayloadSerializer outboxPayloadSerializer(ObjectProvider<JsonMapper> jsonMapper) {
+    OutboxPayloadSerializer outboxPayloadSerializer(
+            ObjectProvider<JsonMapper> jsonMapper,
+            OutboxProperties properties,
+            ObjectProvider<KafkaProperties> kafkaProperties) {
+        OutboxSerializationProperties serialization = properties.getSerialization();
+        Class<?> valueSerializer = serialization.getValueSerializer();
+        if (valueSerializer != null) {
+            return OutboxPayloadSerializer.of(ConfiguredSerializers.create(
+                    valueSerializer,
+                    "outbox.serialization.value-serializer",
+                    ConfiguredSerializers.configuration(kafkaProperties.getIfAvailable(), serialization),
+                    false));
+        }
         return new JsonPayloadSerializer(
                 jsonMapper.getIfAvailable(() -> JsonMapper.builder().build()));
+    }
+
+    /**
+     * The writer's serializer of events: the payload serializer, and the relay's key serializer (which the relay's
+     * producer runs) to check keys with when the event is written.
+     */
+    @Bean
+    EventSerializer outboxEventSerializer(
+            OutboxPayloadSerializer payloadSerializer,
+            OutboxProperties properties,
+            ObjectProvider<KafkaProperties> kafkaProperties) {
+        OutboxSerializationProperties serialization = properties.getSerialization();
+        Class<?> keySerializer = serialization.getKeySerializer();
+        return new EventSerializer(
+                payloadSerializer,
+                keySerializer != null
+                        ? ConfiguredSerializers.create(
+                                keySerializer,
+                                "outbox.serialization.key-serializer",
+                                ConfiguredSerializers.configuration(kafkaProperties.getIfAvailable(), serialization),
+                                true)
+                        : null);
     }
 
     @Bean
     @DependsOn("outboxSchema")
     OutboxWriter outboxWriter(
             OutboxStore store,
-            OutboxPayloadSerializer serializer,
+            EventSerializer serializer,
             @Qualifier("outboxCommitListener") Consumer<Map<String, Integer>> commitListener,
             ObjectProvider<TraceContextHeaders> traceContext,
             OutboxProperties properties,

@@ -15,6 +15,11 @@ import java.util.Enumeration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import javax.sql.DataSource;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.LongSerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.serialization.UUIDSerializer;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
@@ -76,6 +81,27 @@ class KafkaRelayConfigurationTests {
                             .getAction())
                     .contains("outbox.relay.producer.retries");
         });
+    }
+
+    @Test
+    void theRelaysProducerSendsKeysWithTheKeySerializerAndItsPropertiesAndValuesAsTheyWereWritten() {
+        this.runner
+                .withPropertyValues(
+                        "spring.kafka.producer.key-serializer=" + LongSerializer.class.getName(),
+                        "spring.kafka.producer.value-serializer=" + LongSerializer.class.getName(),
+                        "outbox.serialization.key-serializer=" + UUIDSerializer.class.getName(),
+                        "outbox.serialization.properties.registry.url=http://registry")
+                .run(context -> assertThat(
+                                context.getBean(KafkaRecordPublisher.class).producerConfiguration())
+                        .containsEntry(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, UUIDSerializer.class.getName())
+                        .containsEntry(
+                                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName())
+                        .containsEntry("registry.url", "http://registry"));
+        this.runner
+                .withPropertyValues("spring.kafka.producer.key-serializer=" + LongSerializer.class.getName())
+                .run(context -> assertThat(
+                                context.getBean(KafkaRecordPublisher.class).producerConfiguration())
+                        .containsEntry(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName()));
     }
 
     @Test

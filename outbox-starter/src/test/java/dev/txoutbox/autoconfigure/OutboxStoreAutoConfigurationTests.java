@@ -292,7 +292,7 @@ class OutboxStoreAutoConfigurationTests {
     @Configuration(proxyBeanMethods = false)
     static class UserBeans {
 
-        static final OutboxPayloadSerializer SERIALIZER = payload -> new byte[0];
+        static final OutboxPayloadSerializer SERIALIZER = (topic, headers, payload) -> new byte[0];
 
         static final RecordPublisher PUBLISHER = record -> CompletableFuture.completedFuture(null);
 

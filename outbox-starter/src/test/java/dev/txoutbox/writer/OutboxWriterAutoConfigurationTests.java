@@ -1,17 +1,23 @@
 package dev.txoutbox.writer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 import dev.txoutbox.Outbox;
+import dev.txoutbox.OutboxException;
 import dev.txoutbox.OutboxMessage;
 import dev.txoutbox.OutboxPayloadSerializer;
 import dev.txoutbox.autoconfigure.OutboxStoreAutoConfiguration;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import io.micrometer.tracing.Tracer;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.Serializer;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.springframework.aop.Advisor;
@@ -131,10 +137,88 @@ class OutboxWriterAutoConfigurationTests {
                         .hasMessageContaining("outbox.relay.producer.max.request.size with value '2MB' is invalid"));
     }
 
+    @Test
+    void aValueSerializerClassIsConfiguredWithSpringKafkasPropertiesAndTheOutboxsOverThem() {
+        this.runner
+                .withPropertyValues(
+                        "outbox.serialization.value-serializer=" + ConfigEchoingSerializer.class.getName(),
+                        "spring.kafka.properties.registry.url=http://kafka-wide",
+                        "spring.kafka.producer.properties.registry.auto-register=true",
+                        "outbox.serialization.properties.registry.url=http://outbox-only")
+                .run(context -> {
+                    byte[] value = context.getBean(OutboxPayloadSerializer.class)
+                            .serialize("orders", new RecordHeaders(), "order-1");
+
+                    assertThat(new String(value, StandardCharsets.UTF_8))
+                            .isEqualTo("value for orders from http://outbox-only, auto-register true: order-1");
+                });
+    }
+
+    @Test
+    void aKeySerializerClassIsConfiguredForKeysAndChecksEachKeyWhenTheEventIsWritten() {
+        this.runner
+                .withPropertyValues(
+                        "outbox.serialization.key-serializer=" + ConfigEchoingSerializer.class.getName(),
+                        "outbox.serialization.properties.registry.url=http://outbox-only")
+                .run(context -> {
+                    EventSerializer serializer = context.getBean(EventSerializer.class);
+
+                    assertThat(serializer
+                                    .serialize("{}", "k-1", Map.of(), "Test.write(..)", "orders", "Placed")
+                                    .value())
+                            .asString(StandardCharsets.UTF_8)
+                            .isEqualTo("{}");
+                    assertThatExceptionOfType(OutboxException.class)
+                            .isThrownBy(() -> serializer.serialize(
+                                    "{}",
+                                    ConfigEchoingSerializer.REFUSED,
+                                    Map.of(),
+                                    "Test.write(..)",
+                                    "orders",
+                                    "Placed"))
+                            .withMessageContaining("outbox.serialization.key-serializer")
+                            .withMessageContaining("key for orders from http://outbox-only refused");
+                });
+    }
+
+    @Test
+    void aClassThatIsNotASerializerStopsTheStartNamingTheProperty() {
+        this.runner
+                .withPropertyValues("outbox.serialization.value-serializer=java.lang.String")
+                .run(context -> assertThat(context)
+                        .getFailure()
+                        .rootCause()
+                        .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                        .hasMessageContaining("outbox.serialization.value-serializer with value 'java.lang.String'")
+                        .hasMessageContaining("Not a Kafka serializer"));
+    }
+
+    /** Writes what it was configured with, and refuses one key, as a registry's serializer would a schema. */
+    public static final class ConfigEchoingSerializer implements Serializer<Object> {
+
+        static final String REFUSED = "refused-key";
+
+        private String configured = "unconfigured";
+
+        @Override
+        public void configure(Map<String, ?> configs, boolean isKey) {
+            this.configured = (isKey ? "key" : "value") + " for %s from " + configs.get("registry.url")
+                    + (isKey ? "" : ", auto-register " + configs.get("registry.auto-register"));
+        }
+
+        @Override
+        public byte[] serialize(String topic, Object data) {
+            if (REFUSED.equals(data)) {
+                throw new SerializationException(this.configured.formatted(topic) + " refused");
+            }
+            return (this.configured.formatted(topic) + ": " + data).getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
     @Configuration(proxyBeanMethods = false)
     static class UserBeans {
 
-        static final OutboxPayloadSerializer SERIALIZER = payload -> new byte[0];
+        static final OutboxPayloadSerializer SERIALIZER = (topic, headers, payload) -> new byte[0];
 
         static final Outbox OUTBOX = new Outbox() {
 

@@ -53,6 +53,13 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
      */
     static final int CLOSE_SECONDS = 2;
 
+    /**
+     * The producer property that names the serializer of the records' keys (a class or its name), which are text in
+     * the outbox row; unset, keys are sent as UTF-8. The relay reads it instead of {@code key.serializer}, which an
+     * application sets for its own templates.
+     */
+    public static final String KEY_SERIALIZER_CONFIG = "outbox.key.serializer";
+
     /** How deep a failure's chain of causes is searched for what it says about the record. */
     private static final int MAX_CAUSE_DEPTH = 16;
 
@@ -159,7 +166,8 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
 
     /**
      * The producer properties the relay runs with: the given ones, with the settings that the outbox's guarantees
-     * rest on enforced ({@code acks=all}, idempotence, string keys and byte-array values), and {@code max.block.ms}
+     * rest on enforced ({@code acks=all}, idempotence, byte-array values, and keys by {@link #KEY_SERIALIZER_CONFIG} or
+     * as strings), and {@code max.block.ms}
      * a quarter of the send timeout unless set explicitly, so that a send to a missing topic or an unreachable
      * broker cannot use up a batch's time.
      */
@@ -167,8 +175,14 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
         Map<String, Object> properties = new HashMap<>(given);
         enforce(properties, ProducerConfig.ACKS_CONFIG, "all");
         enforce(properties, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        // The application's serializers are for its own templates; the relay sends text keys and byte values.
-        properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        // The application's serializers are for its own templates. Values were serialized when they were written;
+        // keys are text in the row, sent as such unless a serializer is named for them.
+        Object keySerializer = properties.remove(KEY_SERIALIZER_CONFIG);
+        properties.put(
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+                keySerializer instanceof Class<?> type
+                        ? type.getName()
+                        : keySerializer != null ? keySerializer.toString() : StringSerializer.class.getName());
         properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         properties.putIfAbsent(
                 ProducerConfig.MAX_BLOCK_MS_CONFIG,

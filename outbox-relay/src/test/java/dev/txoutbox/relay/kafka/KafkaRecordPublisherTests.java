@@ -6,11 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.store.OutboxRecord;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -41,6 +43,7 @@ import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.UnknownServerException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
@@ -66,6 +69,28 @@ class KafkaRecordPublisherTests {
                 .containsEntry(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true")
                 .containsEntry(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName())
                 .containsEntry(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    }
+
+    @Test
+    void keysGoOutWithTheSerializerNamedForTheRelayNotTheApplicationsKeySerializer() {
+        Map<String, Object> properties = KafkaRecordPublisher.producerProperties(
+                Map.of(
+                        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+                        KafkaRecordPublisher.KEY_SERIALIZER_CONFIG, UpperCaseKeys.class),
+                this.settings);
+
+        assertThat(properties)
+                .containsEntry(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, UpperCaseKeys.class.getName())
+                .doesNotContainKey(KafkaRecordPublisher.KEY_SERIALIZER_CONFIG);
+    }
+
+    /** A key serializer of the relay's own, as a schema registry's would be. */
+    public static final class UpperCaseKeys implements Serializer<String> {
+
+        @Override
+        public byte[] serialize(String topic, String key) {
+            return key.toUpperCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8);
+        }
     }
 
     @Test
