@@ -1,6 +1,7 @@
 package dev.txoutbox.schemaregistry;
 
 import dev.txoutbox.testing.EmbeddedInfrastructure;
+import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -12,7 +13,6 @@ import org.apache.avro.generic.GenericRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.awaitility.Awaitility;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
@@ -37,9 +37,10 @@ final class Servers {
 
     /**
      * Embedded PostgreSQL and Kafka, and the registry's URL set once in {@code spring.kafka.properties.*}, where
-     * spring-kafka users put it for their own serializers.
+     * spring-kafka users put it for their own serializers; and a new topic as {@code test.topic}.
      */
-    static void register(DynamicPropertyRegistry registry, String topic) {
+    static void register(DynamicPropertyRegistry registry) {
+        String topic = EmbeddedInfrastructure.newTopic("orders", 1);
         registry.add("spring.datasource.url", EmbeddedInfrastructure::newDatabaseUrl);
         registry.add("spring.datasource.username", () -> "postgres");
         registry.add("spring.kafka.bootstrap-servers", EmbeddedInfrastructure::kafkaBootstrapServers);
@@ -49,8 +50,12 @@ final class Servers {
         registry.add("test.topic", () -> topic);
     }
 
-    /** Reads the topic from its start with the registry's deserializer until the given keys have arrived. */
-    static Map<String, ConsumerRecord<String, GenericRecord>> read(String topic, Set<String> keys) {
+    /**
+     * Reads the topic from its start with the registry's deserializer for values, and the given one for keys, until
+     * the given keys (as text) have arrived.
+     */
+    static Map<String, ConsumerRecord<Object, GenericRecord>> read(
+            String topic, Set<String> keys, Class<?> keyDeserializer) {
         Map<String, Object> config = Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
                 EmbeddedInfrastructure.kafkaBootstrapServers(),
@@ -59,20 +64,21 @@ final class Servers {
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
                 "earliest",
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
-                StringDeserializer.class,
+                keyDeserializer,
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
-                io.apicurio.registry.serde.avro.AvroKafkaDeserializer.class,
+                AvroKafkaDeserializer.class,
                 "apicurio.registry.url",
                 ApicurioRegistryServer.shared().apiUrl(),
                 "apicurio.registry.headers.enabled",
                 "false");
-        Map<String, ConsumerRecord<String, GenericRecord>> read = new HashMap<>();
-        try (KafkaConsumer<String, GenericRecord> consumer = new KafkaConsumer<>(config)) {
+        Map<String, ConsumerRecord<Object, GenericRecord>> read = new HashMap<>();
+        try (KafkaConsumer<Object, GenericRecord> consumer = new KafkaConsumer<>(config)) {
             consumer.subscribe(List.of(topic));
             Awaitility.await("records of " + keys + " on " + topic)
                     .atMost(Duration.ofMinutes(1))
                     .until(() -> {
-                        consumer.poll(Duration.ofMillis(200)).forEach(record -> read.put(record.key(), record));
+                        consumer.poll(Duration.ofMillis(200))
+                                .forEach(record -> read.put(String.valueOf(record.key()), record));
                         return read.keySet().containsAll(keys);
                     });
         }
