@@ -4,8 +4,11 @@ import java.util.Arrays;
 import java.util.List;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.BeanWrapper;
+import org.springframework.beans.PropertyAccessorFactory;
 import org.springframework.beans.factory.BeanFactoryUtils;
 import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.ResourceTransactionManager;
 
@@ -77,7 +80,8 @@ final class OutboxDataSource {
                     action);
         }
         PlatformTransactionManager manager = beans.getBean(name, PlatformTransactionManager.class);
-        if (managedDataSource(manager) instanceof DataSource managed && managed != dataSource) {
+        DataSource managed = managedDataSource(manager);
+        if (managed != null && unwrapped(managed) != unwrapped(dataSource)) {
             throw new OutboxDataSourceException(
                     ("outbox.transaction-manager names '%s', which manages the DataSource %s, not the outbox's %s, so"
                                     + " events written in its transactions would not commit with them.")
@@ -94,9 +98,28 @@ final class OutboxDataSource {
                 .orElse("(not a bean)");
     }
 
-    private static @Nullable Object managedDataSource(PlatformTransactionManager manager) {
-        // A DataSourceTransactionManager's resource factory is its DataSource; a JPA or Hibernate one's is not.
-        return manager instanceof ResourceTransactionManager resources ? resources.getResourceFactory() : null;
+    /**
+     * The DataSource a transaction manager runs on: a JDBC one's resource factory; a JPA or Hibernate one's
+     * {@code dataSource} property (their resource factory is the EntityManagerFactory or SessionFactory), read as a
+     * bean property so that the starter needs neither on its classpath. None when it does not say.
+     */
+    private static @Nullable DataSource managedDataSource(PlatformTransactionManager manager) {
+        if (manager instanceof ResourceTransactionManager resources
+                && resources.getResourceFactory() instanceof DataSource dataSource) {
+            return dataSource;
+        }
+        BeanWrapper properties = PropertyAccessorFactory.forBeanPropertyAccess(manager);
+        return properties.isReadableProperty("dataSource")
+                        && properties.getPropertyValue("dataSource") instanceof DataSource dataSource
+                ? dataSource
+                : null;
+    }
+
+    /** The DataSource behind a transaction-aware proxy, which the transaction managers also look through. */
+    private static DataSource unwrapped(DataSource dataSource) {
+        return dataSource instanceof TransactionAwareDataSourceProxy proxy && proxy.getTargetDataSource() != null
+                ? proxy.getTargetDataSource()
+                : dataSource;
     }
 
     private static String typeOf(ListableBeanFactory beans, String name) {

@@ -15,10 +15,9 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.orm.jpa.JpaTransactionManager;
 
 /**
- * docs/configuration.md: outbox.transaction-manager is "checked at start-up to manage that DataSource". With several
- * DataSources and JPA, the transaction managers are JpaTransactionManagers; the check only looks at a
- * ResourceTransactionManager's resource factory, which for JPA is the EntityManagerFactory, so a JPA transaction
- * manager of the other database passes the check, and the start succeeds.
+ * {@code outbox.transaction-manager} is checked against the outbox's DataSource also when it names a JPA transaction
+ * manager, the usual one with several DataSources, whose resource factory is an EntityManagerFactory rather than its
+ * DataSource.
  */
 class JpaTransactionManagerOfAnotherDataSourceTests {
 
@@ -34,8 +33,20 @@ class JpaTransactionManagerOfAnotherDataSourceTests {
                 .withPropertyValues(
                         "outbox.datasource=ordersDataSource", "outbox.transaction-manager=billingTransactionManager")
                 .run(context -> assertThat(context)
-                        .as("outbox.transaction-manager names a JpaTransactionManager over billingDataSource")
-                        .hasFailed());
+                        .getFailure()
+                        .rootCause()
+                        .isInstanceOf(OutboxDataSourceException.class)
+                        .hasMessageContaining(
+                                "outbox.transaction-manager names 'billingTransactionManager', which manages the"
+                                        + " DataSource 'billingDataSource', not the outbox's 'ordersDataSource'"));
+    }
+
+    @Test
+    void aJpaTransactionManagerOfTheOutboxsDataSourcePasses() {
+        this.runner
+                .withPropertyValues(
+                        "outbox.datasource=billingDataSource", "outbox.transaction-manager=billingTransactionManager")
+                .run(context -> assertThat(context).hasNotFailed());
     }
 
     @Configuration(proxyBeanMethods = false)
