@@ -3,6 +3,7 @@ package dev.txoutbox.modulith;
 import dev.txoutbox.Outbox;
 import dev.txoutbox.writer.OutboxWriterAutoConfiguration;
 import java.util.Arrays;
+import java.util.List;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -11,11 +12,16 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.expression.BeanFactoryResolver;
+import org.springframework.expression.spel.SpelEvaluationException;
+import org.springframework.expression.spel.SpelMessage;
+import org.springframework.expression.spel.support.DataBindingMethodResolver;
+import org.springframework.expression.spel.support.DataBindingPropertyAccessor;
 import org.springframework.expression.spel.support.StandardEvaluationContext;
 import org.springframework.modulith.events.EventExternalizationConfiguration;
 import org.springframework.modulith.events.ExternalizationMode;
 import org.springframework.modulith.events.config.EventExternalizationAutoConfiguration;
 import org.springframework.modulith.events.support.EventExternalizerModuleListener;
+import org.springframework.modulith.events.support.OutboxEventExternalizerFactory;
 
 /**
  * Auto-configuration of Spring Modulith event externalization through the outbox, in Modulith's {@code outbox}
@@ -28,16 +34,27 @@ import org.springframework.modulith.events.support.EventExternalizerModuleListen
 @ConditionalOnClass(EventExternalizationConfiguration.class)
 @ConditionalOnBooleanProperty(name = "spring.modulith.events.externalization.enabled", matchIfMissing = true)
 @ConditionalOnProperty(name = ExternalizationMode.PROPERTY, havingValue = "outbox")
-@ConditionalOnBean({Outbox.class, EventExternalizationConfiguration.class})
+@ConditionalOnBean({Outbox.class, EventExternalizationConfiguration.class, OutboxEventExternalizerFactory.class})
 public final class OutboxModulithAutoConfiguration {
 
     @Bean
     ExternalizedEventRecorder outboxExternalizedEventRecorder(
-            EventExternalizationConfiguration configuration, Outbox outbox, ListableBeanFactory beans) {
+            EventExternalizationConfiguration configuration,
+            OutboxEventExternalizerFactory externalizers,
+            Outbox outbox,
+            ListableBeanFactory beans) {
         refuseSecondExternalization(beans);
+        // Routing templates read properties, call instance methods and reference beans (@name); no type references
+        // (T(...) static calls), constructors or assignments, whatever text reaches them.
         StandardEvaluationContext evaluation = new StandardEvaluationContext();
         evaluation.setBeanResolver(new BeanFactoryResolver(beans));
-        return new ExternalizedEventRecorder(configuration, outbox, evaluation);
+        evaluation.setTypeLocator(type -> {
+            throw new SpelEvaluationException(SpelMessage.TYPE_NOT_FOUND, type);
+        });
+        evaluation.setConstructorResolvers(List.of());
+        evaluation.setMethodResolvers(List.of(DataBindingMethodResolver.forInstanceMethodInvocation()));
+        evaluation.setPropertyAccessors(List.of(DataBindingPropertyAccessor.forReadOnlyAccess()));
+        return new ExternalizedEventRecorder(configuration, externalizers, outbox, evaluation);
     }
 
     /**

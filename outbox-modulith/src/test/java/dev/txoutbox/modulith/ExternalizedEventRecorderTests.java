@@ -11,6 +11,7 @@ import dev.txoutbox.writer.OutboxWriterAutoConfiguration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringApplication;
@@ -20,11 +21,13 @@ import org.springframework.boot.test.context.assertj.AssertableApplicationContex
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.event.EventListener;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.core.env.StandardEnvironment;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.modulith.events.EventExternalizationConfiguration;
+import org.springframework.modulith.events.EventExternalized;
 import org.springframework.modulith.events.ExternalizationMode;
 import org.springframework.modulith.events.Externalized;
 import org.springframework.modulith.events.RoutingTarget;
@@ -56,6 +59,23 @@ class ExternalizedEventRecorderTests {
                             "event_type", "OrderPlaced",
                             "payload", "{\"orderId\":\"order-1\",\"customerId\":\"customer-7\"}",
                             "headers", "{}"));
+        });
+    }
+
+    @Test
+    void writingAnEventPublishesEventExternalizedWithItsRoutingInThePublishingTransaction() {
+        this.runner.withUserConfiguration(ExternalizedEvents.class).run(context -> {
+            List<EventExternalized<?, ?>> seen = context.getBean(ExternalizedEvents.class).seen;
+            inTransaction(context, () -> {
+                context.publishEvent(new OrderPlaced("order-1", "customer-7"));
+                // Announced when the row is written, so within the transaction that writes it.
+                assertThat(seen).hasSize(1);
+            });
+
+            assertThat(seen).singleElement().satisfies(externalized -> {
+                assertThat(externalized.getEvent()).isEqualTo(new OrderPlaced("order-1", "customer-7"));
+                assertThat(externalized.getTarget()).hasToString("orders::#{customerId}");
+            });
         });
     }
 
@@ -214,6 +234,17 @@ class ExternalizedEventRecorderTests {
                     .mapping(InvoiceIssued.class, invoice -> new InvoiceMessage(invoice.number(), invoice.cents()))
                     .headers(InvoiceMessage.class, message -> Map.of("schema", "invoice-v2"))
                     .build();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class ExternalizedEvents {
+
+        final List<EventExternalized<?, ?>> seen = new CopyOnWriteArrayList<>();
+
+        @EventListener
+        void on(EventExternalized<?, ?> externalized) {
+            this.seen.add(externalized);
         }
     }
 
