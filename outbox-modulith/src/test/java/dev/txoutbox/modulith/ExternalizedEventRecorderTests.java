@@ -24,6 +24,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.context.event.EventListener;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.core.env.StandardEnvironment;
+import org.springframework.expression.spel.SpelEvaluationException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.modulith.events.EventExternalizationConfiguration;
@@ -182,6 +183,35 @@ class ExternalizedEventRecorderTests {
         assertThat(own.getProperty(ExternalizationMode.PROPERTY)).isEqualTo("module-listener");
     }
 
+    @Test
+    void aRoutingExpressionThatFailsNamesTheEventAndItsRouting() {
+        this.runner.run(context -> assertThatExceptionOfType(OutboxException.class)
+                .isThrownBy(
+                        () -> inTransaction(context, () -> context.publishEvent(new OrderMistyped("order-1", "c-7"))))
+                .withMessageContaining("Spring Modulith event " + OrderMistyped.class.getName())
+                .withMessageContaining("orders::#{customerID}")
+                .withMessageContaining("@Externalized value or the route(...) function"));
+    }
+
+    /** A route function that keys by a value of the event: a value holding "#{...}" stays text, never SpEL. */
+    @Test
+    void aKeyTakenFromTheEventsDataIsNotEvaluatedAsAnExpression() {
+        String number = "#{T(java.lang.System).getProperty('java.version')}";
+        this.runner.withUserConfiguration(KeyFromData.class).run(context -> {
+            inTransaction(context, () -> context.publishEvent(new InvoiceNumbered(number)));
+
+            assertThat(rows(context)).extracting(row -> row.get("record_key")).containsExactly(number);
+        });
+    }
+
+    @Test
+    void anExternalizedTemplateCannotReferToTypes() {
+        this.runner.run(context -> assertThatExceptionOfType(OutboxException.class)
+                .isThrownBy(() -> inTransaction(context, () -> context.publishEvent(new VersionKeyed("order-1"))))
+                .withMessageContaining("could not be routed")
+                .withRootCauseInstanceOf(SpelEvaluationException.class));
+    }
+
     private static void inTransaction(AssertableApplicationContext context, Runnable work) {
         new TransactionTemplate(context.getBean(DataSourceTransactionManager.class))
                 .executeWithoutResult(status -> work.run());
@@ -204,6 +234,28 @@ class ExternalizedEventRecorderTests {
     record InvoiceIssued(String number, String customerId, long cents) {}
 
     record InvoiceMessage(String number, long cents) {}
+
+    @Externalized("orders::#{customerID}")
+    record OrderMistyped(String orderId, String customerId) {}
+
+    @Externalized("orders::#{T(java.lang.System).getProperty('java.version')}")
+    record VersionKeyed(String orderId) {}
+
+    record InvoiceNumbered(String number) {}
+
+    @Configuration(proxyBeanMethods = false)
+    static class KeyFromData {
+
+        @Bean
+        EventExternalizationConfiguration eventExternalizationConfiguration() {
+            return EventExternalizationConfiguration.externalizing()
+                    .selectByType(InvoiceNumbered.class)
+                    .route(
+                            InvoiceNumbered.class,
+                            invoice -> RoutingTarget.forTarget("invoices").andKey(invoice.number()))
+                    .build();
+        }
+    }
 
     @Configuration(proxyBeanMethods = false)
     @AutoConfigurationPackage
