@@ -6,6 +6,7 @@ import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.RecordPublisher;
 import dev.txoutbox.relay.kafka.InvalidProducerConfigurationException;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.relay.kafka.RelayKeySerializer;
 import dev.txoutbox.relay.kafka.TopicDurabilityCheck;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import java.io.IOException;
@@ -93,7 +94,8 @@ class KafkaRelayConfigurationTests {
                         "outbox.serialization.properties.registry.url=http://registry")
                 .run(context -> assertThat(
                                 context.getBean(KafkaRecordPublisher.class).producerConfiguration())
-                        .containsEntry(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, UUIDSerializer.class.getName())
+                        .containsEntry(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, RelayKeySerializer.class.getName())
+                        .containsEntry("outbox.key.serializer.delegate", UUIDSerializer.class)
                         .containsEntry(
                                 ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName())
                         .containsEntry("registry.url", "http://registry"));

@@ -60,6 +60,9 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
      */
     public static final String KEY_SERIALIZER_CONFIG = "outbox.key.serializer";
 
+    /** Where {@link RelayKeySerializer} finds the serializer that {@link #KEY_SERIALIZER_CONFIG} named. */
+    static final String KEY_SERIALIZER_DELEGATE_CONFIG = "outbox.key.serializer.delegate";
+
     /** How deep a failure's chain of causes is searched for what it says about the record. */
     private static final int MAX_CAUSE_DEPTH = 16;
 
@@ -177,12 +180,14 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
         enforce(properties, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         // The application's serializers are for its own templates. Values were serialized when they were written;
         // keys are text in the row, sent as such unless a serializer is named for them.
+        // A named one runs inside RelayKeySerializer, which tells its failures from the record's.
         Object keySerializer = properties.remove(KEY_SERIALIZER_CONFIG);
+        if (keySerializer != null) {
+            properties.put(KEY_SERIALIZER_DELEGATE_CONFIG, keySerializer);
+        }
         properties.put(
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
-                keySerializer instanceof Class<?> type
-                        ? type.getName()
-                        : keySerializer != null ? keySerializer.toString() : StringSerializer.class.getName());
+                keySerializer != null ? RelayKeySerializer.class.getName() : StringSerializer.class.getName());
         properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         properties.putIfAbsent(
                 ProducerConfig.MAX_BLOCK_MS_CONFIG,
@@ -267,6 +272,10 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
         // InvalidRecordException is the broker's verdict on the record's own content (such as a record without a
         // key on a compacted topic): the same record is refused on every attempt. InvalidTimestampException is not
         // among these: a timestamp ahead of the broker's clock is accepted once that clock catches up.
+        // Before SerializationException, which a key serializer may throw too: see RelayKeySerializer.
+        if (error instanceof RelayKeySerializer.KeySerializerUnavailableException) {
+            return FailureKind.UNAVAILABLE;
+        }
         if (error instanceof RecordTooLargeException
                 || error instanceof RecordBatchTooLargeException
                 || error instanceof SerializationException

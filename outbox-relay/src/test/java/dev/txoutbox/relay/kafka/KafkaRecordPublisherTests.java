@@ -2,10 +2,13 @@ package dev.txoutbox.relay.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.store.OutboxRecord;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,6 +21,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.BufferExhaustedException;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -80,8 +84,48 @@ class KafkaRecordPublisherTests {
                 this.settings);
 
         assertThat(properties)
-                .containsEntry(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, UpperCaseKeys.class.getName())
+                .containsEntry(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, RelayKeySerializer.class.getName())
+                .containsEntry(KafkaRecordPublisher.KEY_SERIALIZER_DELEGATE_CONFIG, UpperCaseKeys.class)
                 .doesNotContainKey(KafkaRecordPublisher.KEY_SERIALIZER_CONFIG);
+    }
+
+    @Test
+    void aKeySerializerThatFailsInTheRelayMakesTheSendUnavailableAndWorksAgainWhenItRecovers() throws Exception {
+        String topic = EmbeddedInfrastructure.newTopic("key-serializer", 1);
+        Map<String, Object> config = Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                EmbeddedInfrastructure.kafkaBootstrapServers(),
+                KafkaRecordPublisher.KEY_SERIALIZER_CONFIG,
+                RegistryLikeKeys.class);
+        try (KafkaRecordPublisher publisher = KafkaRecordPublisher.create(config, this.settings)) {
+            RegistryLikeKeys.reachable = false;
+            OutboxRecord record = record(topic);
+            Throwable failure = catchThrowable(() -> publisher.publish(record).get(30, TimeUnit.SECONDS));
+            assertThat(failure).as("the send while the registry is unreachable").isNotNull();
+            assertThat(publisher.classify(record, failure))
+                    .as("a key the serializer accepted when the event was written, refused now: " + failure)
+                    .isEqualTo(FailureKind.UNAVAILABLE);
+            assertThat(failure).rootCause().isInstanceOf(ConnectException.class);
+
+            RegistryLikeKeys.reachable = true;
+            assertThat(publisher.publish(record)).succeedsWithin(Duration.ofSeconds(30));
+        } finally {
+            RegistryLikeKeys.reachable = true;
+        }
+    }
+
+    /** A key serializer whose registry can be made unreachable, as a schema registry's serializer's can. */
+    public static final class RegistryLikeKeys implements Serializer<String> {
+
+        static volatile boolean reachable = true;
+
+        @Override
+        public byte[] serialize(String topic, String key) {
+            if (!reachable) {
+                throw new IllegalStateException("registry request failed", new ConnectException("Connection refused"));
+            }
+            return key.getBytes(StandardCharsets.UTF_8);
+        }
     }
 
     /** A key serializer of the relay's own, as a schema registry's would be. */
