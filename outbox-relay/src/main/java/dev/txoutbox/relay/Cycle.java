@@ -22,6 +22,9 @@ final class Cycle {
     /** What each thread in a cycle is doing, to name in the warning when a stop cannot wait for it. */
     private final Map<Thread, String> activities;
 
+    /** Told of each acknowledged record at once, before its row's delete commits. */
+    private final OutboxRelayListener listeners;
+
     private final List<OutboxRecord> acknowledged = new ArrayList<>();
 
     private final List<Instant> acknowledgedAt = new ArrayList<>();
@@ -43,11 +46,17 @@ final class Cycle {
     @Nullable
     Error publisherError;
 
-    Cycle(long startNanos, Object generation, RunState run, Map<Thread, String> activities) {
+    Cycle(
+            long startNanos,
+            Object generation,
+            RunState run,
+            Map<Thread, String> activities,
+            OutboxRelayListener listeners) {
         this.startNanos = startNanos;
         this.generation = generation;
         this.run = run;
         this.activities = activities;
+        this.listeners = listeners;
     }
 
     /** When the cycle started, on {@link System#nanoTime()}'s clock. */
@@ -71,8 +80,10 @@ final class Cycle {
     }
 
     void acknowledged(OutboxRecord record) {
+        Instant now = Instant.now();
         this.acknowledged.add(record);
-        this.acknowledgedAt.add(Instant.now());
+        this.acknowledgedAt.add(now);
+        this.listeners.sent(record, now);
     }
 
     List<Long> acknowledgedIds() {

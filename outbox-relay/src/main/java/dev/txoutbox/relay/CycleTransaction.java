@@ -19,7 +19,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * One cycle of a relay, in one READ COMMITTED database transaction: claim a batch, send it (see
  * {@link KeyOrderedSender}), delete the rows of the acknowledged records, record the failures (see
- * {@link FailureRecorder}), commit, and only then tell the listeners. When the transaction fails after records were
+ * {@link FailureRecorder}), commit, and only then tell the listeners what was published (they hear of each record
+ * as it is acknowledged, before its row's delete commits, as sent). When the transaction fails after records were
  * acknowledged, their rows are deleted, and the rows of records still in flight held back, in a short transaction of
  * their own.
  */
@@ -92,7 +93,7 @@ final class CycleTransaction {
 
     /** One cycle of the relay's run {@code generation}: it stops sending once another run started. */
     CycleResult run(Object generation) {
-        Cycle cycle = new Cycle(System.nanoTime(), generation, this.run, this.activities);
+        Cycle cycle = new Cycle(System.nanoTime(), generation, this.run, this.activities, this.listeners);
         CycleResult result;
         try {
             result = Objects.requireNonNull(this.transactions.execute(status -> publishBatch(cycle, status)));

@@ -10,7 +10,19 @@ import java.time.Instant;
  */
 public interface OutboxRelayListener {
 
-    /** The broker acknowledged a record; its row is deleted when the cycle commits. */
+    /**
+     * The broker acknowledged a record, and its row is not deleted yet: the cycle deletes it when its transaction
+     * commits, after the other records of its batch. The record is sent, not yet "published and deleted": should that
+     * delete fail to commit, the row stays and the record is sent again by a later cycle, with the same event id (and
+     * this method is called again). Called on the relay's thread before {@link #published}, so that what a listener
+     * remembers here is there before the row is gone from the table.
+     */
+    default void sent(OutboxRecord record, Instant acknowledgedAt) {}
+
+    /**
+     * The broker acknowledged a record and the delete of its row committed; called after the cycle's transaction
+     * committed (or, when that failed, after the row was deleted in a transaction of its own).
+     */
     default void published(OutboxRecord record, Instant acknowledgedAt) {}
 
     /** A send failed; {@code kind} says whether retrying can help, see {@link FailureKind}. */

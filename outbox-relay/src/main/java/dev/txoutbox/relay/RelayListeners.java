@@ -30,6 +30,17 @@ final class RelayListeners implements OutboxRelayListener {
     }
 
     @Override
+    public void sent(OutboxRecord record, Instant acknowledgedAt) {
+        for (OutboxRelayListener listener : this.listeners) {
+            try {
+                listener.sent(record, acknowledgedAt);
+            } catch (Throwable ex) {
+                failed(listener, ex);
+            }
+        }
+    }
+
+    @Override
     public void published(OutboxRecord record, Instant acknowledgedAt) {
         for (OutboxRelayListener listener : this.listeners) {
             try {

@@ -229,8 +229,36 @@ class KeyOrderedSenderTests {
         assertThat(cycle.acknowledgedIds()).isEmpty();
     }
 
+    @Test
+    void listenersHearOfEachRecordAsSentTheMomentTheBrokerAcknowledgedItAndOfNoOtherRecord() {
+        List<Long> heard = new ArrayList<>();
+        FakePublisher publisher = new FakePublisher(record -> record.id() == 2 ? Answer.FAIL : Answer.ACKNOWLEDGE);
+        Cycle cycle = new Cycle(
+                System.nanoTime(),
+                this.run.generation(),
+                this.run,
+                new ConcurrentHashMap<>(),
+                new OutboxRelayListener() {
+                    @Override
+                    public void sent(OutboxRecord record, Instant acknowledgedAt) {
+                        heard.add(record.id());
+                    }
+                });
+
+        sender(publisher)
+                .send(List.of(record(1, "orders", "A"), record(2, "orders", "B"), record(3, "orders", "C")), cycle);
+
+        assertThat(heard).as("heard during the sends, before any delete").containsExactlyInAnyOrder(1L, 3L);
+        assertThat(heard).containsExactlyElementsOf(cycle.acknowledgedIds());
+    }
+
     private Cycle cycle() {
-        return new Cycle(System.nanoTime(), this.run.generation(), this.run, new ConcurrentHashMap<>());
+        return new Cycle(
+                System.nanoTime(),
+                this.run.generation(),
+                this.run,
+                new ConcurrentHashMap<>(),
+                new OutboxRelayListener() {});
     }
 
     private static KeyOrderedSender sender(RecordPublisher publisher) {
