@@ -13,6 +13,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * "Drain now" for tests with a real Kafka broker: waits until the relay has published every committed row of the
@@ -56,7 +57,8 @@ public final class OutboxDrain {
      * Waits up to {@link #DEFAULT_TIMEOUT} until the relay has published every committed row of the outbox.
      *
      * @throws AssertionError when rows are left after that time, or events became dead letters meanwhile
-     * @throws IllegalStateException when no relay runs in this application context
+     * @throws IllegalStateException when no relay runs in this application context, or when called inside a
+     *     transaction
      */
     public void awaitDrained() {
         awaitDrained(DEFAULT_TIMEOUT);
@@ -67,9 +69,20 @@ public final class OutboxDrain {
      *
      * @param timeout how long to wait at most
      * @throws AssertionError when rows are left after that time, or events became dead letters meanwhile
-     * @throws IllegalStateException when no relay runs in this application context
+     * @throws IllegalStateException when no relay runs in this application context, or when called inside a
+     *     transaction
      */
     public void awaitDrained(Duration timeout) {
+        if (TransactionSynchronizationManager.isActualTransactionActive()) {
+            // The count below would read in this transaction, and see its uncommitted rows until the timeout.
+            throw new IllegalStateException(("OutboxDrain.awaitDrained() was called inside a transaction (a"
+                            + " @Transactional test, or a TransactionTemplate): the events written in it are not"
+                            + " committed, so no relay can publish them, and the outbox table '%s' cannot empty"
+                            + " before that transaction ends. Remove @Transactional from the test class or method (and"
+                            + " clean up in @AfterEach instead), or call awaitDrained() after the transaction"
+                            + " committed; to assert what was written without publishing it, use WrittenEvents.")
+                    .formatted(this.store.table()));
+        }
         List<OutboxRelay> running =
                 this.relays.orderedStream().filter(OutboxRelay::isRunning).toList();
         if (running.isEmpty()) {

@@ -23,6 +23,7 @@ import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.test.EmbeddedKafkaBroker;
 import org.springframework.kafka.test.context.EmbeddedKafka;
 import org.springframework.kafka.test.utils.KafkaTestUtils;
+import org.springframework.transaction.annotation.Transactional;
 
 /**
  * The same service with the relay on, against an embedded Kafka broker: "drain now" waits until everything the test
@@ -101,6 +102,18 @@ class OutboxDrainTests {
         this.kafka.addTopics(PaymentService.REFUNDS);
         this.outboxDrain.awaitDrained(Duration.ofSeconds(60));
         assertThat(this.writtenEvents.ofTopic(PaymentService.REFUNDS)).singleElement();
+    }
+
+    @Test
+    @Transactional
+    void drainInsideTheTestsTransactionFailsAtOnceSayingThatItsEventsAreNotCommitted() {
+        this.payments.take("acme", "in-transaction", 100);
+
+        assertThatThrownBy(() -> this.outboxDrain.awaitDrained(Duration.ofSeconds(3)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("awaitDrained() was called inside a transaction")
+                .hasMessageContaining("no relay can publish them")
+                .hasMessageContaining("Remove @Transactional");
     }
 
     private Consumer<String, String> consumer(String group) {
