@@ -16,15 +16,15 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * Tests that clean the database before each test, as many suites do (in {@code @BeforeEach}, or an {@code @Sql}
- * script: both run after the kit's listener cleared WrittenEvents): TRUNCATE ... RESTART IDENTITY on PostgreSQL, a
- * plain TRUNCATE resets AUTO_INCREMENT on MariaDB and MySQL: the outbox's ids start again at 1, while WrittenEvents
- * keeps the highest id it has ever cleared up to, so every later test sees no events at all.
+ * script: both run after the kit cleared WrittenEvents), with TRUNCATE ... RESTART IDENTITY (on MariaDB and MySQL any
+ * TRUNCATE resets AUTO_INCREMENT): the outbox's row ids start again at 1 in every test, and each test still sees the
+ * events it wrote.
  */
 @SpringBootTest(properties = {"outbox.relay.enabled=false", "spring.kafka.admin.auto-create=false"})
 @AutoConfigureOutboxTest
 @Import(EmbeddedPostgresConfiguration.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class TablesTruncatedBetweenTestsTests {
+class TablesTruncatedBeforeEachTestTests {
 
     @Autowired
     private PaymentService payments;
@@ -42,7 +42,7 @@ class TablesTruncatedBetweenTestsTests {
 
     @Test
     @Order(1)
-    void firstTestSeesItsEvents() {
+    void firstTestSeesTheEventsItWrote() {
         this.payments.take("acme", "first-1", 100);
         this.payments.take("acme", "first-2", 100);
 
@@ -51,7 +51,7 @@ class TablesTruncatedBetweenTestsTests {
 
     @Test
     @Order(2)
-    void secondTestSeesItsEventToo() {
+    void laterTestWhoseRowIdsStartedAgainSeesTheEventItWroteToo() {
         this.payments.take("acme", "second-1", 100);
 
         assertThat(this.writtenEvents.single(PaymentService.PAYMENTS)).hasKey("second-1");
