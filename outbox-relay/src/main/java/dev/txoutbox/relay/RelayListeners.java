@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,75 +32,43 @@ final class RelayListeners implements OutboxRelayListener {
 
     @Override
     public void sent(OutboxRecord record, Instant acknowledgedAt) {
-        for (OutboxRelayListener listener : this.listeners) {
-            try {
-                listener.sent(record, acknowledgedAt);
-            } catch (Throwable ex) {
-                failed(listener, ex);
-            }
-        }
+        tellEach(listener -> listener.sent(record, acknowledgedAt));
     }
 
     @Override
     public void published(OutboxRecord record, Instant acknowledgedAt) {
-        for (OutboxRelayListener listener : this.listeners) {
-            try {
-                listener.published(record, acknowledgedAt);
-            } catch (Throwable ex) {
-                failed(listener, ex);
-            }
-        }
+        tellEach(listener -> listener.published(record, acknowledgedAt));
     }
 
     @Override
     public void sendFailed(OutboxRecord record, Throwable error, FailureKind kind) {
-        for (OutboxRelayListener listener : this.listeners) {
-            try {
-                listener.sendFailed(record, error, kind);
-            } catch (Throwable ex) {
-                failed(listener, ex);
-            }
-        }
+        tellEach(listener -> listener.sendFailed(record, error, kind));
     }
 
     @Override
     public void deadLettered(OutboxRecord record, String error) {
-        for (OutboxRelayListener listener : this.listeners) {
-            try {
-                listener.deadLettered(record, error);
-            } catch (Throwable ex) {
-                failed(listener, ex);
-            }
-        }
+        tellEach(listener -> listener.deadLettered(record, error));
     }
 
     @Override
     public void cycleCompleted(OutboxRelay.CycleResult result) {
-        for (OutboxRelayListener listener : this.listeners) {
-            try {
-                listener.cycleCompleted(result);
-            } catch (Throwable ex) {
-                failed(listener, ex);
-            }
-        }
+        tellEach(listener -> listener.cycleCompleted(result));
     }
 
     @Override
     public void cycleFailed(Throwable error) {
-        for (OutboxRelayListener listener : this.listeners) {
-            try {
-                listener.cycleFailed(error);
-            } catch (Throwable ex) {
-                failed(listener, ex);
-            }
-        }
+        tellEach(listener -> listener.cycleFailed(error));
     }
 
     @Override
     public void failuresNotRecorded(Throwable error) {
+        tellEach(listener -> listener.failuresNotRecorded(error));
+    }
+
+    private void tellEach(Consumer<OutboxRelayListener> call) {
         for (OutboxRelayListener listener : this.listeners) {
             try {
-                listener.failuresNotRecorded(error);
+                call.accept(listener);
             } catch (Throwable ex) {
                 failed(listener, ex);
             }
