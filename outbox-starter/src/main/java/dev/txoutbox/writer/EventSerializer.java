@@ -2,6 +2,8 @@ package dev.txoutbox.writer;
 
 import dev.txoutbox.OutboxException;
 import dev.txoutbox.OutboxPayloadSerializer;
+import dev.txoutbox.internal.EventRules;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -82,16 +84,31 @@ final class EventSerializer implements AutoCloseable {
                                     payload.getClass().getName(),
                                     this.values,
                                     messages(ex),
-                                    this.values instanceof JsonPayloadSerializer
-                                            ? "Make it serializable to JSON (public getters or a record), pass a"
-                                                    + " String or byte[], or declare an OutboxPayloadSerializer bean."
-                                            : "Pass a payload the serializer accepts; when the schema registry"
-                                                    + " refused its schema, make the change compatible with the"
-                                                    + " subject's compatibility rule, or register the new schema"
-                                                    + " under a subject of its own."),
+                                    advice(ex)),
                     ex);
         }
         return new Serialized(value, textHeaders(headers, recordHeaders, origin, topic, type));
+    }
+
+    /** What to do about a value the serializer refused: it depends on whether it could reach its registry. */
+    private String advice(RuntimeException ex) {
+        if (this.values instanceof JsonPayloadSerializer) {
+            return "Make it serializable to JSON (public getters or a record), pass a String or byte[], or declare an"
+                    + " OutboxPayloadSerializer bean.";
+        }
+        Throwable unreachable = ex;
+        while (unreachable != null && !(unreachable instanceof IOException)) {
+            unreachable = unreachable.getCause() != unreachable ? unreachable.getCause() : null;
+        }
+        if (unreachable != null) {
+            return ("The serializer could not reach what it calls, such as its schema registry (%s): check that the"
+                            + " registry runs and that its address and credentials are right"
+                            + " (outbox.serialization.properties.*, or spring.kafka.properties.*), then try again.")
+                    .formatted(unreachable);
+        }
+        return "Pass a payload the serializer accepts; when the schema registry refused its schema, make the change"
+                + " compatible with the subject's compatibility rule, or register the new schema under a subject of"
+                + " its own.";
     }
 
     private void checkKey(String key, String origin, String topic, String type) {
@@ -124,6 +141,21 @@ final class EventSerializer implements AutoCloseable {
             if (before != null && Arrays.equals(bytes, before.getBytes(StandardCharsets.UTF_8))) {
                 headers.put(header.key(), before);
                 continue;
+            }
+            if (before != null || header.key().startsWith(EventRules.RESERVED_HEADER_PREFIX)) {
+                throw new OutboxException(("%s: the value serializer %s set header '%s' of event %s to topic '%s',"
+                                + " which %s: consumers would read one value or the other depending on how they read"
+                                + " headers. Rename the event's header, or configure the serializer not to set it.")
+                        .formatted(
+                                origin,
+                                this.values,
+                                header.key(),
+                                type,
+                                topic,
+                                before != null
+                                        ? "the event has already"
+                                        : "the relay sets itself (headers starting with "
+                                                + EventRules.RESERVED_HEADER_PREFIX + " are the outbox's)"));
             }
             String text = text(bytes);
             if (text == null) {

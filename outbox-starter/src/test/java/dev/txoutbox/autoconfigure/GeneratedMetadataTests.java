@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Properties;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.Serializer;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.context.annotation.ImportCandidates;
@@ -72,6 +73,22 @@ class GeneratedMetadataTests {
         assertThat(targets)
                 .containsEntry("outbox.datasource", DataSource.class.getName())
                 .containsEntry("outbox.transaction-manager", PlatformTransactionManager.class.getName());
+    }
+
+    @Test
+    void theSerializerPropertiesAreHintedWithKafkaSerializerClasses() throws IOException {
+        Map<String, String> targets = new HashMap<>();
+        for (JsonNode hint : configurationMetadata().get("hints")) {
+            JsonNode providers = hint.get("providers");
+            if (providers != null && providers.get(0).get("name").asString().equals("class-reference")) {
+                targets.put(
+                        hint.get("name").asString(),
+                        providers.get(0).get("parameters").get("target").asString());
+            }
+        }
+        assertThat(targets)
+                .containsEntry("outbox.serialization.value-serializer", Serializer.class.getName())
+                .containsEntry("outbox.serialization.key-serializer", Serializer.class.getName());
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 import dev.txoutbox.OutboxException;
 import dev.txoutbox.OutboxPayloadSerializer;
+import java.net.ConnectException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -67,6 +68,43 @@ class EventSerializerTests {
                 .withMessageContaining("Incompatible schema for orders-value under rule BACKWARD")
                 .withMessageContaining("compatibility rule")
                 .withMessageContaining("rolled back");
+    }
+
+    @Test
+    void aRegistryThatCannotBeReachedFailsTheWriteSayingSoAndWhereItsAddressIsSet() {
+        OutboxPayloadSerializer unreachable = (topic, headers, payload) -> {
+            throw new IllegalStateException(
+                    "registry request failed", new ConnectException("Connection refused: localhost/127.0.0.1:8081"));
+        };
+
+        assertThatExceptionOfType(OutboxException.class)
+                .isThrownBy(() -> new EventSerializer(unreachable, null)
+                        .serialize("order-1", "o-1", Map.of(), ORIGIN, "orders", "OrderPlaced"))
+                .withMessageContaining("event OrderPlaced to topic 'orders'")
+                .withMessageContaining("could not reach what it calls, such as its schema registry")
+                .withMessageContaining("Connection refused: localhost/127.0.0.1:8081")
+                .withMessageContaining("outbox.serialization.properties.*")
+                .withMessageNotContaining("compatibility rule");
+    }
+
+    @Test
+    void aSerializerHeaderThatWouldShadowTheEventsOwnOrTheOutboxsFailsTheWrite() {
+        OutboxPayloadSerializer shadowing = (topic, headers, payload) -> {
+            headers.add(
+                    topic.equals("orders") ? "tenant" : "outbox-event-type", "other".getBytes(StandardCharsets.UTF_8));
+            return new byte[] {1};
+        };
+        EventSerializer serializer = new EventSerializer(shadowing, null);
+
+        assertThatExceptionOfType(OutboxException.class)
+                .isThrownBy(() -> serializer.serialize(
+                        "order-1", "o-1", Map.of("tenant", "acme"), ORIGIN, "orders", "OrderPlaced"))
+                .withMessageContaining(
+                        "set header 'tenant' of event OrderPlaced to topic 'orders', which the event" + " has already");
+        assertThatExceptionOfType(OutboxException.class)
+                .isThrownBy(() -> serializer.serialize("order-1", "o-1", Map.of(), ORIGIN, "payments", "OrderPlaced"))
+                .withMessageContaining("set header 'outbox-event-type'")
+                .withMessageContaining("the relay sets itself");
     }
 
     @Test
