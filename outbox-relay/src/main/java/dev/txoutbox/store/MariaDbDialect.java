@@ -1,10 +1,11 @@
 package dev.txoutbox.store;
 
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.zip.CRC32;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -20,9 +21,6 @@ import tools.jackson.databind.json.JsonMapper;
  * at the table's end until it commits.
  */
 final class MariaDbDialect implements OutboxDialect {
-
-    /** How many key-lock rows there are: topics and keys share them by hash. */
-    static final int KEY_LOCKS = 65_536;
 
     private static final String COLUMNS =
             "id, event_id, topic, record_key, event_type, payload, headers, created_at, attempts";
@@ -114,19 +112,26 @@ final class MariaDbDialect implements OutboxDialect {
         // turns until they commit, as PostgreSQL's advisory lock does: the id comes with the insert after it, so the
         // ids of a key follow the commit order of its transactions. An equality lookup of an existing primary key
         // locks that record only, at any isolation level, never a gap. Keys that share a row by hash wait for each
-        // other too, which costs time, never order.
+        // other too, which costs time, never order. The row is the first 16 bits of the MD5 of topic and key (the
+        // table has 65,536 rows): a hash without structure. CRC32 is linear, so keys that differ in a pattern
+        // (k20..k27 and k7..k0 of two writers) shared rows in a pattern too, in opposite orders, and writers of many
+        // keys each deadlocked.
         return """
                 SELECT k.bucket FROM %s k
-                WHERE k.bucket = CRC32(CONCAT(:topic, ' ', :key)) %% %d
+                WHERE k.bucket = CAST(CONV(LEFT(MD5(CONCAT(:topic, ' ', :key)), 4), 16, 10) AS UNSIGNED)
                 FOR UPDATE
-                """.formatted(table.keyLocks(), KEY_LOCKS);
+                """.formatted(table.keyLocks());
     }
 
     @Override
     public Object keyLock(String topic, String key) {
-        CRC32 crc = new CRC32();
-        crc.update((topic + " " + key).getBytes(StandardCharsets.UTF_8));
-        return (int) (crc.getValue() % KEY_LOCKS);
+        byte[] digest;
+        try {
+            digest = MessageDigest.getInstance("MD5").digest((topic + " " + key).getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException ex) {
+            throw new IllegalStateException("Every Java platform has MD5", ex);
+        }
+        return ((digest[0] & 0xff) << 8) | (digest[1] & 0xff);
     }
 
     @Override

@@ -127,8 +127,7 @@ abstract class RelayFaultTests {
                     // On MariaDB and MySQL keys share lock rows by hash: two writers that each lock several keys
                     // can each wait for a row the other holds, and the database rolls one back as a deadlock
                     // victim. Nothing of it was written, so the writer tries again after a random pause, as an
-                    // application would (CRC32 is linear: keys that differ in a pattern collide in one, such as
-                    // w1-k20..27 with w2-k7..0 on one topic, in opposite orders).
+                    // application would.
                     for (int attempt = 1; ; attempt++) {
                         try {
                             transactions.executeWithoutResult(status -> {

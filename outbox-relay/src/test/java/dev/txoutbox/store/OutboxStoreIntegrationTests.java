@@ -125,10 +125,13 @@ abstract class OutboxStoreIntegrationTests {
         JdbcClient jdbc = JdbcClient.create(this.store.dataSource());
         for (List<String> topicKey : List.of(
                 List.of("orders", "order-1"), List.of("заказы", "ключ-7"), List.of("t", "k😀"), List.of("t", "é"))) {
-            assertThat(jdbc.sql("SELECT CRC32(CONCAT(?, ' ', ?)) % 65536")
-                            .params(topicKey.get(0), topicKey.get(1))
+            Integer locked = this.transactions.execute(
+                    status -> jdbc.sql(this.store.dialect().lockKey(this.store.table()))
+                            .param("topic", topicKey.get(0))
+                            .param("key", topicKey.get(1))
                             .query(Integer.class)
-                            .single())
+                            .single());
+            assertThat(locked)
                     .as("the key-lock row of %s", topicKey)
                     .isEqualTo(this.store.dialect().keyLock(topicKey.get(0), topicKey.get(1)));
         }
