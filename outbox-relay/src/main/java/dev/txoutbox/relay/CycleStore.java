@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +56,8 @@ final class CycleStore {
 
     private final @Nullable String lookBehindSql;
 
+    private final @Nullable String claimIdsSql;
+
     private final String deleteSql;
 
     private final @Nullable String waitForCommitFlushSql;
@@ -76,6 +79,13 @@ final class CycleStore {
         this.startCycleSql = dialect.startCycle(this.table);
         this.claimSql = dialect.claim(this.table, store.parkKeys());
         this.lookBehindSql = dialect.lookBehind(this.table, store.parkKeys());
+        String claimIds;
+        try {
+            claimIds = dialect.claimIds(this.table, store.parkKeys());
+        } catch (UnsupportedOperationException ex) {
+            claimIds = null;
+        }
+        this.claimIdsSql = claimIds;
         this.deleteSql = dialect.delete(this.table);
         this.waitForCommitFlushSql = dialect.waitForCommitFlush();
         this.lockUnlockedSql = dialect.lockUnlocked(this.table);
@@ -121,16 +131,7 @@ final class CycleStore {
      * RelaySettings#synchronousCommit()}).
      */
     Claim claim(int limit, long maxBytes, int cycleSlots, Duration transactionTimeout, boolean synchronousCommit) {
-        long timeoutMillis = Math.min(Math.max(transactionTimeout.toMillis(), 0), Integer.MAX_VALUE);
-        List<Map<String, @Nullable Object>> started = this.jdbc
-                .sql(this.startCycleSql)
-                .param("synchronousCommit", synchronousCommit)
-                .param("timeoutMillis", timeoutMillis)
-                .param("slots", cycleSlots)
-                .param("table", this.table.value())
-                .query()
-                .listOfRows();
-        if (started.isEmpty() || started.get(0).get("slot") == null) {
+        if (!startCycle(cycleSlots, transactionTimeout, synchronousCommit)) {
             return Claim.NO_FREE_SLOT;
         }
         List<ClaimRow> rows = this.jdbc
@@ -152,6 +153,78 @@ final class CycleStore {
                     .list());
         }
         return ClaimRule.apply(rows, OutboxDialect.CLAIM_LOOK_BEHIND);
+    }
+
+    /**
+     * Claims, for a relay that reads the database's log of commits, the rows of the given ids that may be published
+     * now, in the given order (the order their transactions committed), with the bounds of {@link #claim(int, long,
+     * int, Duration, boolean)} (see {@link OutboxDialect#claimIds}). Rows that are gone were published already; rows
+     * that wait in the table for their retry, behind a dead letter, behind an earlier row of their key, or that
+     * another transaction holds, are left to the relay's polls of the table, which publish them in id order as a
+     * polling relay does. The rows past the byte budget, and every id after the first of them, are not settled: they
+     * go into the next claim.
+     *
+     * @param ids the ids the log gave, in commit order
+     * @return the claim, and how many of the ids, from the first, it settled
+     */
+    IdClaim claimIds(
+            List<Long> ids, long maxBytes, int cycleSlots, Duration transactionTimeout, boolean synchronousCommit) {
+        String sql = this.claimIdsSql;
+        if (sql == null) {
+            throw new UnsupportedOperationException(
+                    "The relay's log mode is for PostgreSQL, not " + this.dialect.productName());
+        }
+        if (!startCycle(cycleSlots, transactionTimeout, synchronousCommit)) {
+            return new IdClaim(Claim.NO_FREE_SLOT, 0);
+        }
+        List<ClaimRow> rows = this.jdbc
+                .sql(sql)
+                .param("ids", this.dialect.array("bigint", ids.toArray()))
+                .param("maxBytes", maxBytes)
+                .query(this::mapIdClaimRow)
+                .list();
+        List<OutboxRecord> publishable = new ArrayList<>(rows.size());
+        int settled = ids.size();
+        Map<Long, Integer> positions = new HashMap<>(ids.size() * 2);
+        for (int i = 0; i < ids.size(); i++) {
+            positions.putIfAbsent(ids.get(i), i);
+        }
+        for (ClaimRow row : rows) {
+            if (row.record() == null && row.claimed()) {
+                // Past the byte budget: this row and every id after it wait for the next claim.
+                settled = Math.min(settled, positions.getOrDefault(row.id(), ids.size()));
+            }
+        }
+        for (ClaimRow row : rows) {
+            OutboxRecord record = row.record();
+            if (record != null && positions.getOrDefault(row.id(), ids.size()) < settled) {
+                publishable.add(record);
+            }
+        }
+        return new IdClaim(new Claim(publishable, rows.size()), settled);
+    }
+
+    /** A row of {@link #claimIds}: {@code claimed} there means free of earlier rows of its key; unclaimed rows go. */
+    private ClaimRow mapIdClaimRow(ResultSet rs, int rowNum) throws SQLException {
+        ClaimRow row = mapClaimRow(rs, rowNum);
+        if (!rs.getBoolean("claimed")) {
+            return new ClaimRow(row.id(), row.topic(), row.key(), false, null);
+        }
+        return rs.getBoolean("in_budget") ? row : new ClaimRow(row.id(), row.topic(), row.key(), true, null);
+    }
+
+    /** Starts a cycle's transaction (see {@link OutboxDialect#startCycle}); false when no cycle slot is free. */
+    private boolean startCycle(int cycleSlots, Duration transactionTimeout, boolean synchronousCommit) {
+        long timeoutMillis = Math.min(Math.max(transactionTimeout.toMillis(), 0), Integer.MAX_VALUE);
+        List<Map<String, @Nullable Object>> started = this.jdbc
+                .sql(this.startCycleSql)
+                .param("synchronousCommit", synchronousCommit)
+                .param("timeoutMillis", timeoutMillis)
+                .param("slots", cycleSlots)
+                .param("table", this.table.value())
+                .query()
+                .listOfRows();
+        return !started.isEmpty() && started.get(0).get("slot") != null;
     }
 
     /**
@@ -319,6 +392,14 @@ final class CycleStore {
             this(records, locked, false);
         }
     }
+
+    /**
+     * The outcome of a claim of given ids.
+     *
+     * @param claim the records to publish, in the order of the ids
+     * @param settled how many of the ids, from the first, the claim settled: published by it, or left to the table
+     */
+    record IdClaim(Claim claim, int settled) {}
 
     /**
      * A send that failed.

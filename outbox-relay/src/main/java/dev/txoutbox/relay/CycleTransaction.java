@@ -93,10 +93,18 @@ final class CycleTransaction {
 
     /** One cycle of the relay's run {@code generation}: it stops sending once another run started. */
     CycleResult run(Object generation) {
+        return run(generation, this::claimNext);
+    }
+
+    /**
+     * One cycle of the relay's run {@code generation} that claims its rows with {@code claimer} rather than taking the
+     * next claimable rows of the table.
+     */
+    CycleResult run(Object generation, Claimer claimer) {
         Cycle cycle = new Cycle(System.nanoTime(), generation, this.run, this.activities, this.listeners);
         CycleResult result;
         try {
-            result = Objects.requireNonNull(this.transactions.execute(status -> publishBatch(cycle, status)));
+            result = Objects.requireNonNull(this.transactions.execute(status -> publishBatch(cycle, status, claimer)));
         } catch (RuntimeException | Error ex) {
             // The rollback undid the delete of the rows whose records the broker acknowledged (a session killed by
             // an idle-in-transaction timeout between the sends and the commit, say): without another delete, every
@@ -161,14 +169,18 @@ final class CycleTransaction {
         }
     }
 
-    private CycleResult publishBatch(Cycle cycle, TransactionStatus status) {
-        cycle.activity("claiming rows");
-        CycleStore.Claim claim = this.store.claim(
+    private CycleStore.Claim claimNext(CycleStore store, Duration transactionTimeout) {
+        return store.claim(
                 this.settings.batchSize(),
                 this.settings.maxBatchBytes(),
                 this.settings.tableConcurrency(),
-                this.transactionTimeout,
+                transactionTimeout,
                 this.settings.synchronousCommit());
+    }
+
+    private CycleResult publishBatch(Cycle cycle, TransactionStatus status, Claimer claimer) {
+        cycle.activity("claiming rows");
+        CycleStore.Claim claim = claimer.claim(this.store, this.transactionTimeout);
         if (claim.noFreeSlot()) {
             return CycleResult.NO_FREE_SLOT;
         }
@@ -233,5 +245,18 @@ final class CycleTransaction {
                 failures.size() - recorded.deadLettered().size(),
                 recorded.deadLettered().size(),
                 claim.locked() - records.size());
+    }
+
+    /** How a cycle claims its rows, in its transaction. */
+    @FunctionalInterface
+    interface Claimer {
+
+        /**
+         * Claims the cycle's rows.
+         *
+         * @param store the table
+         * @param transactionTimeout the relay's bound on the cycle's transaction, for {@link CycleStore#claim}
+         */
+        CycleStore.Claim claim(CycleStore store, Duration transactionTimeout);
     }
 }

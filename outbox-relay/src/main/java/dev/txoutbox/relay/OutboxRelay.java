@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -67,6 +68,9 @@ public final class OutboxRelay implements SmartLifecycle {
 
     private final String name;
 
+    /** What the relay does in log mode, or null in poll mode. */
+    private final @Nullable LogTail tail;
+
     private final RunState run = new RunState();
 
     private final Waiter waiter = new Waiter();
@@ -108,6 +112,41 @@ public final class OutboxRelay implements SmartLifecycle {
             RecordPublisher publisher,
             RelaySettings settings,
             List<? extends OutboxRelayListener> listeners) {
+        this(store, publisher, settings, listeners, null);
+    }
+
+    /**
+     * Creates a relay in log mode, which publishes the rows of the outbox table in the order their transactions
+     * committed, as the database's log of commits gives them, rather than by polling the table; {@link #start()}
+     * starts its thread. One relay reads a log at a time; the others, in this process or others, wait as standbys and
+     * take over from the last position it confirmed. Everything else is as in poll mode: the record, the per-key
+     * hold-back of a failed send, the retries, the dead letters, the deletes after acknowledgement. What the log's
+     * fast path does not publish waits in the table, which the reader polls when it starts reading and then every
+     * {@linkplain RelaySettings#pollInterval() poll interval}: a failed send whose retry is due, the rows behind a
+     * requeued dead letter, rows written before the log began or while it was lost. Those go out in id order, as a
+     * polling relay publishes them.
+     *
+     * @param store the outbox table
+     * @param publisher sends the records
+     * @param settings batch size, intervals, timeouts and retry backoff; the concurrency is one
+     * @param listeners hear what the relay does
+     * @param commitLog the log of the table's committed inserts
+     */
+    public static OutboxRelay tailing(
+            OutboxStore store,
+            RecordPublisher publisher,
+            RelaySettings settings,
+            List<? extends OutboxRelayListener> listeners,
+            CommitLog commitLog) {
+        return new OutboxRelay(store, publisher, settings, listeners, Objects.requireNonNull(commitLog, "commitLog"));
+    }
+
+    private OutboxRelay(
+            OutboxStore store,
+            RecordPublisher publisher,
+            RelaySettings settings,
+            List<? extends OutboxRelayListener> listeners,
+            @Nullable CommitLog commitLog) {
         this.store = Objects.requireNonNull(store, "store");
         Objects.requireNonNull(publisher, "publisher");
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -122,6 +161,9 @@ public final class OutboxRelay implements SmartLifecycle {
                 this.run,
                 this.activities,
                 this.name);
+        this.tail = commitLog == null
+                ? null
+                : new LogTail(commitLog, this.cycles, settings, this.waiter, this.vacuum, this.name);
     }
 
     /**
@@ -251,11 +293,30 @@ public final class OutboxRelay implements SmartLifecycle {
             Object current = this.run.startRun();
             this.vacuum.start();
             List<Thread> started = new ArrayList<>();
-            for (int i = 0; i < this.settings.concurrency(); i++) {
+            LogTail logTail = this.tail;
+            if (logTail != null) {
+                started.add(DaemonThreads.start(
+                        this.name, () -> logTail.run(current, () -> this.running && this.run.generation() == current)));
+            }
+            for (int i = 0; logTail == null && i < this.settings.concurrency(); i++) {
                 String threadName = this.settings.concurrency() == 1 ? this.name : this.name + "-" + (i + 1);
                 started.add(DaemonThreads.start(threadName, () -> run(current)));
             }
             this.threads = List.copyOf(started);
+        }
+        if (this.tail != null) {
+            log.info(
+                    "Outbox relay {} started in log mode on table '{}', reading {}: batch size {}, poll interval of"
+                            + " the table {}, send timeout {}, at most {} bytes per batch, shutdown timeout {}",
+                    this.name,
+                    this.store.table(),
+                    this.tail.commitLog().describe(),
+                    this.settings.batchSize(),
+                    this.settings.pollInterval(),
+                    this.settings.sendTimeout(),
+                    this.settings.maxBatchBytes(),
+                    this.settings.shutdownTimeout());
+            return;
         }
         log.info(
                 "Outbox relay {} started on table '{}': batch size {}, poll interval {}, send timeout {},"
@@ -343,6 +404,16 @@ public final class OutboxRelay implements SmartLifecycle {
         return PHASE;
     }
 
+    /** The log a relay in log mode reads, or null for a relay that polls the table. */
+    public @Nullable CommitLog commitLog() {
+        return this.tail != null ? this.tail.commitLog() : null;
+    }
+
+    /** What a relay in log mode does now, or null for a relay that polls the table. */
+    public @Nullable LogRole logRole() {
+        return this.tail != null ? this.tail.role() : null;
+    }
+
     /** The relay's name, also the name (or the prefix of the names) of its threads. */
     public String name() {
         return this.name;
@@ -373,5 +444,24 @@ public final class OutboxRelay implements SmartLifecycle {
         public CycleResult(int locked, int published, int failed, int deadLettered) {
             this(locked, published, failed, deadLettered, 0);
         }
+    }
+
+    /** What a relay in log mode does now. */
+    public enum LogRole {
+
+        /** Opening the log, or waiting to try again after it could not. */
+        STARTING,
+
+        /** Reading the log: this relay publishes. */
+        READING,
+
+        /** Waiting while another relay reads the log. */
+        STANDBY,
+
+        /** Starting the log anew after it was lost; the table, polled, holds what was not published. */
+        RESTARTING,
+
+        /** Stopped. */
+        STOPPED
     }
 }

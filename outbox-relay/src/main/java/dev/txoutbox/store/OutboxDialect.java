@@ -60,6 +60,18 @@ public interface OutboxDialect {
     String insert(TableName table);
 
     /**
+     * Inserts one row as {@link #insert(TableName)} does, but without making the writers of one key take turns: for
+     * a table that a relay reads from the database's log of commits, which orders them by commit itself. Only
+     * dialects that can read that log have it.
+     *
+     * @throws UnsupportedOperationException for a database whose log the relay cannot read
+     */
+    default String insertWithoutKeyLock(TableName table) {
+        throw new UnsupportedOperationException(
+                "Writing without key locks is for the relay's log mode, which " + productName() + " does not have");
+    }
+
+    /**
      * The statement that a writer runs just before {@link #insert(TableName)} in its transaction, to wait for the
      * other writers of the topic and key ({@code :topic}, {@code :key}) and hold them off until it commits; nothing for a NULL key.
      * Null where the insert takes that lock itself.
@@ -96,6 +108,20 @@ public interface OutboxDialect {
      * {@link #lookBehind(TableName, boolean)} reads them.
      */
     String claim(TableName table, boolean parkKeys);
+
+    /**
+     * Claims the claimable rows among given ids, for a relay that learned of them from the database's log: the array
+     * {@code :ids}, in the order the rows committed. Rows that are gone, that other transactions hold, or whose key
+     * waits (as in {@link #claim(TableName, boolean)}) are not claimed. The claimed rows come locked, in the order of
+     * {@code :ids}, with the columns of {@link #claim(TableName, boolean)}; {@code in_budget} marks the prefix, in that
+     * order, whose sizes add up to at most {@code :maxBytes} (always the first row), and {@code claimed} is false for
+     * a row that an earlier row of its topic and key, not among the rows claimed, holds back: it must wait for it.
+     *
+     * @throws UnsupportedOperationException for a database whose log the relay cannot read
+     */
+    default String claimIds(TableName table, boolean parkKeys) {
+        throw new UnsupportedOperationException("The relay's log mode is for PostgreSQL, not " + productName());
+    }
 
     /**
      * Null where {@link #claim(TableName, boolean)} returns the rows that it could have taken itself; otherwise the

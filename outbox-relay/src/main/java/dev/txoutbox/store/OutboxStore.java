@@ -53,6 +53,8 @@ public final class OutboxStore {
 
     private final String insertSql;
 
+    private final boolean keyLocks;
+
     private final @Nullable String lockKeySql;
 
     private final ParsedSql insertParsed;
@@ -90,13 +92,32 @@ public final class OutboxStore {
      *     letter is requeued or discarded
      */
     public OutboxStore(DataSource dataSource, OutboxDialect dialect, TableName table, boolean parkKeys) {
+        this(dataSource, dialect, table, parkKeys, true);
+    }
+
+    /**
+     * Creates a store for one table, whose writers may do without key locks.
+     *
+     * @param dataSource where the table lives
+     * @param dialect the SQL of the database, see {@link OutboxDialects#detect(DataSource)}
+     * @param table the table's name
+     * @param parkKeys whether a key with a dead letter is parked: its later rows are not claimed until the dead
+     *     letter is requeued or discarded
+     * @param keyLocks whether writers of one topic and key take turns until they commit, so that the key's ids follow
+     *     the commit order of its transactions. A relay that polls the table needs it; one that reads the database's
+     *     log of commits does not (see {@link OutboxDialect#insertWithoutKeyLock(TableName)})
+     * @throws UnsupportedOperationException without key locks on a database whose log the relay cannot read
+     */
+    public OutboxStore(
+            DataSource dataSource, OutboxDialect dialect, TableName table, boolean parkKeys, boolean keyLocks) {
         this.dataSource = dataSource;
         this.jdbc = JdbcClient.create(dataSource);
         this.dialect = dialect;
         this.table = table;
         this.parkKeys = parkKeys;
-        this.insertSql = dialect.insert(table);
-        this.lockKeySql = dialect.lockKey(table);
+        this.keyLocks = keyLocks;
+        this.insertSql = keyLocks ? dialect.insert(table) : dialect.insertWithoutKeyLock(table);
+        this.lockKeySql = keyLocks ? dialect.lockKey(table) : null;
         this.insertParsed = NamedParameterUtils.parseSqlStatement(this.insertSql);
         this.lockKeyParsed = (this.lockKeySql != null) ? NamedParameterUtils.parseSqlStatement(this.lockKeySql) : null;
         this.countSql = dialect.count(table);
@@ -122,6 +143,11 @@ public final class OutboxStore {
     /** The SQL of the table's database. */
     public OutboxDialect dialect() {
         return this.dialect;
+    }
+
+    /** Whether writers of one topic and key take turns until they commit (see the constructor). */
+    public boolean keyLocks() {
+        return this.keyLocks;
     }
 
     /**

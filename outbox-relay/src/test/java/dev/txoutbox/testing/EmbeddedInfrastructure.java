@@ -65,7 +65,14 @@ public final class EmbeddedInfrastructure {
             }
             return postgres;
         }
-        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+        // Logical WAL for the relay's log mode; many slots, since each test database has its own, and a bound on the
+        // WAL
+        // that a slot left behind by a test can hold, as a production server should have.
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+                .setServerConfig("wal_level", "logical")
+                .setServerConfig("max_replication_slots", "256")
+                .setServerConfig("max_wal_senders", "64")
+                .setServerConfig("max_slot_wal_keep_size", "256MB");
         if (durable) {
             builder.setServerConfig("fsync", "on")
                     .setServerConfig("synchronous_commit", "on")

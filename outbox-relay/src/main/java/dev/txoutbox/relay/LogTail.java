@@ -1,0 +1,211 @@
+package dev.txoutbox.relay;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The loop of a relay in log mode (see {@link OutboxRelay#tailing}). It opens the {@link CommitLog}, or waits as a
+ * standby while another relay reads it, and then, until it stops or loses the log: takes the ids of the committed
+ * transactions the log gives, in commit order, up to a batch; claims and publishes their rows in one cycle, in that
+ * order (see {@link CycleStore#claimIds}), with the failure handling of a polling cycle; and confirms to the log the
+ * transactions whose ids are all settled.
+ *
+ * <p>The table stays what is true, as in poll mode: a row is deleted once the broker acknowledged its record, and
+ * every row that the log's fast path does not publish (a failed send waiting for its retry, a key behind a dead
+ * letter, rows written before the log began or while it was lost) waits in the table. The reader polls the table for
+ * them when it starts reading, and then every poll interval: one claim that finds nothing while nothing waits.
+ */
+final class LogTail {
+
+    /** The relay's logger: these lines are the relay's. */
+    private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
+
+    /** The longest a reader waits for the log before it looks whether the relay is stopping. */
+    private static final Duration LONGEST_WAIT = Duration.ofMillis(100);
+
+    /** The least a standby waits before it tries to take the log again. */
+    private static final long LEAST_STANDBY_WAIT_MILLIS = 1_000;
+
+    /** The wait after a cycle that found every cycle slot of the table taken. */
+    private static final long NO_FREE_SLOT_WAIT_MILLIS = 50;
+
+    private final CommitLog commitLog;
+
+    private final CycleTransaction cycles;
+
+    private final RelaySettings settings;
+
+    private final Waiter waiter;
+
+    private final TableVacuum vacuum;
+
+    private final String relayName;
+
+    private volatile OutboxRelay.LogRole role = OutboxRelay.LogRole.STARTING;
+
+    LogTail(
+            CommitLog commitLog,
+            CycleTransaction cycles,
+            RelaySettings settings,
+            Waiter waiter,
+            TableVacuum vacuum,
+            String relayName) {
+        this.commitLog = commitLog;
+        this.cycles = cycles;
+        this.settings = settings;
+        this.waiter = waiter;
+        this.vacuum = vacuum;
+        this.relayName = relayName;
+    }
+
+    OutboxRelay.LogRole role() {
+        return this.role;
+    }
+
+    CommitLog commitLog() {
+        return this.commitLog;
+    }
+
+    /** Runs until {@code running} turns false; never throws. */
+    void run(Object generation, BooleanSupplier running) {
+        long errorDelay = this.settings.pollInterval().toMillis();
+        while (running.getAsBoolean()) {
+            CommitLog.Reader reader;
+            try {
+                reader = this.commitLog.open();
+            } catch (CommitLog.HeldElsewhereException ex) {
+                if (this.role != OutboxRelay.LogRole.STANDBY) {
+                    log.info(
+                            "Outbox relay {}: waits as a standby, another relay reads {} ({}); it takes over when"
+                                    + " that one stops or loses its connection",
+                            this.relayName,
+                            this.commitLog.describe(),
+                            ex.getMessage());
+                }
+                this.role = OutboxRelay.LogRole.STANDBY;
+                this.waiter.await(Math.max(
+                        LEAST_STANDBY_WAIT_MILLIS, this.settings.pollInterval().toMillis()));
+                continue;
+            } catch (CommitLog.LostException ex) {
+                this.role = OutboxRelay.LogRole.RESTARTING;
+                log.error(
+                        "Outbox relay {}: {} is lost: {}. Nothing is lost with it: the table holds every row not yet"
+                                + " published, and the relay publishes them by polling the table. It starts the log"
+                                + " anew from now and reads it again once it could. To keep this from happening, see"
+                                + " max_slot_wal_keep_size and the slot's lag in the relay's metrics and health.",
+                        this.relayName,
+                        this.commitLog.describe(),
+                        ex.getMessage());
+                try {
+                    this.commitLog.restart();
+                } catch (Exception | Error restartFailed) {
+                    log.warn(
+                            "Outbox relay {}: could not start {} anew, polls the table and tries again: {}",
+                            this.relayName,
+                            this.commitLog.describe(),
+                            FailureRecorder.describe(restartFailed),
+                            restartFailed);
+                    try {
+                        pollTable(generation, running);
+                    } catch (Exception | Error pollFailed) {
+                        errorDelay = failed("could not poll the table", pollFailed, errorDelay);
+                        continue;
+                    }
+                    this.waiter.await(errorDelay);
+                }
+                continue;
+            } catch (Exception | Error ex) {
+                errorDelay = failed("could not open " + this.commitLog.describe(), ex, errorDelay);
+                continue;
+            }
+            try (reader) {
+                this.role = OutboxRelay.LogRole.READING;
+                log.info("Outbox relay {}: reads {}", this.relayName, this.commitLog.describe());
+                errorDelay = this.settings.pollInterval().toMillis();
+                read(reader, generation, running);
+            } catch (Exception | Error ex) {
+                errorDelay = failed("stopped reading " + this.commitLog.describe(), ex, errorDelay);
+            }
+        }
+        this.role = OutboxRelay.LogRole.STOPPED;
+    }
+
+    private long failed(String what, Throwable ex, long errorDelay) {
+        this.role = OutboxRelay.LogRole.STARTING;
+        log.warn(
+                "Outbox relay {}: {}, trying again in {} ms: {}",
+                this.relayName,
+                what,
+                errorDelay,
+                FailureRecorder.describe(ex),
+                ex);
+        this.waiter.await(errorDelay);
+        return Math.min(
+                errorDelay * 2, Math.max(30_000, this.settings.pollInterval().toMillis()));
+    }
+
+    private void read(CommitLog.Reader reader, Object generation, BooleanSupplier running) throws Exception {
+        PendingCommits pending = new PendingCommits();
+        long pollInterval = this.settings.pollInterval().toNanos();
+        long nextPoll = System.nanoTime();
+        while (running.getAsBoolean()) {
+            if (System.nanoTime() - nextPoll >= 0) {
+                pollTable(generation, running);
+                nextPoll = System.nanoTime() + pollInterval;
+            }
+            long untilPoll = Math.max(0, nextPoll - System.nanoTime());
+            Duration wait =
+                    pending.isEmpty() ? Duration.ofNanos(Math.min(untilPoll, LONGEST_WAIT.toNanos())) : Duration.ZERO;
+            for (CommitLog.Commit commit = reader.poll(wait);
+                    commit != null;
+                    commit = pending.size() < this.settings.batchSize() ? reader.poll(Duration.ZERO) : null) {
+                pending.add(commit);
+            }
+            if (pending.isEmpty()) {
+                continue;
+            }
+            List<Long> ids = pending.next(this.settings.batchSize());
+            AtomicReference<CycleStore.@Nullable IdClaim> claimed = new AtomicReference<>();
+            OutboxRelay.CycleResult result = this.cycles.run(generation, (store, transactionTimeout) -> {
+                CycleStore.IdClaim claim = store.claimIds(
+                        ids,
+                        this.settings.maxBatchBytes(),
+                        this.settings.tableConcurrency(),
+                        transactionTimeout,
+                        this.settings.synchronousCommit());
+                claimed.set(claim);
+                return claim.claim();
+            });
+            if (result.noFreeSlot()) {
+                this.waiter.await(NO_FREE_SLOT_WAIT_MILLIS, true);
+                continue;
+            }
+            this.vacuum.afterDeleted(result.published() + result.deadLettered());
+            CycleStore.IdClaim claim = claimed.get();
+            Long confirmable = pending.settle(claim != null ? claim.settled() : 0);
+            if (confirmable != null) {
+                reader.confirm(confirmable);
+            }
+        }
+    }
+
+    /**
+     * Publishes what waits in the table, as a polling relay does, batch after batch while they come back full: rows
+     * whose retry is due, rows behind a dead letter that was requeued, rows written before the log began.
+     */
+    private void pollTable(Object generation, BooleanSupplier running) {
+        while (running.getAsBoolean()) {
+            OutboxRelay.CycleResult result = this.cycles.run(generation);
+            int moved = result.published() + result.deadLettered();
+            this.vacuum.afterDeleted(moved);
+            if (moved == 0 || result.locked() < this.settings.batchSize()) {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package dev.txoutbox.relay;
+
+import static dev.txoutbox.testing.OutboxTestTables.event;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.LogMode;
+import dev.txoutbox.testing.TopicReader;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.junit.jupiter.api.Test;
+
+class LogModeSmokeTests {
+
+    @Test
+    void publishesInsertsFromTheLog() {
+        OutboxStore store = LogMode.newStore();
+        String topic = EmbeddedInfrastructure.newTopic("log", 3);
+        RelaySettings settings =
+                RelaySettings.builder().pollInterval(Duration.ofSeconds(5)).build();
+        KafkaRecordPublisher kafka = KafkaRecordPublisher.create(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfrastructure.kafkaBootstrapServers()),
+                settings);
+        OutboxRelay relay = LogMode.relay(store, kafka, settings);
+        relay.start();
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> relay.logRole() == OutboxRelay.LogRole.READING);
+            for (int i = 0; i < 200; i++) {
+                store.insert(event(topic, "k" + (i % 10), "{\"n\":" + i + "}"));
+            }
+            try (TopicReader reader = new TopicReader(topic)) {
+                assertThat(reader.awaitRecords(200, Duration.ofSeconds(30))).hasSize(200);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> store.count() == 0);
+        } finally {
+            relay.stop();
+            kafka.close();
+        }
+    }
+}
