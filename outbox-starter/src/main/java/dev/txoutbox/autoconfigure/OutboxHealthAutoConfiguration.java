@@ -23,8 +23,9 @@ public final class OutboxHealthAutoConfiguration {
             OutboxStatisticsCache statistics,
             ObjectProvider<RelayHealthTracker> relay,
             ObjectProvider<WakeUpListener> listener,
+            ObjectProvider<ReplicationSlotMonitor> slot,
             OutboxProperties properties) {
         return new OutboxHealthIndicator(
-                statistics, relay.getIfAvailable(), listener.getIfUnique(), properties.getHealth());
+                statistics, relay.getIfAvailable(), listener.getIfUnique(), slot.getIfUnique(), properties.getHealth());
     }
 }

@@ -26,7 +26,9 @@ import org.springframework.boot.health.contributor.Health;
  * {@code lastErrorAt} once there are such, and {@code unavailableTopics} (each with {@code since} and its last
  * {@code error}) while there are any; with a wake-up listener, {@code notifications} (whether other instances'
  * wake-ups reach this one, which never makes it DOWN, since the relay then finds their rows at its poll interval) and
- * {@code listening}; when DOWN, {@code reasons}.
+ * {@code listening}; in log mode, {@code log} with the replication slot's {@code slot}, {@code role} (of this
+ * instance's relay: reading, standby, …), {@code lagBytes}, {@code active} and {@code walStatus}, DOWN when the slot
+ * holds back more than {@code outbox.relay.log.max-slot-lag} or was invalidated; when DOWN, {@code reasons}.
  */
 final class OutboxHealthIndicator extends AbstractHealthIndicator {
 
@@ -36,6 +38,8 @@ final class OutboxHealthIndicator extends AbstractHealthIndicator {
 
     private final @Nullable WakeUpListener listener;
 
+    private final @Nullable ReplicationSlotMonitor slot;
+
     private final Duration maxLag;
 
     private final int failingCycles;
@@ -44,6 +48,7 @@ final class OutboxHealthIndicator extends AbstractHealthIndicator {
             OutboxStatisticsCache statistics,
             @Nullable RelayHealthTracker relay,
             @Nullable WakeUpListener listener,
+            @Nullable ReplicationSlotMonitor slot,
             OutboxProperties.Health settings) {
         super("Outbox health check failed");
         InvalidOutboxProperties.requirePositive("outbox.health.max-lag", settings.getMaxLag(), "5m");
@@ -55,6 +60,7 @@ final class OutboxHealthIndicator extends AbstractHealthIndicator {
         this.statistics = statistics;
         this.relay = relay;
         this.listener = listener;
+        this.slot = slot;
         this.maxLag = settings.getMaxLag();
         this.failingCycles = settings.getFailingCycles();
     }
@@ -125,6 +131,9 @@ final class OutboxHealthIndicator extends AbstractHealthIndicator {
             boolean listening = this.listener.isListening();
             builder.withDetail("notifications", notifications(this.listener.notifications(), listening));
             builder.withDetail("listening", listening);
+        }
+        if (this.slot != null) {
+            builder.withDetail("log", this.slot.details(reasons));
         }
         if (reasons.isEmpty()) {
             builder.up();

@@ -2,6 +2,7 @@ package dev.txoutbox.autoconfigure;
 
 import dev.txoutbox.relay.RelaySettings;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Clock;
 import java.time.Duration;
 import org.springframework.beans.factory.ObjectProvider;
@@ -38,5 +39,11 @@ public final class OutboxMetricsAutoConfiguration {
                 ? UnavailableTopics.retryPeriod(settings)
                 : UnavailableTopics.retryPeriod(properties.getRelay());
         return new OutboxMetrics(registry, statistics, Clock.systemUTC(), retryPeriod);
+    }
+
+    /** The gauge of the replication slot's lag, in log mode; registered lazily, since the slot comes after. */
+    @Bean
+    MeterBinder outboxReplicationSlotMetrics(ObjectProvider<ReplicationSlotMonitor> slot) {
+        return registry -> slot.ifUnique(monitor -> monitor.bindTo(registry));
     }
 }

@@ -149,6 +149,13 @@ public class OutboxProperties {
         /** Whether to run the relay in this application. */
         private boolean enabled = true;
 
+        /**
+         * How the relay finds the rows to publish: poll claims them from the table, log reads the table's committed
+         * inserts from PostgreSQL's write-ahead log (see outbox.relay.log.*). Set it in every application that writes
+         * to the table: in log mode, writers take no key lock.
+         */
+        private RelayMode mode = RelayMode.POLL;
+
         /** Maximum number of rows one relay cycle claims and publishes. */
         private int batchSize = 500;
 
@@ -217,6 +224,9 @@ public class OutboxProperties {
 
         private final Notify notify = new Notify();
 
+        @NestedConfigurationProperty
+        private final OutboxRelayLogProperties log = new OutboxRelayLogProperties();
+
         /**
          * Kafka producer properties for the relay's own producer, on top of spring.kafka.producer.*. acks=all,
          * enable.idempotence=true and the serializers are always enforced.
@@ -229,6 +239,18 @@ public class OutboxProperties {
 
         public void setEnabled(boolean enabled) {
             this.enabled = enabled;
+        }
+
+        public RelayMode getMode() {
+            return this.mode;
+        }
+
+        public void setMode(RelayMode mode) {
+            this.mode = mode;
+        }
+
+        public OutboxRelayLogProperties getLog() {
+            return this.log;
         }
 
         public int getBatchSize() {

@@ -1,18 +1,22 @@
 package dev.txoutbox.autoconfigure;
 
+import dev.txoutbox.relay.CommitLog;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.OutboxRelayListener;
 import dev.txoutbox.relay.RecordPublisher;
 import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
 import dev.txoutbox.relay.kafka.TopicDurabilityCheck;
+import dev.txoutbox.relay.postgresql.ReplicationSlotLog;
 import dev.txoutbox.relay.postgresql.WakeUpListener;
 import dev.txoutbox.relay.postgresql.WakeUpNotifier;
 import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxStore;
 import io.micrometer.observation.ObservationRegistry;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
@@ -24,9 +28,11 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.util.StringUtils;
@@ -88,9 +94,13 @@ public final class OutboxRelayAutoConfiguration {
             RecordPublisher publisher,
             RelaySettings settings,
             ObjectProvider<OutboxRelayListener> listeners,
-            ObjectProvider<ObservationRegistry> observations) {
-        OutboxRelay relay = new OutboxRelay(
-                store, publisher, settings, listeners.orderedStream().toList());
+            ObjectProvider<ObservationRegistry> observations,
+            ObjectProvider<CommitLog> commitLog) {
+        CommitLog log = commitLog.getIfUnique();
+        List<OutboxRelayListener> relayListeners = listeners.orderedStream().toList();
+        OutboxRelay relay = log != null
+                ? OutboxRelay.tailing(store, publisher, settings, relayListeners, log)
+                : new OutboxRelay(store, publisher, settings, relayListeners);
         observations.ifAvailable(relay::setObservationRegistry);
         return relay;
     }
@@ -106,6 +116,10 @@ public final class OutboxRelayAutoConfiguration {
             ObjectProvider<DataSourceProperties> dataSourceProperties,
             ObjectProvider<OutboxRelay> relays,
             ObjectProvider<WakeUpNotifier> notifier) {
+        if (properties.getRelay().getMode() == RelayMode.LOG) {
+            // The log brings every instance's commits to the one relay that reads it.
+            return null;
+        }
         if (!dialect.wakesOtherInstances()) {
             log.info(
                     "Outbox: {} has no notifications between sessions; the relays of table '{}' find the rows that"
@@ -140,5 +154,57 @@ public final class OutboxRelayAutoConfiguration {
     @Bean
     RelayHealthTracker outboxRelayHealthTracker(RelaySettings settings) {
         return new RelayHealthTracker(Clock.systemUTC(), settings);
+    }
+
+    /** Log mode: the relay reads the table's committed inserts from PostgreSQL's write-ahead log. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.postgresql.PGConnection")
+    @ConditionalOnProperty(name = "outbox.relay.mode", havingValue = "log")
+    static final class LogModeConfiguration {
+
+        /**
+         * Creates the log of the outbox table's commits in log mode, and checks at start-up that the server allows it,
+         * making the publication and the replication slot when they are missing.
+         */
+        @Bean
+        @ConditionalOnMissingBean(CommitLog.class)
+        ReplicationSlotLog outboxCommitLog(
+                OutboxStore store,
+                OutboxSchema schema,
+                OutboxProperties properties,
+                ObjectProvider<DataSourceProperties> dataSourceProperties) {
+            OutboxRelayLogProperties logProperties = properties.getRelay().getLog();
+            String defaultName = ReplicationSlotLog.defaultName(store.table());
+            ReplicationSlotLog log = new ReplicationSlotLog(
+                    store.dataSource(),
+                    store.table(),
+                    ReplicationConnections.of(
+                            logProperties,
+                            store.dataSource(),
+                            properties.getDatasource() == null ? dataSourceProperties.getIfAvailable() : null),
+                    InvalidOutboxProperties.bind(
+                            "outbox.relay.log.slot",
+                            logProperties.getSlot(),
+                            () -> ReplicationSlotLog.checkName(
+                                    "slot", Objects.requireNonNullElse(logProperties.getSlot(), defaultName))),
+                    InvalidOutboxProperties.bind(
+                            "outbox.relay.log.publication",
+                            logProperties.getPublication(),
+                            () -> ReplicationSlotLog.checkName(
+                                    "publication",
+                                    Objects.requireNonNullElse(logProperties.getPublication(), defaultName))));
+            log.prepare();
+            return log;
+        }
+
+        @Bean
+        ReplicationSlotMonitor outboxReplicationSlotMonitor(
+                ReplicationSlotLog log, ObjectProvider<OutboxRelay> relay, OutboxProperties properties) {
+            return new ReplicationSlotMonitor(
+                    log,
+                    relay::getIfAvailable,
+                    properties.getMetrics().getRefreshInterval(),
+                    properties.getRelay().getLog().getMaxSlotLag());
+        }
     }
 }

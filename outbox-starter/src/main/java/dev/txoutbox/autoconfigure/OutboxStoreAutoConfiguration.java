@@ -54,12 +54,21 @@ public final class OutboxStoreAutoConfiguration {
     OutboxStore outboxStore(ListableBeanFactory beans, OutboxDialect dialect, OutboxProperties properties) {
         DataSource dataSource = OutboxDataSource.resolve(beans, properties);
         OutboxDataSource.checkTransactionManager(beans, properties, dataSource);
+        boolean logMode = properties.getRelay().getMode() == RelayMode.LOG;
+        InvalidOutboxProperties.require(
+                !logMode || OutboxDialects.postgres().productName().equals(dialect.productName()),
+                "outbox.relay.mode",
+                "log",
+                "Log mode reads PostgreSQL's write-ahead log, and the outbox's database is " + dialect.productName()
+                        + ". Set outbox.relay.mode=poll.");
+        // In log mode the log orders the writers of a key by their commits: they need not take turns.
         return new OutboxStore(
                 dataSource,
                 dialect,
                 InvalidOutboxProperties.bind(
                         "outbox.table", properties.getTable(), () -> TableName.outboxTable(properties.getTable())),
-                properties.getRelay().getDeadLetters().isParkKeys());
+                properties.getRelay().getDeadLetters().isParkKeys(),
+                !logMode);
     }
 
     @Bean
@@ -105,9 +114,10 @@ public final class OutboxStoreAutoConfiguration {
     @ConditionalOnBooleanProperty(name = "outbox.relay.notify.enabled", matchIfMissing = true)
     @Nullable
     WakeUpNotifier outboxWakeUpNotifier(OutboxStore store, OutboxDialect dialect, OutboxProperties properties) {
-        if (!dialect.wakesOtherInstances()) {
+        if (!dialect.wakesOtherInstances() || properties.getRelay().getMode() == RelayMode.LOG) {
             // No notification between sessions (MariaDB, MySQL): the relays of the other instances find this
-            // instance's rows at their next poll. Spring keeps a null bean, which the providers of it skip.
+            // instance's rows at their next poll. In log mode the log itself brings the commits to the relay. Spring
+            // keeps a null bean, which the providers of it skip.
             return null;
         }
         Duration interval = properties.getRelay().getNotify().getInterval();

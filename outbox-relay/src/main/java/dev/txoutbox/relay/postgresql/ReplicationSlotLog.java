@@ -92,7 +92,13 @@ public final class ReplicationSlotLog implements CommitLog {
         this.publication = checkName("publication", publication);
     }
 
-    private static String checkName(String what, String name) {
+    /**
+     * Checks the name of a slot or a publication.
+     *
+     * @return the name
+     * @throws IllegalArgumentException when PostgreSQL would not take it unquoted as it is
+     */
+    public static String checkName(String what, String name) {
         if (name == null || !NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("The replication " + what + " name '" + name + "' is not a lower-case"
                     + " PostgreSQL name of letters, digits and underscores, at most 63 characters");
