@@ -45,6 +45,14 @@ public interface CommitLog {
          */
         void confirm(long position);
 
+        /**
+         * Whether the log began with this reader (a slot just made, or made anew after it was lost): rows committed
+         * before it are only in the table, which the reader then polls before it reads the log.
+         */
+        default boolean fresh() {
+            return false;
+        }
+
         /** Stops reading and lets another reader take the log. */
         @Override
         void close();

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * <p>The table stays what is true, as in poll mode: a row is deleted once the broker acknowledged its record, and
  * every row that the log's fast path does not publish (a failed send waiting for its retry, a key behind a dead
  * letter, rows written before the log began or while it was lost) waits in the table. The reader polls the table for
- * them when it starts reading, and then every poll interval: one claim that finds nothing while nothing waits.
+ * them when the log began with it, and then every poll interval once it has read all the log holds (at the latest
+ * every few poll intervals): one claim that finds nothing while nothing waits.
  */
 final class LogTail {
 
@@ -27,6 +28,9 @@ final class LogTail {
 
     /** The longest a reader waits for the log before it looks whether the relay is stopping. */
     private static final Duration LONGEST_WAIT = Duration.ofMillis(100);
+
+    /** After how many poll intervals at most the reader polls the table even while the log keeps it busy. */
+    private static final int POLL_AT_THE_LATEST = 10;
 
     /** The least a standby waits before it tries to take the log again. */
     private static final long LEAST_STANDBY_WAIT_MILLIS = 1_000;
@@ -152,19 +156,30 @@ final class LogTail {
     private void read(CommitLog.Reader reader, Object generation, BooleanSupplier running) throws Exception {
         PendingCommits pending = new PendingCommits();
         long pollInterval = this.settings.pollInterval().toNanos();
-        long nextPoll = System.nanoTime();
+        if (reader.fresh()) {
+            // Rows committed before the log began are only in the table.
+            pollTable(generation, running);
+        }
+        long lastPoll = System.nanoTime();
         while (running.getAsBoolean()) {
-            if (System.nanoTime() - nextPoll >= 0) {
-                pollTable(generation, running);
-                nextPoll = System.nanoTime() + pollInterval;
-            }
-            long untilPoll = Math.max(0, nextPoll - System.nanoTime());
-            Duration wait =
-                    pending.isEmpty() ? Duration.ofNanos(Math.min(untilPoll, LONGEST_WAIT.toNanos())) : Duration.ZERO;
-            for (CommitLog.Commit commit = reader.poll(wait);
+            long sincePoll = System.nanoTime() - lastPoll;
+            Duration wait = pending.isEmpty()
+                    ? Duration.ofNanos(Math.max(0, Math.min(pollInterval - sincePoll, LONGEST_WAIT.toNanos())))
+                    : Duration.ZERO;
+            CommitLog.Commit commit = reader.poll(wait);
+            boolean caughtUp = commit == null && pending.isEmpty();
+            for (;
                     commit != null;
                     commit = pending.size() < this.settings.batchSize() ? reader.poll(Duration.ZERO) : null) {
                 pending.add(commit);
+            }
+            // The table is polled for what the log handed back to it (retries, rows behind a requeued dead letter)
+            // once the log is caught up, so that a backlog in the log goes out in commit order rather than by
+            // polls; and at the latest after a few poll intervals, so that a busy log does not hold those rows up.
+            sincePoll = System.nanoTime() - lastPoll;
+            if ((caughtUp && sincePoll >= pollInterval) || sincePoll >= POLL_AT_THE_LATEST * pollInterval) {
+                pollTable(generation, running);
+                lastPoll = System.nanoTime();
             }
             if (pending.isEmpty()) {
                 continue;

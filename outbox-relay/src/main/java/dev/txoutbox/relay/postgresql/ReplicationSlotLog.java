@@ -73,6 +73,9 @@ public final class ReplicationSlotLog implements CommitLog {
 
     private final String publication;
 
+    /** Whether this log made its slot, and no reader read it yet. */
+    private volatile boolean madeSlot;
+
     /**
      * Creates the log of a table.
      *
@@ -259,6 +262,7 @@ public final class ReplicationSlotLog implements CommitLog {
                     .param("slot", this.slot)
                     .query()
                     .listOfRows();
+            this.madeSlot = true;
             log.info("Created replication slot '{}' with plugin pgoutput for table '{}'", this.slot, this.table);
         } catch (DataAccessException ex) {
             if (!isState(ex, DUPLICATE_OBJECT)) {
@@ -315,7 +319,9 @@ public final class ReplicationSlotLog implements CommitLog {
                     .withSlotOption("publication_names", this.publication)
                     .withStatusInterval((int) STATUS_INTERVAL.toMillis(), TimeUnit.MILLISECONDS)
                     .start();
-            return new SlotReader(connection, stream, new PgOutputDecoder(tableOid, "id"));
+            boolean fresh = this.madeSlot;
+            this.madeSlot = false;
+            return new SlotReader(connection, stream, new PgOutputDecoder(tableOid, "id"), fresh);
         } catch (SQLException ex) {
             closeQuietly(connection);
             if (OBJECT_IN_USE.equals(ex.getSQLState())) {
@@ -408,6 +414,8 @@ public final class ReplicationSlotLog implements CommitLog {
 
         private final Thread receiver;
 
+        private final boolean fresh;
+
         private volatile boolean closed;
 
         private volatile @Nullable Throwable failure;
@@ -418,7 +426,8 @@ public final class ReplicationSlotLog implements CommitLog {
         /** The position of the last transaction handed to the relay. */
         private volatile long handedOver;
 
-        SlotReader(Connection connection, PGReplicationStream stream, PgOutputDecoder decoder) {
+        SlotReader(Connection connection, PGReplicationStream stream, PgOutputDecoder decoder, boolean fresh) {
+            this.fresh = fresh;
             this.connection = connection;
             this.stream = stream;
             this.decoder = decoder;
@@ -502,6 +511,11 @@ public final class ReplicationSlotLog implements CommitLog {
                 throw (Error) failed;
             }
             return commit;
+        }
+
+        @Override
+        public boolean fresh() {
+            return this.fresh;
         }
 
         @Override
