@@ -46,8 +46,10 @@ final class EmbeddedServers implements DisposableBean {
             mariaDbServer = startMariaDb();
         } else {
             try {
-                // No shutdown hook of its own: the application context stops it, after the beans that use it.
+                // No shutdown hook of its own: the application context stops it, after the beans that use it. Logical
+                // WAL, so that the demo also runs with the relay in log mode (--outbox.relay.mode=log).
                 postgres = EmbeddedPostgres.builder()
+                        .setServerConfig("wal_level", "logical")
                         .setRegisterShutdownHook(false)
                         .start();
             } catch (IOException ex) {
