@@ -132,10 +132,11 @@ public final class ReplicationSlotLog implements CommitLog {
             if (password != null) {
                 PGProperty.PASSWORD.set(properties, password);
             }
-            PGProperty.ASSUME_MIN_SERVER_VERSION.set(properties, "10");
-            PGProperty.REPLICATION.set(properties, "database");
-            PGProperty.PREFER_QUERY_MODE.set(properties, "simple");
-            return DriverManager.getConnection(url, properties);
+            // In the URL, after its own parameters: the driver lets a URL's parameters win over the properties, and a
+            // data source's URL may carry preferQueryMode=extended, which a replication connection refuses.
+            String replicationUrl = url + (url.contains("?") ? "&" : "?")
+                    + "replication=database&preferQueryMode=simple&assumeMinServerVersion=10";
+            return DriverManager.getConnection(replicationUrl, properties);
         };
     }
 
