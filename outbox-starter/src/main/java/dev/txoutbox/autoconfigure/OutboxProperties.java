@@ -161,7 +161,9 @@ public class OutboxProperties {
 
         /**
          * How long the relay waits for new rows when no commit woke it up; bounds the delay for rows written by other
-         * instances when their wake-up notifications do not arrive.
+         * instances when their wake-up notifications do not arrive. In log mode, how often the reader looks in the
+         * table for rows the log handed back to it, and how often a standby tries to take the slot (at least every
+         * second).
          */
         private Duration pollInterval = Duration.ofMillis(500);
 
@@ -173,7 +175,8 @@ public class OutboxProperties {
 
         /**
          * How many cycles the relay runs at the same time, each in a thread and a database transaction of its own:
-         * while one waits for the broker's acknowledgements, another claims and sends.
+         * while one waits for the broker's acknowledgements, another claims and sends. Poll mode only: in log mode one
+         * thread reads the log.
          */
         private int concurrency = 2;
 
