@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.relay.postgresql.ReplicationSlotLog;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.LogMode;
@@ -13,6 +14,7 @@ import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 class LogModeSmokeTests {
 
@@ -36,6 +38,17 @@ class LogModeSmokeTests {
                 assertThat(reader.awaitRecords(200, Duration.ofSeconds(30))).hasSize(200);
             }
             await().atMost(Duration.ofSeconds(10)).until(() -> store.count() == 0);
+            // The slot moves past the published transactions, so that the server may drop their WAL.
+            JdbcClient jdbc = JdbcClient.create(store.dataSource());
+            String written = jdbc.sql("SELECT pg_current_wal_insert_lsn()::text")
+                    .query(String.class)
+                    .single();
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> jdbc.sql("SELECT confirmed_flush_lsn >= ?::pg_lsn FROM pg_replication_slots"
+                                    + " WHERE slot_name = ?")
+                            .params(written, ((ReplicationSlotLog) relay.commitLog()).slot())
+                            .query(Boolean.class)
+                            .single());
         } finally {
             relay.stop();
             kafka.close();

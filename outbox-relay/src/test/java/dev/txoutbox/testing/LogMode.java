@@ -24,10 +24,9 @@ public final class LogMode {
         return new OutboxStore(store.dataSource(), store.dialect(), store.table(), store.parkKeys(), false);
     }
 
-    /** The log of the table's commits, through a slot named after it. */
+    /** The log of the table's commits, through a slot named after its database and it. */
     public static ReplicationSlotLog log(OutboxStore store) {
-        String name = ReplicationSlotLog.defaultName(store.table());
-        return new ReplicationSlotLog(store.dataSource(), store.table(), connector(store.dataSource()), name, name);
+        return ReplicationSlotLog.of(store.dataSource(), store.table(), connector(store.dataSource()));
     }
 
     /** A relay in log mode on the table. */

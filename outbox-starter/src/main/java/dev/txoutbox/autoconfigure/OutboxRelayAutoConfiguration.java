@@ -174,25 +174,27 @@ public final class OutboxRelayAutoConfiguration {
                 OutboxProperties properties,
                 ObjectProvider<DataSourceProperties> dataSourceProperties) {
             OutboxRelayLogProperties logProperties = properties.getRelay().getLog();
-            String defaultName = ReplicationSlotLog.defaultName(store.table());
+            ReplicationSlotLog.Connector connector = ReplicationConnections.of(
+                    logProperties,
+                    store.dataSource(),
+                    properties.getDatasource() == null ? dataSourceProperties.getIfAvailable() : null);
+            ReplicationSlotLog defaults = ReplicationSlotLog.of(store.dataSource(), store.table(), connector);
             ReplicationSlotLog log = new ReplicationSlotLog(
                     store.dataSource(),
                     store.table(),
-                    ReplicationConnections.of(
-                            logProperties,
-                            store.dataSource(),
-                            properties.getDatasource() == null ? dataSourceProperties.getIfAvailable() : null),
+                    connector,
                     InvalidOutboxProperties.bind(
                             "outbox.relay.log.slot",
                             logProperties.getSlot(),
                             () -> ReplicationSlotLog.checkName(
-                                    "slot", Objects.requireNonNullElse(logProperties.getSlot(), defaultName))),
+                                    "slot", Objects.requireNonNullElse(logProperties.getSlot(), defaults.slot()))),
                     InvalidOutboxProperties.bind(
                             "outbox.relay.log.publication",
                             logProperties.getPublication(),
                             () -> ReplicationSlotLog.checkName(
                                     "publication",
-                                    Objects.requireNonNullElse(logProperties.getPublication(), defaultName))));
+                                    Objects.requireNonNullElse(
+                                            logProperties.getPublication(), defaults.publication()))));
             log.prepare();
             return log;
         }

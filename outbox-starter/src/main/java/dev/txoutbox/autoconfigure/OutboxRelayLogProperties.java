@@ -7,8 +7,9 @@ import org.springframework.util.unit.DataSize;
 public class OutboxRelayLogProperties {
 
     /**
-     * Name of the logical replication slot the relay reads. Unset, the outbox table's name followed by _relay. The
-     * relay creates it when it is missing.
+     * Name of the logical replication slot the relay reads. Unset, the database's name and the outbox table's,
+     * followed by _relay: slot names are shared by all databases of a server. The relay creates it when it is
+     * missing.
      */
     private @Nullable String slot;
 

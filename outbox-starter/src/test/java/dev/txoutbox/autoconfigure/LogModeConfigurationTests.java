@@ -57,7 +57,7 @@ class LogModeConfigurationTests {
                             .isNull();
                     JdbcClient jdbc = JdbcClient.create(dataSource);
                     assertThat(jdbc.sql(
-                                            "SELECT plugin FROM pg_replication_slots WHERE slot_name = 'outbox_event_relay'")
+                                            "SELECT plugin FROM pg_replication_slots WHERE slot_name = current_database() || '_outbox_event_relay'")
                                     .query(String.class)
                                     .single())
                             .isEqualTo("pgoutput");
@@ -154,6 +154,7 @@ class LogModeConfigurationTests {
     void aSlotThatHoldsMoreThanTheMaximumLagMakesHealthDownAndShowsInTheGauge() {
         OutboxStore store = LogMode.newStore();
         ReplicationSlotLog log = LogMode.log(store);
+        assertThat(log.slot()).endsWith("_outbox_event_relay").startsWith("test_");
         log.prepare();
         String topic = EmbeddedInfrastructure.newTopic("slot-lag", 1);
         for (int i = 0; i < 20; i++) {
@@ -165,7 +166,7 @@ class LogModeConfigurationTests {
         List<String> reasons = new ArrayList<>();
         Map<String, Object> details = monitor.details(reasons);
 
-        assertThat(details).containsEntry("slot", "outbox_event_relay").containsEntry("walStatus", "reserved");
+        assertThat(details).containsEntry("slot", log.slot()).containsEntry("walStatus", "reserved");
         assertThat((Long) details.get("lagBytes")).isPositive();
         assertThat(reasons)
                 .singleElement()
@@ -176,7 +177,7 @@ class LogModeConfigurationTests {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         monitor.bindTo(registry);
         assertThat(registry.get("outbox.relay.log.slot.lag")
-                        .tag("slot", "outbox_event_relay")
+                        .tag("slot", log.slot())
                         .gauge()
                         .value())
                 .isPositive();

@@ -82,8 +82,8 @@ public final class ReplicationSlotLog implements CommitLog {
      * @param dataSource where the table lives, for the checks, the publication, the slot and its status
      * @param table the outbox table
      * @param connector opens replication connections to the same database
-     * @param slot the replication slot's name, see {@link #defaultName(TableName)}
-     * @param publication the publication's name, see {@link #defaultName(TableName)}
+     * @param slot the replication slot's name, see {@link #defaultSlotName}
+     * @param publication the publication's name, see {@link #defaultPublicationName}
      */
     public ReplicationSlotLog(
             DataSource dataSource, TableName table, Connector connector, String slot, String publication) {
@@ -109,9 +109,44 @@ public final class ReplicationSlotLog implements CommitLog {
         return name;
     }
 
-    /** The name of the slot and the publication of a table when none is given: the table's, with {@code _relay}. */
-    public static String defaultName(TableName table) {
+    /**
+     * The log of a table through the slot and the publication named by default: see {@link #defaultSlotName} and
+     * {@link #defaultPublicationName}.
+     *
+     * @param dataSource where the table lives
+     * @param table the outbox table
+     * @param connector opens replication connections to the same database
+     */
+    public static ReplicationSlotLog of(DataSource dataSource, TableName table, Connector connector) {
+        String database = JdbcClient.create(dataSource)
+                .sql("SELECT current_database()")
+                .query(String.class)
+                .single();
+        return new ReplicationSlotLog(
+                dataSource, table, connector, defaultSlotName(database, table), defaultPublicationName(table));
+    }
+
+    /**
+     * The name of a table's publication when none is given: the table's, followed by {@code _relay}. A publication
+     * belongs to its database.
+     */
+    public static String defaultPublicationName(TableName table) {
         return table.value().replace('$', '_') + "_relay";
+    }
+
+    /**
+     * The name of a table's replication slot when none is given: the database's and the table's, followed by {@code
+     * _relay}, in lower case with any other character than a letter, a digit or an underscore as an underscore, the
+     * database's shortened to fit 63 characters. Slot names are shared by all databases of a server, so that the
+     * same table in two databases needs two names.
+     */
+    public static String defaultSlotName(String database, TableName table) {
+        String suffix = "_" + defaultPublicationName(table);
+        String prefix = database.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+        if (prefix.isEmpty() || !Character.isLetter(prefix.charAt(0)) && prefix.charAt(0) != '_') {
+            prefix = "db_" + prefix;
+        }
+        return prefix.substring(0, Math.min(prefix.length(), 63 - suffix.length())) + suffix;
     }
 
     /**
@@ -238,6 +273,18 @@ public final class ReplicationSlotLog implements CommitLog {
         if (status() != null) {
             return;
         }
+        List<Map<String, @Nullable Object>> elsewhere = this.jdbc
+                .sql("SELECT coalesce(database, '(none: a physical slot)') AS database FROM pg_replication_slots"
+                        + " WHERE slot_name = :slot")
+                .param("slot", this.slot)
+                .query()
+                .listOfRows();
+        if (!elsewhere.isEmpty()) {
+            throw new LogModeUnavailableException(("The replication slot '%s' exists, but for database %s, not this"
+                            + " one: slot names are shared by all databases of a server. Set outbox.relay.log.slot to"
+                            + " a name of this database's own.")
+                    .formatted(this.slot, elsewhere.get(0).get("database")));
+        }
         Map<String, @Nullable Object> slots = this.jdbc.sql("""
                         SELECT (SELECT count(*) FROM pg_replication_slots) AS used,
                                current_setting('max_replication_slots')::int AS max,
@@ -282,9 +329,9 @@ public final class ReplicationSlotLog implements CommitLog {
     public @Nullable SlotStatus status() {
         return this.jdbc
                 .sql("""
-                        SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn), 0)::bigint AS lag,
+                        SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), s.confirmed_flush_lsn), 0)::bigint AS lag,
                                s.active, coalesce(to_jsonb(s) ->> 'wal_status', 'reserved') AS wal_status
-                        FROM pg_replication_slots s WHERE s.slot_name = :slot
+                        FROM pg_replication_slots s WHERE s.slot_name = :slot AND s.database = current_database()
                         """)
                 .param("slot", this.slot)
                 .query((rs, row) ->
