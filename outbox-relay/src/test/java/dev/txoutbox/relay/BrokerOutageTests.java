@@ -50,6 +50,25 @@ abstract class BrokerOutageTests {
         this.database = database;
     }
 
+    /** The table of a test, written as the relays of the subclass need it: with key locks for polling relays. */
+    OutboxStore newStore() {
+        return OutboxTestTables.newStore(this.database);
+    }
+
+    /** A relay of the subclass's mode: one that polls the table, unless a subclass reads the log. */
+    OutboxRelay newRelay(OutboxStore store, RecordPublisher publisher, RelaySettings settings) {
+        return newRelay(store, publisher, settings, List.of());
+    }
+
+    /** A relay of the subclass's mode, with listeners. */
+    OutboxRelay newRelay(
+            OutboxStore store,
+            RecordPublisher publisher,
+            RelaySettings settings,
+            List<? extends OutboxRelayListener> listeners) {
+        return new OutboxRelay(store, publisher, settings, listeners);
+    }
+
     @AfterEach
     void stopEverything() throws Exception {
         this.relays.forEach(OutboxRelay::stop);
@@ -75,7 +94,7 @@ abstract class BrokerOutageTests {
                 .retry(Duration.ofMillis(50), 2.0, Duration.ofSeconds(4))
                 .build();
         assertThat(settings.maxAttempts()).isEqualTo(RelaySettings.DEFAULT_MAX_ATTEMPTS);
-        OutboxStore store = OutboxTestTables.newStore(this.database);
+        OutboxStore store = newStore();
         Queue<Throwable> errors = new ConcurrentLinkedQueue<>();
         Queue<FailureKind> kinds = new ConcurrentLinkedQueue<>();
         OutboxRelayListener failures = new OutboxRelayListener() {
@@ -85,7 +104,7 @@ abstract class BrokerOutageTests {
                 kinds.add(kind);
             }
         };
-        OutboxRelay relay = new OutboxRelay(store, publisher(bootstrap, settings), settings, List.of(failures));
+        OutboxRelay relay = newRelay(store, publisher(bootstrap, settings), settings, List.of(failures));
         this.relays.add(relay);
         relay.start();
         store.insert(event(topic, "before", "{\"seq\":0}"));
@@ -131,7 +150,7 @@ abstract class BrokerOutageTests {
     void eventsWrittenBeforeTheirTopicExistsArePublishedOnceItIsCreatedAndNoneIsDeadLettered() {
         // The shared broker does not create topics on first use, as production clusters often do not.
         String topic = "created-later-" + UUID.randomUUID();
-        OutboxStore store = OutboxTestTables.newStore(this.database);
+        OutboxStore store = newStore();
         int keys = 3;
         int eventsPerKey = 4;
         for (int seq = 0; seq < eventsPerKey; seq++) {
@@ -145,7 +164,7 @@ abstract class BrokerOutageTests {
                 .retry(Duration.ofMillis(50), 2.0, Duration.ofMillis(500))
                 .build();
         OutboxRelay relay =
-                new OutboxRelay(store, publisher(EmbeddedInfrastructure.kafkaBootstrapServers(), settings), settings);
+                newRelay(store, publisher(EmbeddedInfrastructure.kafkaBootstrapServers(), settings), settings);
         this.relays.add(relay);
         JdbcClient jdbc = JdbcClient.create(store.dataSource());
         DeadLetters deadLetters = new DeadLetters(store.dataSource(), store.dialect(), store.table());

@@ -57,6 +57,25 @@ abstract class RelayFaultTests {
         this.database = database;
     }
 
+    /** The table of a test, written as the relays of the subclass need it: with key locks for polling relays. */
+    OutboxStore newStore() {
+        return OutboxTestTables.newStore(this.database);
+    }
+
+    /** A relay of the subclass's mode: one that polls the table, unless a subclass reads the log. */
+    OutboxRelay newRelay(OutboxStore store, RecordPublisher publisher, RelaySettings settings) {
+        return newRelay(store, publisher, settings, List.of());
+    }
+
+    /** A relay of the subclass's mode, with listeners. */
+    OutboxRelay newRelay(
+            OutboxStore store,
+            RecordPublisher publisher,
+            RelaySettings settings,
+            List<? extends OutboxRelayListener> listeners) {
+        return new OutboxRelay(store, publisher, settings, listeners);
+    }
+
     @AfterEach
     void stopEverything() throws Exception {
         this.relays.forEach(OutboxRelay::stop);
@@ -79,7 +98,7 @@ abstract class RelayFaultTests {
         int writers = 4;
         int keysPerWriter = 50;
         int eventsPerKey = 25;
-        OutboxStore store = OutboxTestTables.newStore(this.database);
+        OutboxStore store = newStore();
         String topic = EmbeddedInfrastructure.newTopic("faults", 4);
         KafkaRecordPublisher kafka = kafka(EmbeddedInfrastructure.kafkaBootstrapServers(), RelaySettings.defaults());
         AtomicInteger failedBeforeSending = new AtomicInteger();
@@ -110,7 +129,7 @@ abstract class RelayFaultTests {
                 .maxAttempts(1_000)
                 .build();
         for (int i = 0; i < 4; i++) {
-            OutboxRelay relay = new OutboxRelay(store, flaky, settings);
+            OutboxRelay relay = newRelay(store, flaky, settings);
             this.relays.add(relay);
             relay.start();
         }
@@ -173,7 +192,7 @@ abstract class RelayFaultTests {
         this.closeables.add(broker);
         TcpProxy proxy = broker.proxy();
         String bootstrap = broker.bootstrapServers();
-        OutboxStore store = OutboxTestTables.newStore(this.database);
+        OutboxStore store = newStore();
         // The default retry settings, with shorter delays: the outage below outlasts the attempts that a transient
         // failure gets before it becomes a dead letter.
         RelaySettings settings = RelaySettings.builder()
@@ -182,7 +201,7 @@ abstract class RelayFaultTests {
                 .retry(Duration.ofMillis(50), 2.0, Duration.ofMillis(250))
                 .build();
         CycleOutcomes cycles = new CycleOutcomes();
-        OutboxRelay relay = new OutboxRelay(store, kafka(bootstrap, settings), settings, List.of(cycles));
+        OutboxRelay relay = newRelay(store, kafka(bootstrap, settings), settings, List.of(cycles));
         this.relays.add(relay);
         relay.start();
         store.insert(event(topic, "before", "{\"seq\":0}"));
@@ -243,7 +262,7 @@ abstract class RelayFaultTests {
                 .retry(Duration.ofMillis(10), 2.0, Duration.ofMillis(100))
                 .build();
         CycleOutcomes cycles = new CycleOutcomes();
-        OutboxRelay relay = new OutboxRelay(
+        OutboxRelay relay = newRelay(
                 relayStore, kafka(EmbeddedInfrastructure.kafkaBootstrapServers(), settings), settings, List.of(cycles));
         this.relays.add(relay);
         relay.start();

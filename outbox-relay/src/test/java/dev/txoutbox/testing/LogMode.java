@@ -1,5 +1,6 @@
 package dev.txoutbox.testing;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.OutboxRelayListener;
 import dev.txoutbox.relay.RecordPublisher;
@@ -50,6 +51,13 @@ public final class LogMode {
             url = connection.getMetaData().getURL();
         } catch (java.sql.SQLException ex) {
             throw new IllegalStateException(ex);
+        }
+        // The relay's replication session carries the pool's application name too, so that a test that cuts the
+        // relay's sessions by that name cuts its walsender as well.
+        if (dataSource instanceof HikariDataSource pool
+                && pool.getDataSourceProperties().getProperty("ApplicationName") != null) {
+            url += (url.contains("?") ? "&" : "?") + "ApplicationName="
+                    + pool.getDataSourceProperties().getProperty("ApplicationName");
         }
         return ReplicationSlotLog.connector(url, "postgres", null);
     }
