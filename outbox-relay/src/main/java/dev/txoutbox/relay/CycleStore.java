@@ -15,7 +15,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -158,14 +157,13 @@ final class CycleStore {
     /**
      * Claims, for a relay that reads the database's log of commits, the rows of the given ids that may be published
      * now, in the given order (the order their transactions committed), with the bounds of {@link #claim(int, long,
-     * int, Duration, boolean)} (see {@link OutboxDialect#claimIds}). Rows that are gone were published already; rows
-     * that wait in the table for their retry, behind a dead letter, behind an earlier row of their key, or that
-     * another transaction holds, are left to the relay's polls of the table, which publish them in id order as a
-     * polling relay does. The rows past the byte budget, and every id after the first of them, are not settled: they
-     * go into the next claim.
+     * int, Duration, boolean)} (see {@link OutboxDialect#claimIds}). It tells which ids it found: a row it did not find
+     * is gone (published already), waits in the table (for its retry, behind a dead letter, behind an earlier row of
+     * its key that waits), is held by another transaction, or is not visible yet; a row it found but returns no
+     * record for waits for an earlier row of its key, or lies past the byte budget.
      *
      * @param ids the ids the log gave, in commit order
-     * @return the claim, and how many of the ids, from the first, it settled
+     * @return the claim, and the ids it found
      */
     IdClaim claimIds(
             List<Long> ids, long maxBytes, int cycleSlots, Duration transactionTimeout, boolean synchronousCommit) {
@@ -175,7 +173,7 @@ final class CycleStore {
                     "The relay's log mode is for PostgreSQL, not " + this.dialect.productName());
         }
         if (!startCycle(cycleSlots, transactionTimeout, synchronousCommit)) {
-            return new IdClaim(Claim.NO_FREE_SLOT, 0);
+            return new IdClaim(Claim.NO_FREE_SLOT, Set.of());
         }
         List<ClaimRow> rows = this.jdbc
                 .sql(sql)
@@ -184,24 +182,22 @@ final class CycleStore {
                 .query(this::mapIdClaimRow)
                 .list();
         List<OutboxRecord> publishable = new ArrayList<>(rows.size());
-        int settled = ids.size();
-        Map<Long, Integer> positions = new HashMap<>(ids.size() * 2);
-        for (int i = 0; i < ids.size(); i++) {
-            positions.putIfAbsent(ids.get(i), i);
-        }
+        Set<Long> found = new HashSet<>(rows.size() * 2);
+        // The rows come in commit order: once a row of a topic and key waits, so do the later ones of its key.
+        Set<Waves.TopicKey> waiting = new HashSet<>();
         for (ClaimRow row : rows) {
-            if (row.record() == null && row.claimed()) {
-                // Past the byte budget: this row and every id after it wait for the next claim.
-                settled = Math.min(settled, positions.getOrDefault(row.id(), ids.size()));
-            }
-        }
-        for (ClaimRow row : rows) {
+            found.add(row.id());
+            Waves.TopicKey key = row.key() == null ? null : new Waves.TopicKey(row.topic(), row.key());
             OutboxRecord record = row.record();
-            if (record != null && positions.getOrDefault(row.id(), ids.size()) < settled) {
-                publishable.add(record);
+            if (record == null || (key != null && waiting.contains(key))) {
+                if (key != null) {
+                    waiting.add(key);
+                }
+                continue;
             }
+            publishable.add(record);
         }
-        return new IdClaim(new Claim(publishable, rows.size()), settled);
+        return new IdClaim(new Claim(publishable, rows.size()), found);
     }
 
     /** A row of {@link #claimIds}: {@code claimed} there means free of earlier rows of its key; unclaimed rows go. */
@@ -397,9 +393,9 @@ final class CycleStore {
      * The outcome of a claim of given ids.
      *
      * @param claim the records to publish, in the order of the ids
-     * @param settled how many of the ids, from the first, the claim settled: published by it, or left to the table
+     * @param found the ids whose rows the claim found and locked, also those it does not publish now
      */
-    record IdClaim(Claim claim, int settled) {}
+    record IdClaim(Claim claim, Set<Long> found) {}
 
     /**
      * A send that failed.

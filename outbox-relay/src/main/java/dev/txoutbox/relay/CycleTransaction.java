@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
@@ -101,6 +102,14 @@ final class CycleTransaction {
      * next claimable rows of the table.
      */
     CycleResult run(Object generation, Claimer claimer) {
+        return run(generation, claimer, acknowledged -> {});
+    }
+
+    /**
+     * One cycle as {@link #run(Object, Claimer)}, which hands the ids of the records the broker acknowledged, whose
+     * rows' deletes committed, to {@code acknowledged}.
+     */
+    CycleResult run(Object generation, Claimer claimer, Consumer<List<Long>> acknowledged) {
         Cycle cycle = new Cycle(System.nanoTime(), generation, this.run, this.activities, this.listeners);
         CycleResult result;
         try {
@@ -116,6 +125,7 @@ final class CycleTransaction {
         } finally {
             this.activities.remove(Thread.currentThread());
         }
+        acknowledged.accept(cycle.acknowledgedIds());
         // Listeners hear of publications and dead letters only once the rows' fate is committed.
         cycle.notifyPublished(this.listeners);
         cycle.afterCommit.forEach(Runnable::run);

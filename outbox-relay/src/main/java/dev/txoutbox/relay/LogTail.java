@@ -1,7 +1,10 @@
 package dev.txoutbox.relay;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
@@ -34,6 +37,12 @@ final class LogTail {
 
     /** The least a standby waits before it tries to take the log again. */
     private static final long LEAST_STANDBY_WAIT_MILLIS = 1_000;
+
+    /** How long after its transaction came a row the claim does not find counts as gone rather than not yet visible. */
+    private static final long VISIBILITY_GRACE = TimeUnit.SECONDS.toNanos(1);
+
+    /** The longest wait before ids that wait for an earlier row of their key are claimed again. */
+    private static final long HELD_WAIT_MILLIS = 20;
 
     /** The wait after a cycle that found every cycle slot of the table taken. */
     private static final long NO_FREE_SLOT_WAIT_MILLIS = 50;
@@ -117,14 +126,14 @@ final class LogTail {
                     try {
                         pollTable(generation, running);
                     } catch (Exception | Error pollFailed) {
-                        errorDelay = failed("could not poll the table", pollFailed, errorDelay);
+                        errorDelay = failed("could not poll the table", pollFailed, errorDelay, null, running);
                         continue;
                     }
                     this.waiter.await(errorDelay);
                 }
                 continue;
             } catch (Exception | Error ex) {
-                errorDelay = failed("could not open " + this.commitLog.describe(), ex, errorDelay);
+                errorDelay = failed("could not open " + this.commitLog.describe(), ex, errorDelay, generation, running);
                 continue;
             }
             try (reader) {
@@ -133,21 +142,36 @@ final class LogTail {
                 errorDelay = this.settings.pollInterval().toMillis();
                 read(reader, generation, running);
             } catch (Exception | Error ex) {
-                errorDelay = failed("stopped reading " + this.commitLog.describe(), ex, errorDelay);
+                errorDelay =
+                        failed("stopped reading " + this.commitLog.describe(), ex, errorDelay, generation, running);
             }
         }
         this.role = OutboxRelay.LogRole.STOPPED;
     }
 
-    private long failed(String what, Throwable ex, long errorDelay) {
+    /**
+     * Logs what failed and waits before the next try; meanwhile, unless {@code generation} is null, polls the table,
+     * so that rows keep going out while the log cannot be read (a refused connection, a stream the relay cannot
+     * follow). The polls keep to the row locks, as those of several polling relays do, should another relay read the
+     * log meanwhile.
+     */
+    private long failed(
+            String what, Throwable ex, long errorDelay, @Nullable Object generation, BooleanSupplier running) {
         this.role = OutboxRelay.LogRole.STARTING;
         log.warn(
-                "Outbox relay {}: {}, trying again in {} ms: {}",
+                "Outbox relay {}: {}, trying again in {} ms, polling the table meanwhile: {}",
                 this.relayName,
                 what,
                 errorDelay,
                 FailureRecorder.describe(ex),
                 ex);
+        if (generation != null) {
+            try {
+                pollTable(generation, running);
+            } catch (RuntimeException | Error pollFailed) {
+                log.debug("Outbox relay {}: could not poll the table either", this.relayName, pollFailed);
+            }
+        }
         this.waiter.await(errorDelay);
         return Math.min(
                 errorDelay * 2, Math.max(30_000, this.settings.pollInterval().toMillis()));
@@ -167,11 +191,11 @@ final class LogTail {
                     ? Duration.ofNanos(Math.max(0, Math.min(pollInterval - sincePoll, LONGEST_WAIT.toNanos())))
                     : Duration.ZERO;
             CommitLog.Commit commit = reader.poll(wait);
-            boolean caughtUp = commit == null && pending.isEmpty();
+            boolean caughtUp = commit == null;
             for (;
                     commit != null;
                     commit = pending.size() < this.settings.batchSize() ? reader.poll(Duration.ZERO) : null) {
-                pending.add(commit);
+                pending.add(commit, System.nanoTime());
             }
             // The table is polled for what the log handed back to it (retries, rows behind a requeued dead letter)
             // once the log is caught up, so that a backlog in the log goes out in commit order rather than by
@@ -184,27 +208,49 @@ final class LogTail {
             if (pending.isEmpty()) {
                 continue;
             }
-            List<Long> ids = pending.next(this.settings.batchSize());
+            List<PendingCommits.Pending> selected = pending.next(this.settings.batchSize());
+            List<Long> ids = selected.stream().map(PendingCommits.Pending::id).toList();
             AtomicReference<CycleStore.@Nullable IdClaim> claimed = new AtomicReference<>();
-            OutboxRelay.CycleResult result = this.cycles.run(generation, (store, transactionTimeout) -> {
-                CycleStore.IdClaim claim = store.claimIds(
-                        ids,
-                        this.settings.maxBatchBytes(),
-                        this.settings.tableConcurrency(),
-                        transactionTimeout,
-                        this.settings.synchronousCommit());
-                claimed.set(claim);
-                return claim.claim();
-            });
+            Set<Long> settled = new HashSet<>();
+            long claimedAt = System.nanoTime();
+            OutboxRelay.CycleResult result = this.cycles.run(
+                    generation,
+                    (store, transactionTimeout) -> {
+                        CycleStore.IdClaim claim = store.claimIds(
+                                ids,
+                                this.settings.maxBatchBytes(),
+                                this.settings.tableConcurrency(),
+                                transactionTimeout,
+                                this.settings.synchronousCommit());
+                        claimed.set(claim);
+                        return claim.claim();
+                    },
+                    settled::addAll);
             if (result.noFreeSlot()) {
                 this.waiter.await(NO_FREE_SLOT_WAIT_MILLIS, true);
                 continue;
             }
             this.vacuum.afterDeleted(result.published() + result.deadLettered());
             CycleStore.IdClaim claim = claimed.get();
-            Long confirmable = pending.settle(claim != null ? claim.settled() : 0);
+            if (claim != null) {
+                for (PendingCommits.Pending each : selected) {
+                    // Not found: published already, or left to the table (a failed send waits there for its retry).
+                    // Unless its transaction came only just now: then the row may not be visible yet (a commit is
+                    // in the log before it is visible, by a synchronous standby's round trip with one).
+                    if (!claim.found().contains(each.id()) && claimedAt - each.receivedAtNanos() >= VISIBILITY_GRACE) {
+                        settled.add(each.id());
+                    }
+                }
+            }
+            Long confirmable = pending.settle(settled);
             if (confirmable != null) {
                 reader.confirm(confirmable);
+            }
+            if (settled.isEmpty() && result.published() + result.deadLettered() + result.failed() == 0) {
+                // The ids left wait for an earlier row of their key, for their rows to become visible, or for a
+                // cycle slot: claim them again a little later rather than at once.
+                this.waiter.await(
+                        Math.min(HELD_WAIT_MILLIS, this.settings.pollInterval().toMillis()), true);
             }
         }
     }

@@ -95,8 +95,12 @@ public final class OutboxRelayAutoConfiguration {
             RelaySettings settings,
             ObjectProvider<OutboxRelayListener> listeners,
             ObjectProvider<ObservationRegistry> observations,
-            ObjectProvider<CommitLog> commitLog) {
+            ObjectProvider<CommitLog> commitLog,
+            OutboxProperties properties) {
         CommitLog log = commitLog.getIfUnique();
+        if (log == null) {
+            LeftoverReplicationSlot.warnIfAny(store, properties.getRelay().getLog());
+        }
         List<OutboxRelayListener> relayListeners = listeners.orderedStream().toList();
         OutboxRelay relay = log != null
                 ? OutboxRelay.tailing(store, publisher, settings, relayListeners, log)

@@ -46,8 +46,8 @@ final class PgOutputDecoder {
     /**
      * Takes the next message.
      *
-     * @return the transaction that the message committed, when it is a commit of a transaction that inserted rows
-     *     into the table; null otherwise
+     * @return the transaction that the message committed, with the ids of the rows it inserted into the table (none
+     *     for a transaction of other tables); null for any other message
      */
     CommitLog.@Nullable Commit accept(ByteBuffer message) {
         byte type = message.get();
@@ -149,9 +149,11 @@ final class PgOutputDecoder {
         message.get(); // flags
         message.getLong(); // the commit's own position
         long end = message.getLong();
-        if (current == null || this.count == 0) {
+        if (current == null) {
             return null;
         }
+        // A transaction without rows of the table still tells how far the log went (before PostgreSQL 15, pgoutput
+        // sends the begin and commit of every transaction of the database).
         return new CommitLog.Commit(end, java.util.Arrays.copyOf(current, this.count));
     }
 

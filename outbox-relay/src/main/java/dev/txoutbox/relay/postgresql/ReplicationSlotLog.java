@@ -58,8 +58,11 @@ public final class ReplicationSlotLog implements CommitLog {
     /** How often the reader tells the server where it is, at least. */
     private static final Duration STATUS_INTERVAL = Duration.ofSeconds(1);
 
-    /** How long an idle reader waits between looks at the stream. */
-    private static final long IDLE_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
+    /** How long a reader waits before it looks at the stream again, right after a message. */
+    private static final long MIN_IDLE_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(250);
+
+    /** The longest a reader waits between looks at an idle stream. */
+    private static final long MAX_IDLE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
 
     private final DataSource dataSource;
 
@@ -223,6 +226,25 @@ public final class ReplicationSlotLog implements CommitLog {
         }
         ensurePublication();
         ensureSlot();
+        checkConnection();
+    }
+
+    /** Opens a replication connection once, so that a URL, user or pg_hba.conf that refuses it stops the start. */
+    private void checkConnection() {
+        try (Connection connection = this.connector.connect()) {
+            connection.isValid(5);
+        } catch (SQLException | RuntimeException ex) {
+            throw new LogModeUnavailableException(
+                    ("outbox.relay.mode=log reads the write-ahead log through a"
+                                    + " replication connection of its own, which the server refused: %s. It goes to the URL,"
+                                    + " user and password of the outbox's DataSource unless outbox.relay.log.url,"
+                                    + " outbox.relay.log.username and outbox.relay.log.password say otherwise; it must reach"
+                                    + " the database directly (connection poolers such as PgBouncer do not pass replication"
+                                    + " on), pg_hba.conf must let the user connect to the database, and max_wal_senders"
+                                    + " must have a sender free.")
+                            .formatted(rootMessage(ex)),
+                    ex);
+        }
     }
 
     private void ensurePublication() {
@@ -240,9 +262,18 @@ public final class ReplicationSlotLog implements CommitLog {
                 .listOfRows();
         if (existing.isEmpty()) {
             try {
+                // A partitioned table's rows are published as the table's own, not as its partitions' (from
+                // PostgreSQL 13 on).
+                boolean viaRoot = this.jdbc
+                        .sql("SELECT current_setting('server_version_num')::int >= 130000")
+                        .query(Boolean.class)
+                        .single();
                 this.jdbc
-                        .sql("CREATE PUBLICATION %s FOR TABLE %s WITH (publish = 'insert')"
-                                .formatted(this.publication, this.table))
+                        .sql("CREATE PUBLICATION %s FOR TABLE %s WITH (publish = 'insert'%s)"
+                                .formatted(
+                                        this.publication,
+                                        this.table,
+                                        viaRoot ? ", publish_via_partition_root = true" : ""))
                         .update();
                 log.info("Created publication '{}' of the inserts into table '{}'", this.publication, this.table);
             } catch (DataAccessException ex) {
@@ -474,6 +505,9 @@ public final class ReplicationSlotLog implements CommitLog {
         /** The position of the last transaction handed to the relay. */
         private volatile long handedOver;
 
+        /** The highest position reported to the server; only the receiver's thread, then close(), touch it. */
+        private long reported;
+
         SlotReader(Connection connection, PGReplicationStream stream, PgOutputDecoder decoder, boolean fresh) {
             this.fresh = fresh;
             this.connection = connection;
@@ -484,45 +518,51 @@ public final class ReplicationSlotLog implements CommitLog {
 
         private void receive() {
             long lastForced = System.nanoTime();
-            long forcedAt = 0;
-            long reported = 0;
+            long idleWait = MIN_IDLE_WAIT_NANOS;
             try {
                 while (!this.closed) {
                     long done = this.confirmed;
-                    if (done > reported) {
+                    if (done > this.reported) {
                         // The stream sends it at its status interval.
                         report(done);
-                        reported = done;
                     }
                     ByteBuffer message = this.stream.readPending();
                     if (message != null) {
+                        idleWait = MIN_IDLE_WAIT_NANOS;
                         Commit commit = this.decoder.accept(message);
-                        if (commit != null) {
+                        if (commit != null && commit.ids().length > 0) {
                             handOver(commit);
+                        } else if (commit != null && idle()) {
+                            // A transaction of other tables, with nothing of the table's in hand: done with it.
+                            report(commit.position());
                         }
                         continue;
                     }
-                    long position = this.confirmed;
-                    if (this.commits.isEmpty() && !this.decoder.inTransaction() && position >= this.handedOver) {
+                    if (idle()) {
                         // Everything received is done with: the server may drop the WAL up to what it sent last,
                         // also WAL of other tables, so that an idle outbox does not hold it.
-                        position = Math.max(
-                                position, this.stream.getLastReceiveLSN().asLong());
+                        long received = this.stream.getLastReceiveLSN().asLong();
+                        if (received > this.reported
+                                && System.nanoTime() - lastForced > TimeUnit.MILLISECONDS.toNanos(200)) {
+                            report(received);
+                            this.stream.forceUpdateStatus();
+                            lastForced = System.nanoTime();
+                        }
                     }
-                    if (position > forcedAt && System.nanoTime() - lastForced > TimeUnit.MILLISECONDS.toNanos(200)) {
-                        report(position);
-                        this.stream.forceUpdateStatus();
-                        forcedAt = position;
-                        reported = position;
-                        lastForced = System.nanoTime();
-                    }
-                    LockSupport.parkNanos(IDLE_WAIT_NANOS);
+                    // An empty look at the stream costs a short blocking read: look less often the longer it is idle.
+                    LockSupport.parkNanos(idleWait);
+                    idleWait = Math.min(idleWait * 2, MAX_IDLE_WAIT_NANOS);
                 }
             } catch (Throwable ex) {
                 if (!this.closed) {
                     this.failure = ex;
                 }
             }
+        }
+
+        /** Whether every transaction received was handed over and confirmed, and none is half received. */
+        private boolean idle() {
+            return this.commits.isEmpty() && !this.decoder.inTransaction() && this.confirmed >= this.handedOver;
         }
 
         private void handOver(Commit commit) throws SQLException, InterruptedException {
@@ -537,11 +577,13 @@ public final class ReplicationSlotLog implements CommitLog {
             this.handedOver = commit.position();
         }
 
+        /** Tells the stream a position to report, never one below what it reported already. */
         private void report(long position) {
-            if (position > 0) {
+            if (position > this.reported) {
                 LogSequenceNumber lsn = LogSequenceNumber.valueOf(position);
                 this.stream.setAppliedLSN(lsn);
                 this.stream.setFlushedLSN(lsn);
+                this.reported = position;
             }
         }
 
