@@ -41,6 +41,9 @@ final class LogTail {
     /** How long after its transaction came a row the claim does not find counts as gone rather than not yet visible. */
     private static final long VISIBILITY_GRACE = TimeUnit.SECONDS.toNanos(1);
 
+    /** How many batches' worth of ids a claim takes at most, when rows of the last one waited for later ids. */
+    private static final int LARGEST_WINDOW = 16;
+
     /** The longest wait before ids that wait for an earlier row of their key are claimed again. */
     private static final long HELD_WAIT_MILLIS = 20;
 
@@ -185,6 +188,7 @@ final class LogTail {
             pollTable(generation, running);
         }
         long lastPoll = System.nanoTime();
+        int window = this.settings.batchSize();
         while (running.getAsBoolean()) {
             long sincePoll = System.nanoTime() - lastPoll;
             Duration wait = pending.isEmpty()
@@ -192,9 +196,7 @@ final class LogTail {
                     : Duration.ZERO;
             CommitLog.Commit commit = reader.poll(wait);
             boolean caughtUp = commit == null;
-            for (;
-                    commit != null;
-                    commit = pending.size() < this.settings.batchSize() ? reader.poll(Duration.ZERO) : null) {
+            for (; commit != null; commit = pending.size() < window ? reader.poll(Duration.ZERO) : null) {
                 pending.add(commit, System.nanoTime());
             }
             // The table is polled for what the log handed back to it (retries, rows behind a requeued dead letter)
@@ -208,7 +210,7 @@ final class LogTail {
             if (pending.isEmpty()) {
                 continue;
             }
-            List<PendingCommits.Pending> selected = pending.next(this.settings.batchSize());
+            List<PendingCommits.Pending> selected = pending.next(window);
             List<Long> ids = selected.stream().map(PendingCommits.Pending::id).toList();
             AtomicReference<CycleStore.@Nullable IdClaim> claimed = new AtomicReference<>();
             Set<Long> settled = new HashSet<>();
@@ -242,6 +244,15 @@ final class LogTail {
                     }
                 }
             }
+            // A row that waits for an earlier row of its key may wait for one just past the ids taken (two
+            // transactions of one key whose ids came in the other order, at the edge of the batch): the next claim
+            // takes more ids, so that both come in one claim and go out in commit order.
+            int waiting = claim != null
+                    ? claim.found().size() - claim.claim().records().size()
+                    : 0;
+            window = waiting > 0
+                    ? Math.min(window * 2, this.settings.batchSize() * LARGEST_WINDOW)
+                    : this.settings.batchSize();
             Long confirmable = pending.settle(settled);
             if (confirmable != null) {
                 reader.confirm(confirmable);

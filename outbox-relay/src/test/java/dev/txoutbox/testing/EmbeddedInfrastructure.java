@@ -71,8 +71,7 @@ public final class EmbeddedInfrastructure {
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                 .setServerConfig("wal_level", "logical")
                 .setServerConfig("max_replication_slots", "256")
-                .setServerConfig("max_wal_senders", "64")
-                .setServerConfig("max_slot_wal_keep_size", "256MB");
+                .setServerConfig("max_wal_senders", "64");
         if (durable) {
             builder.setServerConfig("fsync", "on")
                     .setServerConfig("synchronous_commit", "on")
@@ -83,9 +82,29 @@ public final class EmbeddedInfrastructure {
         } catch (IOException ex) {
             throw new UncheckedIOException("Could not start embedded PostgreSQL", ex);
         }
+        // Set with ALTER SYSTEM rather than on the command line, which would win over it: a test lowers it to
+        // invalidate a slot.
+        setMaxSlotWalKeepSize(DEFAULT_MAX_SLOT_WAL_KEEP_SIZE);
         postgresDurable = durable;
         Runtime.getRuntime().addShutdownHook(new Thread(EmbeddedInfrastructure::stopPostgres));
         return postgres;
+    }
+
+    /** The server's bound on the WAL a replication slot holds: a slot left behind by a test holds no more. */
+    public static final String DEFAULT_MAX_SLOT_WAL_KEEP_SIZE = "256MB";
+
+    /**
+     * Sets the embedded PostgreSQL server's {@code max_slot_wal_keep_size}, at once: past it, the server invalidates
+     * a slot at its next checkpoint.
+     */
+    public static void setMaxSlotWalKeepSize(String size) {
+        try (Connection connection = postgres().getPostgresDatabase().getConnection();
+                Statement statement = connection.createStatement()) {
+            statement.execute("ALTER SYSTEM SET max_slot_wal_keep_size = '" + size + "'");
+            statement.execute("SELECT pg_reload_conf()");
+        } catch (SQLException ex) {
+            throw new IllegalStateException("Could not set max_slot_wal_keep_size", ex);
+        }
     }
 
     private static synchronized void stopPostgres() {
