@@ -31,8 +31,11 @@ public class BenchmarkApplication {
 
     static final LongAdder published = new LongAdder();
 
-    /** Starts the application on a database of its own and a new topic, named by the property benchmark.topic. */
-    static ConfigurableApplicationContext start() {
+    /**
+     * Starts the application on a database of its own and a new topic, named by the property benchmark.topic, with
+     * more properties (such as {@code outbox.relay.mode=log}).
+     */
+    static ConfigurableApplicationContext start(String... properties) {
         String topic = EmbeddedInfrastructure.newTopic("bench-app", Workload.PARTITIONS);
         return new SpringApplicationBuilder(BenchmarkApplication.class)
                 .web(WebApplicationType.NONE)
@@ -48,6 +51,7 @@ public class BenchmarkApplication {
                         "logging.level.root=WARN",
                         "logging.level.org.apache.kafka=ERROR",
                         "logging.level.kafka=ERROR")
+                .properties(properties)
                 .run();
     }
 

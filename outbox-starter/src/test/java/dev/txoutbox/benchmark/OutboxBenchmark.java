@@ -48,6 +48,9 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  */
 public final class OutboxBenchmark {
 
+    /** The property that has the benchmark's application run its relay in log mode. */
+    private static final String LOG_MODE = "outbox.relay.mode=log";
+
     /** The backlog of C, which only needs enough cycles for its means. */
     private static final int CYCLE_SPLIT_ROWS = 200_000;
 
@@ -170,7 +173,43 @@ public final class OutboxBenchmark {
         this.report.figure("scale4", result.scale4());
         this.report.count("order_violations", result.orderViolations());
         this.report.figure("end_vs_start", s1.endRate() / s1.startRate());
+        Report.LogResult log = postgres ? logMode(k, halfOfWriters, p) : null;
         this.report.printAll(Workload.DATABASE, this.mode, this.durability, result);
+        if (log != null) {
+            this.report.printLogResult(this.durability, log);
+        }
+    }
+
+    /**
+     * R, W and L once more with the relay in log mode (see {@link RelayDrain#runLog()}), after those of poll mode in
+     * the same run: L at the rate of poll mode's L, against P at the rates poll mode's writers reached.
+     */
+    private Report.LogResult logMode(Pace k, double halfOfWriters, double[][] p) throws Exception {
+        this.report.logMode(true);
+        try {
+            RelayDrain.Drain r = new RelayDrain(this.report, this.rows).runLog();
+            WriterThroughput.Writers w = new WriterThroughput(this.report, this.full, LOG_MODE).run();
+            Workload.dropIdleSlots();
+            WriteLatency.Latencies[] l = new WriteLatency(this.report, this.full, LOG_MODE).run(halfOfWriters);
+            Workload.dropIdleSlots();
+            Report.LogResult result = new Report.LogResult(
+                    r.eventsPerSecond(),
+                    r.eventsPerSecond() / k.perSecond(),
+                    1 - w.withEvent() / w.withoutEvent(),
+                    l[0].p99(),
+                    l[0].p99() / p[0][1],
+                    l[1].p99(),
+                    r.orderViolations());
+            this.report.figure("log_relay_eps", result.relayEps());
+            this.report.figure("log_relay_vs_producer", result.relayVsProducer());
+            this.report.figure("log_writer_overhead", result.writerOverhead());
+            this.report.figure("log_p99_ms", result.p99Ms());
+            this.report.figure("log_p99_vs_producer", result.p99VsProducer());
+            this.report.figure("log_p99_500_ms", result.p99LowRateMs());
+            return result;
+        } finally {
+            this.report.logMode(false);
+        }
     }
 
     /**
@@ -221,10 +260,38 @@ public final class OutboxBenchmark {
                 WriteLatency.Latencies[] l = new WriteLatency(this.report, this.full).run(halfOfWriters);
                 new ProducerLatency(this.report, this.full).run(l[0].achieved(), l[1].achieved());
             }
+            case "M" -> {
+                // R, W and L in both modes, against K and P, with a RESULT line for each mode.
+                Pace k = new KafkaCeiling(this.report, this.rows).run();
+                RelayDrain.Drain r = new RelayDrain(this.report, this.rows).run(1);
+                WriterThroughput.Writers w = new WriterThroughput(this.report, this.full).run();
+                double halfOfWriters = w.withEvent() / 2;
+                WriteLatency.Latencies[] l = new WriteLatency(this.report, this.full).run(halfOfWriters);
+                double[][] p = new ProducerLatency(this.report, this.full).run(l[0].achieved(), l[1].achieved());
+                Report.LogResult log = logMode(k, halfOfWriters, p);
+                this.report.printRows();
+                System.out.println();
+                System.out.println("Reproduce: mvn -q -pl outbox-starter -am -Pbenchmark test-compile"
+                        + " -Dbenchmark.phase=M -Dbenchmark.durability=" + this.durability
+                        + (this.full ? " -Dbenchmark.mode=full" : ""));
+                this.report.printPollResult(
+                        this.durability,
+                        new Report.LogResult(
+                                r.eventsPerSecond(),
+                                r.eventsPerSecond() / k.perSecond(),
+                                1 - w.withEvent() / w.withoutEvent(),
+                                l[0].p99(),
+                                l[0].p99() / p[0][1],
+                                l[1].p99(),
+                                r.orderViolations()));
+                this.report.printLogResult(this.durability, log);
+                return;
+            }
             case "H" -> new HotKeyDrain(this.report).run();
             default ->
                 throw new IllegalArgumentException("Unknown benchmark phase '" + phase
-                        + "': use K, D, R, C, S, W, L or H, or leave it out for all but H.");
+                        + "': use K, D, R, C, S, W, L, M (R, W and L in poll and in log mode) or H, or leave it out"
+                        + " for all but H.");
         }
         this.report.printRows();
     }

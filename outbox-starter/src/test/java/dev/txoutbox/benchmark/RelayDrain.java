@@ -6,6 +6,7 @@ import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.LogMode;
 import dev.txoutbox.testing.OutboxTestTables;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -113,6 +114,61 @@ final class RelayDrain {
         String phase = relays == 1 ? "R" : "S" + relays;
         double cpuMicros = this.report.cpuRow(phase, "event", after.secondsSince(before), this.rows);
         this.report.cpuRow(phase + ": cores busy, whole machine", after.coresBusySince(before));
+        return new Drain(eps, startRate, endRate, violations, cpuMicros);
+    }
+
+    /**
+     * R in log mode: one relay reading the write-ahead log drains a backlog that writers committed in transactions of
+     * 100 rows while it was stopped, so that it reads them from its slot as the commits came, without key locks.
+     */
+    Drain runLog() throws Exception {
+        OutboxStore store = LogMode.withoutKeyLocks(OutboxTestTables.newStore(Workload.DATABASE));
+        String topic = EmbeddedInfrastructure.newTopic("bench-relay-log", Workload.PARTITIONS);
+        // The publication and the slot first: the log holds what is committed after them.
+        LogMode.log(store).prepare();
+        Workload.fillInTransactions(store, topic, this.rows, 100);
+        RelaySettings settings = RelaySettings.defaults();
+        LongAdder done = new LongAdder();
+        KafkaRecordPublisher publisher = Workload.newPublisher(settings);
+        MachineCpu before = MachineCpu.read();
+        long start = System.nanoTime();
+        OutboxRelay relay = LogMode.relay(store, publisher, settings, List.of(Workload.progress(done)));
+        relay.start();
+        long tenth = this.rows / 10;
+        long firstTenthAt = 0;
+        long lastTenthFrom = 0;
+        long waiting;
+        do {
+            Thread.sleep(5);
+            waiting = this.rows - done.sum();
+            long now = System.nanoTime() - start;
+            if (firstTenthAt == 0 && waiting <= this.rows - tenth) {
+                firstTenthAt = now;
+            }
+            if (lastTenthFrom == 0 && waiting <= tenth) {
+                lastTenthFrom = now;
+            }
+        } while (waiting > 0);
+        long elapsed = System.nanoTime() - start;
+        MachineCpu after = MachineCpu.read();
+        relay.stop();
+        publisher.close();
+        if (store.count() != 0) {
+            throw new IllegalStateException(
+                    "The relay reported the backlog done, but " + store.count() + " rows are left in the outbox table");
+        }
+        Workload.discardDeadRows(store);
+        Workload.dropIdleSlots();
+        double eps = Measures.perSecond(this.rows, elapsed);
+        double startRate = Measures.perSecond(tenth, firstTenthAt);
+        double endRate = Measures.perSecond(tenth, Math.max(1, elapsed - lastTenthFrom));
+        int violations = orderViolations(topic);
+        this.report.row("R: relay reading the log, draining the backlog (events/s)", eps);
+        this.report.row("R: rate over the first tenth of the drain (events/s)", startRate);
+        this.report.row("R: rate over the last tenth of the drain (events/s)", endRate);
+        this.report.row("R: per-key order violations", violations);
+        double cpuMicros = this.report.cpuRow("R", "event", after.secondsSince(before), this.rows);
+        this.report.cpuRow("R: cores busy, whole machine", after.coresBusySince(before));
         return new Drain(eps, startRate, endRate, violations, cpuMicros);
     }
 

@@ -21,8 +21,17 @@ final class Report {
 
     private final List<String> table = new ArrayList<>();
 
+    /** What goes before each row's name: the relay's mode, while phases run in log mode. */
+    private String prefix = "";
+
+    /** Names the rows that follow as measured with the relay in log mode, or, with false, in poll mode again. */
+    void logMode(boolean log) {
+        this.prefix = log ? "log mode, " : "";
+    }
+
     /** A row of the table, printed at once; its figure goes into the JSON under the row's name. */
-    void row(String measure, double value) {
+    void row(String name, double value) {
+        String measure = this.prefix + name;
         this.table.add(String.format(Locale.ROOT, "| %s | %,.1f |", measure, value));
         this.figures.put(measure, round(value));
         System.out.printf(Locale.ROOT, "  %-58s %,14.1f%n", measure, value);
@@ -80,7 +89,7 @@ final class Report {
                 + (database == TestDatabase.POSTGRESQL ? "" : " -Dbenchmark.database=" + databaseName));
         System.out.printf(
                 Locale.ROOT,
-                "RESULT database=%s mode=%s relay_eps=%.0f relay_vs_producer=%.2f relay_vs_ceiling=%.2f writer_overhead=%.3f"
+                "RESULT database=%s mode=%s relay=poll relay_eps=%.0f relay_vs_producer=%.2f relay_vs_ceiling=%.2f writer_overhead=%.3f"
                         + " p99_ms=%.1f p99_vs_producer=%.2f p99_500_ms=%.1f scale4=%.2f order_violations=%d%n",
                 databaseName,
                 durability,
@@ -94,6 +103,45 @@ final class Report {
                 result.scale4(),
                 result.orderViolations());
     }
+
+    /**
+     * The RESULT line of log mode, measured in the same run as poll mode's: R's rate against K's, W's writer
+     * overhead, L's p99 at the rate of poll mode's L against P's, and L's p99 at the low rate.
+     */
+    void printLogResult(String durability, LogResult result) {
+        printModeResult("log", durability, result);
+    }
+
+    /** The line of {@link #printLogResult} for poll mode, when only R, W and L ran ({@code -Dbenchmark.phase=M}). */
+    void printPollResult(String durability, LogResult result) {
+        printModeResult("poll", durability, result);
+    }
+
+    private static void printModeResult(String relay, String durability, LogResult result) {
+        System.out.printf(
+                Locale.ROOT,
+                "RESULT database=postgresql mode=%s relay=%s relay_eps=%.0f relay_vs_producer=%.2f"
+                        + " writer_overhead=%.3f p99_ms=%.1f p99_vs_producer=%.2f p99_500_ms=%.1f order_violations=%d%n",
+                durability,
+                relay,
+                result.relayEps(),
+                result.relayVsProducer(),
+                result.writerOverhead(),
+                result.p99Ms(),
+                result.p99VsProducer(),
+                result.p99LowRateMs(),
+                result.orderViolations());
+    }
+
+    /** The figures of a RESULT line of one relay mode: R, W and L, unrounded. */
+    record LogResult(
+            double relayEps,
+            double relayVsProducer,
+            double writerOverhead,
+            double p99Ms,
+            double p99VsProducer,
+            double p99LowRateMs,
+            int orderViolations) {}
 
     static double round(double value) {
         return Math.round(value * 1000) / 1000.0;

@@ -122,6 +122,35 @@ final class Workload {
     }
 
     /**
+     * Fills the outbox table as writers commit: in transactions of {@code perTransaction} rows each, with the seq
+     * numbers and keys of {@link #fill}, so that a relay in log mode finds them in the log as many commits.
+     */
+    static void fillInTransactions(OutboxStore store, String topic, int count, int perTransaction) {
+        JdbcClient jdbc = JdbcClient.create(store.dataSource());
+        for (int first = 0; first < count; first += perTransaction) {
+            jdbc.sql("""
+                            INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload)
+                            SELECT %s, ?, %s, 'BenchmarkEvent',
+                                   convert_to(format('{"seq":%%s,"data":"%%s"}', i, repeat('x', 1000)), 'UTF8')
+                            FROM generate_series(?, ? - 1) AS i
+                            """.formatted(EVENT_ID_SQL, KEY_SQL))
+                    .params(topic, first, Math.min(count, first + perTransaction))
+                    .update();
+        }
+    }
+
+    /**
+     * Drops the replication slots nobody reads, which the log-mode phases leave behind: each would keep the server's
+     * write-ahead log from its position on.
+     */
+    static void dropIdleSlots() {
+        JdbcClient.create(EmbeddedInfrastructure.postgres().getPostgresDatabase())
+                .sql("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active")
+                .query()
+                .listOfRows();
+    }
+
+    /**
      * Empties a drained table at once, so that autovacuum's clean-up of its up to a million dead rows does not run
      * during a later phase, on the same cores.
      */

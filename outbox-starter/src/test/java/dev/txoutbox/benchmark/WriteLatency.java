@@ -22,9 +22,13 @@ final class WriteLatency {
 
     private final boolean full;
 
-    WriteLatency(Report report, boolean full) {
+    /** Properties of the application, such as the relay's mode. */
+    private final String[] properties;
+
+    WriteLatency(Report report, boolean full, String... properties) {
         this.report = report;
         this.full = full;
+        this.properties = properties;
     }
 
     /** How long each writer's transaction took, from its start to the end of its commit, in microseconds. */
@@ -32,7 +36,7 @@ final class WriteLatency {
 
     /** Measures at half of the writers' rate and at the low rate; returns both, in this order. */
     Latencies[] run(double halfOfWriters) throws Exception {
-        try (ConfigurableApplicationContext context = BenchmarkApplication.start()) {
+        try (ConfigurableApplicationContext context = BenchmarkApplication.start(this.properties)) {
             Outbox outbox = context.getBean(Outbox.class);
             TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
             OutboxStore store = context.getBean(OutboxStore.class);

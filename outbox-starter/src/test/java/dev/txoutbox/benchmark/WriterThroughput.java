@@ -24,13 +24,17 @@ final class WriterThroughput {
 
     private final boolean full;
 
-    WriterThroughput(Report report, boolean full) {
+    /** Properties of the application, such as the relay's mode. */
+    private final String[] properties;
+
+    WriterThroughput(Report report, boolean full, String... properties) {
         this.report = report;
         this.full = full;
+        this.properties = properties;
     }
 
     Writers run() throws Exception {
-        try (ConfigurableApplicationContext context = BenchmarkApplication.start()) {
+        try (ConfigurableApplicationContext context = BenchmarkApplication.start(this.properties)) {
             BenchmarkService service = context.getBean(BenchmarkService.class);
             OutboxStore store = context.getBean(OutboxStore.class);
             List<OutboxRelay> relays =
