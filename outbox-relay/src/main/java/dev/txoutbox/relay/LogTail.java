@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -43,6 +44,9 @@ final class LogTail {
 
     /** How many batches' worth of ids a claim takes at most, when rows of the last one waited for later ids. */
     private static final int LARGEST_WINDOW = 16;
+
+    /** The first wait before ids that a claim did not settle are claimed again. */
+    private static final long FIRST_HELD_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     /** The longest wait before ids that wait for an earlier row of their key are claimed again. */
     private static final long HELD_WAIT_MILLIS = 20;
@@ -189,6 +193,7 @@ final class LogTail {
         }
         long lastPoll = System.nanoTime();
         int window = this.settings.batchSize();
+        long heldWait = FIRST_HELD_WAIT_NANOS;
         while (running.getAsBoolean()) {
             long sincePoll = System.nanoTime() - lastPoll;
             Duration wait = pending.isEmpty()
@@ -258,10 +263,16 @@ final class LogTail {
                 reader.confirm(confirmable);
             }
             if (settled.isEmpty() && result.published() + result.deadLettered() + result.failed() == 0) {
-                // The ids left wait for an earlier row of their key, for their rows to become visible, or for a
-                // cycle slot: claim them again a little later rather than at once.
-                this.waiter.await(
-                        Math.min(HELD_WAIT_MILLIS, this.settings.pollInterval().toMillis()), true);
+                // The ids left wait for their rows to become visible (a commit is in the log a moment before), for
+                // an earlier row of their key, or for a cycle slot: claim them again a little later, a millisecond
+                // at first, longer while nothing moves.
+                LockSupport.parkNanos(heldWait);
+                heldWait = Math.min(
+                        heldWait * 2,
+                        TimeUnit.MILLISECONDS.toNanos(Math.min(
+                                HELD_WAIT_MILLIS, this.settings.pollInterval().toMillis())));
+            } else {
+                heldWait = FIRST_HELD_WAIT_NANOS;
             }
         }
     }

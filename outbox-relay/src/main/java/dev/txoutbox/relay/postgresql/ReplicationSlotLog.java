@@ -62,7 +62,7 @@ public final class ReplicationSlotLog implements CommitLog {
     private static final long MIN_IDLE_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(250);
 
     /** The longest a reader waits between looks at an idle stream. */
-    private static final long MAX_IDLE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
+    private static final long MAX_IDLE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final DataSource dataSource;
 
