@@ -1,6 +1,9 @@
 package dev.txoutbox.relay;
 
+import dev.txoutbox.store.OutboxRecord;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -32,6 +35,12 @@ final class LogTail {
 
     /** The longest a reader waits for the log before it looks whether the relay is stopping. */
     private static final Duration LONGEST_WAIT = Duration.ofMillis(100);
+
+    /**
+     * How long the log owns a row that was never sent: the periodic polls leave newer rows to it, so that they go out
+     * in commit order.
+     */
+    private static final Duration LOG_OWNS_ROWS_FOR = Duration.ofSeconds(10);
 
     /** After how many poll intervals at most the reader polls the table even while the log keeps it busy. */
     private static final int POLL_AT_THE_LATEST = 10;
@@ -204,12 +213,13 @@ final class LogTail {
             for (; commit != null; commit = pending.size() < window ? reader.poll(Duration.ZERO) : null) {
                 pending.add(commit, System.nanoTime());
             }
-            // The table is polled for what the log handed back to it (retries, rows behind a requeued dead letter)
-            // once the log is caught up, so that a backlog in the log goes out in commit order rather than by
+            // The table is polled for what the log handed back to it (retries, rows behind a requeued dead letter),
+            // and only for that, once the log is caught up, so that a backlog in the log goes out in commit order
+            // rather than by
             // polls; and at the latest after a few poll intervals, so that a busy log does not hold those rows up.
             sincePoll = System.nanoTime() - lastPoll;
             if ((caughtUp && sincePoll >= pollInterval) || sincePoll >= POLL_AT_THE_LATEST * pollInterval) {
-                pollTable(generation, running);
+                pollTable(generation, running, true);
                 lastPoll = System.nanoTime();
             }
             if (pending.isEmpty()) {
@@ -282,13 +292,48 @@ final class LogTail {
      * whose retry is due, rows behind a dead letter that was requeued, rows written before the log began.
      */
     private void pollTable(Object generation, BooleanSupplier running) {
+        pollTable(generation, running, false);
+    }
+
+    /**
+     * Publishes what waits in the table; with {@code handedBackOnly}, only rows that the log cannot bring any more:
+     * rows sent before (waiting for their retry) and rows older than {@link #LOG_OWNS_ROWS_FOR}. A newer row may be
+     * one that the log is about to bring, in commit order, which a poll would publish in id order instead.
+     */
+    private void pollTable(Object generation, BooleanSupplier running, boolean handedBackOnly) {
         while (running.getAsBoolean()) {
-            OutboxRelay.CycleResult result = this.cycles.run(generation);
+            OutboxRelay.CycleResult result =
+                    handedBackOnly ? this.cycles.run(generation, this::claimHandedBack) : this.cycles.run(generation);
             int moved = result.published() + result.deadLettered();
             this.vacuum.afterDeleted(moved);
             if (moved == 0 || result.locked() < this.settings.batchSize()) {
                 return;
             }
         }
+    }
+
+    private CycleStore.Claim claimHandedBack(CycleStore store, Duration transactionTimeout) {
+        CycleStore.Claim claim = store.claim(
+                this.settings.batchSize(),
+                this.settings.maxBatchBytes(),
+                this.settings.tableConcurrency(),
+                transactionTimeout,
+                this.settings.synchronousCommit());
+        Instant logOwns = Instant.now().minus(LOG_OWNS_ROWS_FOR);
+        List<OutboxRecord> handedBack = new ArrayList<>(claim.records().size());
+        Set<Waves.TopicKey> leftToTheLog = new HashSet<>();
+        for (OutboxRecord record : claim.records()) {
+            Waves.TopicKey key = Waves.TopicKey.of(record);
+            boolean fromTheLog = record.attempts() == 0 && record.createdAt().isAfter(logOwns);
+            if (fromTheLog || (key != null && leftToTheLog.contains(key))) {
+                // Its key's later rows wait too, for order.
+                if (key != null) {
+                    leftToTheLog.add(key);
+                }
+                continue;
+            }
+            handedBack.add(record);
+        }
+        return new CycleStore.Claim(handedBack, claim.locked(), claim.noFreeSlot());
     }
 }
