@@ -36,6 +36,21 @@ public final class RelayProcess implements AutoCloseable {
      * @param timeout how long to wait for the relay to start
      */
     public static RelayProcess start(String name, String jdbcUrl, String bootstrapServers, Duration timeout) {
+        return start(name, jdbcUrl, bootstrapServers, timeout, false);
+    }
+
+    /**
+     * Launches a relay process on a database and a broker, in poll or in log mode, and waits until its relay has
+     * started (in log mode: started, not yet reading the slot of {@link LogMode#log}).
+     *
+     * @param name names the file of the process's output
+     * @param jdbcUrl the database of the outbox table
+     * @param bootstrapServers the broker
+     * @param timeout how long to wait for the relay to start
+     * @param logMode whether the relay reads the table's commits from the log, as {@link LogMode#relay} builds it
+     */
+    public static RelayProcess start(
+            String name, String jdbcUrl, String bootstrapServers, Duration timeout, boolean logMode) {
         Path output = Path.of("target", "relay-processes", name + ".log").toAbsolutePath();
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -49,6 +64,9 @@ public final class RelayProcess implements AutoCloseable {
         command.add(RelayProcessMain.class.getName());
         command.add(jdbcUrl);
         command.add(bootstrapServers);
+        if (logMode) {
+            command.add(RelayProcessMain.LOG_MODE);
+        }
         Process process;
         try {
             Files.createDirectories(output.getParent());

@@ -17,14 +17,19 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 
 /**
  * A relay as a process of its own, built as an application without Spring Boot would build it, so that a test can
- * kill it as an operating system kills a process: {@code RelayProcessMain <jdbc-url> <bootstrap-servers>}. It relays
- * the default outbox table of the database the URL names (PostgreSQL or MariaDB, whose driver is on the test class
- * path) with the default settings until it is killed, and prints {@value #STARTED} once its relay has started.
+ * kill it as an operating system kills a process: {@code RelayProcessMain <jdbc-url> <bootstrap-servers> [log]}. It
+ * relays the default outbox table of the database the URL names (PostgreSQL or MariaDB, whose driver is on the test
+ * class path) with the default settings until it is killed, and prints {@value #STARTED} once its relay has started.
+ * With {@value #LOG_MODE} it reads the table's commits from PostgreSQL's log, through the slot of
+ * {@link LogMode#log}.
  */
 public final class RelayProcessMain {
 
     /** The line printed once the relay has started. */
     public static final String STARTED = "relay process started";
+
+    /** The last argument that starts the relay in log mode. */
+    public static final String LOG_MODE = "log";
 
     /** The application name of the process's database sessions. */
     public static final String SESSIONS = "outbox-relay-process";
@@ -33,9 +38,10 @@ public final class RelayProcessMain {
 
     /** Starts the relay on the database and broker that the arguments name, and runs until killed. */
     public static void main(String[] args) throws InterruptedException {
-        if (args.length != 2) {
+        boolean logMode = args.length == 3 && LOG_MODE.equals(args[2]);
+        if (args.length != 2 && !logMode) {
             throw new IllegalArgumentException(
-                    "Usage: RelayProcessMain <jdbc-url> <bootstrap-servers>, given " + String.join(" ", args));
+                    "Usage: RelayProcessMain <jdbc-url> <bootstrap-servers> [log], given " + String.join(" ", args));
         }
         HikariDataSource dataSource = EmbeddedInfrastructure.dataSource(args[0], SESSIONS);
         OutboxStore store =
@@ -43,7 +49,9 @@ public final class RelayProcessMain {
         RelaySettings settings = RelaySettings.defaults();
         KafkaRecordPublisher publisher =
                 KafkaRecordPublisher.create(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, args[1]), settings);
-        OutboxRelay relay = new OutboxRelay(store, slowAcknowledgements(publisher), settings);
+        OutboxRelay relay = logMode
+                ? LogMode.relay(LogMode.withoutKeyLocks(store), slowAcknowledgements(publisher), settings)
+                : new OutboxRelay(store, slowAcknowledgements(publisher), settings);
         relay.start();
         System.out.println(STARTED);
         System.out.flush();
