@@ -4,6 +4,10 @@ import static dev.txoutbox.testing.OutboxTestTables.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
 import dev.txoutbox.relay.postgresql.ReplicationSlotLog;
 import dev.txoutbox.store.OutboxStore;
@@ -25,6 +29,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -133,8 +138,18 @@ class LogModeCommitOrderAndSlotTests {
             EmbeddedInfrastructure.setMaxSlotWalKeepSize(EmbeddedInfrastructure.DEFAULT_MAX_SLOT_WAL_KEEP_SIZE);
         }
 
+        Logger relayLog = (Logger) LoggerFactory.getLogger(OutboxRelay.class);
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        relayLog.addAppender(lines);
+        this.closeables.add(() -> relayLog.detachAppender(lines));
         OutboxRelay relay = startRelay(store, RelaySettings.defaults());
         await().atMost(TIMEOUT).until(() -> store.count() == 0);
+        assertThat(lines.list)
+                .filteredOn(line -> line.getLevel() == Level.ERROR)
+                .extracting(ILoggingEvent::getFormattedMessage)
+                .as("the relay says the slot is lost")
+                .anySatisfy(line -> assertThat(line).contains(log.slot()).contains("is lost"));
         ReplicationSlotLog.SlotStatus renewed = log.status();
         assertThat(renewed).isNotNull();
         assertThat(renewed.lost()).as("the slot made anew").isFalse();
