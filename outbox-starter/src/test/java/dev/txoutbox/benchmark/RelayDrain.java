@@ -73,23 +73,11 @@ final class RelayDrain {
             running.add(relay);
             relay.start();
         }
-        // The drain's pace, sampled: when the first and the last tenth of the backlog went out.
-        long tenth = this.rows / 10;
-        long firstTenthAt = 0;
-        long lastTenthFrom = 0;
-        long waiting;
-        do {
-            Thread.sleep(5);
-            waiting = this.rows - done.sum();
-            long now = System.nanoTime() - start;
-            if (firstTenthAt == 0 && waiting <= this.rows - tenth) {
-                firstTenthAt = now;
-            }
-            if (lastTenthFrom == 0 && waiting <= tenth) {
-                lastTenthFrom = now;
-            }
-        } while (waiting > 0);
-        long elapsed = System.nanoTime() - start;
+        Sampled pace = awaitDrained(done, start);
+        long tenth = pace.tenth();
+        long firstTenthAt = pace.firstTenthAt();
+        long lastTenthFrom = pace.lastTenthFrom();
+        long elapsed = pace.elapsed();
         MachineCpu after = MachineCpu.read();
         running.forEach(OutboxRelay::stop);
         publishers.forEach(KafkaRecordPublisher::close);
@@ -134,22 +122,11 @@ final class RelayDrain {
         long start = System.nanoTime();
         OutboxRelay relay = LogMode.relay(store, publisher, settings, List.of(Workload.progress(done)));
         relay.start();
-        long tenth = this.rows / 10;
-        long firstTenthAt = 0;
-        long lastTenthFrom = 0;
-        long waiting;
-        do {
-            Thread.sleep(5);
-            waiting = this.rows - done.sum();
-            long now = System.nanoTime() - start;
-            if (firstTenthAt == 0 && waiting <= this.rows - tenth) {
-                firstTenthAt = now;
-            }
-            if (lastTenthFrom == 0 && waiting <= tenth) {
-                lastTenthFrom = now;
-            }
-        } while (waiting > 0);
-        long elapsed = System.nanoTime() - start;
+        Sampled pace = awaitDrained(done, start);
+        long tenth = pace.tenth();
+        long firstTenthAt = pace.firstTenthAt();
+        long lastTenthFrom = pace.lastTenthFrom();
+        long elapsed = pace.elapsed();
         MachineCpu after = MachineCpu.read();
         relay.stop();
         publisher.close();
@@ -171,6 +148,29 @@ final class RelayDrain {
         this.report.cpuRow("R: cores busy, whole machine", after.coresBusySince(before));
         return new Drain(eps, startRate, endRate, violations, cpuMicros);
     }
+
+    /** Waits until the relays took care of every row, sampling when the first and the last tenth went out. */
+    private Sampled awaitDrained(LongAdder done, long start) throws InterruptedException {
+        long tenth = this.rows / 10;
+        long firstTenthAt = 0;
+        long lastTenthFrom = 0;
+        long waiting;
+        do {
+            Thread.sleep(5);
+            waiting = this.rows - done.sum();
+            long now = System.nanoTime() - start;
+            if (firstTenthAt == 0 && waiting <= this.rows - tenth) {
+                firstTenthAt = now;
+            }
+            if (lastTenthFrom == 0 && waiting <= tenth) {
+                lastTenthFrom = now;
+            }
+        } while (waiting > 0);
+        return new Sampled(tenth, firstTenthAt, lastTenthFrom, System.nanoTime() - start);
+    }
+
+    /** When a drain's first tenth went out and its last began, and how long it took, in nanoseconds from its start. */
+    private record Sampled(long tenth, long firstTenthAt, long lastTenthFrom, long elapsed) {}
 
     /** Consumes a topic from the beginning and counts records that reached Kafka before an earlier one of their key. */
     private int orderViolations(String topic) {
