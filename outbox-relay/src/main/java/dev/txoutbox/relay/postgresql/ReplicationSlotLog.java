@@ -1,31 +1,22 @@
 package dev.txoutbox.relay.postgresql;
 
-import dev.txoutbox.internal.DaemonThreads;
 import dev.txoutbox.relay.CommitLog;
 import dev.txoutbox.store.TableName;
-import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.postgresql.PGConnection;
 import org.postgresql.PGProperty;
-import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
@@ -49,20 +40,8 @@ public final class ReplicationSlotLog implements CommitLog {
     /** PostgreSQL's SQL state for a slot that another session reads. */
     private static final String OBJECT_IN_USE = "55006";
 
-    /** PostgreSQL's SQL state for an object that exists already. */
-    private static final String DUPLICATE_OBJECT = "42710";
-
-    /** How many committed transactions a reader keeps before the relay takes them. */
-    private static final int QUEUED_COMMITS = 4_096;
-
     /** How often the reader tells the server where it is, at least. */
     private static final Duration STATUS_INTERVAL = Duration.ofSeconds(1);
-
-    /** How long a reader waits before it looks at the stream again, right after a message. */
-    private static final long MIN_IDLE_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(250);
-
-    /** The longest a reader waits between looks at an idle stream. */
-    private static final long MAX_IDLE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final DataSource dataSource;
 
@@ -75,6 +54,8 @@ public final class ReplicationSlotLog implements CommitLog {
     private final String slot;
 
     private final String publication;
+
+    private final ReplicationSetup setup;
 
     /** Whether this log made its slot, and no reader read it yet. */
     private volatile boolean madeSlot;
@@ -96,6 +77,7 @@ public final class ReplicationSlotLog implements CommitLog {
         this.connector = Objects.requireNonNull(connector, "connector");
         this.slot = checkName("slot", slot);
         this.publication = checkName("publication", publication);
+        this.setup = new ReplicationSetup(this.jdbc, table, connector, this.slot, this.publication);
     }
 
     /**
@@ -200,156 +182,8 @@ public final class ReplicationSlotLog implements CommitLog {
      * @throws LogModeUnavailableException saying what to change when it cannot
      */
     public void prepare() {
-        String walLevel = this.jdbc.sql("SHOW wal_level").query(String.class).single();
-        if (!"logical".equals(walLevel)) {
-            throw new LogModeUnavailableException(("outbox.relay.mode=log reads the write-ahead log, which needs"
-                            + " wal_level=logical, and the server has wal_level=%s. Set wal_level = logical in"
-                            + " postgresql.conf and restart the server (on Amazon RDS and Aurora: the parameter"
-                            + " rds.logical_replication = 1 in the DB parameter group; on Google Cloud SQL: the flag"
-                            + " cloudsql.logical_decoding = on; on Azure: wal_level = LOGICAL in the server parameters),"
-                            + " or set outbox.relay.mode=poll.")
-                    .formatted(walLevel));
-        }
-        Map<String, @Nullable Object> role = this.jdbc.sql("""
-                        SELECT current_user AS name, r.rolsuper OR r.rolreplication
-                                   OR (EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_replication')
-                                       AND pg_has_role(current_user, 'rds_replication', 'member')) AS replicates
-                        FROM pg_roles r WHERE r.rolname = current_user
-                        """).query().singleRow();
-        if (!Boolean.TRUE.equals(role.get("replicates"))) {
-            throw new LogModeUnavailableException(("outbox.relay.mode=log reads the write-ahead log through a"
-                            + " replication slot, and the database user '%1$s' may not replicate. As an administrator,"
-                            + " run ALTER ROLE \"%1$s\" WITH REPLICATION (on Amazon RDS and Aurora: GRANT"
-                            + " rds_replication TO \"%1$s\"; on Google Cloud SQL: ALTER USER \"%1$s\" WITH"
-                            + " REPLICATION), or set outbox.relay.mode=poll.")
-                    .formatted(role.get("name")));
-        }
-        ensurePublication();
-        ensureSlot();
-        checkConnection();
-    }
-
-    /** Opens a replication connection once, so that a URL, user or pg_hba.conf that refuses it stops the start. */
-    private void checkConnection() {
-        try (Connection connection = this.connector.connect()) {
-            connection.isValid(5);
-        } catch (SQLException | RuntimeException ex) {
-            throw new LogModeUnavailableException(
-                    ("outbox.relay.mode=log reads the write-ahead log through a"
-                                    + " replication connection of its own, which the server refused: %s. It goes to the URL,"
-                                    + " user and password of the outbox's DataSource unless outbox.relay.log.url,"
-                                    + " outbox.relay.log.username and outbox.relay.log.password say otherwise; it must reach"
-                                    + " the database directly (connection poolers such as PgBouncer do not pass replication"
-                                    + " on), pg_hba.conf must let the user connect to the database, and max_wal_senders"
-                                    + " must have a sender free.")
-                            .formatted(rootMessage(ex)),
-                    ex);
-        }
-    }
-
-    private void ensurePublication() {
-        List<Map<String, @Nullable Object>> existing = this.jdbc
-                .sql("""
-                        SELECT p.pubinsert AS inserts,
-                               EXISTS (SELECT 1 FROM pg_publication_rel pr
-                                       WHERE pr.prpubid = p.oid AND pr.prrelid = to_regclass(:table)) OR p.puballtables
-                                   AS covers
-                        FROM pg_publication p WHERE p.pubname = :publication
-                        """)
-                .param("table", this.table.value())
-                .param("publication", this.publication)
-                .query()
-                .listOfRows();
-        if (existing.isEmpty()) {
-            try {
-                // A partitioned table's rows are published as the table's own, not as its partitions' (from
-                // PostgreSQL 13 on).
-                boolean viaRoot = this.jdbc
-                        .sql("SELECT current_setting('server_version_num')::int >= 130000")
-                        .query(Boolean.class)
-                        .single();
-                this.jdbc
-                        .sql("CREATE PUBLICATION %s FOR TABLE %s WITH (publish = 'insert'%s)"
-                                .formatted(
-                                        this.publication,
-                                        this.table,
-                                        viaRoot ? ", publish_via_partition_root = true" : ""))
-                        .update();
-                log.info("Created publication '{}' of the inserts into table '{}'", this.publication, this.table);
-            } catch (DataAccessException ex) {
-                if (isState(ex, DUPLICATE_OBJECT)) {
-                    return;
-                }
-                throw new LogModeUnavailableException(
-                        ("Could not create the publication '%1$s' of table '%2$s' that"
-                                        + " outbox.relay.mode=log reads: %3$s. Creating a publication needs the CREATE"
-                                        + " privilege on the database and ownership of the table: have an administrator run"
-                                        + " CREATE PUBLICATION %1$s FOR TABLE %2$s WITH (publish = 'insert')")
-                                .formatted(this.publication, this.table, rootMessage(ex)),
-                        ex);
-            }
-            return;
-        }
-        Map<String, @Nullable Object> publication = existing.get(0);
-        if (!Boolean.TRUE.equals(publication.get("covers")) || !Boolean.TRUE.equals(publication.get("inserts"))) {
-            throw new LogModeUnavailableException(("The publication '%1$s' exists but does not publish the inserts into"
-                            + " table '%2$s', which outbox.relay.mode=log reads. Run ALTER PUBLICATION %1$s ADD TABLE"
-                            + " %2$s and ALTER PUBLICATION %1$s SET (publish = 'insert'), or set"
-                            + " outbox.relay.log.publication to a name of its own.")
-                    .formatted(this.publication, this.table));
-        }
-    }
-
-    private void ensureSlot() {
-        if (status() != null) {
-            return;
-        }
-        List<Map<String, @Nullable Object>> elsewhere = this.jdbc
-                .sql("SELECT coalesce(database, '(none: a physical slot)') AS database FROM pg_replication_slots"
-                        + " WHERE slot_name = :slot")
-                .param("slot", this.slot)
-                .query()
-                .listOfRows();
-        if (!elsewhere.isEmpty()) {
-            throw new LogModeUnavailableException(("The replication slot '%s' exists, but for database %s, not this"
-                            + " one: slot names are shared by all databases of a server. Set outbox.relay.log.slot to"
-                            + " a name of this database's own.")
-                    .formatted(this.slot, elsewhere.get(0).get("database")));
-        }
-        Map<String, @Nullable Object> slots = this.jdbc.sql("""
-                        SELECT (SELECT count(*) FROM pg_replication_slots) AS used,
-                               current_setting('max_replication_slots')::int AS max,
-                               current_setting('max_wal_senders')::int AS senders
-                        """).query().singleRow();
-        long used = ((Number) Objects.requireNonNull(slots.get("used"))).longValue();
-        long max = ((Number) Objects.requireNonNull(slots.get("max"))).longValue();
-        if (used >= max || ((Number) Objects.requireNonNull(slots.get("senders"))).longValue() == 0) {
-            throw new LogModeUnavailableException(("outbox.relay.mode=log needs a replication slot, and the server has"
-                            + " none free: %d of max_replication_slots=%d are taken, and max_wal_senders=%s. Drop a"
-                            + " slot no longer used (SELECT pg_drop_replication_slot('name'), see"
-                            + " pg_replication_slots), or raise max_replication_slots (and max_wal_senders) and"
-                            + " restart the server, or set outbox.relay.mode=poll.")
-                    .formatted(used, max, slots.get("senders")));
-        }
-        createSlot();
-    }
-
-    private void createSlot() {
-        try {
-            this.jdbc
-                    .sql("SELECT pg_create_logical_replication_slot(:slot, 'pgoutput')")
-                    .param("slot", this.slot)
-                    .query()
-                    .listOfRows();
+        if (this.setup.prepare(status() != null)) {
             this.madeSlot = true;
-            log.info("Created replication slot '{}' with plugin pgoutput for table '{}'", this.slot, this.table);
-        } catch (DataAccessException ex) {
-            if (!isState(ex, DUPLICATE_OBJECT)) {
-                throw new LogModeUnavailableException(
-                        ("Could not create the replication slot '%s' that" + " outbox.relay.mode=log reads: %s")
-                                .formatted(this.slot, rootMessage(ex)),
-                        ex);
-            }
         }
     }
 
@@ -400,7 +234,7 @@ public final class ReplicationSlotLog implements CommitLog {
                     .start();
             boolean fresh = this.madeSlot;
             this.madeSlot = false;
-            return new SlotReader(connection, stream, new PgOutputDecoder(tableOid, "id"), fresh);
+            return new SlotReader(this.slot, connection, stream, new PgOutputDecoder(tableOid, "id"), fresh);
         } catch (SQLException ex) {
             closeQuietly(connection);
             if (OBJECT_IN_USE.equals(ex.getSQLState())) {
@@ -431,24 +265,7 @@ public final class ReplicationSlotLog implements CommitLog {
         prepare();
     }
 
-    private static boolean isState(Throwable ex, String state) {
-        for (Throwable each = ex; each != null; each = each.getCause()) {
-            if (each instanceof SQLException sql && state.equals(sql.getSQLState())) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static String rootMessage(Throwable ex) {
-        Throwable root = ex;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return String.valueOf(root.getMessage());
-    }
-
-    private static void closeQuietly(Connection connection) {
+    static void closeQuietly(Connection connection) {
         try {
             connection.close();
         } catch (SQLException | RuntimeException ex) {
@@ -477,157 +294,6 @@ public final class ReplicationSlotLog implements CommitLog {
         /** Whether the server removed WAL that the slot needed: the slot can no longer be read. */
         public boolean lost() {
             return "lost".equals(this.walStatus);
-        }
-    }
-
-    /** Reads the stream in a thread of its own; see the class's description. */
-    private final class SlotReader implements Reader {
-
-        private final Connection connection;
-
-        private final PGReplicationStream stream;
-
-        private final PgOutputDecoder decoder;
-
-        private final BlockingQueue<Commit> commits = new LinkedBlockingQueue<>(QUEUED_COMMITS);
-
-        private final Thread receiver;
-
-        private final boolean fresh;
-
-        private volatile boolean closed;
-
-        private volatile @Nullable Throwable failure;
-
-        /** The position the relay confirmed last. */
-        private volatile long confirmed;
-
-        /** The position of the last transaction handed to the relay. */
-        private volatile long handedOver;
-
-        /** The highest position reported to the server; only the receiver's thread, then close(), touch it. */
-        private long reported;
-
-        SlotReader(Connection connection, PGReplicationStream stream, PgOutputDecoder decoder, boolean fresh) {
-            this.fresh = fresh;
-            this.connection = connection;
-            this.stream = stream;
-            this.decoder = decoder;
-            this.receiver = DaemonThreads.start("outbox-log-" + ReplicationSlotLog.this.slot, this::receive);
-        }
-
-        private void receive() {
-            long lastForced = System.nanoTime();
-            long idleWait = MIN_IDLE_WAIT_NANOS;
-            try {
-                while (!this.closed) {
-                    long done = this.confirmed;
-                    if (done > this.reported) {
-                        // The stream sends it at its status interval.
-                        report(done);
-                    }
-                    ByteBuffer message = this.stream.readPending();
-                    if (message != null) {
-                        idleWait = MIN_IDLE_WAIT_NANOS;
-                        Commit commit = this.decoder.accept(message);
-                        if (commit != null && commit.ids().length > 0) {
-                            handOver(commit);
-                        } else if (commit != null && idle()) {
-                            // A transaction of other tables, with nothing of the table's in hand: done with it.
-                            report(commit.position());
-                        }
-                        continue;
-                    }
-                    if (idle()) {
-                        // Everything received is done with: the server may drop the WAL up to what it sent last,
-                        // also WAL of other tables, so that an idle outbox does not hold it.
-                        long received = this.stream.getLastReceiveLSN().asLong();
-                        if (received > this.reported
-                                && System.nanoTime() - lastForced > TimeUnit.MILLISECONDS.toNanos(200)) {
-                            report(received);
-                            this.stream.forceUpdateStatus();
-                            lastForced = System.nanoTime();
-                        }
-                    }
-                    // An empty look at the stream costs a short blocking read: look less often the longer it is idle.
-                    LockSupport.parkNanos(idleWait);
-                    idleWait = Math.min(idleWait * 2, MAX_IDLE_WAIT_NANOS);
-                }
-            } catch (Throwable ex) {
-                if (!this.closed) {
-                    this.failure = ex;
-                }
-            }
-        }
-
-        /** Whether every transaction received was handed over and confirmed, and none is half received. */
-        private boolean idle() {
-            return this.commits.isEmpty() && !this.decoder.inTransaction() && this.confirmed >= this.handedOver;
-        }
-
-        private void handOver(Commit commit) throws SQLException, InterruptedException {
-            while (!this.commits.offer(commit, 100, TimeUnit.MILLISECONDS)) {
-                if (this.closed) {
-                    return;
-                }
-                // The relay is behind: the stream waits, and the server keeps hearing that this reader is alive.
-                report(this.confirmed);
-                this.stream.forceUpdateStatus();
-            }
-            this.handedOver = commit.position();
-        }
-
-        /** Tells the stream a position to report, never one below what it reported already. */
-        private void report(long position) {
-            if (position > this.reported) {
-                LogSequenceNumber lsn = LogSequenceNumber.valueOf(position);
-                this.stream.setAppliedLSN(lsn);
-                this.stream.setFlushedLSN(lsn);
-                this.reported = position;
-            }
-        }
-
-        @Override
-        public @Nullable Commit poll(Duration timeout) throws Exception {
-            Commit commit = this.commits.poll();
-            if (commit == null && !timeout.isZero()) {
-                commit = this.commits.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            }
-            Throwable failed = this.failure;
-            if (commit == null && failed != null) {
-                if (failed instanceof Exception exception) {
-                    throw exception;
-                }
-                throw (Error) failed;
-            }
-            return commit;
-        }
-
-        @Override
-        public boolean fresh() {
-            return this.fresh;
-        }
-
-        @Override
-        public void confirm(long position) {
-            if (position > this.confirmed) {
-                this.confirmed = position;
-            }
-        }
-
-        @Override
-        public void close() {
-            this.closed = true;
-            DaemonThreads.awaitEnd(List.of(this.receiver), System.nanoTime() + TimeUnit.SECONDS.toNanos(2));
-            try {
-                // Tells the server the last position, so that a reader taking over starts right after it.
-                report(this.confirmed);
-                this.stream.forceUpdateStatus();
-                this.stream.close();
-            } catch (SQLException | RuntimeException ex) {
-                log.debug("Could not close the replication stream of slot '{}'", ReplicationSlotLog.this.slot, ex);
-            }
-            closeQuietly(this.connection);
         }
     }
 }
