@@ -33,7 +33,7 @@ final class LeftoverReplicationSlot {
                     logProperties.getPublication(), ReplicationSlotLog.defaultPublicationName(store.table()));
             Optional<Long> lag =
                     jdbc.sql("""
-                            SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_flush_lsn(), confirmed_flush_lsn), 0)::bigint
+                            SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), confirmed_flush_lsn), 0)::bigint
                             FROM pg_replication_slots WHERE slot_name = :slot AND database = current_database()
                             """).param("slot", slot).query(Long.class).optional();
             if (lag.isPresent()) {

@@ -188,13 +188,13 @@ public final class ReplicationSlotLog implements CommitLog {
     }
 
     /**
-     * The slot's state: how far its confirmed position lags behind the write-ahead log the server flushed, whether a reader
+     * The slot's state: how far its confirmed position lags behind the server's write-ahead log, whether a reader
      * reads it, and whether the server still keeps the WAL it needs; null when the slot does not exist.
      */
     public @Nullable SlotStatus status() {
         return this.jdbc
                 .sql("""
-                        SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_flush_lsn(), s.confirmed_flush_lsn), 0)::bigint AS lag,
+                        SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), s.confirmed_flush_lsn), 0)::bigint AS lag,
                                s.active, coalesce(to_jsonb(s) ->> 'wal_status', 'reserved') AS wal_status
                         FROM pg_replication_slots s WHERE s.slot_name = :slot AND s.database = current_database()
                         """)
