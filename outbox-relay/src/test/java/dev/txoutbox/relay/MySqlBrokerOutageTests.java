@@ -1,10 +1,10 @@
 package dev.txoutbox.relay;
 
+import dev.txoutbox.testing.RunsOnMySql;
 import dev.txoutbox.testing.TestDatabase;
-import org.testcontainers.junit.jupiter.Testcontainers;
 
-/** {@link BrokerOutageTests} on MySQL in a container, where Docker runs. */
-@Testcontainers(disabledWithoutDocker = true)
+/** {@link BrokerOutageTests} on MySQL, where there is a server ({@link RunsOnMySql}). */
+@RunsOnMySql
 class MySqlBrokerOutageTests extends BrokerOutageTests {
 
     MySqlBrokerOutageTests() {

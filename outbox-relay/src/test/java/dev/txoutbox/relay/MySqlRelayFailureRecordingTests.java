@@ -1,10 +1,10 @@
 package dev.txoutbox.relay;
 
+import dev.txoutbox.testing.RunsOnMySql;
 import dev.txoutbox.testing.TestDatabase;
-import org.testcontainers.junit.jupiter.Testcontainers;
 
-/** {@link RelayFailureRecordingTests} on MySQL in a container, where Docker runs. */
-@Testcontainers(disabledWithoutDocker = true)
+/** {@link RelayFailureRecordingTests} on MySQL, where there is a server ({@link RunsOnMySql}). */
+@RunsOnMySql
 class MySqlRelayFailureRecordingTests extends RelayFailureRecordingTests {
 
     MySqlRelayFailureRecordingTests() {

@@ -1,10 +1,10 @@
 package dev.txoutbox.store;
 
+import dev.txoutbox.testing.RunsOnMySql;
 import dev.txoutbox.testing.TestDatabase;
-import org.testcontainers.junit.jupiter.Testcontainers;
 
-/** {@link JdbcOutboxWriterIntegrationTests} on MySQL in a container, where Docker runs. */
-@Testcontainers(disabledWithoutDocker = true)
+/** {@link JdbcOutboxWriterIntegrationTests} on MySQL, where there is a server ({@link RunsOnMySql}). */
+@RunsOnMySql
 class MySqlJdbcOutboxWriterIntegrationTests extends JdbcOutboxWriterIntegrationTests {
 
     MySqlJdbcOutboxWriterIntegrationTests() {

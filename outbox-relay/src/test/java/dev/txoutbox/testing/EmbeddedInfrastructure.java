@@ -256,7 +256,7 @@ public final class EmbeddedInfrastructure {
         dataSource.setJdbcUrl(jdbcUrl);
         if (jdbcUrl.startsWith("jdbc:mysql:")) {
             dataSource.setUsername("root");
-            dataSource.setPassword(MySqlServer.PASSWORD);
+            dataSource.setPassword(MySqlServer.password());
             dataSource.setMaximumPoolSize(8);
             dataSource.setMinimumIdle(0);
             return dataSource;

@@ -5,47 +5,98 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.testcontainers.DockerClientFactory;
 import org.testcontainers.mysql.MySQLContainer;
 
 /**
- * A MySQL 8.4 server in a container, started on first use and shared by the tests of this JVM; only the tests that
- * Testcontainers runs where Docker does use it.
+ * The MySQL server of the tests that run on MySQL: the one that {@value #URL_PROPERTY} names (for example
+ * {@code -Doutbox.test.mysql.url=jdbc:mysql://localhost:3306}, reached as root with the password that
+ * {@value #PASSWORD_PROPERTY} gives, {@value #DEFAULT_PASSWORD} by default), or else a MySQL 8.4 server in a
+ * container, started on first use where Docker runs and shared by the tests of this JVM.
  */
 final class MySqlServer {
 
-    /** The root user's password, for the tests' own databases. */
-    static final String PASSWORD = "outbox";
+    /** The system property that names a running MySQL server, as a JDBC URL without a database. */
+    static final String URL_PROPERTY = "outbox.test.mysql.url";
+
+    /** The system property that gives the root password of that server. */
+    static final String PASSWORD_PROPERTY = "outbox.test.mysql.password";
+
+    private static final String DEFAULT_PASSWORD = "outbox";
 
     private static final AtomicInteger names = new AtomicInteger();
 
-    private static MySQLContainer container;
+    private static @Nullable MySQLContainer container;
 
     private MySqlServer() {}
 
-    /** Creates an empty database and returns its JDBC URL. */
+    /** Why the tests on MySQL can run here, or null when they cannot. */
+    static @Nullable String availability() {
+        String url = externalUrl();
+        if (url != null) {
+            return "MySQL at " + url + " (" + URL_PROPERTY + ")";
+        }
+        if (DockerClientFactory.instance().isDockerAvailable()) {
+            return "MySQL 8.4 in a container";
+        }
+        return null;
+    }
+
+    /** The root password of the server. */
+    static String password() {
+        return externalUrl() != null ? System.getProperty(PASSWORD_PROPERTY, DEFAULT_PASSWORD) : DEFAULT_PASSWORD;
+    }
+
+    /**
+     * Creates an empty database and returns its JDBC URL. The name carries the process id, since the JVMs of the
+     * build's modules share a server that a property names.
+     */
     static String newDatabaseUrl() {
-        MySQLContainer server = container();
-        String name = "test_" + names.incrementAndGet();
-        try (Connection connection = DriverManager.getConnection(server.getJdbcUrl(), "root", PASSWORD);
+        String server = serverUrl();
+        String name = "test_" + ProcessHandle.current().pid() + "_" + names.incrementAndGet();
+        try (Connection connection = DriverManager.getConnection(server, "root", password());
                 Statement statement = connection.createStatement()) {
             statement.execute("CREATE DATABASE " + name);
         } catch (SQLException ex) {
-            throw new IllegalStateException("Could not create database " + name, ex);
+            throw new IllegalStateException("Could not create database " + name + " on " + server, ex);
         }
-        return "jdbc:mysql://%s:%d/%s"
-                .formatted(server.getHost(), server.getMappedPort(MySQLContainer.MYSQL_PORT), name);
+        return server + "/" + name;
+    }
+
+    private static @Nullable String externalUrl() {
+        String url = System.getProperty(URL_PROPERTY, "").strip();
+        if (url.isEmpty()) {
+            return null;
+        }
+        if (!url.startsWith("jdbc:mysql://")
+                || url.substring("jdbc:mysql://".length()).contains("/")) {
+            throw new IllegalArgumentException(URL_PROPERTY + "=" + url + " is not the JDBC URL of a MySQL server"
+                    + " without a database; give one like jdbc:mysql://localhost:3306");
+        }
+        return url;
+    }
+
+    private static String serverUrl() {
+        String url = externalUrl();
+        if (url != null) {
+            return url;
+        }
+        MySQLContainer server = container();
+        return "jdbc:mysql://%s:%d".formatted(server.getHost(), server.getMappedPort(MySQLContainer.MYSQL_PORT));
     }
 
     private static synchronized MySQLContainer container() {
-        if (container == null) {
-            MySQLContainer server = new MySQLContainer("mysql:8.4")
+        MySQLContainer started = container;
+        if (started == null) {
+            started = new MySQLContainer("mysql:8.4")
                     .withUsername("root")
-                    .withPassword(PASSWORD)
+                    .withPassword(DEFAULT_PASSWORD)
                     .withCommand("--max-connections=1000");
-            server.start();
-            container = server;
-            Runtime.getRuntime().addShutdownHook(new Thread(server::stop));
+            started.start();
+            container = started;
+            Runtime.getRuntime().addShutdownHook(new Thread(started::stop));
         }
-        return container;
+        return started;
     }
 }

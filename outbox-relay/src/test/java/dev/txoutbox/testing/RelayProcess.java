@@ -59,6 +59,12 @@ public final class RelayProcess implements AutoCloseable {
         if (logging != null) {
             command.add("-Dlogback.configurationFile=" + logging);
         }
+        for (String property : List.of(MySqlServer.URL_PROPERTY, MySqlServer.PASSWORD_PROPERTY)) {
+            String value = System.getProperty(property);
+            if (value != null) {
+                command.add("-D" + property + "=" + value);
+            }
+        }
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(RelayProcessMain.class.getName());

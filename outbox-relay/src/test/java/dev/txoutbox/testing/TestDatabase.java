@@ -15,8 +15,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 /**
  * A database product the contract tests run on, with the little SQL that tests need and that differs between them.
  * A contract test is an abstract class whose constructor takes the database, and a subclass per database runs it:
- * {@code PostgresXTests}, {@code MariaDbXTests}, and {@code MySqlXTests}, which Testcontainers runs only where Docker
- * does.
+ * {@code PostgresXTests}, {@code MariaDbXTests}, and {@code MySqlXTests}, which run only where there is a MySQL server
+ * ({@link RunsOnMySql}).
  */
 public enum TestDatabase {
 
@@ -175,7 +175,7 @@ public enum TestDatabase {
         }
     },
 
-    /** A MySQL server in a container: for the tests that Testcontainers runs where Docker does. */
+    /** A MySQL server that a property names, or one in a container where Docker runs ({@link RunsOnMySql}). */
     MYSQL {
         @Override
         public String newDatabaseUrl() {
@@ -220,7 +220,8 @@ public enum TestDatabase {
             // A user of that name, whom information_schema.processlist shows, as on MariaDB; MySQL checks grants.
             try (HikariDataSource root = EmbeddedInfrastructure.dataSource(jdbcUrl, "root")) {
                 JdbcClient jdbc = JdbcClient.create(root);
-                jdbc.sql("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'".formatted(name, MySqlServer.PASSWORD))
+                jdbc.sql("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'"
+                                .formatted(name, MySqlServer.password()))
                         .update();
                 jdbc.sql("GRANT ALL ON *.* TO '%s'@'%%'".formatted(name)).update();
             }
@@ -273,7 +274,7 @@ public enum TestDatabase {
 
     /** That user's password. */
     public String password() {
-        return this == MYSQL ? MySqlServer.PASSWORD : "";
+        return this == MYSQL ? MySqlServer.password() : "";
     }
 
     /** The outbox dialect of the product. */
@@ -300,6 +301,20 @@ public enum TestDatabase {
     /** A time as a parameter for a time column of the outbox (a UTC {@code DATETIME} on MariaDB and MySQL). */
     public Object timestamp(Instant time) {
         return this == POSTGRESQL ? Timestamp.from(time) : LocalDateTime.ofInstant(time, ZoneOffset.UTC);
+    }
+
+    /**
+     * The instant a time column of the outbox holds, as a driver reads it: a {@code Timestamp} of a PostgreSQL
+     * {@code timestamptz}; the UTC wall time of a MariaDB or MySQL {@code DATETIME}, as a {@code Timestamp} (MariaDB's
+     * driver) or a {@code LocalDateTime} (MySQL's), read whatever this JVM's time zone is.
+     */
+    public Instant instant(Object column) {
+        if (this == POSTGRESQL) {
+            return ((Timestamp) column).toInstant();
+        }
+        LocalDateTime utc =
+                column instanceof Timestamp timestamp ? timestamp.toLocalDateTime() : (LocalDateTime) column;
+        return utc.toInstant(ZoneOffset.UTC);
     }
 
     /**

@@ -1,13 +1,13 @@
 package dev.txoutbox.it.consumers;
 
 import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.RunsOnMySql;
 import dev.txoutbox.testing.TestDatabase;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import org.testcontainers.junit.jupiter.Testcontainers;
 
-/** {@link DeduplicatorPerConsumerIntegrationTests} on MySQL in a container, where Docker runs. */
-@Testcontainers(disabledWithoutDocker = true)
+/** {@link DeduplicatorPerConsumerIntegrationTests} on MySQL, where there is a server ({@link RunsOnMySql}). */
+@RunsOnMySql
 class MySqlDeduplicatorPerConsumerIntegrationTests extends DeduplicatorPerConsumerIntegrationTests {
 
     private static final String TOPIC = EmbeddedInfrastructure.newTopic("customers", 2);
