@@ -35,6 +35,13 @@ final class MariaDbDialect implements OutboxDialect {
 
     private final String binaryCollation;
 
+    /**
+     * What follows {@code FOR UPDATE} in a statement that reads the table through a JSON_TABLE of ids, to lock only
+     * the table's rows: MySQL refuses a locking clause that would cover the JSON_TABLE too, MariaDB has no
+     * {@code OF}.
+     */
+    private final String lockOfTable;
+
     private final JsonMapper json = JsonMapper.builder().build();
 
     private MariaDbDialect(
@@ -42,17 +49,19 @@ final class MariaDbDialect implements OutboxDialect {
             int minimumMajorVersion,
             int minimumMinorVersion,
             int minimumPatchVersion,
-            String binaryCollation) {
+            String binaryCollation,
+            String lockOfTable) {
         this.productName = productName;
         this.minimumMajorVersion = minimumMajorVersion;
         this.minimumMinorVersion = minimumMinorVersion;
         this.minimumPatchVersion = minimumPatchVersion;
         this.binaryCollation = binaryCollation;
+        this.lockOfTable = lockOfTable;
     }
 
     /** MariaDB: SKIP LOCKED came with 10.6; JSON_TABLE too. */
     static MariaDbDialect mariaDb() {
-        return new MariaDbDialect("MariaDB", 10, 6, 0, "utf8mb4_nopad_bin");
+        return new MariaDbDialect("MariaDB", 10, 6, 0, "utf8mb4_nopad_bin", "");
     }
 
     /**
@@ -60,7 +69,7 @@ final class MariaDbDialect implements OutboxDialect {
      * spaces (utf8mb4_0900_bin) with 8.0.17.
      */
     static MariaDbDialect mySql() {
-        return new MariaDbDialect("MySQL", 8, 0, 17, "utf8mb4_0900_bin");
+        return new MariaDbDialect("MySQL", 8, 0, 17, "utf8mb4_0900_bin", " OF o");
     }
 
     @Override
@@ -115,11 +124,9 @@ final class MariaDbDialect implements OutboxDialect {
         // other too, which costs time, never order. The row is the first 16 bits of the MD5 of topic and key (the
         // table has 65,536 rows): a hash without structure. CRC32 is linear, so keys that differ in a pattern
         // (k20..k27 and k7..k0 of two writers) shared rows in a pattern too, in opposite orders, and writers of many
-        // keys each deadlocked.
+        // keys each deadlocked. The hash is computed here, not by the server: MySQL 9 has no MD5() any more.
         return """
-                SELECT k.bucket FROM %s k
-                WHERE k.bucket = CAST(CONV(LEFT(MD5(CONCAT(:topic, ' ', :key)), 4), 16, 10) AS UNSIGNED)
-                FOR UPDATE
+                SELECT k.bucket FROM %s k WHERE k.bucket = :keyLock FOR UPDATE
                 """.formatted(table.keyLocks());
     }
 
@@ -181,8 +188,8 @@ final class MariaDbDialect implements OutboxDialect {
 
     @Override
     public String lockUnlocked(TableName table) {
-        return "SELECT o.id FROM %s STRAIGHT_JOIN %s o ON o.id = f.id FOR UPDATE SKIP LOCKED"
-                .formatted(ids(":ids"), table);
+        return "SELECT o.id FROM %s STRAIGHT_JOIN %s o ON o.id = f.id FOR UPDATE%s SKIP LOCKED"
+                .formatted(ids(":ids"), table, this.lockOfTable);
     }
 
     @Override

@@ -73,8 +73,9 @@ public interface OutboxDialect {
 
     /**
      * The statement that a writer runs just before {@link #insert(TableName)} in its transaction, to wait for the
-     * other writers of the topic and key ({@code :topic}, {@code :key}) and hold them off until it commits; nothing for a NULL key.
-     * Null where the insert takes that lock itself.
+     * other writers of the topic and key and hold them off until it commits: it takes the lock that
+     * {@link #keyLock(String, String)} names, bound as {@code :keyLock}; nothing for a NULL key. Null where the insert
+     * takes that lock itself.
      */
     @Nullable
     String lockKey(TableName table);

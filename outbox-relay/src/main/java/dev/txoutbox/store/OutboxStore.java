@@ -212,6 +212,9 @@ public final class OutboxStore {
         arguments.put("eventType", record.eventType());
         arguments.put("payload", new SqlParameterValue(Types.VARBINARY, record.payload()));
         arguments.put("headers", this.json.writeValueAsString(record.headers()));
+        if (this.lockKeySql != null && record.key() != null) {
+            arguments.put("keyLock", this.dialect.keyLock(record.topic(), record.key()));
+        }
         return arguments;
     }
 

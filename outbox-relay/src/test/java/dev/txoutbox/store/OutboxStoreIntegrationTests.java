@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.TestDatabase;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -120,20 +123,47 @@ abstract class OutboxStoreIntegrationTests {
     }
 
     @Test
-    void theKeyLockTheWriterComparesIsTheRowTheDatabaseLocksAlsoForKeysBeyondAscii() {
+    void aWriterHoldsTheKeyLockRowThatTheDialectNamesUntilItCommits() throws Exception {
         assumeTrue(this.database != TestDatabase.POSTGRESQL, "PostgreSQL's advisory locks take no row");
-        JdbcClient jdbc = JdbcClient.create(this.store.dataSource());
+        // The writer refuses to wait for its own suspended transaction by comparing keyLock(..): it must name exactly
+        // the row that an insert of the key locks, also for keys beyond ASCII.
+        String keyLocks = this.store.table().keyLocks().toString();
+        DataSource dataSource = this.store.dataSource();
         for (List<String> topicKey : List.of(
                 List.of("orders", "order-1"), List.of("заказы", "ключ-7"), List.of("t", "k😀"), List.of("t", "é"))) {
-            Integer locked = this.transactions.execute(
-                    status -> jdbc.sql(this.store.dialect().lockKey(this.store.table()))
-                            .param("topic", topicKey.get(0))
-                            .param("key", topicKey.get(1))
-                            .query(Integer.class)
-                            .single());
-            assertThat(locked)
-                    .as("the key-lock row of %s", topicKey)
-                    .isEqualTo(this.store.dialect().keyLock(topicKey.get(0), topicKey.get(1)));
+            Object lock = this.store.dialect().keyLock(topicKey.get(0), topicKey.get(1));
+            Object neighbour = ((Integer) lock + 1) % 65_536;
+            this.transactions.executeWithoutResult(status -> {
+                this.store.insert(event(topicKey.get(0), topicKey.get(1), "{\"n\":1}"));
+                assertThat(lockedElsewhere(dataSource, keyLocks, lock))
+                        .as("the key-lock row %s of %s, while its writer's transaction is open", lock, topicKey)
+                        .isTrue();
+                assertThat(lockedElsewhere(dataSource, keyLocks, neighbour))
+                        .as("the key-lock row next to it")
+                        .isFalse();
+            });
+            assertThat(lockedElsewhere(dataSource, keyLocks, lock))
+                    .as("the key-lock row of %s after its writer committed", topicKey)
+                    .isFalse();
+        }
+    }
+
+    /** Whether another transaction than the caller's holds a key-lock row, as a second connection finds it. */
+    private static boolean lockedElsewhere(DataSource dataSource, String keyLocks, Object bucket) {
+        try (Connection other = dataSource.getConnection()) {
+            other.setAutoCommit(false);
+            try {
+                return JdbcClient.create(new SingleConnectionDataSource(other, true))
+                        .sql("SELECT bucket FROM " + keyLocks + " WHERE bucket = ? FOR UPDATE SKIP LOCKED")
+                        .param(bucket)
+                        .query(Integer.class)
+                        .optional()
+                        .isEmpty();
+            } finally {
+                other.rollback();
+            }
+        } catch (SQLException ex) {
+            throw new IllegalStateException(ex);
         }
     }
 
