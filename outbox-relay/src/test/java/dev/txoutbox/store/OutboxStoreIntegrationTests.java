@@ -265,23 +265,25 @@ abstract class OutboxStoreIntegrationTests {
 
     @Test
     void theClaimReadsTheOutboxThroughItsPrimaryKeyWithManyRowsWaitingAndManyDeadLetters() {
-        assumeTrue(this.database == TestDatabase.MARIADB, "MariaDB's optimizer");
+        assumeTrue(this.database != TestDatabase.POSTGRESQL, "MariaDB's and MySQL's optimizers");
         JdbcClient jdbc = JdbcClient.create(this.store.dataSource());
         jdbc.sql("""
                         INSERT INTO outbox_event (event_id, topic, record_key, event_type, payload, headers)
-                        SELECT UUID(), 't', CONCAT('key-', g.n % 100), 'E', REPEAT('x', 1000), '{}'
-                        FROM (SELECT seq AS n FROM seq_1_to_5000) AS g
-                        """).update();
+                        SELECT UUID(), 't', CONCAT('key-', MOD(g.n, 100)), 'E', REPEAT('x', 1000), '{}'
+                        FROM %s
+                        """.formatted(this.database.series(5000))).update();
         jdbc.sql("UPDATE outbox_event SET next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL 1 MINUTE WHERE id % 100 = 0")
                 .update();
         jdbc.sql("""
                         INSERT INTO outbox_event_dead_letter
                             (id, event_id, topic, record_key, event_type, headers, created_at, attempts, last_error)
                         SELECT -g.n, UUID(), 't', CONCAT('parked-', g.n), 'E', '{}', UTC_TIMESTAMP(6), 10, 'failed'
-                        FROM (SELECT seq AS n FROM seq_1_to_10000) AS g
-                        """).update();
+                        FROM %s
+                        """.formatted(this.database.series(10_000))).update();
         for (boolean parkKeys : List.of(true, false)) {
-            List<String> plan = jdbc.sql("EXPLAIN " + this.database.dialect().claim(this.store.table(), parkKeys))
+            // MySQL 9 explains as a tree by default; the traditional table has the same columns as MariaDB's.
+            String explain = this.database == TestDatabase.MYSQL ? "EXPLAIN FORMAT=TRADITIONAL " : "EXPLAIN ";
+            List<String> plan = jdbc.sql(explain + this.database.dialect().claim(this.store.table(), parkKeys))
                     .param("limit", 500)
                     .param("maxBytes", Long.MAX_VALUE)
                     .query((rs, row) -> rs.getString("table") + " " + rs.getString("type") + " " + rs.getString("key"))
