@@ -124,7 +124,8 @@ final class MariaDbDialect implements OutboxDialect {
         // other too, which costs time, never order. The row is the first 16 bits of the MD5 of topic and key (the
         // table has 65,536 rows): a hash without structure. CRC32 is linear, so keys that differ in a pattern
         // (k20..k27 and k7..k0 of two writers) shared rows in a pattern too, in opposite orders, and writers of many
-        // keys each deadlocked. The hash is computed here, not by the server: MySQL 9 has no MD5() any more.
+        // keys each deadlocked. The hash is computed in Java (keyLock), not by the server: MySQL 9.7 has no MD5(),
+        // and a MySQL 8 in FIPS mode returns NULL for it.
         return """
                 SELECT k.bucket FROM %s k WHERE k.bucket = :keyLock FOR UPDATE
                 """.formatted(table.keyLocks());

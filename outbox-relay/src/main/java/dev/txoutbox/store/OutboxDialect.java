@@ -74,8 +74,8 @@ public interface OutboxDialect {
     /**
      * The statement that a writer runs just before {@link #insert(TableName)} in its transaction, to wait for the
      * other writers of the topic and key and hold them off until it commits: it takes the lock that
-     * {@link #keyLock(String, String)} names, bound as {@code :keyLock}; nothing for a NULL key. Null where the insert
-     * takes that lock itself.
+     * {@link #keyLock(String, String)} names, bound as {@code :keyLock} (with the insert's own arguments, among them
+     * {@code :topic} and {@code :key}); it does not run for a NULL key. Null where the insert takes that lock itself.
      */
     @Nullable
     String lockKey(TableName table);

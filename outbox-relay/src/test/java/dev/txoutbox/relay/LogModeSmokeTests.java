@@ -39,12 +39,14 @@ class LogModeSmokeTests {
             }
             await().atMost(Duration.ofSeconds(10)).until(() -> store.count() == 0);
             // The slot moves past the published transactions and the relay's deletes, so that the server may drop
-            // their WAL. The flushed position, not the insert position: a record that no commit flushed (a page
-            // pruned by a read, say) may wait for the next commit, and the server sends no WAL it has not flushed.
+            // their WAL, although no transaction of the table follows them. A checkpoint flushes all WAL written so
+            // far: without it, a record that no commit flushed (a page pruned by a read, say) may wait for the next
+            // commit, and the server sends no WAL that it has not flushed.
             JdbcClient jdbc = JdbcClient.create(store.dataSource());
-            String written = jdbc.sql("SELECT pg_current_wal_flush_lsn()::text")
+            String written = jdbc.sql("SELECT pg_current_wal_insert_lsn()::text")
                     .query(String.class)
                     .single();
+            jdbc.sql("CHECKPOINT").update();
             await().atMost(Duration.ofSeconds(10))
                     .until(() -> jdbc.sql("SELECT confirmed_flush_lsn >= ?::pg_lsn FROM pg_replication_slots"
                                     + " WHERE slot_name = ?")

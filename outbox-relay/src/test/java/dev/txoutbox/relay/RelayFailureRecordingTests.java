@@ -257,9 +257,8 @@ abstract class RelayFailureRecordingTests {
             this.commitFailure = "injected: the commit failed";
             return this.store;
         }
-        // MariaDB and MySQL have no deferred constraints: the session is killed just before its first commit after an
-        // update,
-        // and the commit fails on the ended session, whose transaction the server rolled back.
+        // MariaDB and MySQL have no deferred constraints: the session is killed just before its first commit after
+        // an update, and the commit fails on the ended session, whose transaction the server rolled back.
         AtomicBoolean updated = new AtomicBoolean();
         AtomicBoolean failed = new AtomicBoolean();
         this.commitFailure =

@@ -25,6 +25,15 @@ final class MySqlServer {
 
     private static final String DEFAULT_PASSWORD = "outbox";
 
+    private static final String SCHEME = "jdbc:mysql://";
+
+    /**
+     * The part of this JVM's database names that tells them from those of other JVMs on a server that a property
+     * names, in this build or an earlier one: the process id and the start's second.
+     */
+    private static final String RUN =
+            ProcessHandle.current().pid() + "_" + Long.toString(System.currentTimeMillis() / 1000, 36);
+
     private static final AtomicInteger names = new AtomicInteger();
 
     private static @Nullable MySQLContainer container;
@@ -48,33 +57,41 @@ final class MySqlServer {
         return externalUrl() != null ? System.getProperty(PASSWORD_PROPERTY, DEFAULT_PASSWORD) : DEFAULT_PASSWORD;
     }
 
-    /**
-     * Creates an empty database and returns its JDBC URL. The name carries the process id, since the JVMs of the
-     * build's modules share a server that a property names.
-     */
+    /** Creates an empty database and returns its JDBC URL, with the server's parameters if the property gives some. */
     static String newDatabaseUrl() {
         String server = serverUrl();
-        String name = "test_" + ProcessHandle.current().pid() + "_" + names.incrementAndGet();
+        String name = "test_" + RUN + "_" + names.incrementAndGet();
         try (Connection connection = DriverManager.getConnection(server, "root", password());
                 Statement statement = connection.createStatement()) {
             statement.execute("CREATE DATABASE " + name);
         } catch (SQLException ex) {
             throw new IllegalStateException("Could not create database " + name + " on " + server, ex);
         }
-        return server + "/" + name;
+        int parameters = server.indexOf('?');
+        return parameters < 0
+                ? server + "/" + name
+                : server.substring(0, parameters) + "/" + name + server.substring(parameters);
     }
 
+    /** The server that the property names, as {@code jdbc:mysql://host:port[?parameters]}, or null. */
     private static @Nullable String externalUrl() {
         String url = System.getProperty(URL_PROPERTY, "").strip();
         if (url.isEmpty()) {
             return null;
         }
-        if (!url.startsWith("jdbc:mysql://")
-                || url.substring("jdbc:mysql://".length()).contains("/")) {
-            throw new IllegalArgumentException(URL_PROPERTY + "=" + url + " is not the JDBC URL of a MySQL server"
-                    + " without a database; give one like jdbc:mysql://localhost:3306");
+        String address = url.startsWith(SCHEME) ? url.substring(SCHEME.length()) : "";
+        int start = address.indexOf('?');
+        String parameters = start < 0 ? "" : address.substring(start);
+        String hostAndPort = start < 0 ? address : address.substring(0, start);
+        if (hostAndPort.endsWith("/")) {
+            hostAndPort = hostAndPort.substring(0, hostAndPort.length() - 1);
         }
-        return url;
+        if (hostAndPort.isEmpty() || hostAndPort.contains("/")) {
+            throw new IllegalArgumentException(URL_PROPERTY + "=" + url + " is not the JDBC URL of a MySQL server"
+                    + " without a database; give one like jdbc:mysql://localhost:3306, with parameters after a ?"
+                    + " if the server needs some");
+        }
+        return SCHEME + hostAndPort + parameters;
     }
 
     private static String serverUrl() {

@@ -221,7 +221,7 @@ public enum TestDatabase {
             try (HikariDataSource root = EmbeddedInfrastructure.dataSource(jdbcUrl, "root")) {
                 JdbcClient jdbc = JdbcClient.create(root);
                 jdbc.sql("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'"
-                                .formatted(name, MySqlServer.password()))
+                                .formatted(name, MySqlServer.password().replace("'", "''")))
                         .update();
                 jdbc.sql("GRANT ALL ON *.* TO '%s'@'%%'".formatted(name)).update();
             }
