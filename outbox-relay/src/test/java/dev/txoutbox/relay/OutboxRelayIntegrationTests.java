@@ -183,12 +183,13 @@ abstract class OutboxRelayIntegrationTests {
 
     @Test
     void relaysOnOneTableRunNoMoreCyclesAtOnceThanItsTableConcurrency() throws InterruptedException {
-        int events = 1200;
+        int events = 600;
         for (int i = 0; i < events; i++) {
             this.store.insert(event(this.topic, "key-" + (i % 40), "{\"seq\":" + i + "}"));
         }
-        // Three relays of two cycles each, on two slots; acknowledgements come 20 ms late, so each cycle stays in
-        // flight long enough to be seen.
+        // Three relays of two cycles each, on two slots; acknowledgements come 100 ms late, so that each cycle stays
+        // in flight long enough to be seen next to another by a sampling that takes a few milliseconds (with 20 ms,
+        // two InnoDB servers on a busy machine showed one at a time at most).
         RelaySettings settings = RelaySettings.builder()
                 .batchSize(20)
                 .pollInterval(Duration.ofMillis(20))
@@ -198,7 +199,8 @@ abstract class OutboxRelayIntegrationTests {
             KafkaRecordPublisher kafka = kafkaPublisher(settings);
             RecordPublisher late = record -> kafka.publish(record)
                     .thenApplyAsync(
-                            acknowledged -> acknowledged, CompletableFuture.delayedExecutor(20, TimeUnit.MILLISECONDS));
+                            acknowledged -> acknowledged,
+                            CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS));
             OutboxRelay relay = new OutboxRelay(this.store, late, settings);
             this.relays.add(relay);
             relay.start();
