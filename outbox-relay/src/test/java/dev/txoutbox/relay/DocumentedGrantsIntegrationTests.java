@@ -18,20 +18,18 @@ import dev.txoutbox.testing.ForwardingRecordPublisher;
 import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.TestDatabase;
 import dev.txoutbox.testing.TopicReader;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
@@ -40,8 +38,6 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * the migration privileges, creates the tables, on a server that enforces grants.
  */
 abstract class DocumentedGrantsIntegrationTests {
-
-    private static final AtomicInteger users = new AtomicInteger();
 
     private static final String PASSWORD = "granted-only";
 
@@ -56,9 +52,15 @@ abstract class DocumentedGrantsIntegrationTests {
     }
 
     @AfterEach
-    void close() throws Exception {
+    void close() {
+        // In the reverse order: the user's pools, its removal, the administrator's pool.
         for (int i = this.closeables.size() - 1; i >= 0; i--) {
-            this.closeables.get(i).close();
+            try {
+                this.closeables.get(i).close();
+            } catch (Exception ex) {
+                LoggerFactory.getLogger(DocumentedGrantsIntegrationTests.class)
+                        .warn("Could not clean up after the test", ex);
+            }
         }
     }
 
@@ -172,8 +174,9 @@ abstract class DocumentedGrantsIntegrationTests {
                 "the embedded MariaDB runs without grant tables: it lets every user do everything");
     }
 
+    /** A user of a name of its own, which the test removes at its end (on MySQL; a PostgreSQL role stays). */
     private String newUser(HikariDataSource admin) {
-        String user = "outbox_granted_" + users.incrementAndGet() + "_" + System.nanoTime() % 100_000;
+        String user = "outbox_granted_" + UUID.randomUUID().toString().substring(0, 8);
         JdbcClient jdbc = JdbcClient.create(admin);
         if (this.database == TestDatabase.POSTGRESQL) {
             jdbc.sql("CREATE ROLE " + user + " LOGIN PASSWORD '" + PASSWORD + "'")
@@ -181,6 +184,8 @@ abstract class DocumentedGrantsIntegrationTests {
         } else {
             jdbc.sql("CREATE USER " + grantee(user) + " IDENTIFIED BY '" + PASSWORD + "'")
                     .update();
+            this.closeables.add(
+                    () -> jdbc.sql("DROP USER IF EXISTS " + grantee(user)).update());
         }
         return user;
     }
@@ -205,15 +210,7 @@ abstract class DocumentedGrantsIntegrationTests {
     }
 
     private String withoutUser(String url) {
-        if (this.database != TestDatabase.POSTGRESQL) {
-            return url;
-        }
-        try (HikariDataSource probe = EmbeddedInfrastructure.dataSource(url, "probe");
-                Connection connection = probe.getConnection()) {
-            return connection.getMetaData().getURL().replaceFirst("\\?.*", "");
-        } catch (SQLException ex) {
-            throw new IllegalStateException(ex);
-        }
+        return this.database == TestDatabase.POSTGRESQL ? url.replaceFirst("\\?.*", "") : url;
     }
 
     private <T extends AutoCloseable> T closing(T closeable) {
