@@ -17,7 +17,9 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import org.springframework.util.FileSystemUtils;
 
@@ -320,9 +322,7 @@ public final class EmbeddedInfrastructure {
         kafka().doWithAdmin(admin -> {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             try {
-                while (!admin.describeTopics(List.of(name)).allTopicNames().get().get(name).partitions().stream()
-                        .allMatch(partition -> partition.leader() != null
-                                && !partition.leader().isEmpty())) {
+                while (!led(admin, name)) {
                     if (System.nanoTime() - deadline > 0) {
                         throw new IllegalStateException(
                                 "Topic " + name + " has partitions without a leader after 10 s");
@@ -337,5 +337,22 @@ public final class EmbeddedInfrastructure {
             }
         });
         return name;
+    }
+
+    /**
+     * Whether every partition of a topic has a leader. A topic just created may be unknown to the broker that
+     * answers for a moment: not led yet.
+     */
+    private static boolean led(Admin admin, String topic) throws InterruptedException, ExecutionException {
+        try {
+            return admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().stream()
+                    .allMatch(partition ->
+                            partition.leader() != null && !partition.leader().isEmpty());
+        } catch (ExecutionException ex) {
+            if (ex.getCause() instanceof UnknownTopicOrPartitionException) {
+                return false;
+            }
+            throw ex;
+        }
     }
 }
