@@ -11,7 +11,6 @@ import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.KeySequences;
-import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.ProxiedBroker;
 import dev.txoutbox.testing.TcpProxy;
 import dev.txoutbox.testing.TestDatabase;
@@ -46,27 +45,31 @@ abstract class BrokerOutageTests {
 
     private final TestDatabase database;
 
+    private final RelayMode mode;
+
     BrokerOutageTests(TestDatabase database) {
+        this(database, RelayMode.POLL);
+    }
+
+    BrokerOutageTests(TestDatabase database, RelayMode mode) {
         this.database = database;
+        this.mode = mode;
     }
 
-    /** The table of a test, written as the relays of the subclass need it: with key locks for polling relays. */
-    OutboxStore newStore() {
-        return OutboxTestTables.newStore(this.database);
+    private OutboxStore newStore() {
+        return this.mode.newStore(this.database);
     }
 
-    /** A relay of the subclass's mode: one that polls the table, unless a subclass reads the log. */
-    OutboxRelay newRelay(OutboxStore store, RecordPublisher publisher, RelaySettings settings) {
-        return newRelay(store, publisher, settings, List.of());
+    private OutboxRelay newRelay(OutboxStore store, RecordPublisher publisher, RelaySettings settings) {
+        return this.mode.newRelay(store, publisher, settings, List.of());
     }
 
-    /** A relay of the subclass's mode, with listeners. */
-    OutboxRelay newRelay(
+    private OutboxRelay newRelay(
             OutboxStore store,
             RecordPublisher publisher,
             RelaySettings settings,
             List<? extends OutboxRelayListener> listeners) {
-        return new OutboxRelay(store, publisher, settings, listeners);
+        return this.mode.newRelay(store, publisher, settings, listeners);
     }
 
     @AfterEach

@@ -1,9 +1,6 @@
 package dev.txoutbox.relay;
 
-import dev.txoutbox.store.OutboxStore;
-import dev.txoutbox.testing.LogMode;
 import dev.txoutbox.testing.TestDatabase;
-import java.util.List;
 
 /**
  * {@link RelayFaultTests} on embedded PostgreSQL with every relay in log mode, reading the write-ahead log (one reads, the
@@ -12,20 +9,6 @@ import java.util.List;
 class PostgresLogModeRelayFaultTests extends RelayFaultTests {
 
     PostgresLogModeRelayFaultTests() {
-        super(TestDatabase.POSTGRESQL);
-    }
-
-    @Override
-    OutboxStore newStore() {
-        return LogMode.withoutKeyLocks(super.newStore());
-    }
-
-    @Override
-    OutboxRelay newRelay(
-            OutboxStore store,
-            RecordPublisher publisher,
-            RelaySettings settings,
-            List<? extends OutboxRelayListener> listeners) {
-        return LogMode.relay(store, publisher, settings, listeners);
+        super(TestDatabase.POSTGRESQL, RelayMode.LOG);
     }
 }

@@ -1,7 +1,5 @@
 package dev.txoutbox.relay;
 
-import dev.txoutbox.store.OutboxStore;
-import dev.txoutbox.testing.LogMode;
 import dev.txoutbox.testing.TestDatabase;
 
 /**
@@ -11,21 +9,6 @@ import dev.txoutbox.testing.TestDatabase;
 class PostgresLogModeSlowBrokerTests extends SlowBrokerTests {
 
     PostgresLogModeSlowBrokerTests() {
-        super(TestDatabase.POSTGRESQL);
-    }
-
-    @Override
-    OutboxStore newStore() {
-        return LogMode.withoutKeyLocks(super.newStore());
-    }
-
-    @Override
-    OutboxRelay newRelay(OutboxStore store, RecordPublisher publisher, RelaySettings settings) {
-        return LogMode.relay(store, publisher, settings);
-    }
-
-    @Override
-    boolean cyclesOnDemand() {
-        return false;
+        super(TestDatabase.POSTGRESQL, RelayMode.LOG);
     }
 }

@@ -53,27 +53,31 @@ abstract class RelayFaultTests {
 
     private final TestDatabase database;
 
+    private final RelayMode mode;
+
     RelayFaultTests(TestDatabase database) {
+        this(database, RelayMode.POLL);
+    }
+
+    RelayFaultTests(TestDatabase database, RelayMode mode) {
         this.database = database;
+        this.mode = mode;
     }
 
-    /** The table of a test, written as the relays of the subclass need it: with key locks for polling relays. */
-    OutboxStore newStore() {
-        return OutboxTestTables.newStore(this.database);
+    private OutboxStore newStore() {
+        return this.mode.newStore(this.database);
     }
 
-    /** A relay of the subclass's mode: one that polls the table, unless a subclass reads the log. */
-    OutboxRelay newRelay(OutboxStore store, RecordPublisher publisher, RelaySettings settings) {
-        return newRelay(store, publisher, settings, List.of());
+    private OutboxRelay newRelay(OutboxStore store, RecordPublisher publisher, RelaySettings settings) {
+        return this.mode.newRelay(store, publisher, settings, List.of());
     }
 
-    /** A relay of the subclass's mode, with listeners. */
-    OutboxRelay newRelay(
+    private OutboxRelay newRelay(
             OutboxStore store,
             RecordPublisher publisher,
             RelaySettings settings,
             List<? extends OutboxRelayListener> listeners) {
-        return new OutboxRelay(store, publisher, settings, listeners);
+        return this.mode.newRelay(store, publisher, settings, listeners);
     }
 
     @AfterEach

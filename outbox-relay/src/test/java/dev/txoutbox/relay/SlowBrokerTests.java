@@ -50,8 +50,15 @@ abstract class SlowBrokerTests {
 
     private final TestDatabase database;
 
+    private final RelayMode mode;
+
     SlowBrokerTests(TestDatabase database) {
+        this(database, RelayMode.POLL);
+    }
+
+    SlowBrokerTests(TestDatabase database, RelayMode mode) {
         this.database = database;
+        this.mode = mode;
     }
 
     @BeforeAll
@@ -75,19 +82,20 @@ abstract class SlowBrokerTests {
         proxy.delayToServer(Duration.ZERO);
     }
 
-    /** A new outbox table, written as the subclass's mode writes it. */
-    OutboxStore newStore() {
-        return OutboxTestTables.newStore(this.database);
+    private OutboxStore newStore() {
+        return this.mode.newStore(this.database);
     }
 
-    /** A relay of the subclass's mode: one that polls the table, unless a subclass reads the log. */
-    OutboxRelay newRelay(OutboxStore store, RecordPublisher publisher, RelaySettings settings) {
-        return new OutboxRelay(store, publisher, settings);
+    private OutboxRelay newRelay(OutboxStore store, RecordPublisher publisher, RelaySettings settings) {
+        return this.mode.newRelay(store, publisher, settings, List.of());
     }
 
-    /** Whether the relays of the subclass's mode run single cycles on demand ({@link OutboxRelay#relayOnce()}). */
-    boolean cyclesOnDemand() {
-        return true;
+    /**
+     * Whether the relays run single cycles on demand ({@link OutboxRelay#relayOnce()}): a relay in log mode runs
+     * them as a polling relay would, so a test of them is poll mode's only.
+     */
+    private boolean cyclesOnDemand() {
+        return this.mode == RelayMode.POLL;
     }
 
     @Test
