@@ -6,6 +6,8 @@ import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.LongAdder;
 import org.springframework.boot.WebApplicationType;
@@ -22,6 +24,18 @@ public class BenchmarkApplication {
     static final ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
 
     static volatile boolean recordLatencies;
+
+    /**
+     * When each recorded event's transaction ended its commit, by event id, for {@link #afterCommit}: set by the
+     * writers of L, taken by the relay's listener.
+     */
+    static final ConcurrentHashMap<UUID, Instant> committedAt = new ConcurrentHashMap<>();
+
+    /**
+     * Commit-to-acknowledgement latencies, in microseconds, of the events in {@link #committedAt}: what the relay adds
+     * after the writer's transaction, the counterpart of a plain producer's send-to-acknowledgement.
+     */
+    static final ConcurrentLinkedQueue<Long> afterCommit = new ConcurrentLinkedQueue<>();
 
     /** Relay cycles that published something, and the records they published. */
     static final LongAdder cycles = new LongAdder();
@@ -63,6 +77,11 @@ public class BenchmarkApplication {
                 if (recordLatencies) {
                     latencies.add(
                             Duration.between(record.createdAt(), acknowledgedAt).toNanos() / 1_000);
+                    Instant committed = committedAt.remove(record.eventId());
+                    if (committed != null) {
+                        afterCommit.add(
+                                Duration.between(committed, acknowledgedAt).toNanos() / 1_000);
+                    }
                 }
             }
 
