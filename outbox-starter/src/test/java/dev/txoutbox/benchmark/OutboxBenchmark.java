@@ -28,7 +28,9 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  *       reached, the reference for L's latencies; it runs with L, also when L runs alone;
  *   <li>S ({@link RelayDrain}): R with 1, 2 and 4 relays on one table, checking per-key order on the consumed records;
  *   <li>H ({@link HotKeyDrain}), only when asked for with {@code -Dbenchmark.phase=H}: one relay draining rows that
- *       all have one key.
+ *       all have one key;
+ *   <li>O ({@link OneEventCycles}), only when asked for with {@code -Dbenchmark.phase=O}: the time of a relay cycle
+ *       that publishes one event, and of one that finds nothing.
  * </ul>
  *
  * K, D, R, S and W also report the whole machine's CPU time per event, row or transaction (see {@link
@@ -288,10 +290,11 @@ public final class OutboxBenchmark {
                 return;
             }
             case "H" -> new HotKeyDrain(this.report).run();
+            case "O" -> new OneEventCycles(this.report).run();
             default ->
                 throw new IllegalArgumentException("Unknown benchmark phase '" + phase
-                        + "': use K, D, R, C, S, W, L, M (R, W and L in poll and in log mode) or H, or leave it out"
-                        + " for all but H.");
+                        + "': use K, D, R, C, S, W, L, M (R, W and L in poll and in log mode), H or O, or leave it"
+                        + " out for all but H and O.");
         }
         this.report.printRows();
     }
