@@ -5,6 +5,7 @@ import dev.txoutbox.store.OutboxDialect;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.store.TableName;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -18,6 +19,7 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
@@ -25,6 +27,7 @@ import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -107,7 +110,9 @@ final class CycleStore {
      * Takes one of the table's {@code cycleSlots} cycle slots, then locks up to {@code limit} claimable rows in id
      * order and returns the ones that may be published now without breaking per-key order (see {@link ClaimRule}):
      * rows whose topic and key have an earlier row outside this claim stay locked, but are left out. Claims nothing
-     * when other transactions hold every slot. Must run in a transaction, which holds the slot and the locks. The
+     * when other transactions hold every slot. Must run in a READ COMMITTED transaction, which holds the slot and the
+     * locks; in another, unless Spring was asked to run it at READ COMMITTED, it throws {@link
+     * NotReadCommittedException} before it claims anything. The
      * statements after it in the transaction read the table through its indexes only, like the claim itself (see
      * {@link OutboxDialect#startCycle(TableName)}). Bounded in rows only, and kept from the server's timeouts for a minute;
      * see {@link #claim(int, long, int, Duration, boolean)} for other bounds.
@@ -200,6 +205,29 @@ final class CycleStore {
         return new IdClaim(new Claim(publishable, rows.size()), found);
     }
 
+    /**
+     * A cycle's transaction runs at another isolation level than READ COMMITTED, the one the claims are written for,
+     * and was not declared to run at READ COMMITTED: under REPEATABLE READ, a claim that meets a row another cycle
+     * changed since its snapshot fails, or reads rows that other relays deleted since. Thrown before anything was
+     * claimed.
+     */
+    static final class NotReadCommittedException extends RuntimeException {
+
+        private final String isolation;
+
+        NotReadCommittedException(String isolation) {
+            super("The relay cycle's transaction runs at isolation level " + isolation
+                    + " instead of READ COMMITTED, which its claim needs; it claimed nothing, and the relay runs its"
+                    + " cycles at READ COMMITTED from now on.");
+            this.isolation = isolation;
+        }
+
+        /** The isolation level the transaction ran at. */
+        String isolation() {
+            return this.isolation;
+        }
+    }
+
     /** A row of {@link #claimIds}: {@code claimed} there means free of earlier rows of its key; unclaimed rows go. */
     private ClaimRow mapIdClaimRow(ResultSet rs, int rowNum) throws SQLException {
         ClaimRow row = mapClaimRow(rs, rowNum);
@@ -209,7 +237,11 @@ final class CycleStore {
         return rs.getBoolean("in_budget") ? row : new ClaimRow(row.id(), row.topic(), row.key(), true, null);
     }
 
-    /** Starts a cycle's transaction (see {@link OutboxDialect#startCycle}); false when no cycle slot is free. */
+    /**
+     * Starts a cycle's transaction (see {@link OutboxDialect#startCycle}); false when no cycle slot is free.
+     *
+     * @throws NotReadCommittedException when the transaction runs at another isolation level than READ COMMITTED
+     */
     private boolean startCycle(int cycleSlots, Duration transactionTimeout, boolean synchronousCommit) {
         long timeoutMillis = Math.min(Math.max(transactionTimeout.toMillis(), 0), Integer.MAX_VALUE);
         List<Map<String, @Nullable Object>> started = this.jdbc
@@ -220,7 +252,38 @@ final class CycleStore {
                 .param("table", this.table.value())
                 .query()
                 .listOfRows();
-        return !started.isEmpty() && started.get(0).get("slot") != null;
+        if (started.isEmpty() || started.get(0).get("slot") == null) {
+            return false;
+        }
+        // A transaction that Spring was asked to run at READ COMMITTED runs at it: Spring set it on the connection.
+        Integer declared = TransactionSynchronizationManager.getCurrentTransactionIsolationLevel();
+        if (declared == null || declared != Connection.TRANSACTION_READ_COMMITTED) {
+            String isolation = text(started.get(0).get("isolation"));
+            if (!isReadCommitted(isolation)) {
+                throw new NotReadCommittedException(isolation != null ? isolation : "(not reported)");
+            }
+        }
+        return true;
+    }
+
+    /** Whether {@link #claim} tells a transaction's isolation level without a round trip of its own. */
+    boolean reportsIsolation() {
+        return this.dialect.startCycleReportsIsolation();
+    }
+
+    private static @Nullable String text(@Nullable Object value) {
+        return value instanceof byte[] bytes
+                ? new String(bytes, StandardCharsets.UTF_8)
+                : Objects.toString(value, null);
+    }
+
+    /**
+     * Whether an isolation level, as PostgreSQL ({@code read committed}), MariaDB or MySQL ({@code READ-COMMITTED})
+     * names it, is READ COMMITTED. PostgreSQL runs {@code read uncommitted} as READ COMMITTED, but the claims are not
+     * written for a level that the server may some day take at its word.
+     */
+    static boolean isReadCommitted(@Nullable String isolation) {
+        return isolation != null && isolation.replace('-', ' ').trim().equalsIgnoreCase("read committed");
     }
 
     /**

@@ -9,12 +9,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.TransactionStatus;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -50,7 +53,17 @@ final class CycleTransaction {
 
     private final String relayName;
 
+    /** The cycles' transactions, at the DataSource's own isolation level, which the claim checks. */
     private final TransactionTemplate transactions;
+
+    /** The cycles' transactions at READ COMMITTED, set on each, for a DataSource whose level is another. */
+    private final TransactionTemplate readCommitted;
+
+    /**
+     * Whether the cycles set READ COMMITTED on their transactions: when a claim found the DataSource's transactions
+     * to start at another level, or when the claim cannot tell (see {@link CycleStore#reportsIsolation()}).
+     */
+    private final AtomicBoolean setIsolation;
 
     private final TransactionTemplate cleanup;
 
@@ -76,13 +89,21 @@ final class CycleTransaction {
         this.activities = activities;
         this.relayName = relayName;
         DataSourceTransactionManager transactionManager = new DataSourceTransactionManager(store.dataSource());
-        this.transactions = new TransactionTemplate(transactionManager);
-        // Pinned, whatever the database's default: under REPEATABLE READ, a claim that meets a row another cycle
-        // changed since the claim's snapshot fails instead of skipping or reading it afresh.
-        this.transactions.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
-        // The transaction spans the claim, the wait for acknowledgements and the delete; statements get the rest.
+        // READ COMMITTED, whatever the database's default: under REPEATABLE READ, a claim that meets a row another
+        // cycle changed since the claim's snapshot fails instead of skipping or reading it afresh. Setting it on each
+        // transaction costs round trips in every cycle: Spring asks the driver for the connection's level first (the
+        // PostgreSQL and MySQL drivers ask the server), and at a few events per cycle that is a good part of the
+        // cycle. So where the claim's first statement reports the level, the cycles take the DataSource's, until it
+        // turns out to be another: then that claim stops before claiming anything, and this cycle and all later ones
+        // set READ COMMITTED.
+        this.setIsolation = new AtomicBoolean(!store.reportsIsolation());
         this.transactionTimeout = settings.sendTimeout().plusSeconds(30);
+        this.transactions = new TransactionTemplate(transactionManager);
+        // The transaction spans the claim, the wait for acknowledgements and the delete; statements get the rest.
         this.transactions.setTimeout((int) this.transactionTimeout.toSeconds());
+        this.readCommitted = new TransactionTemplate(transactionManager);
+        this.readCommitted.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
+        this.readCommitted.setTimeout((int) this.transactionTimeout.toSeconds());
         this.cleanup = new TransactionTemplate(transactionManager);
         this.cleanup.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
         this.cleanup.setTimeout(CLEANUP_TIMEOUT_SECONDS);
@@ -113,7 +134,7 @@ final class CycleTransaction {
         Cycle cycle = new Cycle(System.nanoTime(), generation, this.run, this.activities, this.listeners);
         CycleResult result;
         try {
-            result = Objects.requireNonNull(this.transactions.execute(status -> publishBatch(cycle, status, claimer)));
+            result = Objects.requireNonNull(execute(cycle, claimer));
         } catch (RuntimeException | Error ex) {
             // The rollback undid the delete of the rows whose records the broker acknowledged (a session killed by
             // an idle-in-transaction timeout between the sends and the commit, say): without another delete, every
@@ -138,6 +159,35 @@ final class CycleTransaction {
         }
         this.listeners.cycleCompleted(result);
         return result;
+    }
+
+    private @Nullable CycleResult execute(Cycle cycle, Claimer claimer) {
+        // Inside a caller's transaction (relayOnce() in one), the cycle joins it: a failed first try would mark it
+        // for rollback.
+        if (!this.setIsolation.get() && !TransactionSynchronizationManager.isActualTransactionActive()) {
+            try {
+                return this.transactions.execute(status -> publishBatch(cycle, status, claimer));
+            } catch (CycleStore.NotReadCommittedException ex) {
+                if (!cycle.acknowledgedIds().isEmpty() || !cycle.inFlight.isEmpty()) {
+                    // Not from the claim that starts the cycle: sending it again would send records twice.
+                    throw ex;
+                }
+                if (this.setIsolation.compareAndSet(false, true)) {
+                    log.info(
+                            "Outbox relay {}: the transactions of its DataSource start at isolation level {}, and its"
+                                    + " cycles need READ COMMITTED: from now on they set it on each of their"
+                                    + " transactions, and Spring sets the level back after each, which costs round"
+                                    + " trips to the database in every cycle. To save them, have the DataSource start"
+                                    + " its connections at READ COMMITTED where the application's own transactions may"
+                                    + " run at it (spring.datasource.hikari.transaction-isolation="
+                                    + "TRANSACTION_READ_COMMITTED; on PostgreSQL also ALTER DATABASE or ALTER ROLE ..."
+                                    + " SET default_transaction_isolation = 'read committed')",
+                            this.relayName,
+                            ex.isolation());
+                }
+            }
+        }
+        return this.readCommitted.execute(status -> publishBatch(cycle, status, claimer));
     }
 
     private void settleAfterFailure(Cycle cycle, Throwable failure) {

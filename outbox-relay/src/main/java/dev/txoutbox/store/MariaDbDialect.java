@@ -42,6 +42,14 @@ final class MariaDbDialect implements OutboxDialect {
      */
     private final String lockOfTable;
 
+    /**
+     * What the statement that starts a cycle returns as the transaction's isolation level: MySQL's driver asks the
+     * server for it in a round trip of its own. MariaDB's name for it, {@code tx_isolation}, is deprecated since 11.1,
+     * whose {@code transaction_isolation} the oldest supported versions lack; a MariaDB relay sets READ COMMITTED on
+     * every cycle, as on a server at its default, REPEATABLE READ. Null when not returned.
+     */
+    private final @Nullable String isolation;
+
     private final JsonMapper json = JsonMapper.builder().build();
 
     private MariaDbDialect(
@@ -50,18 +58,20 @@ final class MariaDbDialect implements OutboxDialect {
             int minimumMinorVersion,
             int minimumPatchVersion,
             String binaryCollation,
-            String lockOfTable) {
+            String lockOfTable,
+            @Nullable String isolation) {
         this.productName = productName;
         this.minimumMajorVersion = minimumMajorVersion;
         this.minimumMinorVersion = minimumMinorVersion;
         this.minimumPatchVersion = minimumPatchVersion;
         this.binaryCollation = binaryCollation;
         this.lockOfTable = lockOfTable;
+        this.isolation = isolation;
     }
 
     /** MariaDB: SKIP LOCKED came with 10.6; JSON_TABLE too. */
     static MariaDbDialect mariaDb() {
-        return new MariaDbDialect("MariaDB", 10, 6, 0, "utf8mb4_nopad_bin", "");
+        return new MariaDbDialect("MariaDB", 10, 6, 0, "utf8mb4_nopad_bin", "", null);
     }
 
     /**
@@ -69,7 +79,7 @@ final class MariaDbDialect implements OutboxDialect {
      * spaces (utf8mb4_0900_bin) with 8.0.17.
      */
     static MariaDbDialect mySql() {
-        return new MariaDbDialect("MySQL", 8, 0, 17, "utf8mb4_0900_bin", " OF o");
+        return new MariaDbDialect("MySQL", 8, 0, 17, "utf8mb4_0900_bin", " OF o", "@@transaction_isolation");
     }
 
     @Override
@@ -167,14 +177,20 @@ final class MariaDbDialect implements OutboxDialect {
         // A slot is the row lock on a row of the cycle-slot table, which ends with the transaction however it ends.
         // Neither database can set a commit's durability, nor the server's transaction timeouts, for one transaction
         // only: the settings are the server's (see the operations guide), and the statement leaves those parameters
-        // out. No row comes back when every slot is taken.
+        // out. No row comes back when every slot is taken. The session's isolation level is the transaction's unless
+        // a level was set for the next transaction only, which neither the relay nor Spring does.
         return """
-                SELECT s.slot FROM %s s
+                SELECT s.slot%s FROM %s s
                 WHERE s.slot < :slots
                 ORDER BY s.slot
                 LIMIT 1
                 FOR UPDATE SKIP LOCKED
-                """.formatted(table.cycleSlots());
+                """.formatted(this.isolation != null ? ", " + this.isolation + " AS isolation" : "", table.cycleSlots());
+    }
+
+    @Override
+    public boolean startCycleReportsIsolation() {
+        return this.isolation != null;
     }
 
     @Override

@@ -143,12 +143,23 @@ public interface OutboxDialect {
      * transaction timeouts, for this transaction only, from ending it before the relay's own bound on it ({@code
      * :timeoutMillis}), where the database has such timeouts. It takes one of the table's cycle slots ({@code :slots},
      * at most 1024, of the table {@code :table}) for as long as the transaction lasts, and
-     * returns one row whose column {@code slot} is the slot taken, or NULL when every slot is taken. And it makes
+     * returns one row whose column {@code slot} is the slot taken, or NULL when every slot is taken (or no row), and,
+     * where {@link #startCycleReportsIsolation()}, whose column {@code isolation} is the transaction's isolation level
+     * as the database names it ({@code read committed}, {@code READ-COMMITTED}). And it makes
      * the claim and what follows it in the transaction (the delete, the failures) read the outbox table only through
      * its indexes, with plans that suit it at any size. A queue table swings between empty and large: a plan made and
      * cached while it was empty, and reused once it is large, can scan the whole table for every row.
      */
     String startCycle(TableName table);
+
+    /**
+     * Whether {@link #startCycle(TableName)} returns the transaction's isolation level: then the relay's cycles take
+     * the DataSource's level when it is READ COMMITTED, rather than have the driver asked for it in every cycle (a
+     * round trip to the server with PostgreSQL's and MySQL's drivers). Otherwise every cycle sets READ COMMITTED.
+     */
+    default boolean startCycleReportsIsolation() {
+        return false;
+    }
 
     /**
      * The statement that makes a relay cycle's transaction wait at its commit for the flush that the server's settings

@@ -194,6 +194,9 @@ final class PostgresDialect implements OutboxDialect {
         // apart tables of one name in different schemas. The two-integer form keeps them apart from the writers'
         // locks on keys, which take the one-bigint form.
         //
+        // The transaction's isolation level comes back with the slot: the relay needs READ COMMITTED, and asking
+        // the driver for it would cost a round trip of its own in every cycle.
+        //
         // Unless the relay is asked to wait for its commits' flush, the transaction commits with
         // synchronous_commit=off, for this transaction only: at once, and the WAL writer flushes it shortly after.
         return """
@@ -205,10 +208,16 @@ final class PostgresDialect implements OutboxDialect {
                         FROM (VALUES ('idle_in_transaction_session_timeout'), ('transaction_timeout')) AS s(name),
                              (SELECT :timeoutMillis::bigint::text AS ms) AS t
                         WHERE current_setting(s.name, true) IS NOT NULL) AS timeouts,
+                       current_setting('transaction_isolation') AS isolation,
                        (SELECT s FROM generate_series(0, :slots::int - 1) AS s
                         WHERE pg_try_advisory_xact_lock(hashtext('outbox relay cycle ' || :table::regclass::oid), s)
                         LIMIT 1) AS slot
                 """;
+    }
+
+    @Override
+    public boolean startCycleReportsIsolation() {
+        return true;
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.txoutbox.relay;
 import static dev.txoutbox.testing.OutboxTestTables.event;
 import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.tuple;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -105,6 +106,41 @@ abstract class CycleStoreIntegrationTests {
                 .isEqualTo("remote_apply");
         assertThat(notWaiting).isEqualTo("off");
         assertThat(setting.get()).as("for the cycle's transaction only").isEqualTo(serverSetting);
+    }
+
+    @Test
+    void aClaimInATransactionAtAnotherIsolationLevelClaimsNothingAndSaysWhichLevel() {
+        assumeTrue(
+                this.cycles.reportsIsolation(),
+                "MariaDB's claim does not report the isolation level: every cycle sets READ COMMITTED");
+        this.store.insert(event("t", "k", "{}"));
+        TransactionTemplate repeatableRead =
+                new TransactionTemplate(new DataSourceTransactionManager(this.store.dataSource()));
+        repeatableRead.setIsolationLevel(TransactionDefinition.ISOLATION_REPEATABLE_READ);
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try {
+            List<OutboxRecord> claimedMeanwhile = repeatableRead.execute(status -> {
+                assertThatExceptionOfType(CycleStore.NotReadCommittedException.class)
+                        .isThrownBy(() -> this.cycles.claim(10, SLOTS))
+                        .satisfies(ex -> assertThat(ex.isolation())
+                                .isEqualTo(
+                                        this.database == TestDatabase.POSTGRESQL
+                                                ? "repeatable read"
+                                                : "REPEATABLE-READ"));
+                // Still in that transaction, which holds no row (its cycle slot goes with its rollback).
+                Future<List<OutboxRecord>> other = executor.submit(() -> this.transactions
+                        .execute(transaction -> this.cycles.claim(10, SLOTS))
+                        .records());
+                try {
+                    return other.get(10, TimeUnit.SECONDS);
+                } catch (Exception ex) {
+                    throw new IllegalStateException(ex);
+                }
+            });
+            assertThat(claimedMeanwhile).extracting(OutboxRecord::topic).containsExactly("t");
+        } finally {
+            executor.shutdownNow();
+        }
     }
 
     @Test

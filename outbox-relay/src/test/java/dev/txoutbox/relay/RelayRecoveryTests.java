@@ -2,6 +2,7 @@ package dev.txoutbox.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
@@ -12,6 +13,9 @@ import dev.txoutbox.testing.KeySequences;
 import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.TestDatabase;
 import dev.txoutbox.testing.TopicReader;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -27,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.sql.DataSource;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -79,7 +84,8 @@ abstract class RelayRecoveryTests {
             // REPEATABLE READ is MariaDB's and MySQL's own default.
             isolation = "SELECT LOWER(REPLACE(@@transaction_isolation, '-', ' '))";
         }
-        OutboxStore store = OutboxTestTables.migratedStore(closing(EmbeddedInfrastructure.dataSource(url, "rr")));
+        IsolationLookUps lookUps = new IsolationLookUps(closing(EmbeddedInfrastructure.dataSource(url, "rr")));
+        OutboxStore store = OutboxTestTables.migratedStore(lookUps.dataSource());
         assertThat(JdbcClient.create(store.dataSource())
                         .sql(isolation)
                         .query(String.class)
@@ -101,6 +107,8 @@ abstract class RelayRecoveryTests {
                 cycleFailures.add(error);
             }
         };
+        int lookUpsBefore = lookUps.count();
+        int rollbacksBefore = lookUps.rollbacks();
         for (int i = 0; i < 2; i++) {
             OutboxRelay relay = new OutboxRelay(store, kafka(settings), settings, List.of(listener));
             this.relays.add(relay);
@@ -110,10 +118,107 @@ abstract class RelayRecoveryTests {
         await().atMost(TIMEOUT).until(() -> store.count() == 0);
 
         assertThat(cycleFailures).isEmpty();
+        assertThat(lookUps.count() - lookUpsBefore)
+                .as("the cycles set READ COMMITTED, which has Spring ask for the connection's level first")
+                .isPositive();
+        assertThat(lookUps.rollbacks() - rollbacksBefore)
+                .as("a claim that finds REPEATABLE READ rolls back, at most once for each thread of each relay: then"
+                        + " the relay sets READ COMMITTED")
+                .isLessThanOrEqualTo(2 * settings.concurrency());
         try (TopicReader reader = new TopicReader(topic)) {
             KeySequences sequences = new KeySequences(reader.awaitRecords(keys * perKey, TIMEOUT));
             assertThat(sequences.keysNotCompleteAndInOrder(perKey)).isEmpty();
             assertThat(sequences.duplicates()).isZero();
+        }
+    }
+
+    @Test
+    void onADataSourceThatStartsAtReadCommittedCyclesDoNotAskForTheIsolationLevel() {
+        assumeTrue(
+                this.database.dialect().startCycleReportsIsolation(),
+                "MariaDB's claim does not report the isolation level: every cycle sets READ COMMITTED");
+        HikariDataSource pool = closing(EmbeddedInfrastructure.dataSource(this.database.newDatabaseUrl(), "rc"));
+        // MariaDB's and MySQL's default is REPEATABLE READ: the pool sets READ COMMITTED on each connection.
+        pool.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+        IsolationLookUps lookUps = new IsolationLookUps(pool);
+        OutboxStore store = OutboxTestTables.migratedStore(lookUps.dataSource());
+        String topic = EmbeddedInfrastructure.newTopic("read-committed", 2);
+        OutboxTestTables.insertEvents(store, topic, 10, 5);
+        RelaySettings settings = RelaySettings.builder()
+                .batchSize(5)
+                .pollInterval(Duration.ofMillis(20))
+                .build();
+        List<Throwable> cycleFailures = new CopyOnWriteArrayList<>();
+        OutboxRelay relay = new OutboxRelay(store, kafka(settings), settings, List.of(new OutboxRelayListener() {
+            @Override
+            public void cycleFailed(Throwable error) {
+                cycleFailures.add(error);
+            }
+        }));
+        this.relays.add(relay);
+        int before = lookUps.count();
+        relay.start();
+
+        await().atMost(TIMEOUT).until(() -> store.count() == 0);
+
+        assertThat(cycleFailures).isEmpty();
+        assertThat(lookUps.count() - before)
+                .as("a round trip in every cycle, for a level the claim reports anyway")
+                .isZero();
+    }
+
+    /**
+     * A DataSource that counts how often its connections are asked for their isolation level (PostgreSQL's driver
+     * asks the server each time) and roll back.
+     */
+    private static final class IsolationLookUps {
+
+        private final DataSource target;
+
+        private final AtomicInteger count = new AtomicInteger();
+
+        private final AtomicInteger rollbacks = new AtomicInteger();
+
+        IsolationLookUps(DataSource target) {
+            this.target = target;
+        }
+
+        /** How often a connection was asked for its isolation level. */
+        int count() {
+            return this.count.get();
+        }
+
+        /** How many transactions rolled back. */
+        int rollbacks() {
+            return this.rollbacks.get();
+        }
+
+        DataSource dataSource() {
+            return (DataSource) Proxy.newProxyInstance(
+                    getClass().getClassLoader(), new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
+                        Object result = invoke(this.target, method, args);
+                        return method.getName().equals("getConnection") ? connection((Connection) result) : result;
+                    });
+        }
+
+        private Connection connection(Connection target) {
+            return (Connection) Proxy.newProxyInstance(
+                    getClass().getClassLoader(), new Class<?>[] {Connection.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("getTransactionIsolation")) {
+                            this.count.incrementAndGet();
+                        } else if (method.getName().equals("rollback")) {
+                            this.rollbacks.incrementAndGet();
+                        }
+                        return invoke(target, method, args);
+                    });
+        }
+
+        private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
+            try {
+                return method.invoke(target, args);
+            } catch (InvocationTargetException ex) {
+                throw ex.getCause();
+            }
         }
     }
 
