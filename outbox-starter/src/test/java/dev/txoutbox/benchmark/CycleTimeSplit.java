@@ -64,11 +64,15 @@ final class CycleTimeSplit {
     /** The cycle of each relay thread. */
     private final ThreadLocal<CycleClock> clocks = ThreadLocal.withInitial(CycleClock::new);
 
-    private CycleTimeSplit(Report report, int rows, boolean synchronousCommit) {
+    /** Whether the cycles publish one event each, run one after the other in one thread, rather than drain. */
+    private final boolean oneEvent;
+
+    private CycleTimeSplit(Report report, int rows, boolean synchronousCommit, boolean oneEvent) {
         this.report = report;
         this.rows = rows;
         this.synchronousCommit = synchronousCommit;
-        this.name = synchronousCommit ? "C, synchronous commits" : "C";
+        this.oneEvent = oneEvent;
+        this.name = oneEvent ? "O, cycles of one event" : synchronousCommit ? "C, synchronous commits" : "C";
         for (int i = 0; i < PARTS.length; i++) {
             this.totals[i] = new LongAdder();
         }
@@ -76,18 +80,33 @@ final class CycleTimeSplit {
 
     /** Splits the cycles' time with the default settings, then with synchronous commits. */
     static void run(Report report, int rows) throws Exception {
-        new CycleTimeSplit(report, rows, false).run();
-        new CycleTimeSplit(report, rows, true).run();
+        new CycleTimeSplit(report, rows, false, false).run();
+        new CycleTimeSplit(report, rows, true, false).run();
+    }
+
+    /**
+     * Splits the time of cycles that publish one event each, with the default settings: {@code cycles} of them, one
+     * after the other in the calling thread, each after one row was written.
+     */
+    static void runOneEvent(Report report, int cycles) throws Exception {
+        new CycleTimeSplit(report, cycles, false, true).run();
     }
 
     private void run() throws Exception {
         HikariDataSource database = EmbeddedInfrastructure.newDatabase();
         OutboxStore store = OutboxTestTables.migratedStore(timed(database));
         String topic = EmbeddedInfrastructure.newTopic("bench-cycle", Workload.PARTITIONS);
-        Workload.fill(store, topic, this.rows);
+        if (!this.oneEvent) {
+            Workload.fill(store, topic, this.rows);
+        }
         RelaySettings settings = RelaySettings.builder()
                 .synchronousCommit(this.synchronousCommit)
                 .build();
+        if (this.oneEvent) {
+            runOneEvent(store, topic, settings);
+            database.close();
+            return;
+        }
         LongAdder done = new LongAdder();
         long start = System.nanoTime();
         try (KafkaRecordPublisher publisher = Workload.newPublisher(settings)) {
@@ -104,10 +123,32 @@ final class CycleTimeSplit {
         double eps = Measures.perSecond(this.rows, System.nanoTime() - start);
         Workload.discardDeadRows(store);
         database.close();
-        long count = this.cycles.sum();
         this.report.row(this.name + ": relay draining the backlog, cycles timed (events/s)", eps);
         this.report.row(
-                this.name + ": cycles that published, mean size (events)", this.published.sum() / (double) count);
+                this.name + ": cycles that published, mean size (events)",
+                this.published.sum() / (double) this.cycles.sum());
+        reportParts();
+    }
+
+    /** One cycle after another, each publishing the one row written before it; the first half warms up. */
+    private void runOneEvent(OutboxStore store, String topic, RelaySettings settings) throws Exception {
+        try (KafkaRecordPublisher publisher = Workload.newPublisher(settings)) {
+            OutboxRelay relay = new OutboxRelay(store, timed(publisher), settings, List.of());
+            for (int i = 0; i < 2 * this.rows; i++) {
+                if (i == this.rows) {
+                    Arrays.stream(this.totals).forEach(LongAdder::reset);
+                    this.cycles.reset();
+                    this.published.reset();
+                }
+                Workload.fill(store, topic, 1);
+                relay.relayOnce();
+            }
+        }
+        reportParts();
+    }
+
+    private void reportParts() {
+        long count = this.cycles.sum();
         double total = 0;
         for (int i = 0; i < PARTS.length; i++) {
             double millis = this.totals[i].sum() / 1e6 / count;

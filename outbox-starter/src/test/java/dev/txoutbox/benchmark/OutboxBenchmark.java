@@ -30,7 +30,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  *   <li>H ({@link HotKeyDrain}), only when asked for with {@code -Dbenchmark.phase=H}: one relay draining rows that
  *       all have one key;
  *   <li>O ({@link OneEventCycles}), only when asked for with {@code -Dbenchmark.phase=O}: the time of a relay cycle
- *       that publishes one event, and of one that finds nothing.
+ *       that publishes one event, and of one that finds nothing; then the parts of one-event cycles, as C splits them.
  * </ul>
  *
  * K, D, R, S and W also report the whole machine's CPU time per event, row or transaction (see {@link
@@ -290,7 +290,10 @@ public final class OutboxBenchmark {
                 return;
             }
             case "H" -> new HotKeyDrain(this.report).run();
-            case "O" -> new OneEventCycles(this.report).run();
+            case "O" -> {
+                new OneEventCycles(this.report).run();
+                CycleTimeSplit.runOneEvent(this.report, 3_000);
+            }
             default ->
                 throw new IllegalArgumentException("Unknown benchmark phase '" + phase
                         + "': use K, D, R, C, S, W, L, M (R, W and L in poll and in log mode), H or O, or leave it"
