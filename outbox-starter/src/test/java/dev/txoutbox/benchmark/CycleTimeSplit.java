@@ -140,7 +140,7 @@ final class CycleTimeSplit {
                     this.cycles.reset();
                     this.published.reset();
                 }
-                Workload.fill(store, topic, 1);
+                Workload.write(store, topic, i);
                 relay.relayOnce();
             }
         }

@@ -47,7 +47,7 @@ final class OneEventCycles {
         List<Long> micros = new ArrayList<>(CYCLES);
         for (int i = 0; i < CYCLES; i++) {
             if (write) {
-                Workload.fill(store, topic, 1);
+                Workload.write(store, topic, i);
             }
             long start = System.nanoTime();
             OutboxRelay.CycleResult result = relay.relayOnce();

@@ -4,6 +4,8 @@ import dev.txoutbox.relay.OutboxRelay;
 import dev.txoutbox.relay.OutboxRelayListener;
 import dev.txoutbox.relay.RelaySettings;
 import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
+import dev.txoutbox.store.EventIds;
+import dev.txoutbox.store.NewRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.TestDatabase;
@@ -119,6 +121,14 @@ final class Workload {
                 .params(topic, count)
                 .update();
         JdbcClient.create(dataSource).sql("VACUUM ANALYZE outbox_event").update();
+    }
+
+    /**
+     * Writes the benchmark's {@code i}-th row as a writer does, in a transaction of its own: unlike {@link #fill}, it
+     * neither vacuums nor analyzes the table, which would make every prepared statement on it plan anew.
+     */
+    static void write(OutboxStore store, String topic, int i) {
+        store.insert(new NewRecord(EventIds.next(), topic, key(i), "BenchmarkEvent", payload(i), Map.of()));
     }
 
     /**
