@@ -23,11 +23,11 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -72,6 +72,9 @@ final class CycleStore {
 
     private final @Nullable String vacuumSql;
 
+    /** Whether the claims of the calling thread check their isolation level, see {@link #checkingIsolation}. */
+    private final ThreadLocal<Boolean> checkingIsolation = new ThreadLocal<>();
+
     CycleStore(OutboxStore store) {
         OutboxDialect dialect = store.dialect();
         this.dialect = dialect;
@@ -111,8 +114,8 @@ final class CycleStore {
      * order and returns the ones that may be published now without breaking per-key order (see {@link ClaimRule}):
      * rows whose topic and key have an earlier row outside this claim stay locked, but are left out. Claims nothing
      * when other transactions hold every slot. Must run in a READ COMMITTED transaction, which holds the slot and the
-     * locks; in another, unless Spring was asked to run it at READ COMMITTED, it throws {@link
-     * NotReadCommittedException} before it claims anything. The
+     * locks; inside {@link #checkingIsolation}, it throws {@link NotReadCommittedException} before it claims anything
+     * in another. The
      * statements after it in the transaction read the table through its indexes only, like the claim itself (see
      * {@link OutboxDialect#startCycle(TableName)}). Bounded in rows only, and kept from the server's timeouts for a minute;
      * see {@link #claim(int, long, int, Duration, boolean)} for other bounds.
@@ -206,23 +209,24 @@ final class CycleStore {
     }
 
     /**
-     * A cycle's transaction runs at another isolation level than READ COMMITTED, the one the claims are written for,
-     * and was not declared to run at READ COMMITTED: under REPEATABLE READ, a claim that meets a row another cycle
+     * A cycle's transaction, checked by {@link #checkingIsolation}, runs at another isolation level than READ
+     * COMMITTED, the one the claims are written for: under REPEATABLE READ, a claim that meets a row another cycle
      * changed since its snapshot fails, or reads rows that other relays deleted since. Thrown before anything was
-     * claimed.
+     * claimed; the relay catches it and runs the cycle again at READ COMMITTED.
      */
     static final class NotReadCommittedException extends RuntimeException {
 
-        private final String isolation;
+        private final @Nullable String isolation;
 
-        NotReadCommittedException(String isolation) {
-            super("The relay cycle's transaction runs at isolation level " + isolation
-                    + " instead of READ COMMITTED, which its claim needs; it claimed nothing, and the relay runs its"
-                    + " cycles at READ COMMITTED from now on.");
+        NotReadCommittedException(@Nullable String isolation) {
+            super("The relay cycle's transaction runs at isolation level "
+                    + (isolation != null ? isolation : "(not reported by the dialect)")
+                    + " instead of READ COMMITTED, which its claim needs; it claimed nothing.");
             this.isolation = isolation;
         }
 
-        /** The isolation level the transaction ran at. */
+        /** The isolation level the transaction ran at; null when the dialect's statement did not report it. */
+        @Nullable
         String isolation() {
             return this.isolation;
         }
@@ -255,20 +259,37 @@ final class CycleStore {
         if (started.isEmpty() || started.get(0).get("slot") == null) {
             return false;
         }
-        // A transaction that Spring was asked to run at READ COMMITTED runs at it: Spring set it on the connection.
-        Integer declared = TransactionSynchronizationManager.getCurrentTransactionIsolationLevel();
-        if (declared == null || declared != Connection.TRANSACTION_READ_COMMITTED) {
+        if (Boolean.TRUE.equals(this.checkingIsolation.get())) {
             String isolation = text(started.get(0).get("isolation"));
             if (!isReadCommitted(isolation)) {
-                throw new NotReadCommittedException(isolation != null ? isolation : "(not reported)");
+                throw new NotReadCommittedException(isolation);
             }
         }
         return true;
     }
 
+    /** The name of the store's dialect's class, for messages. */
+    String dialectName() {
+        return this.dialect.getClass().getName();
+    }
+
     /** Whether {@link #claim} tells a transaction's isolation level without a round trip of its own. */
     boolean reportsIsolation() {
         return this.dialect.startCycleReportsIsolation();
+    }
+
+    /**
+     * Runs work whose claims check that their transaction runs at READ COMMITTED, for a transaction that takes the
+     * DataSource's own level (see {@link #reportsIsolation()}); elsewhere the level was set by whoever began the
+     * transaction, and is not checked.
+     */
+    <T> T checkingIsolation(Supplier<T> work) {
+        this.checkingIsolation.set(true);
+        try {
+            return work.get();
+        } finally {
+            this.checkingIsolation.remove();
+        }
     }
 
     private static @Nullable String text(@Nullable Object value) {

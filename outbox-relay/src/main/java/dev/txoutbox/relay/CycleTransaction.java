@@ -162,32 +162,46 @@ final class CycleTransaction {
     }
 
     private @Nullable CycleResult execute(Cycle cycle, Claimer claimer) {
-        // Inside a caller's transaction (relayOnce() in one), the cycle joins it: a failed first try would mark it
-        // for rollback.
+        // Inside a caller's transaction (relayOnce() in one), the cycle joins it, at the caller's level, unchecked: a
+        // failed first try would mark it for rollback.
         if (!this.setIsolation.get() && !TransactionSynchronizationManager.isActualTransactionActive()) {
             try {
-                return this.transactions.execute(status -> publishBatch(cycle, status, claimer));
+                return this.store.checkingIsolation(
+                        () -> this.transactions.execute(status -> publishBatch(cycle, status, claimer)));
             } catch (CycleStore.NotReadCommittedException ex) {
                 if (!cycle.acknowledgedIds().isEmpty() || !cycle.inFlight.isEmpty()) {
                     // Not from the claim that starts the cycle: sending it again would send records twice.
                     throw ex;
                 }
                 if (this.setIsolation.compareAndSet(false, true)) {
-                    log.info(
-                            "Outbox relay {}: the transactions of its DataSource start at isolation level {}, and its"
-                                    + " cycles need READ COMMITTED: from now on they set it on each of their"
-                                    + " transactions, and Spring sets the level back after each, which costs round"
-                                    + " trips to the database in every cycle. To save them, have the DataSource start"
-                                    + " its connections at READ COMMITTED where the application's own transactions may"
-                                    + " run at it (spring.datasource.hikari.transaction-isolation="
-                                    + "TRANSACTION_READ_COMMITTED; on PostgreSQL also ALTER DATABASE or ALTER ROLE ..."
-                                    + " SET default_transaction_isolation = 'read committed')",
-                            this.relayName,
-                            ex.isolation());
+                    logSettingIsolation(ex.isolation());
                 }
             }
         }
         return this.readCommitted.execute(status -> publishBatch(cycle, status, claimer));
+    }
+
+    private void logSettingIsolation(@Nullable String isolation) {
+        if (isolation == null) {
+            log.warn(
+                    "Outbox relay {}: its dialect, {}, says that the statement that starts a cycle reports the"
+                            + " transaction's isolation level, but the statement returned no column 'isolation'; the"
+                            + " cycles set READ COMMITTED on each of their transactions from now on. Fix the dialect's"
+                            + " startCycle(), or have startCycleReportsIsolation() return false",
+                    this.relayName,
+                    this.store.dialectName());
+            return;
+        }
+        log.info(
+                "Outbox relay {}: the transactions of the outbox's DataSource start at isolation level {}, and its"
+                        + " cycles need READ COMMITTED: from now on they set it on each of their transactions, and"
+                        + " Spring sets the level back after each, which costs round trips to the database in every"
+                        + " cycle. To save them, have that DataSource start its connections at READ COMMITTED where the"
+                        + " application's own transactions on it may run at that level (with Hikari, its"
+                        + " transactionIsolation TRANSACTION_READ_COMMITTED; on PostgreSQL also ALTER DATABASE or ALTER"
+                        + " ROLE ... SET default_transaction_isolation = 'read committed')",
+                this.relayName,
+                isolation);
     }
 
     private void settleAfterFailure(Cycle cycle, Throwable failure) {

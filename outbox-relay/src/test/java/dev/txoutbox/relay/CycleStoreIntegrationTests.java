@@ -121,7 +121,7 @@ abstract class CycleStoreIntegrationTests {
         try {
             List<OutboxRecord> claimedMeanwhile = repeatableRead.execute(status -> {
                 assertThatExceptionOfType(CycleStore.NotReadCommittedException.class)
-                        .isThrownBy(() -> this.cycles.claim(10, SLOTS))
+                        .isThrownBy(() -> this.cycles.checkingIsolation(() -> this.cycles.claim(10, SLOTS)))
                         .satisfies(ex -> assertThat(ex.isolation())
                                 .isEqualTo(
                                         this.database == TestDatabase.POSTGRESQL
@@ -141,6 +141,18 @@ abstract class CycleStoreIntegrationTests {
         } finally {
             executor.shutdownNow();
         }
+    }
+
+    @Test
+    void aClaimThatIsNotAskedToCheckTheIsolationLevelClaimsAtWhateverLevelItsTransactionHas() {
+        this.store.insert(event("t", "k", "{}"));
+        TransactionTemplate repeatableRead =
+                new TransactionTemplate(new DataSourceTransactionManager(this.store.dataSource()));
+        repeatableRead.setIsolationLevel(TransactionDefinition.ISOLATION_REPEATABLE_READ);
+
+        CycleStore.Claim claim = repeatableRead.execute(status -> this.cycles.claim(10, SLOTS));
+
+        assertThat(claim.records()).extracting(OutboxRecord::topic).containsExactly("t");
     }
 
     @Test

@@ -36,6 +36,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The relay recovers from what would otherwise stop it or make it send the same records again and again: a database
@@ -165,6 +167,25 @@ abstract class RelayRecoveryTests {
         assertThat(lookUps.count() - before)
                 .as("a round trip in every cycle, for a level the claim reports anyway")
                 .isZero();
+    }
+
+    @Test
+    void relayOnceInsideACallersTransactionJoinsItWithoutMarkingItForRollback() {
+        OutboxStore store = OutboxTestTables.newStore(this.database);
+        String topic = EmbeddedInfrastructure.newTopic("relay-once-joined", 1);
+        OutboxTestTables.insertEvents(store, topic, 1, 1);
+        RelaySettings settings = RelaySettings.defaults();
+        OutboxRelay relay = new OutboxRelay(store, kafka(settings), settings, List.of());
+        TransactionTemplate caller = new TransactionTemplate(new DataSourceTransactionManager(store.dataSource()));
+
+        // MariaDB and MySQL start at REPEATABLE READ, MariaDB's claim reports no level: the caller's level stands.
+        Boolean committed = caller.execute(status -> {
+            assertThat(relay.relayOnce().published()).isEqualTo(1);
+            return !status.isRollbackOnly();
+        });
+
+        assertThat(committed).isTrue();
+        assertThat(store.count()).isZero();
     }
 
     /**
