@@ -26,14 +26,14 @@ public class BenchmarkApplication {
     static volatile boolean recordLatencies;
 
     /**
-     * When each recorded event's transaction ended its commit, by event id, for {@link #afterCommit}: set by the
-     * writers of L, taken by the relay's listener.
+     * The first of the two instants of each recorded event that came, its commit's end or its acknowledgement: the
+     * relay may acknowledge an event before its writer's thread has noted the end of the commit.
      */
-    static final ConcurrentHashMap<UUID, Instant> committedAt = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<UUID, Stamp> firstStamps = new ConcurrentHashMap<>();
 
     /**
-     * Commit-to-acknowledgement latencies, in microseconds, of the events in {@link #committedAt}: what the relay adds
-     * after the writer's transaction, the counterpart of a plain producer's send-to-acknowledgement.
+     * Commit-to-acknowledgement latencies, in microseconds, of the recorded events: what the relay adds after the
+     * writer's commit, the counterpart of a plain producer's send-to-acknowledgement.
      */
     static final ConcurrentLinkedQueue<Long> afterCommit = new ConcurrentLinkedQueue<>();
 
@@ -66,7 +66,27 @@ public class BenchmarkApplication {
                         "logging.level.org.apache.kafka=ERROR",
                         "logging.level.kafka=ERROR")
                 .properties(properties)
+                .properties(Workload.producerProperties())
                 .run();
+    }
+
+    /** Notes when an event's transaction ended its commit, or was acknowledged; the second of the two counts. */
+    static void stamp(UUID eventId, Instant at, boolean commit) {
+        firstStamps.compute(eventId, (id, first) -> {
+            if (first == null) {
+                return new Stamp(at, commit);
+            }
+            Instant committed = commit ? at : first.at();
+            Instant acknowledged = commit ? first.at() : at;
+            afterCommit.add(Duration.between(committed, acknowledged).toNanos() / 1_000);
+            return null;
+        });
+    }
+
+    /** Forgets the events noted so far. */
+    static void clearStamps() {
+        firstStamps.clear();
+        afterCommit.clear();
     }
 
     @Bean
@@ -77,11 +97,7 @@ public class BenchmarkApplication {
                 if (recordLatencies) {
                     latencies.add(
                             Duration.between(record.createdAt(), acknowledgedAt).toNanos() / 1_000);
-                    Instant committed = committedAt.remove(record.eventId());
-                    if (committed != null) {
-                        afterCommit.add(
-                                Duration.between(committed, acknowledgedAt).toNanos() / 1_000);
-                    }
+                    stamp(record.eventId(), acknowledgedAt, false);
                 }
             }
 
@@ -96,4 +112,6 @@ public class BenchmarkApplication {
             }
         };
     }
+
+    private record Stamp(Instant at, boolean commit) {}
 }

@@ -29,7 +29,8 @@ import javax.sql.DataSource;
  * the delete), the delete, the commit with its flush, and the rest (the bookkeeping of failures, the transaction
  * manager). The time between cycles is not in any part. Only cycles that published something count. It runs once with the relay's
  * default settings and once with {@code synchronousCommit}, whose commits wait for their flush to disk when
- * PostgreSQL keeps its commits.
+ * PostgreSQL keeps its commits. For O ({@link #runOneEvent}), it splits cycles that publish one event each instead,
+ * run one after the other in one thread. PostgreSQL only: it tells the statements apart by PostgreSQL's SQL.
  */
 final class CycleTimeSplit {
 

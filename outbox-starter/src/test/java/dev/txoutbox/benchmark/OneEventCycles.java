@@ -18,7 +18,7 @@ import java.util.List;
 final class OneEventCycles {
 
     /** Cycles timed in each variant, after as many to warm up. */
-    private static final int CYCLES = 3_000;
+    static final int CYCLES = 3_000;
 
     private final Report report;
 

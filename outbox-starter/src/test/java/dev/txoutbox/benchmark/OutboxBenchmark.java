@@ -292,7 +292,9 @@ public final class OutboxBenchmark {
             case "H" -> new HotKeyDrain(this.report).run();
             case "O" -> {
                 new OneEventCycles(this.report).run();
-                CycleTimeSplit.runOneEvent(this.report, 3_000);
+                if (Workload.DATABASE == TestDatabase.POSTGRESQL) {
+                    CycleTimeSplit.runOneEvent(this.report, OneEventCycles.CYCLES);
+                }
             }
             default ->
                 throw new IllegalArgumentException("Unknown benchmark phase '" + phase

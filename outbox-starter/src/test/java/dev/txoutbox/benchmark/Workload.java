@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import javax.sql.DataSource;
@@ -168,9 +169,28 @@ final class Workload {
         JdbcClient.create(store.dataSource()).sql("TRUNCATE " + store.table()).update();
     }
 
-    /** The producer configuration that points at the embedded broker; the relay's settings add the rest. */
+    /**
+     * The producer's {@code linger.ms} that {@code -Dbenchmark.linger-ms} asks for, for the relays and the plain
+     * producers alike; empty for the relay's default.
+     */
+    private static final String LINGER_MS = System.getProperty("benchmark.linger-ms", "");
+
+    /**
+     * The producer configuration that points at the embedded broker, with the {@code linger.ms} asked for; the relay's
+     * settings add the rest.
+     */
     static Map<String, Object> brokerConfig() {
-        return Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfrastructure.kafkaBootstrapServers());
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfrastructure.kafkaBootstrapServers());
+        if (!LINGER_MS.isEmpty()) {
+            config.put(ProducerConfig.LINGER_MS_CONFIG, LINGER_MS);
+        }
+        return config;
+    }
+
+    /** The same {@code linger.ms} as application properties, for the benchmark's application. */
+    static String[] producerProperties() {
+        return LINGER_MS.isEmpty() ? new String[0] : new String[] {"outbox.relay.producer.linger.ms=" + LINGER_MS};
     }
 
     /** A publisher to the embedded broker, as a relay of the benchmark uses. */

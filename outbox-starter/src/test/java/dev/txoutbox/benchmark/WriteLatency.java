@@ -62,7 +62,7 @@ final class WriteLatency {
 
                             @Override
                             public void afterCommit() {
-                                BenchmarkApplication.committedAt.put(eventId, Instant.now());
+                                BenchmarkApplication.stamp(eventId, Instant.now(), true);
                             }
                         });
                     }
@@ -90,8 +90,7 @@ final class WriteLatency {
             Runnable write, AtomicInteger sent, OutboxStore store, double eventsPerSecond, Duration duration)
             throws Exception {
         BenchmarkApplication.latencies.clear();
-        BenchmarkApplication.committedAt.clear();
-        BenchmarkApplication.afterCommit.clear();
+        BenchmarkApplication.clearStamps();
         this.transactionMicros.clear();
         BenchmarkApplication.recordLatencies = true;
         RelayActivity before = RelayActivity.now();
