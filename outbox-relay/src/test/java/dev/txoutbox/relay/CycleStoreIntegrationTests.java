@@ -1,6 +1,7 @@
 package dev.txoutbox.relay;
 
 import static dev.txoutbox.testing.OutboxTestTables.event;
+import static dev.txoutbox.testing.Reflection.invoke;
 import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -18,8 +19,6 @@ import dev.txoutbox.store.TableName;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.TestDatabase;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -660,7 +659,7 @@ abstract class CycleStoreIntegrationTests {
         AtomicBoolean done = new AtomicBoolean();
         DataSource interposed = (DataSource) Proxy.newProxyInstance(
                 getClass().getClassLoader(), new Class<?>[] {DataSource.class}, (proxy, method, arguments) -> {
-                    Object result = invoke(method, target, arguments);
+                    Object result = invoke(target, method, arguments);
                     if (!method.getName().equals("getConnection")) {
                         return result;
                     }
@@ -669,7 +668,7 @@ abstract class CycleStoreIntegrationTests {
                             getClass().getClassLoader(),
                             new Class<?>[] {Connection.class},
                             (connectionProxy, connectionMethod, connectionArguments) -> {
-                                Object made = invoke(connectionMethod, connection, connectionArguments);
+                                Object made = invoke(connection, connectionMethod, connectionArguments);
                                 if (!connectionMethod.getName().equals("prepareStatement")
                                         || !((String) connectionArguments[0]).contains("in_budget")) {
                                     return made;
@@ -680,7 +679,7 @@ abstract class CycleStoreIntegrationTests {
                                         new Class<?>[] {PreparedStatement.class},
                                         (statementProxy, statementMethod, statementArguments) -> {
                                             Object executed =
-                                                    invoke(statementMethod, claimStatement, statementArguments);
+                                                    invoke(claimStatement, statementMethod, statementArguments);
                                             if (statementMethod.getName().equals("executeQuery")
                                                     && done.compareAndSet(false, true)) {
                                                 meanwhile.run();
@@ -697,14 +696,6 @@ abstract class CycleStoreIntegrationTests {
         CycleStore.Claim claim = interposedTransactions.execute(status -> interposedCycles.claim(10, SLOTS));
         assertThat(done).as("the claim statement ran").isTrue();
         return claim;
-    }
-
-    private static Object invoke(Method method, Object target, Object[] arguments) throws Throwable {
-        try {
-            return method.invoke(target, arguments);
-        } catch (InvocationTargetException ex) {
-            throw ex.getCause();
-        }
     }
 
     private static void commitQuietly(HeldClaim claim, Runnable work) {

@@ -1,14 +1,13 @@
 package dev.txoutbox.relay;
 
 import static dev.txoutbox.testing.OutboxTestTables.event;
+import static dev.txoutbox.testing.Reflection.invoke;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxTestTables;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -117,13 +116,5 @@ class RelayCommitDurabilityTests {
                     }
                     return invoke(target, method, arguments);
                 });
-    }
-
-    private static Object invoke(Object target, Method method, Object[] arguments) throws Throwable {
-        try {
-            return method.invoke(target, arguments);
-        } catch (InvocationTargetException ex) {
-            throw ex.getCause();
-        }
     }
 }

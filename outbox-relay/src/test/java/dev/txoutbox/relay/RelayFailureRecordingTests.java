@@ -1,6 +1,7 @@
 package dev.txoutbox.relay;
 
 import static dev.txoutbox.testing.OutboxTestTables.event;
+import static dev.txoutbox.testing.Reflection.invoke;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -17,8 +18,6 @@ import dev.txoutbox.testing.EmbeddedInfrastructure;
 import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.TestDatabase;
 import dev.txoutbox.testing.TopicReader;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -297,14 +296,6 @@ abstract class RelayFailureRecordingTests {
             session = id.getLong(1);
         }
         this.jdbc.sql("KILL CONNECTION " + session).update();
-    }
-
-    private static Object invoke(Object target, Method method, Object[] arguments) throws Throwable {
-        try {
-            return method.invoke(target, arguments);
-        } catch (InvocationTargetException ex) {
-            throw ex.getCause();
-        }
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.txoutbox.relay;
 
+import static dev.txoutbox.testing.Reflection.invoke;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -13,8 +14,6 @@ import dev.txoutbox.testing.KeySequences;
 import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.TestDatabase;
 import dev.txoutbox.testing.TopicReader;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -232,14 +231,6 @@ abstract class RelayRecoveryTests {
                         }
                         return invoke(target, method, args);
                     });
-        }
-
-        private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
-            try {
-                return method.invoke(target, args);
-            } catch (InvocationTargetException ex) {
-                throw ex.getCause();
-            }
         }
     }
 
