@@ -162,8 +162,8 @@ public class OutboxProperties {
         /**
          * How long the relay waits for new rows when no commit woke it up; bounds the delay for rows written by other
          * instances when their wake-up notifications do not arrive. In log mode, how often the reader looks in the
-         * table for rows the log handed back to it, and how often a standby tries to take the slot (at least every
-         * second).
+         * table for rows the log handed back to it, and how often a standby tries to take the slot (no more often
+         * than once a second).
          */
         private Duration pollInterval = Duration.ofMillis(500);
 
