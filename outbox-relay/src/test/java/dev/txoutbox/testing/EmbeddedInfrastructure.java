@@ -68,8 +68,7 @@ public final class EmbeddedInfrastructure {
             return postgres;
         }
         // Logical WAL for the relay's log mode; many slots, since each test database has its own, and a bound on the
-        // WAL
-        // that a slot left behind by a test can hold, as a production server should have.
+        // WAL that a slot left behind by a test can hold, as a production server should have.
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                 .setServerConfig("wal_level", "logical")
                 .setServerConfig("max_replication_slots", "256")

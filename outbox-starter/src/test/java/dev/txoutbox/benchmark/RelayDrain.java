@@ -115,6 +115,7 @@ final class RelayDrain {
         // The publication and the slot first: the log holds what is committed after them.
         LogMode.log(store).prepare();
         Workload.fillInTransactions(store, topic, this.rows, 100);
+        Workload.requireNoLostSlot();
         RelaySettings settings = RelaySettings.defaults();
         LongAdder done = new LongAdder();
         KafkaRecordPublisher publisher = Workload.newPublisher(settings);

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import javax.sql.DataSource;
@@ -159,6 +160,22 @@ final class Workload {
                 .sql("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active")
                 .query()
                 .listOfRows();
+    }
+
+    /**
+     * Fails when the server has invalidated a replication slot: a log-mode relay on it would poll the table while it
+     * starts the log anew, and a log-mode phase would measure that instead of the relay reading the log.
+     */
+    static void requireNoLostSlot() {
+        List<String> lost = JdbcClient.create(EmbeddedInfrastructure.postgres().getPostgresDatabase())
+                .sql("SELECT slot_name FROM pg_replication_slots WHERE wal_status = 'lost'")
+                .query(String.class)
+                .list();
+        if (!lost.isEmpty()) {
+            throw new IllegalStateException("The server invalidated replication slot(s) " + lost
+                    + " (wal_status 'lost'): the log-mode phase would not measure the relay reading the log. Raise"
+                    + " max_slot_wal_keep_size on the benchmark's server.");
+        }
     }
 
     /**
