@@ -70,10 +70,10 @@ final class EmbeddedServers implements DisposableBean {
     private static DB startMariaDb() {
         DB db = EmbeddedInfrastructure.startMariaDb();
         try {
-            db.createDB("orders");
-        } catch (ManagedProcessException ex) {
+            EmbeddedInfrastructure.createMariaDbDatabase(db, "orders");
+        } catch (RuntimeException ex) {
             close(null, db);
-            throw new IllegalStateException("Could not create the database of the embedded MariaDB server", ex);
+            throw ex;
         }
         return db;
     }
