@@ -76,7 +76,10 @@ class NotificationProbeIntegrationTests {
         assertThat(this.wakeUps)
                 .as("test notifications, also another instance's, wake no relay")
                 .hasValue(0);
-        assertThat(output).contains("wake-up notifications for table 'outbox_event' reach this instance");
+        // The state changes just before the line is logged.
+        await().atMost(TIMEOUT)
+                .untilAsserted(() -> assertThat(output)
+                        .contains("wake-up notifications for table 'outbox_event' reach this instance"));
         assertThat(output).doesNotContain("do not reach this instance");
     }
 
@@ -111,13 +114,15 @@ class NotificationProbeIntegrationTests {
         await().atMost(TIMEOUT).until(() -> listener.notifications() != Notifications.NOT_CHECKED);
 
         assertThat(listener.notifications()).as(bouncer.log()).isEqualTo(Notifications.DO_NOT_ARRIVE);
-        assertThat(output)
-                .contains("WARN")
-                .contains("wake-up notifications for table 'outbox_event' do not reach this instance")
-                .contains("pool_mode=transaction")
-                .contains("stops listening (UNLISTEN) and does not listen again")
-                .contains("outbox.relay.poll-interval")
-                .contains("outbox.relay.notify.enabled=false");
+        // The state changes first; the warning follows once the listener has asked who answered its handshake.
+        await().atMost(TIMEOUT)
+                .untilAsserted(() -> assertThat(output)
+                        .contains("WARN")
+                        .contains("wake-up notifications for table 'outbox_event' do not reach this instance")
+                        .contains("pool_mode=transaction")
+                        .contains("stops listening (UNLISTEN) and does not listen again")
+                        .contains("outbox.relay.poll-interval")
+                        .contains("outbox.relay.notify.enabled=false"));
         // Listening again would leave one more server connection listening for clients that never asked.
         await().during(Duration.ofSeconds(5))
                 .atMost(TIMEOUT)
