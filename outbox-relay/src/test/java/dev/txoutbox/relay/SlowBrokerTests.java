@@ -183,9 +183,10 @@ abstract class SlowBrokerTests {
         relay.stop();
         Duration stopping = Duration.ofNanos(System.nanoTime() - start);
 
-        assertThat(stopping)
-                .as("the stop did not wait for the producer to give up")
-                .isLessThan(Duration.ofSeconds(10));
+        // A stop returns after the shutdown timeout and 5 s of grace at the latest, leaving behind a thread that
+        // still waits for the broker (as one blocked in the producer's send does); one that waited for the producer
+        // to give up would take the delivery timeout.
+        assertThat(stopping).isLessThan(Duration.ofSeconds(10));
         assertThat(store.count()).as("nothing lost").isEqualTo(20);
 
         proxy.restore();

