@@ -57,6 +57,8 @@ final class KeyOrderedSender {
                 && System.nanoTime() - deadline < 0) {
             Waves.Wave wave = Waves.next(remaining, stoppedKeys);
             List<Send> sends = new ArrayList<>(wave.records().size());
+            // A send may block (a producer waiting for metadata), and a stop that gives up on the cycle says so.
+            cycle.activity("sending " + wave.records().size() + " records");
             for (OutboxRecord record : wave.records()) {
                 sends.add(startSend(record, deadline, cycle));
             }

@@ -34,6 +34,9 @@ import javax.sql.DataSource;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -43,6 +46,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * default isolation level it does not expect, a session killed between its sends and its commit, an {@link Error}
  * from a publisher or a listener. On each database.
  */
+@ExtendWith(OutputCaptureExtension.class)
 abstract class RelayRecoveryTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
@@ -405,7 +409,8 @@ abstract class RelayRecoveryTests {
     }
 
     @Test
-    void aCycleThatOutlivedAStopSendsNothingMoreWhenTheRelayStartsAgain() throws InterruptedException {
+    void aCycleThatOutlivedAStopSendsNothingMoreWhenTheRelayStartsAgain(CapturedOutput output)
+            throws InterruptedException {
         OutboxStore store = OutboxTestTables.newStore(this.database);
         store.insert(OutboxTestTables.event("orders", "a", "{\"seq\":0}"));
         store.insert(OutboxTestTables.event("orders", "b", "{\"seq\":0}"));
@@ -436,6 +441,9 @@ abstract class RelayRecoveryTests {
         assertThat(leftover.get().isAlive())
                 .as("the stop gave up waiting for the cycle")
                 .isTrue();
+        assertThat(output.getOut())
+                .as("the warning says what the thread it left was doing")
+                .contains("stopped without its threads [" + leftover.get().getName() + " (sending 2 records)]");
 
         relay.start();
         release.countDown();
