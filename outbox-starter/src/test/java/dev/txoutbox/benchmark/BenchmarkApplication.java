@@ -37,6 +37,9 @@ public class BenchmarkApplication {
      */
     static final ConcurrentLinkedQueue<Long> afterCommit = new ConcurrentLinkedQueue<>();
 
+    /** Each event's commit-to-acknowledgement, when the run writes traces. */
+    static final LatencyTrace afterCommitTrace = new LatencyTrace("commit_to_acknowledgement_micros");
+
     /** Relay cycles that published something, and the records they published. */
     static final LongAdder cycles = new LongAdder();
 
@@ -66,7 +69,7 @@ public class BenchmarkApplication {
                         "logging.level.org.apache.kafka=ERROR",
                         "logging.level.kafka=ERROR")
                 .properties(properties)
-                .properties(Workload.producerProperties())
+                .properties(Workload.applicationProperties())
                 .run();
     }
 
@@ -78,7 +81,9 @@ public class BenchmarkApplication {
             }
             Instant committed = commit ? at : first.at();
             Instant acknowledged = commit ? first.at() : at;
-            afterCommit.add(Duration.between(committed, acknowledged).toNanos() / 1_000);
+            long micros = Duration.between(committed, acknowledged).toNanos() / 1_000;
+            afterCommit.add(micros);
+            afterCommitTrace.add(committed, micros);
             return null;
         });
     }
@@ -87,6 +92,7 @@ public class BenchmarkApplication {
     static void clearStamps() {
         firstStamps.clear();
         afterCommit.clear();
+        afterCommitTrace.clear();
     }
 
     @Bean

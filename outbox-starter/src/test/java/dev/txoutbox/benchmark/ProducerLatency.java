@@ -6,6 +6,7 @@ import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -42,6 +43,7 @@ final class ProducerLatency {
             producer.partitionsFor(topic);
             AtomicInteger sent = new AtomicInteger();
             ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+            LatencyTrace trace = new LatencyTrace("send_to_acknowledgement_micros");
             AtomicReference<Exception> failure = new AtomicReference<>();
             Runnable send = () -> {
                 int i = sent.getAndIncrement();
@@ -52,12 +54,15 @@ final class ProducerLatency {
                                 OutboxHeaders.EVENT_ID,
                                 UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8));
                 record.headers().add(OutboxHeaders.EVENT_TYPE, "BenchmarkEvent".getBytes(StandardCharsets.UTF_8));
+                Instant sentAt = LatencyTrace.enabled() ? Instant.now() : Instant.EPOCH;
                 long start = System.nanoTime();
                 producer.send(record, (metadata, error) -> {
                     if (error != null) {
                         failure.set(error);
                     }
-                    latencies.add((System.nanoTime() - start) / 1_000);
+                    long micros = (System.nanoTime() - start) / 1_000;
+                    latencies.add(micros);
+                    trace.add(sentAt, micros);
                 });
             };
             Pacing.run(send, rates[0], Duration.ofSeconds(this.full ? 10 : 5));
@@ -66,6 +71,7 @@ final class ProducerLatency {
             double[][] percentiles = new double[rates.length][];
             for (int r = 0; r < rates.length; r++) {
                 latencies.clear();
+                trace.clear();
                 int before = sent.get();
                 double seconds = Pacing.run(send, rates[r], duration);
                 producer.flush();
@@ -74,6 +80,7 @@ final class ProducerLatency {
                 }
                 percentiles[r] = Measures.percentiles(latencies);
                 String phase = r == 0 ? "P" : "P500";
+                trace.write(phase);
                 this.report.row(
                         phase + ": producer from memory, achieved rate (events/s)", (sent.get() - before) / seconds);
                 this.report.row(phase + ": send-to-acknowledgement p50 (ms)", percentiles[r][0]);

@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -205,9 +206,29 @@ final class Workload {
         return config;
     }
 
-    /** The same {@code linger.ms} as application properties, for the benchmark's application. */
-    static String[] producerProperties() {
-        return LINGER_MS.isEmpty() ? new String[0] : new String[] {"outbox.relay.producer.linger.ms=" + LINGER_MS};
+    /**
+     * Properties of the benchmark's application, which W and L run: the same {@code linger.ms}, then those that
+     * {@code -Dbenchmark.app-properties} lists, separated by semicolons (such as
+     * {@code outbox.relay.concurrency=4;outbox.relay.poll-interval=1s}), to see what a setting does to W and L.
+     */
+    static String[] applicationProperties() {
+        List<String> properties = new ArrayList<>();
+        if (!LINGER_MS.isEmpty()) {
+            properties.add("outbox.relay.producer.linger.ms=" + LINGER_MS);
+        }
+        String more = System.getProperty("benchmark.app-properties", "");
+        for (String property : more.split(";")) {
+            if (property.isBlank()) {
+                continue;
+            }
+            if (!property.contains("=")) {
+                throw new IllegalArgumentException("-Dbenchmark.app-properties=" + more + ": '" + property
+                        + "' has no value; list name=value pairs separated by semicolons, such as"
+                        + " outbox.relay.concurrency=4;outbox.relay.poll-interval=1s");
+            }
+            properties.add(property.strip());
+        }
+        return properties.toArray(String[]::new);
     }
 
     /** A publisher to the embedded broker, as a relay of the benchmark uses. */

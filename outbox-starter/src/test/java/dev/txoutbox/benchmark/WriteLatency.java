@@ -75,10 +75,10 @@ final class WriteLatency {
             Pacing.run(write, halfOfWriters, Duration.ofSeconds(this.full ? 15 : 10));
             Workload.awaitDrained(store);
             Duration duration = Duration.ofSeconds(this.full ? 30 : 15);
-            Latencies half = measure(write, sent, store, halfOfWriters, duration);
+            Latencies half = measure(write, sent, store, halfOfWriters, duration, "L");
             this.report.row("L: target rate, half of W's writers with the relay running (events/s)", halfOfWriters);
             report("L", half);
-            Latencies low = measure(write, sent, store, LOW_RATE, duration);
+            Latencies low = measure(write, sent, store, LOW_RATE, duration, "L500");
             this.report.row("L500: target rate (events/s)", LOW_RATE);
             report("L500", low);
             return new Latencies[] {half, low};
@@ -87,7 +87,12 @@ final class WriteLatency {
 
     /** Writes at a rate for a while, with the relay running, and measures each event's write to acknowledgement. */
     private Latencies measure(
-            Runnable write, AtomicInteger sent, OutboxStore store, double eventsPerSecond, Duration duration)
+            Runnable write,
+            AtomicInteger sent,
+            OutboxStore store,
+            double eventsPerSecond,
+            Duration duration,
+            String phase)
             throws Exception {
         BenchmarkApplication.latencies.clear();
         BenchmarkApplication.clearStamps();
@@ -102,6 +107,7 @@ final class WriteLatency {
         Workload.awaitDrained(store);
         BenchmarkApplication.recordLatencies = false;
         RelayActivity relay = RelayActivity.now().since(before);
+        BenchmarkApplication.afterCommitTrace.write(phase);
         return new Latencies(
                 written / seconds,
                 Measures.percentiles(BenchmarkApplication.latencies),
