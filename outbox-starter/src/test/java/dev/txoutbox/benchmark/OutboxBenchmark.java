@@ -101,6 +101,10 @@ public final class OutboxBenchmark {
                 "Outbox benchmark, %s mode: %,d rows, %,d keys, 1 KiB JSON payloads, acks=all, idempotent producer,"
                         + " %d cores%n",
                 this.mode, this.rows, Workload.KEYS, Runtime.getRuntime().availableProcessors());
+        String damon = KernelMemoryMonitor.describe();
+        System.out.println("Kernel data access monitor (DAMON): " + damon
+                + (damon.startsWith("on") ? ", whose passes pause a core: see docs/performance.md" : ""));
+        this.report.damon(damon);
         boolean durable = this.durability.equals("durable");
         if (Workload.DATABASE == TestDatabase.MARIADB) {
             EmbeddedInfrastructure.mariaDb(durable);

@@ -21,12 +21,24 @@ final class Report {
 
     private final List<String> table = new ArrayList<>();
 
+    /** Whether a kernel memory monitor ran, {@code on} or {@code off}, as the RESULT lines say. */
+    private String damon = "off";
+
     /** What goes before each row's name: the relay's mode, while phases run in log mode. */
     private String prefix = "";
 
     /** Names the rows that follow as measured with the relay in log mode, or, with false, in poll mode again. */
     void logMode(boolean log) {
         this.prefix = log ? "log mode, " : "";
+    }
+
+    /**
+     * Notes whether the kernel's data access monitor runs on the machine ({@link KernelMemoryMonitor}): the JSON
+     * holds what it does, the RESULT lines whether it ran.
+     */
+    void damon(String description) {
+        this.damon = description.startsWith("on") ? "on" : "off";
+        this.figures.put("damon", description);
     }
 
     /** A row of the table, printed at once; its figure goes into the JSON under the row's name. */
@@ -90,7 +102,7 @@ final class Report {
         System.out.printf(
                 Locale.ROOT,
                 "RESULT database=%s mode=%s relay=poll relay_eps=%.0f relay_vs_producer=%.2f relay_vs_ceiling=%.2f writer_overhead=%.3f"
-                        + " p99_ms=%.1f p99_vs_producer=%.2f p99_500_ms=%.1f scale4=%.2f order_violations=%d%n",
+                        + " p99_ms=%.1f p99_vs_producer=%.2f p99_500_ms=%.1f scale4=%.2f order_violations=%d damon=%s%n",
                 databaseName,
                 durability,
                 result.relayEps(),
@@ -101,7 +113,8 @@ final class Report {
                 result.p99VsProducer(),
                 result.p99LowRateMs(),
                 result.scale4(),
-                result.orderViolations());
+                result.orderViolations(),
+                this.damon);
     }
 
     /**
@@ -117,11 +130,12 @@ final class Report {
         printModeResult("poll", durability, result);
     }
 
-    private static void printModeResult(String relay, String durability, LogResult result) {
+    private void printModeResult(String relay, String durability, LogResult result) {
         System.out.printf(
                 Locale.ROOT,
                 "RESULT database=postgresql mode=%s relay=%s relay_eps=%.0f relay_vs_producer=%.2f"
-                        + " writer_overhead=%.3f p99_ms=%.1f p99_vs_producer=%.2f p99_500_ms=%.1f order_violations=%d%n",
+                        + " writer_overhead=%.3f p99_ms=%.1f p99_vs_producer=%.2f p99_500_ms=%.1f order_violations=%d"
+                        + " damon=%s%n",
                 durability,
                 relay,
                 result.relayEps(),
@@ -130,7 +144,8 @@ final class Report {
                 result.p99Ms(),
                 result.p99VsProducer(),
                 result.p99LowRateMs(),
-                result.orderViolations());
+                result.orderViolations(),
+                this.damon);
     }
 
     /** The figures of a RESULT line of one relay mode: R, W and L, unrounded. */
