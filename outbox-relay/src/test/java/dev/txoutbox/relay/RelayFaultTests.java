@@ -271,8 +271,12 @@ abstract class RelayFaultTests {
         this.relays.add(relay);
         relay.start();
         JdbcClient observer = JdbcClient.create(writerStore.dataSource());
-        // The relay's pool connects on its first cycle; cut only once there is a session to cut.
-        await().atMost(TIMEOUT).until(() -> relaySessions(observer) > 0);
+        // The relay's pool connects on its first cycle; cut only once there is a session to cut. In log mode, only
+        // once the relay reads the log too: a cut while it still opens the slot fails the opening, which the relay
+        // tries again while it polls the table, and the rows could all go out before a cycle met a cut session.
+        await().atMost(TIMEOUT)
+                .until(() -> relaySessions(observer) > 0
+                        && (relay.logRole() == null || relay.logRole() == OutboxRelay.LogRole.READING));
 
         int cuts = 0;
         for (int seq = 0; seq < 30; seq++) {
