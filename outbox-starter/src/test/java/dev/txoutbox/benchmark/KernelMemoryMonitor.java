@@ -1,6 +1,7 @@
 package dev.txoutbox.benchmark;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,8 +11,7 @@ import java.util.stream.Stream;
 /**
  * Whether Linux's data access monitor (DAMON) runs on the machine. Some virtual machines run it to find memory they can
  * hand back to their host: its threads, {@code kdamond.N}, wake up at every sampling interval and check the pages they
- * sample, and on a machine of two cores each pass takes a core for several milliseconds, a pause that every latency
- * figure of the run can show.
+ * sample; each pass takes CPU time from whatever else runs.
  */
 final class KernelMemoryMonitor {
 
@@ -19,28 +19,47 @@ final class KernelMemoryMonitor {
 
     private static final Path KDAMONDS = Path.of("/sys/kernel/mm/damon/admin/kdamonds");
 
+    /** The kernel modules that run a monitor of their own, outside sysfs's list. */
+    private static final List<String> MODULES = List.of("damon_reclaim", "damon_lru_sort", "damon_stat");
+
     private KernelMemoryMonitor() {}
 
     /**
-     * {@code off} when no {@code kdamond} thread runs (or the system has no {@code /proc}), otherwise {@code on} with
-     * what the monitors that sysfs shows do: what they sample, how often, and what they do to the pages they find
-     * idle.
+     * {@code on} when a monitor runs, with what the monitors sysfs lists do (what they sample, how often, and what
+     * they do to the pages they find idle) where it can be read; {@code off} when none runs; {@code unknown} when this
+     * process cannot tell, as in a container, which does not see the kernel's threads.
      */
     static String describe() {
-        if (!Files.isDirectory(PROC) || !kdamondRuns()) {
-            return "off";
-        }
         List<String> monitors = new ArrayList<>();
-        try (Stream<Path> kdamonds = Files.list(KDAMONDS)) {
-            for (Path kdamond : kdamonds.filter(Files::isDirectory).sorted().toList()) {
-                if (read(kdamond.resolve("state")).equals("on")) {
-                    monitors.add(describe(kdamond));
+        boolean running;
+        try {
+            running = kdamondRuns() || moduleEnabled();
+            try (Stream<Path> kdamonds = Files.list(KDAMONDS)) {
+                for (Path kdamond : kdamonds.filter(Files::isDirectory).sorted().toList()) {
+                    if (read(kdamond.resolve("state")).equals("on")) {
+                        running = true;
+                        monitors.add(describe(kdamond));
+                    }
                 }
             }
-        } catch (IOException | RuntimeException ex) {
-            // A monitor that a kernel module started (damon_reclaim, damon_lru_sort) is not in sysfs's list.
+        } catch (IOException | UncheckedIOException | NumberFormatException ex) {
+            // No sysfs list (a kernel without DAMON, or one whose monitor a module started), or files only root reads.
+            running = kdamondRuns() || moduleEnabled();
+            monitors.clear();
         }
-        return monitors.isEmpty() ? "on" : "on (" + String.join("; ", monitors) + ")";
+        if (running) {
+            return monitors.isEmpty() ? "on" : "on (" + String.join("; ", monitors) + ")";
+        }
+        return seesKernelThreads() ? "off" : "unknown";
+    }
+
+    /** Whether this process sees the kernel's threads: outside a container, {@code kthreadd} is process 2. */
+    private static boolean seesKernelThreads() {
+        try {
+            return read(PROC.resolve("2/comm")).equals("kthreadd");
+        } catch (IOException ex) {
+            return false;
+        }
     }
 
     private static boolean kdamondRuns() {
@@ -55,9 +74,22 @@ final class KernelMemoryMonitor {
                             return false;
                         }
                     });
-        } catch (IOException ex) {
+        } catch (IOException | UncheckedIOException ex) {
             return false;
         }
+    }
+
+    private static boolean moduleEnabled() {
+        for (String module : MODULES) {
+            try {
+                if (read(Path.of("/sys/module", module, "parameters/enabled")).equals("Y")) {
+                    return true;
+                }
+            } catch (IOException ex) {
+                // Not built in, not loaded, or not readable.
+            }
+        }
+        return false;
     }
 
     private static String describe(Path kdamond) throws IOException {
@@ -72,11 +104,13 @@ final class KernelMemoryMonitor {
                         actions.add(read(scheme.resolve("action")));
                     }
                 }
-                contexts.add(read(context.resolve("operations")) + " sampled every " + sampleMicros / 1_000 + " ms"
+                contexts.add(read(context.resolve("operations")) + " sampled every "
+                        + (sampleMicros >= 1_000 ? sampleMicros / 1_000 + " ms" : sampleMicros + " µs")
                         + (actions.isEmpty() ? "" : ", " + String.join(", ", actions)));
             }
         }
-        return "kdamond " + kdamond.getFileName() + ": " + String.join(", ", contexts);
+        String name = "kdamond " + kdamond.getFileName();
+        return contexts.isEmpty() ? name : name + ": " + String.join(", ", contexts);
     }
 
     private static String read(Path file) throws IOException {

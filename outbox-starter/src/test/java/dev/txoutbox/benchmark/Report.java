@@ -21,8 +21,8 @@ final class Report {
 
     private final List<String> table = new ArrayList<>();
 
-    /** Whether a kernel memory monitor ran, {@code on} or {@code off}, as the RESULT lines say. */
-    private String damon = "off";
+    /** Whether a kernel memory monitor ran, {@code on}, {@code off} or {@code unknown}, as the RESULT lines say. */
+    private String damon = "unknown";
 
     /** What goes before each row's name: the relay's mode, while phases run in log mode. */
     private String prefix = "";
@@ -37,7 +37,7 @@ final class Report {
      * holds what it does, the RESULT lines whether it ran.
      */
     void damon(String description) {
-        this.damon = description.startsWith("on") ? "on" : "off";
+        this.damon = description.startsWith("on") ? "on" : description.equals("off") ? "off" : "unknown";
         this.figures.put("damon", description);
     }
 
