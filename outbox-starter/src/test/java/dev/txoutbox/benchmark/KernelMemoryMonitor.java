@@ -31,20 +31,16 @@ final class KernelMemoryMonitor {
      */
     static String describe() {
         List<String> monitors = new ArrayList<>();
-        boolean running;
-        try {
-            running = kdamondRuns() || moduleEnabled();
-            try (Stream<Path> kdamonds = Files.list(KDAMONDS)) {
-                for (Path kdamond : kdamonds.filter(Files::isDirectory).sorted().toList()) {
-                    if (read(kdamond.resolve("state")).equals("on")) {
-                        running = true;
-                        monitors.add(describe(kdamond));
-                    }
+        boolean running = kdamondRuns() || moduleEnabled();
+        try (Stream<Path> kdamonds = Files.list(KDAMONDS)) {
+            for (Path kdamond : kdamonds.filter(Files::isDirectory).sorted().toList()) {
+                if (read(kdamond.resolve("state")).equals("on")) {
+                    running = true;
+                    monitors.add(describe(kdamond));
                 }
             }
         } catch (IOException | UncheckedIOException | NumberFormatException ex) {
             // No sysfs list (a kernel without DAMON, or one whose monitor a module started), or files only root reads.
-            running = kdamondRuns() || moduleEnabled();
             monitors.clear();
         }
         if (running) {
