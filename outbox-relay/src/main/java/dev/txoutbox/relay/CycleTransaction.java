@@ -283,7 +283,7 @@ final class CycleTransaction {
 
     private CycleResult publishClaimed(CycleStore.Claim claim, Cycle cycle, TransactionStatus status) {
         List<OutboxRecord> records = claim.records();
-        List<Decision> failures = this.sender.send(records, cycle);
+        List<Decision> failures = this.sender.send(records, cycle, claim.locked() >= this.settings.batchSize());
         cycle.activity("recording the outcome of " + records.size() + " records");
         List<Long> published = cycle.acknowledgedIds();
         // The deletes first, and the failures in a savepoint after them: a failure in the bookkeeping of failures

@@ -44,9 +44,12 @@ final class KeyOrderedSender {
      * in flight go into the cycle.
      *
      * @param records the claimed records, in id order
+     * @param backlog whether the claim filled its batch, so that more records wait: the publisher may then keep
+     *     gathering records into larger requests; otherwise it is told to send what it holds once a wave is handed
+     *     over
      * @return what becomes of the records whose send failed or was not acknowledged in time
      */
-    List<Decision> send(List<OutboxRecord> records, Cycle cycle) {
+    List<Decision> send(List<OutboxRecord> records, Cycle cycle, boolean backlog) {
         long deadline = System.nanoTime() + this.sendTimeout.toNanos();
         List<Decision> failures = new ArrayList<>();
         Set<Waves.TopicKey> stoppedKeys = new HashSet<>();
@@ -61,6 +64,9 @@ final class KeyOrderedSender {
             cycle.activity("sending " + wave.records().size() + " records");
             for (OutboxRecord record : wave.records()) {
                 sends.add(startSend(record, deadline, cycle));
+            }
+            if (!backlog) {
+                this.publisher.sendBuffered();
             }
             cycle.activity("waiting for the acknowledgements of " + sends.size() + " records");
             for (Send send : sends) {

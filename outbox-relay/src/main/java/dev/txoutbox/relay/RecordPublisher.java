@@ -19,6 +19,15 @@ public interface RecordPublisher {
     CompletableFuture<?> publish(OutboxRecord record);
 
     /**
+     * The relay has handed over every record it is about to wait for, and no more are coming soon: its claim did not
+     * fill a batch, so no backlog waits behind them. A publisher that holds records back to gather larger requests (a
+     * Kafka producer's {@code linger.ms}) may send what it holds now instead of waiting for records that are not
+     * coming. Not called while the relay drains a backlog, where full cycles follow one another and gathering pays.
+     * Must not block. Does nothing by default.
+     */
+    default void sendBuffered() {}
+
+    /**
      * What a failed send says about the record: whether it can never be published ({@link FailureKind#PERMANENT}),
      * whether its destination is not available now ({@link FailureKind#UNAVAILABLE}), or neither
      * ({@link FailureKind#TRANSIENT}, the default). Called outside the relay's database transaction where it can be;

@@ -41,7 +41,7 @@ class KeyOrderedSenderTests {
         OutboxRecord third = record(4, "orders", "A");
         Cycle cycle = cycle();
 
-        List<Decision> failures = sender(publisher).send(List.of(first, otherKey, second, third), cycle);
+        List<Decision> failures = sender(publisher).send(List.of(first, otherKey, second, third), cycle, false);
 
         assertThat(failures).isEmpty();
         assertThat(publisher.published).containsExactly(1L, 2L, 3L, 4L);
@@ -56,6 +56,31 @@ class KeyOrderedSenderTests {
     }
 
     @Test
+    void withoutABacklogThePublisherIsToldToSendWhatItHoldsOnceEachWaveIsHandedOverBeforeTheWait() {
+        FakePublisher publisher = new FakePublisher(record -> Answer.ACKNOWLEDGE);
+        List<OutboxRecord> records =
+                List.of(record(1, "orders", "A"), record(2, "orders", "B"), record(3, "orders", "A"));
+
+        sender(publisher).send(records, cycle(), false);
+
+        assertThat(publisher.sentBuffered)
+                .containsExactly("published [1, 2], acknowledged []", "published [1, 2, 3], acknowledged [1, 2]");
+    }
+
+    @Test
+    void whileABacklogIsDrainedThePublisherKeepsGatheringRecords() {
+        FakePublisher publisher = new FakePublisher(record -> Answer.ACKNOWLEDGE);
+        List<OutboxRecord> records =
+                List.of(record(1, "orders", "A"), record(2, "orders", "B"), record(3, "orders", "A"));
+        Cycle cycle = cycle();
+
+        sender(publisher).send(records, cycle, true);
+
+        assertThat(cycle.acknowledgedIds()).containsExactly(1L, 2L, 3L);
+        assertThat(publisher.sentBuffered).isEmpty();
+    }
+
+    @Test
     void recordsWithoutKeyAndRecordsOfOneKeyInOtherTopicsGoOutInOneWave() {
         FakePublisher publisher = new FakePublisher(record -> Answer.ACKNOWLEDGE);
         Cycle cycle = cycle();
@@ -67,7 +92,8 @@ class KeyOrderedSenderTests {
                                 record(2, "orders", null),
                                 record(3, "customers", "A"),
                                 record(4, "orders", "A")),
-                        cycle);
+                        cycle,
+                        false);
 
         assertThat(publisher.acknowledgedWhenPublished.get(4L))
                 .as("sent before any acknowledgement: all four in the first wave")
@@ -85,7 +111,7 @@ class KeyOrderedSenderTests {
         Cycle cycle = cycle();
 
         List<Decision> failures =
-                sender(publisher).send(List.of(failing, otherKey, behindFailing, otherKeyLater), cycle);
+                sender(publisher).send(List.of(failing, otherKey, behindFailing, otherKeyLater), cycle, false);
 
         assertThat(publisher.published).as("record 3 is never handed over").containsExactly(1L, 2L, 4L);
         assertThat(failures).extracting(decision -> decision.record().id()).containsExactly(1L);
@@ -110,7 +136,8 @@ class KeyOrderedSenderTests {
                                 record(2, "orders", "A"),
                                 record(3, "customers", "A"),
                                 record(4, "orders", "A")),
-                        cycle);
+                        cycle,
+                        false);
 
         assertThat(publisher.published).containsExactly(1L, 2L, 4L);
         assertThat(cycle.acknowledgedIds()).containsExactly(2L, 4L);
@@ -127,7 +154,10 @@ class KeyOrderedSenderTests {
                         new FailureDecisions(publisher, RelaySettings.defaults(), "test-relay"),
                         Duration.ofMillis(300),
                         "test-relay")
-                .send(List.of(record(1, "orders", "A"), record(2, "orders", "B"), record(3, "orders", "A")), cycle);
+                .send(
+                        List.of(record(1, "orders", "A"), record(2, "orders", "B"), record(3, "orders", "A")),
+                        cycle,
+                        false);
 
         assertThat(publisher.published)
                 .as("the timed-out key sends nothing more")
@@ -156,7 +186,7 @@ class KeyOrderedSenderTests {
         publisher.maxDeliveryTime = Duration.ofSeconds(5);
         Cycle cycle = cycle();
 
-        List<Decision> failures = sender(publisher).send(List.of(record(1, "orders", "A")), cycle);
+        List<Decision> failures = sender(publisher).send(List.of(record(1, "orders", "A")), cycle, false);
 
         assertThat(failures)
                 .singleElement()
@@ -169,7 +199,7 @@ class KeyOrderedSenderTests {
         FakePublisher publisher = new FakePublisher(record -> Answer.FAIL);
         publisher.kind = FailureKind.PERMANENT;
 
-        List<Decision> failures = sender(publisher).send(List.of(record(1, "orders", "A")), cycle());
+        List<Decision> failures = sender(publisher).send(List.of(record(1, "orders", "A")), cycle(), false);
 
         assertThat(failures).singleElement().satisfies(deadLetter -> {
             assertThat(deadLetter.kind()).isEqualTo(FailureKind.PERMANENT);
@@ -185,7 +215,10 @@ class KeyOrderedSenderTests {
         Cycle cycle = cycle();
 
         List<Decision> failures = sender(publisher)
-                .send(List.of(record(1, "missing", "A"), record(2, "missing", "B"), record(3, "orders", "A")), cycle);
+                .send(
+                        List.of(record(1, "missing", "A"), record(2, "missing", "B"), record(3, "orders", "A")),
+                        cycle,
+                        false);
 
         assertThat(publisher.published)
                 .as("record 2 is not handed over, its topic being unavailable")
@@ -205,7 +238,10 @@ class KeyOrderedSenderTests {
         Cycle cycle = cycle();
 
         List<Decision> failures = sender(publisher)
-                .send(List.of(record(1, "orders", "A"), record(2, "orders", "B"), record(3, "orders", "C")), cycle);
+                .send(
+                        List.of(record(1, "orders", "A"), record(2, "orders", "B"), record(3, "orders", "C")),
+                        cycle,
+                        false);
 
         assertThat(publisher.published).as("nothing is sent after the error").containsExactly(1L, 2L);
         assertThat(cycle.publisherError).isInstanceOf(AssertionError.class);
@@ -222,7 +258,7 @@ class KeyOrderedSenderTests {
         Cycle cycle = cycle();
         this.run.requestStop(System.nanoTime());
 
-        List<Decision> failures = sender(publisher).send(List.of(record(1, "orders", "A")), cycle);
+        List<Decision> failures = sender(publisher).send(List.of(record(1, "orders", "A")), cycle, false);
 
         assertThat(publisher.published).isEmpty();
         assertThat(failures).isEmpty();
@@ -246,7 +282,10 @@ class KeyOrderedSenderTests {
                 });
 
         sender(publisher)
-                .send(List.of(record(1, "orders", "A"), record(2, "orders", "B"), record(3, "orders", "C")), cycle);
+                .send(
+                        List.of(record(1, "orders", "A"), record(2, "orders", "B"), record(3, "orders", "C")),
+                        cycle,
+                        false);
 
         assertThat(heard).as("heard during the sends, before any delete").containsExactlyInAnyOrder(1L, 3L);
         assertThat(heard).containsExactlyElementsOf(cycle.acknowledgedIds());
@@ -308,6 +347,9 @@ class KeyOrderedSenderTests {
 
         boolean mayStillBeWritten;
 
+        /** For each call of {@link #sendBuffered()}: the records published and acknowledged by then. */
+        final List<String> sentBuffered = new ArrayList<>();
+
         FakePublisher(Function<OutboxRecord, Answer> answers) {
             this.answers = answers;
         }
@@ -332,6 +374,11 @@ class KeyOrderedSenderTests {
                 case THROW -> throw new IllegalStateException("topic " + record.topic() + " not known");
                 case THROW_ERROR -> throw new AssertionError("publisher bug");
             };
+        }
+
+        @Override
+        public synchronized void sendBuffered() {
+            this.sentBuffered.add("published " + this.published + ", acknowledged " + this.acknowledged);
         }
 
         @Override

@@ -24,6 +24,11 @@ public class ForwardingRecordPublisher implements RecordPublisher {
     }
 
     @Override
+    public void sendBuffered() {
+        this.publisher.sendBuffered();
+    }
+
+    @Override
     public FailureKind classify(OutboxRecord record, Throwable error) {
         return this.publisher.classify(record, error);
     }

@@ -1,5 +1,6 @@
 package dev.txoutbox.relay.kafka;
 
+import dev.txoutbox.internal.DaemonThreads;
 import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.RecordPublisher;
 import dev.txoutbox.relay.RelaySettings;
@@ -11,7 +12,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.BufferExhaustedException;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -63,6 +67,9 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
     /** Where {@link RelayKeySerializer} finds the serializer that {@link #KEY_SERIALIZER_CONFIG} named. */
     static final String KEY_SERIALIZER_DELEGATE_CONFIG = "outbox.key.serializer.delegate";
 
+    /** How long the thread that flushes the producer stays without work before it ends. */
+    private static final long FLUSHER_IDLE_SECONDS = 60;
+
     /** How deep a failure's chain of causes is searched for what it says about the record. */
     private static final int MAX_CAUSE_DEPTH = 16;
 
@@ -71,6 +78,14 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
     private final boolean ownsProducerFactory;
 
     private final Duration maxDeliveryTime;
+
+    /**
+     * Runs the producer's {@code flush()} for {@link #sendBuffered()}, away from the relay's threads, since it blocks
+     * until the records are acknowledged or expire, and a stopping relay must not wait for that. One thread with room
+     * for one request behind the flush it runs: a request made while another is waiting is covered by that one, and
+     * while a flush runs the producer sends whatever it is handed at once anyway.
+     */
+    private final ThreadPoolExecutor flusher;
 
     /**
      * Publishes through a template the caller configured and closes. Its producer should have
@@ -85,6 +100,15 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
         this.ownsProducerFactory = ownsProducerFactory;
         this.maxDeliveryTime = ProducerConfigCheck.maxDeliveryTime(
                 template.getProducerFactory().getConfigurationProperties());
+        this.flusher = new ThreadPoolExecutor(
+                1,
+                1,
+                FLUSHER_IDLE_SECONDS,
+                TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(1),
+                DaemonThreads.factory("outbox-relay-producer-flush"),
+                new ThreadPoolExecutor.DiscardPolicy());
+        this.flusher.allowCoreThreadTimeOut(true);
     }
 
     /**
@@ -239,6 +263,24 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
         return this.template.send(producerRecord);
     }
 
+    /**
+     * Ends the producer's {@code linger.ms} for the records it holds: they go out in the requests being formed now
+     * rather than after the linger, waiting for records the relay will not hand over soon. Does not block.
+     */
+    @Override
+    public void sendBuffered() {
+        this.flusher.execute(this::flush);
+    }
+
+    private void flush() {
+        try {
+            this.template.flush();
+        } catch (RuntimeException ex) {
+            // The records' own futures report what became of them; a flush that failed only sent them later.
+            log.debug("Flushing the outbox relay's producer failed", ex);
+        }
+    }
+
     /** The configuration of the producer this publisher sends with. */
     public Map<String, Object> producerConfiguration() {
         return this.template.getProducerFactory().getConfigurationProperties();
@@ -344,6 +386,8 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
      */
     @Override
     public void close() {
+        // A flush that waits for records in a producer about to close ends with it, or with this interrupt.
+        this.flusher.shutdownNow();
         if (this.ownsProducerFactory
                 && this.template.getProducerFactory() instanceof DefaultKafkaProducerFactory<?, ?> factory) {
             factory.destroy();

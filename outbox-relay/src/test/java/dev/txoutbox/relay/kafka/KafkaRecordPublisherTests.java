@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -111,6 +112,26 @@ class KafkaRecordPublisherTests {
             assertThat(publisher.publish(record)).succeedsWithin(Duration.ofSeconds(30));
         } finally {
             RegistryLikeKeys.reachable = true;
+        }
+    }
+
+    @Test
+    void sendBufferedSendsTheRecordsTheProducerHoldsForItsLingerAtOnce() throws Exception {
+        String topic = EmbeddedInfrastructure.newTopic("send-buffered", 1);
+        Map<String, Object> config = Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfrastructure.kafkaBootstrapServers(),
+                ProducerConfig.LINGER_MS_CONFIG, "120000",
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "30000",
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "300000");
+        try (KafkaRecordPublisher publisher = KafkaRecordPublisher.create(config, this.settings)) {
+            CompletableFuture<?> held = publisher.publish(record(topic));
+            assertThat(held)
+                    .as("held for the producer's two-minute linger")
+                    .failsWithin(Duration.ofSeconds(1))
+                    .withThrowableOfType(java.util.concurrent.TimeoutException.class);
+
+            publisher.sendBuffered();
+            assertThat(held).succeedsWithin(Duration.ofSeconds(30));
         }
     }
 
