@@ -66,7 +66,7 @@ final class KeyOrderedSender {
                 sends.add(startSend(record, deadline, cycle));
             }
             if (!backlog) {
-                this.publisher.sendBuffered();
+                sendBuffered(cycle);
             }
             cycle.activity("waiting for the acknowledgements of " + sends.size() + " records");
             for (Send send : sends) {
@@ -98,6 +98,24 @@ final class KeyOrderedSender {
             remaining = wave.later();
         }
         return failures;
+    }
+
+    /**
+     * Tells the publisher to send what it holds. A failure leaves the records handed over as they are, waited for
+     * like the others: the publisher only sends them later.
+     */
+    private void sendBuffered(Cycle cycle) {
+        try {
+            this.publisher.sendBuffered();
+        } catch (RuntimeException ex) {
+            log.warn(
+                    "Outbox relay {}: the publisher failed to send the records it holds at once; they go out later",
+                    this.relayName,
+                    ex);
+        } catch (Error err) {
+            // As a publisher's Error in a send: the cycle waits for what it handed over and fails once it committed.
+            cycle.publisherError = err;
+        }
     }
 
     private Send startSend(OutboxRecord record, long deadline, Cycle cycle) {

@@ -23,7 +23,8 @@ public interface RecordPublisher {
      * fill a batch, so no backlog waits behind them. A publisher that holds records back to gather larger requests (a
      * Kafka producer's {@code linger.ms}) may send what it holds now instead of waiting for records that are not
      * coming. Not called while the relay drains a backlog, where full cycles follow one another and gathering pays.
-     * Must not block. Does nothing by default.
+     * Must not block, and should not throw: the relay logs what it throws and waits for the records as it would
+     * have. Does nothing by default.
      */
     default void sendBuffered() {}
 

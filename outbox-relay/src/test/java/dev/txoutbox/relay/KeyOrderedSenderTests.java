@@ -68,6 +68,24 @@ class KeyOrderedSenderTests {
     }
 
     @Test
+    void aPublisherThatFailsToSendWhatItHoldsAtOnceStillHasItsRecordsWaitedForAndAcknowledged() {
+        FakePublisher publisher = new FakePublisher(record -> Answer.ACKNOWLEDGE) {
+            @Override
+            public synchronized void sendBuffered() {
+                throw new IllegalStateException("cannot flush");
+            }
+        };
+        Cycle cycle = cycle();
+
+        List<Decision> failures =
+                sender(publisher).send(List.of(record(1, "orders", "A"), record(2, "orders", "A")), cycle, false);
+
+        assertThat(failures).isEmpty();
+        assertThat(cycle.acknowledgedIds()).containsExactly(1L, 2L);
+        assertThat(cycle.publisherError).isNull();
+    }
+
+    @Test
     void whileABacklogIsDrainedThePublisherKeepsGatheringRecords() {
         FakePublisher publisher = new FakePublisher(record -> Answer.ACKNOWLEDGE);
         List<OutboxRecord> records =
@@ -331,7 +349,7 @@ class KeyOrderedSenderTests {
      * A publisher whose futures answer only once the sender waits for them, so that what was acknowledged when a
      * record went out shows which wave it was in.
      */
-    static final class FakePublisher implements RecordPublisher {
+    static class FakePublisher implements RecordPublisher {
 
         final List<Long> published = new ArrayList<>();
 

@@ -13,6 +13,7 @@ import dev.txoutbox.store.NewRecord;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
 import dev.txoutbox.testing.EmbeddedInfrastructure;
+import dev.txoutbox.testing.ForwardingRecordPublisher;
 import dev.txoutbox.testing.OutboxHeaders;
 import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.TestDatabase;
@@ -31,6 +32,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -307,6 +309,28 @@ abstract class OutboxRelayIntegrationTests {
         assertThat(Thread.getAllStackTraces().keySet())
                 .extracting(Thread::getName)
                 .doesNotContain(relay.name() + "-vacuum");
+    }
+
+    @Test
+    void aCycleThatFillsItsBatchLetsTheProducerGatherRecordsAndOneThatDoesNotTellsItToSendAtOnce() {
+        insertRows(5);
+        AtomicInteger told = new AtomicInteger();
+        RecordPublisher counting = new ForwardingRecordPublisher(kafkaPublisher(RelaySettings.defaults())) {
+            @Override
+            public void sendBuffered() {
+                told.incrementAndGet();
+                super.sendBuffered();
+            }
+        };
+        OutboxRelay relay = new OutboxRelay(
+                this.store, counting, RelaySettings.builder().batchSize(3).build());
+
+        assertThat(relay.relayOnce().published()).isEqualTo(3);
+        assertThat(told).as("a full batch: more rows wait behind it").hasValue(0);
+        assertThat(relay.relayOnce().published()).isEqualTo(2);
+        assertThat(told)
+                .as("the last two rows, fewer than a batch, in one wave")
+                .hasValue(1);
     }
 
     private void insertRows(int rows) {

@@ -243,6 +243,11 @@ abstract class SlowBrokerTests {
         }
 
         @Override
+        public void sendBuffered() {
+            this.delegate.sendBuffered();
+        }
+
+        @Override
         public FailureKind classify(OutboxRecord record, Throwable error) {
             return this.delegate.classify(record, error);
         }

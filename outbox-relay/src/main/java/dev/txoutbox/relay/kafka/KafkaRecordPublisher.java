@@ -88,6 +88,12 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
     private final ThreadPoolExecutor flusher;
 
     /**
+     * Whether the flusher's thread reaches the producer the relay sends with: not when the template's factory binds a
+     * producer to each thread, nor when the template is transactional, where a flush outside a transaction fails.
+     */
+    private final boolean flushable;
+
+    /**
      * Publishes through a template the caller configured and closes. Its producer should have
      * {@code acks=all} and {@code enable.idempotence=true}; see {@link #producerProperties(Map, RelaySettings)}.
      */
@@ -109,6 +115,8 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
                 DaemonThreads.factory("outbox-relay-producer-flush"),
                 new ThreadPoolExecutor.DiscardPolicy());
         this.flusher.allowCoreThreadTimeOut(true);
+        this.flushable =
+                !template.isTransactional() && !template.getProducerFactory().isProducerPerThread();
     }
 
     /**
@@ -264,12 +272,17 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
     }
 
     /**
-     * Ends the producer's {@code linger.ms} for the records it holds: they go out in the requests being formed now
-     * rather than after the linger, waiting for records the relay will not hand over soon. Does not block.
+     * Asks the producer to send what it holds without waiting for its {@code linger.ms}: a thread of its own calls the
+     * producer's {@code flush()}, which also sends at once whatever is handed to the producer until every record it
+     * held is acknowledged or has failed, the application's records included where it shares the template. Does not
+     * block. Does nothing where that thread would reach another producer than the relay's (a factory with a producer
+     * for each thread) or where the template is transactional.
      */
     @Override
     public void sendBuffered() {
-        this.flusher.execute(this::flush);
+        if (this.flushable) {
+            this.flusher.execute(this::flush);
+        }
     }
 
     private void flush() {
@@ -386,8 +399,16 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
      */
     @Override
     public void close() {
-        // A flush that waits for records in a producer about to close ends with it, or with this interrupt.
+        // A flush that waits for the broker ends with this interrupt; one that is still getting its producer from
+        // the factory is waited for, so that it cannot create a producer after the factory closed its own.
         this.flusher.shutdownNow();
+        try {
+            if (!this.flusher.awaitTermination(CLOSE_SECONDS, TimeUnit.SECONDS)) {
+                log.warn("The outbox relay's producer flush did not end within {} s of closing", CLOSE_SECONDS);
+            }
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
         if (this.ownsProducerFactory
                 && this.template.getProducerFactory() instanceof DefaultKafkaProducerFactory<?, ?> factory) {
             factory.destroy();

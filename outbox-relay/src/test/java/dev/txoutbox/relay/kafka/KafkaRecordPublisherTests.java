@@ -3,6 +3,7 @@ package dev.txoutbox.relay.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
 
 import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.RelaySettings;
@@ -23,8 +24,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.BufferExhaustedException;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.InvalidRecordException;
@@ -54,6 +57,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaProducerException;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.core.ProducerFactory;
 
 class KafkaRecordPublisherTests {
 
@@ -132,6 +136,33 @@ class KafkaRecordPublisherTests {
 
             publisher.sendBuffered();
             assertThat(held).succeedsWithin(Duration.ofSeconds(30));
+        }
+    }
+
+    @Test
+    void withAProducerForEachThreadSendBufferedLeavesTheProducersAlone() {
+        String topic = EmbeddedInfrastructure.newTopic("send-buffered-per-thread", 1);
+        DefaultKafkaProducerFactory<String, byte[]> factory =
+                new DefaultKafkaProducerFactory<>(KafkaRecordPublisher.producerProperties(
+                        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfrastructure.kafkaBootstrapServers()),
+                        this.settings));
+        factory.setProducerPerThread(true);
+        AtomicInteger created = new AtomicInteger();
+        factory.addListener(new ProducerFactory.Listener<>() {
+            @Override
+            public void producerAdded(String id, Producer<String, byte[]> producer) {
+                created.incrementAndGet();
+            }
+        });
+        try (KafkaRecordPublisher publisher = new KafkaRecordPublisher(new KafkaTemplate<>(factory))) {
+            assertThat(publisher.publish(record(topic))).succeedsWithin(Duration.ofSeconds(30));
+            publisher.sendBuffered();
+
+            // A flush on a thread of its own would get a producer of its own, and leave it open.
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).until(() -> created.get() == 1);
+        } finally {
+            factory.closeThreadBoundProducer();
+            factory.destroy();
         }
     }
 
