@@ -1,6 +1,5 @@
 package dev.txoutbox.relay.kafka;
 
-import dev.txoutbox.internal.DaemonThreads;
 import dev.txoutbox.relay.FailureKind;
 import dev.txoutbox.relay.RecordPublisher;
 import dev.txoutbox.relay.RelaySettings;
@@ -12,10 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.BufferExhaustedException;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -67,9 +63,6 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
     /** Where {@link RelayKeySerializer} finds the serializer that {@link #KEY_SERIALIZER_CONFIG} named. */
     static final String KEY_SERIALIZER_DELEGATE_CONFIG = "outbox.key.serializer.delegate";
 
-    /** How long the thread that flushes the producer stays without work before it ends. */
-    private static final long FLUSHER_IDLE_SECONDS = 60;
-
     /** How deep a failure's chain of causes is searched for what it says about the record. */
     private static final int MAX_CAUSE_DEPTH = 16;
 
@@ -79,19 +72,8 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
 
     private final Duration maxDeliveryTime;
 
-    /**
-     * Runs the producer's {@code flush()} for {@link #sendBuffered()}, away from the relay's threads, since it blocks
-     * until the records are acknowledged or expire, and a stopping relay must not wait for that. One thread with room
-     * for one request behind the flush it runs: a request made while another is waiting is covered by that one, and
-     * while a flush runs the producer sends whatever it is handed at once anyway.
-     */
-    private final ThreadPoolExecutor flusher;
-
-    /**
-     * Whether the flusher's thread reaches the producer the relay sends with: not when the template's factory binds a
-     * producer to each thread, nor when the template is transactional, where a flush outside a transaction fails.
-     */
-    private final boolean flushable;
+    /** Runs the producer's {@code flush()} for {@link #sendBuffered()}. */
+    private final ProducerFlusher flusher;
 
     /**
      * Publishes through a template the caller configured and closes. Its producer should have
@@ -106,17 +88,7 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
         this.ownsProducerFactory = ownsProducerFactory;
         this.maxDeliveryTime = ProducerConfigCheck.maxDeliveryTime(
                 template.getProducerFactory().getConfigurationProperties());
-        this.flusher = new ThreadPoolExecutor(
-                1,
-                1,
-                FLUSHER_IDLE_SECONDS,
-                TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(1),
-                DaemonThreads.factory("outbox-relay-producer-flush"),
-                new ThreadPoolExecutor.DiscardPolicy());
-        this.flusher.allowCoreThreadTimeOut(true);
-        this.flushable =
-                !template.isTransactional() && !template.getProducerFactory().isProducerPerThread();
+        this.flusher = new ProducerFlusher(template, CLOSE_SECONDS);
     }
 
     /**
@@ -280,18 +252,7 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
      */
     @Override
     public void sendBuffered() {
-        if (this.flushable) {
-            this.flusher.execute(this::flush);
-        }
-    }
-
-    private void flush() {
-        try {
-            this.template.flush();
-        } catch (RuntimeException ex) {
-            // The records' own futures report what became of them; a flush that failed only sent them later.
-            log.debug("Flushing the outbox relay's producer failed", ex);
-        }
+        this.flusher.request();
     }
 
     /** The configuration of the producer this publisher sends with. */
@@ -399,16 +360,7 @@ public final class KafkaRecordPublisher implements RecordPublisher, AutoCloseabl
      */
     @Override
     public void close() {
-        // A flush that waits for the broker ends with this interrupt; one that is still getting its producer from
-        // the factory is waited for, so that it cannot create a producer after the factory closed its own.
-        this.flusher.shutdownNow();
-        try {
-            if (!this.flusher.awaitTermination(CLOSE_SECONDS, TimeUnit.SECONDS)) {
-                log.warn("The outbox relay's producer flush did not end within {} s of closing", CLOSE_SECONDS);
-            }
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-        }
+        this.flusher.close();
         if (this.ownsProducerFactory
                 && this.template.getProducerFactory() instanceof DefaultKafkaProducerFactory<?, ?> factory) {
             factory.destroy();
