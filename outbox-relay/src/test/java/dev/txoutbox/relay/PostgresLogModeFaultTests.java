@@ -54,7 +54,7 @@ class PostgresLogModeFaultTests {
         String topic = EmbeddedInfrastructure.newTopic("log-killed", 3);
         RelayProcess process = this.fixture.closing(
                 RelayProcess.start("log-killed", url, EmbeddedInfrastructure.kafkaBootstrapServers(), TIMEOUT, true));
-        await().atMost(TIMEOUT).until(() -> walSender(store) != null);
+        process.awaitUntil("its walsender to stream the table's slot", TIMEOUT, () -> walSender(store) != null);
         RelaySettings settings =
                 RelaySettings.builder().pollInterval(Duration.ofMillis(200)).build();
         OutboxRelay standby = this.fixture.start(store, this.fixture.kafka(settings), settings, List.of());

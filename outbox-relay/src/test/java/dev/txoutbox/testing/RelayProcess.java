@@ -9,7 +9,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A {@link RelayProcessMain} running in a JVM of its own, launched with the test JVM's java binary and class path.
@@ -97,6 +99,24 @@ public final class RelayProcess implements AutoCloseable {
             throw ex;
         }
         return relay;
+    }
+
+    /**
+     * Waits until a condition holds, as {@code await().atMost(timeout).until(condition)} does; when it does not, the
+     * failure carries what the process wrote, since the condition is most often about what the process does.
+     *
+     * @param what what the test waits for, for the failure's message
+     */
+    public void awaitUntil(String what, Duration timeout, Callable<Boolean> condition) {
+        try {
+            await().atMost(timeout).until(condition);
+        } catch (ConditionTimeoutException ex) {
+            throw new AssertionError(
+                    "Waited " + timeout + " for " + what + "; the relay process "
+                            + (this.process.isAlive() ? "still runs" : "exited with " + this.process.exitValue())
+                            + ", its output (" + this.output + "):\n" + output(),
+                    ex);
+        }
     }
 
     /** Kills the process with SIGKILL, as the kernel's out-of-memory killer or {@code kill -9} would, and waits. */

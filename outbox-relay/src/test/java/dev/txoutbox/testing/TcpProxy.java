@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
@@ -18,55 +17,49 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A TCP proxy on a loopback port of its own, to cut a client off from a server and connect it again: {@link #cut()}
- * closes every connection and refuses new ones, {@link #restore()} accepts again on the same port. It can also make
- * the server slow rather than gone: {@link #delayToServer(Duration)} holds back what clients send, without dropping
- * or reordering it.
+ * closes every connection and closes each new one at once, {@link #restore()} forwards again. The port stays bound
+ * from construction to {@link #close()}, so that nothing else (the broker behind the proxy, which binds ports of its
+ * own, or another test's process) can take it in between. It can also make the server slow rather than gone:
+ * {@link #delayToServer(Duration)} holds back what clients send, without dropping or reordering it.
  */
 public final class TcpProxy implements AutoCloseable {
 
-    private final int port;
+    private final ServerSocket server;
 
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
 
     private volatile int targetPort;
 
-    private volatile long delayToServerNanos;
+    private volatile boolean forwarding;
 
-    private volatile ServerSocket server;
+    private volatile long delayToServerNanos;
 
     /** Binds a free port; {@link #forwardTo(int)} then starts forwarding. */
     public TcpProxy() {
-        try (ServerSocket probe = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            this.port = probe.getLocalPort();
+        try {
+            this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         } catch (IOException ex) {
             throw new UncheckedIOException(ex);
         }
+        Thread acceptor = new Thread(this::accept, "tcp-proxy-" + port());
+        acceptor.setDaemon(true);
+        acceptor.start();
     }
 
     /** The port clients connect to. */
     public int port() {
-        return this.port;
+        return this.server.getLocalPort();
     }
 
-    /** Starts accepting connections and forwarding them to a port on the loopback address. */
+    /** Starts forwarding connections to a port on the loopback address. */
     public void forwardTo(int targetPort) {
         this.targetPort = targetPort;
         restore();
     }
 
-    /** Accepts connections again, on the same port. */
-    public synchronized void restore() {
-        try {
-            ServerSocket socket = new ServerSocket();
-            socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), this.port));
-            this.server = socket;
-            Thread acceptor = new Thread(() -> accept(socket), "tcp-proxy-" + this.port);
-            acceptor.setDaemon(true);
-            acceptor.start();
-        } catch (IOException ex) {
-            throw new UncheckedIOException(ex);
-        }
+    /** Forwards new connections again. */
+    public void restore() {
+        this.forwarding = true;
     }
 
     /**
@@ -78,24 +71,38 @@ public final class TcpProxy implements AutoCloseable {
         this.delayToServerNanos = delay.toNanos();
     }
 
-    /** Closes every connection and refuses new ones until {@link #restore()}. */
+    /** Closes every connection, and each new one as soon as it is accepted, until {@link #restore()}. */
     public synchronized void cut() {
-        closeQuietly(this.server);
+        this.forwarding = false;
         this.sockets.forEach(TcpProxy::closeQuietly);
         this.sockets.clear();
     }
 
-    private void accept(ServerSocket socket) {
-        while (!socket.isClosed()) {
+    private void accept() {
+        while (!this.server.isClosed()) {
+            Socket client;
             try {
-                Socket client = socket.accept();
-                Socket upstream = new Socket(InetAddress.getLoopbackAddress(), this.targetPort);
-                this.sockets.add(client);
-                this.sockets.add(upstream);
-                delayedPipe(client, upstream);
-                pipe(upstream, client);
+                client = this.server.accept();
             } catch (IOException ex) {
-                // Closed by cut(), or the server refused: the client sees its connection fail.
+                // Closed by close().
+                continue;
+            }
+            synchronized (this) {
+                if (!this.forwarding) {
+                    // Cut off: the client sees its connection end before any reply, as from a broker that went away.
+                    closeQuietly(client);
+                    continue;
+                }
+                try {
+                    Socket upstream = new Socket(InetAddress.getLoopbackAddress(), this.targetPort);
+                    this.sockets.add(client);
+                    this.sockets.add(upstream);
+                    delayedPipe(client, upstream);
+                    pipe(upstream, client);
+                } catch (IOException ex) {
+                    // The server refused: the client sees its connection end.
+                    closeQuietly(client);
+                }
             }
         }
     }
@@ -192,5 +199,6 @@ public final class TcpProxy implements AutoCloseable {
     @Override
     public void close() {
         cut();
+        closeQuietly(this.server);
     }
 }
