@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLWarning;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
@@ -206,30 +205,6 @@ final class CycleStore {
             publishable.add(record);
         }
         return new IdClaim(new Claim(publishable, rows.size()), found);
-    }
-
-    /**
-     * A cycle's transaction, checked by {@link #checkingIsolation}, runs at another isolation level than READ
-     * COMMITTED, the one the claims are written for: under REPEATABLE READ, a claim that meets a row another cycle
-     * changed since its snapshot fails, or reads rows that other relays deleted since. Thrown before anything was
-     * claimed; the relay catches it and runs the cycle again at READ COMMITTED.
-     */
-    static final class NotReadCommittedException extends RuntimeException {
-
-        private final @Nullable String isolation;
-
-        NotReadCommittedException(@Nullable String isolation) {
-            super("The relay cycle's transaction runs at isolation level "
-                    + (isolation != null ? isolation : "(not reported by the dialect)")
-                    + " instead of READ COMMITTED, which its claim needs; it claimed nothing.");
-            this.isolation = isolation;
-        }
-
-        /** The isolation level the transaction ran at; null when the dialect's statement did not report it. */
-        @Nullable
-        String isolation() {
-            return this.isolation;
-        }
     }
 
     /** A row of {@link #claimIds}: {@code claimed} there means free of earlier rows of its key; unclaimed rows go. */
@@ -489,27 +464,4 @@ final class CycleStore {
      * @param error what went wrong, kept in the row for operators
      */
     record Failure(long id, long retryDelayMillis, String error) {}
-
-    /**
-     * What {@link #vacuum()} did.
-     *
-     * @param busy whether the vacuum skipped the table because something held a conflicting lock on it
-     * @param warnings what else the database warned of, such as a user who may not vacuum the table ({@code
-     *     permission denied to vacuum ..., skipping it}), each with its SQL state; empty when there was nothing
-     */
-    record VacuumOutcome(boolean busy, List<String> warnings) {
-
-        static VacuumOutcome of(@Nullable SQLWarning first) {
-            boolean busy = false;
-            List<String> warnings = new ArrayList<>();
-            for (SQLWarning warning = first; warning != null; warning = warning.getNextWarning()) {
-                if (OutboxDialect.VACUUM_BUSY.equals(warning.getSQLState())) {
-                    busy = true;
-                } else {
-                    warnings.add(warning.getMessage() + " (SQL state " + warning.getSQLState() + ")");
-                }
-            }
-            return new VacuumOutcome(busy, List.copyOf(warnings));
-        }
-    }
 }

@@ -168,7 +168,7 @@ final class CycleTransaction {
             try {
                 return this.store.checkingIsolation(
                         () -> this.transactions.execute(status -> publishBatch(cycle, status, claimer)));
-            } catch (CycleStore.NotReadCommittedException ex) {
+            } catch (NotReadCommittedException ex) {
                 if (!cycle.acknowledgedIds().isEmpty() || !cycle.inFlight.isEmpty()) {
                     // Not from the claim that starts the cycle: sending it again would send records twice.
                     throw ex;

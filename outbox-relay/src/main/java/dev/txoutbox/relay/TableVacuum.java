@@ -92,7 +92,7 @@ final class TableVacuum {
     private void vacuum() {
         long start = System.nanoTime();
         try {
-            CycleStore.VacuumOutcome outcome = this.store.vacuum();
+            VacuumOutcome outcome = this.store.vacuum();
             long millis = (System.nanoTime() - start) / 1_000_000;
             if (outcome.warnings().isEmpty()) {
                 this.vacuumIntervalNanos = this.interval.toNanos();

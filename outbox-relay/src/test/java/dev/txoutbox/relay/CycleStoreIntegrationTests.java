@@ -119,7 +119,7 @@ abstract class CycleStoreIntegrationTests {
         ExecutorService executor = Executors.newSingleThreadExecutor();
         try {
             List<OutboxRecord> claimedMeanwhile = repeatableRead.execute(status -> {
-                assertThatExceptionOfType(CycleStore.NotReadCommittedException.class)
+                assertThatExceptionOfType(NotReadCommittedException.class)
                         .isThrownBy(() -> this.cycles.checkingIsolation(() -> this.cycles.claim(10, SLOTS)))
                         .satisfies(ex -> assertThat(ex.isolation())
                                 .isEqualTo(
@@ -585,14 +585,14 @@ abstract class CycleStoreIntegrationTests {
                     .sql("DELETE FROM outbox_event")
                     .update();
             assertThat(this.cycles.vacuums()).isFalse();
-            assertThat(this.cycles.vacuum()).isEqualTo(new CycleStore.VacuumOutcome(false, List.of()));
+            assertThat(this.cycles.vacuum()).isEqualTo(new VacuumOutcome(false, List.of()));
             return;
         }
         JdbcClient jdbc = JdbcClient.create(this.store.dataSource());
         OutboxTestTables.insertEvents(this.store, "t", 100, 100);
         jdbc.sql("DELETE FROM outbox_event").update();
 
-        assertThat(this.cycles.vacuum()).isEqualTo(new CycleStore.VacuumOutcome(false, List.of()));
+        assertThat(this.cycles.vacuum()).isEqualTo(new VacuumOutcome(false, List.of()));
         assertThat(jdbc.sql("SELECT vacuum_count, n_dead_tup FROM pg_stat_user_tables WHERE relname = 'outbox_event'")
                         .query((rs, row) -> List.of(rs.getLong(1), rs.getLong(2)))
                         .single())
@@ -612,7 +612,7 @@ abstract class CycleStoreIntegrationTests {
             }));
             assertThat(locked.await(10, TimeUnit.SECONDS)).isTrue();
 
-            assertThat(this.cycles.vacuum()).isEqualTo(new CycleStore.VacuumOutcome(true, List.of()));
+            assertThat(this.cycles.vacuum()).isEqualTo(new VacuumOutcome(true, List.of()));
         } finally {
             release.countDown();
             executor.shutdown();
@@ -638,7 +638,7 @@ abstract class CycleStoreIntegrationTests {
                     .isEqualTo(user);
             CycleStore store = new CycleStore(new OutboxStore(asUser, this.database.dialect(), this.store.table()));
 
-            CycleStore.VacuumOutcome outcome = store.vacuum();
+            VacuumOutcome outcome = store.vacuum();
 
             assertThat(outcome.busy()).isFalse();
             assertThat(outcome.warnings())
