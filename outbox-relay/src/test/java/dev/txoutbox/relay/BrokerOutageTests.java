@@ -17,12 +17,14 @@ import dev.txoutbox.testing.TestDatabase;
 import dev.txoutbox.testing.TopicReader;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterEach;
@@ -198,6 +200,30 @@ abstract class BrokerOutageTests {
     @Test
     void closingThePublisherWithTheBrokerUnreachableAndRecordsPendingReturnsWithinSeconds() {
         assumeTrue(this.database == TestDatabase.POSTGRESQL, "the publisher alone, without a database: once is enough");
+        PendingRecords cutOff = recordsPendingBehindACut();
+
+        assertClosesWithinSecondsAndFailsThePendingRecords(cutOff);
+    }
+
+    @Test
+    void closingThePublisherWhileItsFlushWaitsForAnUnreachableBrokerReturnsWithinSeconds() {
+        assumeTrue(this.database == TestDatabase.POSTGRESQL, "the publisher alone, without a database: once is enough");
+        PendingRecords cutOff = recordsPendingBehindACut();
+        // As after a cycle that did not fill its batch: the flush waits for records the broker cannot acknowledge.
+        cutOff.publisher().sendBuffered();
+        await().atMost(Duration.ofSeconds(10)).until(() -> flushThreads().anyMatch(BrokerOutageTests::waitsInFlush));
+
+        assertClosesWithinSecondsAndFailsThePendingRecords(cutOff);
+        await().atMost(Duration.ofSeconds(10))
+                .alias("the flush thread ends with the publisher")
+                .until(() -> flushThreads().noneMatch(Thread::isAlive));
+    }
+
+    /**
+     * A publisher to a broker of its own that has served the topic once and is then cut off, with records handed to
+     * it since, none acknowledged.
+     */
+    private PendingRecords recordsPendingBehindACut() {
         ProxiedBroker broker = brokerBehindProxy();
         TcpProxy proxy = broker.proxy();
         String bootstrap = broker.bootstrapServers();
@@ -205,6 +231,7 @@ abstract class BrokerOutageTests {
         // The default send timeout: the producer holds on to its records for as long, unless closing ends that.
         KafkaRecordPublisher publisher = KafkaRecordPublisher.create(
                 Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), RelaySettings.defaults());
+        this.closeables.add(publisher);
         OutboxRecord warmUp = record(topic, 0);
         // A new broker on a busy machine may take a while to serve the topic's metadata.
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
@@ -224,14 +251,34 @@ abstract class BrokerOutageTests {
             }
         }
         assertThat(pending).noneMatch(CompletableFuture::isDone);
+        return new PendingRecords(publisher, pending);
+    }
 
+    private static void assertClosesWithinSecondsAndFailsThePendingRecords(PendingRecords cutOff) {
         long start = System.nanoTime();
-        publisher.close();
+        cutOff.publisher().close();
         Duration closing = Duration.ofNanos(System.nanoTime() - start);
 
         assertThat(closing).as("well within a container's grace period").isLessThan(Duration.ofSeconds(10));
         await().atMost(Duration.ofSeconds(30))
-                .untilAsserted(() -> assertThat(pending).allMatch(CompletableFuture::isCompletedExceptionally));
+                .untilAsserted(
+                        () -> assertThat(cutOff.pending()).allMatch(CompletableFuture::isCompletedExceptionally));
+    }
+
+    private static Stream<Thread> flushThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.getName().startsWith("outbox-relay-producer-flush"));
+    }
+
+    /** A publisher and the futures of the records it holds. */
+    private record PendingRecords(KafkaRecordPublisher publisher, List<CompletableFuture<?>> pending) {}
+
+    /** Whether the thread waits inside the producer's {@code flush()}. */
+    private static boolean waitsInFlush(Thread thread) {
+        return thread.getState() == Thread.State.WAITING
+                && Arrays.stream(thread.getStackTrace())
+                        .anyMatch(frame -> frame.getClassName().startsWith("org.apache.kafka")
+                                && frame.getMethodName().equals("flush"));
     }
 
     private static int firstRowsFailedMoreThan(JdbcClient jdbc, int attempts) {

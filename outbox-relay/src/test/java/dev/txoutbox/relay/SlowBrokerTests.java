@@ -9,6 +9,7 @@ import dev.txoutbox.relay.kafka.KafkaRecordPublisher;
 import dev.txoutbox.store.NewRecord;
 import dev.txoutbox.store.OutboxRecord;
 import dev.txoutbox.store.OutboxStore;
+import dev.txoutbox.testing.ForwardingRecordPublisher;
 import dev.txoutbox.testing.OutboxTestTables;
 import dev.txoutbox.testing.ProxiedBroker;
 import dev.txoutbox.testing.TcpProxy;
@@ -161,7 +162,7 @@ abstract class SlowBrokerTests {
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "1000",
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "12000"));
         AtomicInteger sends = new AtomicInteger();
-        RecordPublisher counting = new Delegating(kafka) {
+        RecordPublisher counting = new ForwardingRecordPublisher(kafka) {
             @Override
             public CompletableFuture<?> publish(OutboxRecord record) {
                 sends.incrementAndGet();
@@ -220,41 +221,11 @@ abstract class SlowBrokerTests {
                         effective.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG).toString())
                 + Long.parseLong(
                         effective.get(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG).toString()));
-        return new Delegating(kafka) {
+        return new ForwardingRecordPublisher(kafka) {
             @Override
             public Duration maxDeliveryTime() {
                 return maxDeliveryTime;
             }
         };
-    }
-
-    /** A publisher that hands everything to another. */
-    private static class Delegating implements RecordPublisher {
-
-        private final RecordPublisher delegate;
-
-        Delegating(RecordPublisher delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public CompletableFuture<?> publish(OutboxRecord record) {
-            return this.delegate.publish(record);
-        }
-
-        @Override
-        public void sendBuffered() {
-            this.delegate.sendBuffered();
-        }
-
-        @Override
-        public FailureKind classify(OutboxRecord record, Throwable error) {
-            return this.delegate.classify(record, error);
-        }
-
-        @Override
-        public Duration maxDeliveryTime() {
-            return this.delegate.maxDeliveryTime();
-        }
     }
 }
