@@ -37,6 +37,15 @@ public class BenchmarkApplication {
      */
     static final ConcurrentLinkedQueue<Long> afterCommit = new ConcurrentLinkedQueue<>();
 
+    /** When the relay handed each recorded event's record to its producer (see {@link SendStamps}). */
+    private static final ConcurrentHashMap<UUID, Instant> sendStamps = new ConcurrentHashMap<>();
+
+    /** Of the recorded events that were sent once: from the end of the commit to the send, in microseconds. */
+    static final ConcurrentLinkedQueue<Long> commitToSend = new ConcurrentLinkedQueue<>();
+
+    /** Of the recorded events that were sent once: from the send to the acknowledgement, in microseconds. */
+    static final ConcurrentLinkedQueue<Long> sendToAcknowledgement = new ConcurrentLinkedQueue<>();
+
     /** Each event's commit-to-acknowledgement, when the run writes traces. */
     static final LatencyTrace afterCommitTrace = new LatencyTrace("commit_to_acknowledgement_micros");
 
@@ -67,7 +76,8 @@ public class BenchmarkApplication {
                         "benchmark.topic=" + topic,
                         "logging.level.root=WARN",
                         "logging.level.org.apache.kafka=ERROR",
-                        "logging.level.kafka=ERROR")
+                        "logging.level.kafka=ERROR",
+                        "outbox.relay.producer.interceptor.classes=" + SendStamps.class.getName())
                 .properties(properties)
                 .properties(Workload.applicationProperties())
                 .run();
@@ -84,13 +94,31 @@ public class BenchmarkApplication {
             long micros = Duration.between(committed, acknowledged).toNanos() / 1_000;
             afterCommit.add(micros);
             afterCommitTrace.add(committed, micros);
+            Instant send = sendStamps.remove(id);
+            if (send != null && !send.isBefore(committed)) {
+                commitToSend.add(Duration.between(committed, send).toNanos() / 1_000);
+                sendToAcknowledgement.add(Duration.between(send, acknowledged).toNanos() / 1_000);
+            }
             return null;
         });
+    }
+
+    /**
+     * Notes when the relay sent an event's record; the first send only, since a record sent again was acknowledged
+     * for its last send and its split would not add up.
+     */
+    static void sent(UUID eventId, Instant at) {
+        if (sendStamps.putIfAbsent(eventId, at) != null) {
+            sendStamps.put(eventId, Instant.MIN);
+        }
     }
 
     /** Forgets the events noted so far. */
     static void clearStamps() {
         firstStamps.clear();
+        sendStamps.clear();
+        commitToSend.clear();
+        sendToAcknowledgement.clear();
         afterCommit.clear();
         afterCommitTrace.clear();
     }

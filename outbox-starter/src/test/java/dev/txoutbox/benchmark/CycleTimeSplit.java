@@ -15,6 +15,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -61,6 +62,9 @@ final class CycleTimeSplit {
     private final LongAdder cycles = new LongAdder();
 
     private final LongAdder published = new LongAdder();
+
+    /** For O: each timed cycle's parts, in nanoseconds, for their percentiles. */
+    private final List<long[]> oneEventCycles = new ArrayList<>();
 
     /** The cycle of each relay thread. */
     private final ThreadLocal<CycleClock> clocks = ThreadLocal.withInitial(CycleClock::new);
@@ -140,6 +144,7 @@ final class CycleTimeSplit {
                     Arrays.stream(this.totals).forEach(LongAdder::reset);
                     this.cycles.reset();
                     this.published.reset();
+                    this.oneEventCycles.clear();
                 }
                 Workload.write(store, topic, i);
                 relay.relayOnce();
@@ -157,6 +162,22 @@ final class CycleTimeSplit {
             this.report.row(this.name + ": per cycle, " + PARTS[i] + " (ms)", millis);
         }
         this.report.row(this.name + ": per cycle, in all (ms)", total);
+        if (this.oneEventCycles.isEmpty()) {
+            return;
+        }
+        // Which part the slow cycles are slow in: each part's p99 over the cycles, and the whole cycle's.
+        for (int i = 0; i <= PARTS.length; i++) {
+            int part = i;
+            long[] sortedMicros = this.oneEventCycles.stream()
+                    .mapToLong(parts -> (part < PARTS.length
+                                    ? parts[part]
+                                    : Arrays.stream(parts).sum())
+                            / 1_000)
+                    .sorted()
+                    .toArray();
+            String what = part < PARTS.length ? PARTS[part] : "in all";
+            this.report.row(this.name + ": p99 of " + what + " (ms)", Measures.percentile(sortedMicros, 0.99));
+        }
     }
 
     /** What one relay thread's current cycle spent so far, in nanoseconds. */
@@ -198,6 +219,9 @@ final class CycleTimeSplit {
         }
         this.cycles.increment();
         this.published.add(clock.sends);
+        if (this.oneEvent) {
+            this.oneEventCycles.add(clock.parts.clone());
+        }
     }
 
     private DataSource timed(DataSource dataSource) {

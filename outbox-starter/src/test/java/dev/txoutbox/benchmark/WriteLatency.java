@@ -113,6 +113,8 @@ final class WriteLatency {
                 Measures.percentiles(BenchmarkApplication.latencies),
                 Measures.percentiles(this.transactionMicros)[1],
                 Measures.percentiles(BenchmarkApplication.afterCommit)[1],
+                Measures.percentiles(BenchmarkApplication.commitToSend),
+                Measures.percentiles(BenchmarkApplication.sendToAcknowledgement),
                 relay.meanBatch(),
                 relay.empty() / seconds,
                 cpuAfter.coresBusySince(cpuBefore));
@@ -129,6 +131,15 @@ final class WriteLatency {
         this.report.row(
                 phase + ": commit-to-acknowledgement p99, what the relay adds after the commit (ms)",
                 latencies.afterCommitP99());
+        // The same, split at the relay's send, of the events sent once.
+        this.report.row(
+                phase + ": commit-to-send p50, the relay's wake-up and claim (ms)",
+                latencies.commitToSend()[0]);
+        this.report.row(phase + ": commit-to-send p99 (ms)", latencies.commitToSend()[1]);
+        this.report.row(
+                phase + ": send-to-acknowledgement p50, as a producer's (ms)",
+                latencies.sendToAcknowledgement()[0]);
+        this.report.row(phase + ": send-to-acknowledgement p99 (ms)", latencies.sendToAcknowledgement()[1]);
         this.report.row(phase + ": relay batches meanwhile, mean size (events)", latencies.meanBatch());
         this.report.row(
                 phase + ": relay cycles meanwhile that found nothing (per s)", latencies.emptyCyclesPerSecond());
@@ -138,13 +149,15 @@ final class WriteLatency {
     /**
      * What one stretch of L measured: the percentiles of write-to-acknowledgement are the p50, p99 and p99.9, in
      * milliseconds, next to the p99 of the writers' transactions alone and the p99 from the end of their commit to
-     * the acknowledgement.
+     * the acknowledgement, and the percentiles of that split at the relay's send.
      */
     record Latencies(
             double achieved,
             double[] percentiles,
             double transactionP99,
             double afterCommitP99,
+            double[] commitToSend,
+            double[] sendToAcknowledgement,
             double meanBatch,
             double emptyCyclesPerSecond,
             double coresBusy) {
