@@ -81,6 +81,8 @@ abstract class SlowBrokerTests {
             closeable.close();
         }
         proxy.delayToServer(Duration.ZERO);
+        // A test that failed while the broker was cut off leaves it reachable for the next.
+        proxy.restore();
     }
 
     private OutboxStore newStore() {

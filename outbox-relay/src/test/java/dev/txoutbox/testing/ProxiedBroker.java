@@ -18,7 +18,13 @@ public final class ProxiedBroker implements AutoCloseable {
         this.broker = new EmbeddedKafkaKraftBroker(1, 1);
         this.broker.brokerProperty("advertised.listeners", "EXTERNAL://localhost:" + this.proxy.port());
         this.broker.brokerProperty("auto.create.topics.enable", "false");
-        this.broker.afterPropertiesSet();
+        try {
+            this.broker.afterPropertiesSet();
+        } catch (RuntimeException | Error ex) {
+            // The proxy holds its port and a thread from the start: give both back.
+            this.proxy.close();
+            throw ex;
+        }
         String realAddress = this.broker.getBrokersAsString();
         this.proxy.forwardTo(Integer.parseInt(realAddress.substring(realAddress.lastIndexOf(':') + 1)));
         if (topics.length > 0) {

@@ -102,17 +102,23 @@ public final class RelayProcess implements AutoCloseable {
     }
 
     /**
-     * Waits until a condition holds, as {@code await().atMost(timeout).until(condition)} does; when it does not, the
-     * failure carries what the process wrote, since the condition is most often about what the process does.
+     * Waits until a condition holds, as {@code await().atMost(timeout).until(condition)} does, and no longer than
+     * the process runs; when it does not hold in time, the failure carries what the process wrote, since the
+     * condition is most often about what the process does.
      *
      * @param what what the test waits for, for the failure's message
      */
     public void awaitUntil(String what, Duration timeout, Callable<Boolean> condition) {
         try {
-            await().atMost(timeout).until(condition);
-        } catch (ConditionTimeoutException ex) {
+            await().atMost(timeout).until(() -> {
+                if (!this.process.isAlive()) {
+                    throw new IllegalStateException("the relay process exited");
+                }
+                return condition.call();
+            });
+        } catch (ConditionTimeoutException | IllegalStateException ex) {
             throw new AssertionError(
-                    "Waited " + timeout + " for " + what + "; the relay process "
+                    "Waited for " + what + " (at most " + timeout + "); the relay process "
                             + (this.process.isAlive() ? "still runs" : "exited with " + this.process.exitValue())
                             + ", its output (" + this.output + "):\n" + output(),
                     ex);

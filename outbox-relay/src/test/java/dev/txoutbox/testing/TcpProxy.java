@@ -84,7 +84,9 @@ public final class TcpProxy implements AutoCloseable {
             try {
                 client = this.server.accept();
             } catch (IOException ex) {
-                // Closed by close().
+                // Closed by close(), which ends the loop; anything else (out of file descriptors, say) is tried again
+                // a moment later rather than in a busy loop.
+                pause();
                 continue;
             }
             synchronized (this) {
@@ -104,6 +106,14 @@ public final class TcpProxy implements AutoCloseable {
                     closeQuietly(client);
                 }
             }
+        }
+    }
+
+    private static void pause() {
+        try {
+            TimeUnit.MILLISECONDS.sleep(10);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
         }
     }
 
