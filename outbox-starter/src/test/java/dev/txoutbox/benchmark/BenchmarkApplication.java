@@ -43,8 +43,14 @@ public class BenchmarkApplication {
     /** Of the recorded events that were sent once: from the end of the commit to the send, in microseconds. */
     static final ConcurrentLinkedQueue<Long> commitToSend = new ConcurrentLinkedQueue<>();
 
-    /** Of the recorded events that were sent once: from the send to the acknowledgement, in microseconds. */
+    /**
+     * Of the recorded events that were sent once: from the send to the acknowledgement as the relay sees it, in
+     * microseconds.
+     */
     static final ConcurrentLinkedQueue<Long> sendToAcknowledgement = new ConcurrentLinkedQueue<>();
+
+    /** Of those: events the relay sent before their writer's thread noted the end of the commit. */
+    static final LongAdder sentBeforeCommitNoted = new LongAdder();
 
     /** Each event's commit-to-acknowledgement, when the run writes traces. */
     static final LatencyTrace afterCommitTrace = new LatencyTrace("commit_to_acknowledgement_micros");
@@ -95,8 +101,14 @@ public class BenchmarkApplication {
             afterCommit.add(micros);
             afterCommitTrace.add(committed, micros);
             Instant send = sendStamps.remove(id);
-            if (send != null && !send.isBefore(committed)) {
-                commitToSend.add(Duration.between(committed, send).toNanos() / 1_000);
+            if (send != null && send != Instant.MIN) {
+                // A relay may send a row before its writer's thread has noted the end of the commit: no time before
+                // the send then, as far as the clocks here tell.
+                long beforeSend = Math.max(0, Duration.between(committed, send).toNanos() / 1_000);
+                if (send.isBefore(committed)) {
+                    sentBeforeCommitNoted.increment();
+                }
+                commitToSend.add(beforeSend);
                 sendToAcknowledgement.add(Duration.between(send, acknowledged).toNanos() / 1_000);
             }
             return null;
@@ -119,6 +131,7 @@ public class BenchmarkApplication {
         sendStamps.clear();
         commitToSend.clear();
         sendToAcknowledgement.clear();
+        sentBeforeCommitNoted.reset();
         afterCommit.clear();
         afterCommitTrace.clear();
     }

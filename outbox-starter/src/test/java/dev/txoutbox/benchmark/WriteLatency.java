@@ -115,6 +115,8 @@ final class WriteLatency {
                 Measures.percentiles(BenchmarkApplication.afterCommit)[1],
                 Measures.percentiles(BenchmarkApplication.commitToSend),
                 Measures.percentiles(BenchmarkApplication.sendToAcknowledgement),
+                100.0 * BenchmarkApplication.commitToSend.size() / BenchmarkApplication.afterCommit.size(),
+                100.0 * BenchmarkApplication.sentBeforeCommitNoted.sum() / BenchmarkApplication.commitToSend.size(),
                 relay.meanBatch(),
                 relay.empty() / seconds,
                 cpuAfter.coresBusySince(cpuBefore));
@@ -133,11 +135,16 @@ final class WriteLatency {
                 latencies.afterCommitP99());
         // The same, split at the relay's send, of the events sent once.
         this.report.row(
+                phase + ": events sent once, in the split below (% of those acknowledged)", latencies.splitShare());
+        this.report.row(
+                phase + ": of those, sent before the writer's thread noted its commit (%)",
+                latencies.sentBeforeCommitNoted());
+        this.report.row(
                 phase + ": commit-to-send p50, the relay's wake-up and claim (ms)",
                 latencies.commitToSend()[0]);
         this.report.row(phase + ": commit-to-send p99 (ms)", latencies.commitToSend()[1]);
         this.report.row(
-                phase + ": send-to-acknowledgement p50, as a producer's (ms)",
+                phase + ": send-to-acknowledgement p50, as the relay sees it (ms)",
                 latencies.sendToAcknowledgement()[0]);
         this.report.row(phase + ": send-to-acknowledgement p99 (ms)", latencies.sendToAcknowledgement()[1]);
         this.report.row(phase + ": relay batches meanwhile, mean size (events)", latencies.meanBatch());
@@ -158,6 +165,8 @@ final class WriteLatency {
             double afterCommitP99,
             double[] commitToSend,
             double[] sendToAcknowledgement,
+            double splitShare,
+            double sentBeforeCommitNoted,
             double meanBatch,
             double emptyCyclesPerSecond,
             double coresBusy) {
