@@ -49,7 +49,7 @@ final class LogTail {
     private static final long LEAST_STANDBY_WAIT_MILLIS = 1_000;
 
     /** How long after its transaction came a row the claim does not find counts as gone rather than not yet visible. */
-    private static final long VISIBILITY_GRACE = TimeUnit.SECONDS.toNanos(1);
+    static final long VISIBILITY_GRACE = TimeUnit.SECONDS.toNanos(1);
 
     /** How many batches' worth of ids a claim takes at most, when rows of the last one waited for later ids. */
     private static final int LARGEST_WINDOW = 16;

@@ -131,16 +131,29 @@ final class PostgresDialect implements OutboxDialect {
         // gave before and that waits in the table (for its retry, behind a dead letter), or one that committed after
         // and comes later from the log: either way the claimed row waits for it, as in a polling claim. A probe of
         // the key index per claimed row: the rows come by id, not as a range.
+        //
+        // One exception to commit order: a row that was tried before (it has an error: requeued from the dead
+        // letters, or sent again after a failure) was the first of its key when it was tried, and the key's rows that
+        // waited behind it may have committed before it committed again (a requeued row keeps its id and commits
+        // anew, after them). Such rows go first of their key in the claim, in id order, at the place of the key's
+        // first row.
         return """
                 WITH wanted AS (
                     SELECT w.id, w.pos FROM unnest(:ids::bigint[]) WITH ORDINALITY AS w(id, pos)
                 ),
                 claimed AS (
                     SELECT o.id, o.event_id, o.topic, o.record_key, o.event_type, o.payload, o.headers::text AS headers,
-                           o.created_at, o.attempts, w.pos
+                           o.created_at, o.attempts, o.last_error IS NOT NULL AS tried, w.pos
                     FROM %1$s o JOIN wanted w ON w.id = o.id
                     WHERE %2$s
                     FOR UPDATE OF o SKIP LOCKED
+                ),
+                placed AS (
+                    SELECT c.*,
+                           CASE WHEN c.tried AND c.record_key IS NOT NULL
+                                THEN min(c.pos) OVER (PARTITION BY c.topic, c.record_key)
+                                ELSE c.pos END AS place
+                    FROM claimed c
                 )
                 SELECT b.id, b.event_id, b.topic, b.record_key, b.event_type,
                        CASE WHEN b.in_budget THEN b.payload END AS payload,
@@ -154,14 +167,14 @@ final class PostgresDialect implements OutboxDialect {
                        ) AS claimed,
                        b.in_budget
                 FROM (
-                    SELECT c.*,
+                    SELECT p.*,
                            row_number() OVER w = 1
-                               OR sum(coalesce(octet_length(c.payload), 0) + coalesce(octet_length(c.record_key), 0)
-                                      + octet_length(c.headers)) OVER w <= :maxBytes AS in_budget
-                    FROM claimed c
-                    WINDOW w AS (ORDER BY c.pos)
+                               OR sum(coalesce(octet_length(p.payload), 0) + coalesce(octet_length(p.record_key), 0)
+                                      + octet_length(p.headers)) OVER w <= :maxBytes AS in_budget
+                    FROM placed p
+                    WINDOW w AS (ORDER BY p.place, p.tried DESC, p.id)
                 ) AS b
-                ORDER BY b.pos
+                ORDER BY b.place, b.tried DESC, b.id
                 """.formatted(table, claimable(table, parkKeys), micros("b.created_at"));
     }
 

@@ -22,7 +22,9 @@ import dev.txoutbox.testing.TopicReader;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -92,25 +94,9 @@ class PostgresLogModeFaultTests {
     void aPoisonRecordBecomesADeadLetterParksItsKeyAndAfterItIsRequeuedTheKeyGoesOutInOrder() {
         OutboxStore store = this.fixture.store();
         String topic = EmbeddedInfrastructure.newTopic("log-poison", 2);
-        RelaySettings settings = RelaySettings.builder()
-                .pollInterval(Duration.ofMillis(100))
-                .retry(Duration.ofMillis(10), 2.0, Duration.ofMillis(100))
-                .build();
         // Until the broker's limit is raised, the first event of key "poison" is over its maximum message size.
         AtomicBoolean tooLarge = new AtomicBoolean(true);
-        RecordPublisher publisher = new ForwardingRecordPublisher(this.fixture.kafka(settings)) {
-            @Override
-            public CompletableFuture<?> publish(OutboxRecord record) {
-                if (tooLarge.get()
-                        && "poison".equals(record.key())
-                        && payload(record).contains("\"seq\":0")) {
-                    return CompletableFuture.failedFuture(new RecordTooLargeException(
-                            "The message is 2000000 bytes when serialized which is larger than 1048576"));
-                }
-                return super.publish(record);
-            }
-        };
-        this.fixture.startReading(store, publisher, settings);
+        startReadingWithAPoisonRecord(store, tooLarge, record -> "poison".equals(record.key()));
         for (int seq = 0; seq < 5; seq++) {
             for (String key : List.of("poison", "key-0", "key-1", "key-2")) {
                 store.insert(event(topic, key, "{\"seq\":" + seq + "}"));
@@ -141,6 +127,37 @@ class PostgresLogModeFaultTests {
             assertThat(sequences.firstDeliveries().get("poison")).containsExactly(0, 1, 2, 3, 4);
         }
         assertThat(deadLetters.count()).isZero();
+    }
+
+    @Test
+    void aDeadLetterRequeuedRightAfterLaterRowsOfItsKeyCommittedGoesOutBeforeThem() throws InterruptedException {
+        // The requeued row keeps its id but commits again, after the rows of its key that waited behind it: the log
+        // brings it last, in the same claim as them while they wait there for the key to be free.
+        OutboxStore store = this.fixture.store();
+        String topic = EmbeddedInfrastructure.newTopic("log-requeue", 1);
+        AtomicBoolean tooLarge = new AtomicBoolean(true);
+        startReadingWithAPoisonRecord(store, tooLarge, record -> true);
+        DeadLetters deadLetters = deadLetters(store);
+        for (int round = 0; round < 3; round++) {
+            String key = "key-" + round;
+            tooLarge.set(true);
+            store.insert(event(topic, key, "{\"seq\":0}"));
+            await().atMost(TIMEOUT).until(() -> deadLetters.count() == 1);
+            // Until then, the reader keeps the dead letter's id from the log, and would take the requeued row with it.
+            Thread.sleep(TimeUnit.NANOSECONDS.toMillis(LogTail.VISIBILITY_GRACE) + 500);
+            for (int seq = 1; seq < 5; seq++) {
+                store.insert(event(topic, key, "{\"seq\":" + seq + "}"));
+            }
+            tooLarge.set(false);
+            assertThat(deadLetters.requeue(topic, key)).isEqualTo(1);
+            await().atMost(TIMEOUT).until(() -> store.count() == 0);
+        }
+
+        try (TopicReader reader = new TopicReader(topic)) {
+            KeySequences sequences = new KeySequences(reader.awaitRecords(15, TIMEOUT));
+            assertThat(sequences.firstDeliveries()).hasSize(3);
+            assertThat(sequences.keysNotCompleteAndInOrder(5)).isEmpty();
+        }
     }
 
     @Test
@@ -182,6 +199,29 @@ class PostgresLogModeFaultTests {
             assertThat(sequences.keysNotCompleteAndInOrder(30)).isEmpty();
         }
         assertThat(reader.logRole()).isEqualTo(OutboxRelay.LogRole.STOPPED);
+    }
+
+    /**
+     * Starts a reader whose publisher fails, as a broker refuses a record over its size limit, the first event
+     * ({@code "seq":0}) of the keys {@code poison} picks, while {@code tooLarge} holds.
+     */
+    private void startReadingWithAPoisonRecord(
+            OutboxStore store, AtomicBoolean tooLarge, Predicate<OutboxRecord> poison) {
+        RelaySettings settings = RelaySettings.builder()
+                .pollInterval(Duration.ofMillis(100))
+                .retry(Duration.ofMillis(10), 2.0, Duration.ofMillis(100))
+                .build();
+        RecordPublisher publisher = new ForwardingRecordPublisher(this.fixture.kafka(settings)) {
+            @Override
+            public CompletableFuture<?> publish(OutboxRecord record) {
+                if (tooLarge.get() && poison.test(record) && payload(record).contains("\"seq\":0")) {
+                    return CompletableFuture.failedFuture(new RecordTooLargeException(
+                            "The message is 2000000 bytes when serialized which is larger than 1048576"));
+                }
+                return super.publish(record);
+            }
+        };
+        this.fixture.startReading(store, publisher, settings);
     }
 
     private static DeadLetters deadLetters(OutboxStore store) {
