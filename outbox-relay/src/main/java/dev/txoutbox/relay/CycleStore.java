@@ -163,8 +163,9 @@ final class CycleStore {
 
     /**
      * Claims, for a relay that reads the database's log of commits, the rows of the given ids that may be published
-     * now, in the given order (the order their transactions committed), with the bounds of {@link #claim(int, long,
-     * int, Duration, boolean)} (see {@link OutboxDialect#claimIds}). It tells which ids it found: a row it did not find
+     * now, in the given order (the order their transactions committed; a key's rows tried before come first of it, see
+     * {@link OutboxDialect#claimIds}), with the bounds of {@link #claim(int, long,
+     * int, Duration, boolean)}. It tells which ids it found: a row it did not find
      * is gone (published already), waits in the table (for its retry, behind a dead letter, behind an earlier row of
      * its key that waits), is held by another transaction, or is not visible yet; a row it found but returns no
      * record for waits for an earlier row of its key, or lies past the byte budget.
@@ -190,7 +191,8 @@ final class CycleStore {
                 .list();
         List<OutboxRecord> publishable = new ArrayList<>(rows.size());
         Set<Long> found = new HashSet<>(rows.size() * 2);
-        // The rows come in commit order: once a row of a topic and key waits, so do the later ones of its key.
+        // The rows come in the order to publish them in: once a row of a topic and key waits, so do the later ones of
+        // its key.
         Set<Waves.TopicKey> waiting = new HashSet<>();
         for (ClaimRow row : rows) {
             found.add(row.id());
@@ -451,7 +453,7 @@ final class CycleStore {
     /**
      * The outcome of a claim of given ids.
      *
-     * @param claim the records to publish, in the order of the ids
+     * @param claim the records to publish, in the order to publish them in (see {@link #claimIds})
      * @param found the ids whose rows the claim found and locked, also those it does not publish now
      */
     record IdClaim(Claim claim, Set<Long> found) {}

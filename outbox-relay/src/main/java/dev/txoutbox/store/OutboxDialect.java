@@ -112,12 +112,13 @@ public interface OutboxDialect {
 
     /**
      * Claims the claimable rows among given ids, for a relay that learned of them from the database's log: the array
-     * {@code :ids}, in the order the rows committed. Rows that are gone, that other transactions hold, or whose key
-     * waits (as in {@link #claim(TableName, boolean)}) are not claimed. The claimed rows come locked, in the order of
-     * {@code :ids}, except that the rows of a topic and key that were tried before (that have an error) come first of
-     * their key, in id order; with the columns of {@link #claim(TableName, boolean)}. {@code in_budget} marks the
-     * prefix, in that order, whose sizes add up to at most {@code :maxBytes} (always the first row), and {@code claimed} is false for
-     * a row that an earlier row of its topic and key, not among the rows claimed, holds back: it must wait for it.
+     * {@code :ids}, in the order the rows committed (an id may come twice: the claim takes its row once). Rows that
+     * are gone, that other transactions hold, or whose key waits (as in {@link #claim(TableName, boolean)}) are not
+     * claimed. The claimed rows come locked, in the order of {@code :ids}, except that the rows of a topic and key that
+     * were tried before (that have an error) come first of their key, in id order; with the columns of
+     * {@link #claim(TableName, boolean)}. {@code in_budget} marks the prefix, in that order, whose sizes add up to at
+     * most {@code :maxBytes} (always the first row), and {@code claimed} is false for a row that an earlier row of its
+     * topic and key, not among the rows claimed, holds back: it must wait for it.
      *
      * @throws UnsupportedOperationException for a database whose log the relay cannot read
      */

@@ -136,10 +136,14 @@ final class PostgresDialect implements OutboxDialect {
         // letters, or sent again after a failure) was the first of its key when it was tried, and the key's rows that
         // waited behind it may have committed before it committed again (a requeued row keeps its id and commits
         // anew, after them). Such rows go first of their key in the claim, in id order, at the place of the key's
-        // first row.
+        // first row; the subquery that finds that place runs for them only.
+        //
+        // An id may come twice (a requeued row's, while the reader still holds it from its first commit): the
+        // claim takes each row once.
         return """
                 WITH wanted AS (
-                    SELECT w.id, w.pos FROM unnest(:ids::bigint[]) WITH ORDINALITY AS w(id, pos)
+                    SELECT w.id, min(w.pos) AS pos FROM unnest(:ids::bigint[]) WITH ORDINALITY AS w(id, pos)
+                    GROUP BY w.id
                 ),
                 claimed AS (
                     SELECT o.id, o.event_id, o.topic, o.record_key, o.event_type, o.payload, o.headers::text AS headers,
@@ -151,7 +155,8 @@ final class PostgresDialect implements OutboxDialect {
                 placed AS (
                     SELECT c.*,
                            CASE WHEN c.tried AND c.record_key IS NOT NULL
-                                THEN min(c.pos) OVER (PARTITION BY c.topic, c.record_key)
+                                THEN (SELECT min(k.pos) FROM claimed k
+                                      WHERE k.topic = c.topic AND k.record_key = c.record_key)
                                 ELSE c.pos END AS place
                     FROM claimed c
                 )

@@ -167,6 +167,39 @@ abstract class CycleStoreIntegrationTests {
     }
 
     @Test
+    void anIdClaimReturnsTheRowsInTheOrderOfTheIdsAndTakesARowGivenTwiceOnce() {
+        assumeTrue(this.database == TestDatabase.POSTGRESQL, "log mode reads PostgreSQL's log");
+        List<Long> ids = insertRows("k", "k", "other");
+
+        CycleStore.IdClaim claim = this.transactions.execute(status -> claimIds(ids.get(2), ids.get(1), ids.get(0)));
+        CycleStore.IdClaim twice = this.transactions.execute(status -> claimIds(ids.get(0), ids.get(2), ids.get(0)));
+
+        assertThat(claim.claim().records())
+                .extracting(OutboxRecord::id)
+                .containsExactly(ids.get(2), ids.get(1), ids.get(0));
+        assertThat(twice.claim().records()).extracting(OutboxRecord::id).containsExactly(ids.get(0), ids.get(2));
+        assertThat(twice.claim().locked()).isEqualTo(2);
+    }
+
+    @Test
+    void anIdClaimPutsTheRowsOfAKeyTriedBeforeFirstOfTheirKeyInIdOrder() {
+        assumeTrue(this.database == TestDatabase.POSTGRESQL, "log mode reads PostgreSQL's log");
+        List<Long> ids = insertRows("k", "k", "other", "k");
+        // As a requeued dead letter: it has an error, and commits again after the rows of its key that waited for it.
+        JdbcClient.create(this.store.dataSource())
+                .sql("UPDATE outbox_event SET last_error = 'refused before' WHERE id IN (:ids)")
+                .param("ids", List.of(ids.get(0), ids.get(1)))
+                .update();
+
+        CycleStore.IdClaim claim =
+                this.transactions.execute(status -> claimIds(ids.get(2), ids.get(3), ids.get(1), ids.get(0)));
+
+        assertThat(claim.claim().records())
+                .extracting(OutboxRecord::id)
+                .containsExactly(ids.get(2), ids.get(0), ids.get(1), ids.get(3));
+    }
+
+    @Test
     void claimSkipsRowsAnotherTransactionHoldsAndLaterRowsOfTheirKeys() throws Exception {
         this.store.insert(event("t", "a", "{\"n\":1}"));
         this.store.insert(event("t", "b", "{\"n\":2}"));
@@ -654,6 +687,21 @@ abstract class CycleStoreIntegrationTests {
      * Claims up to ten rows in a transaction whose claim statement is followed at once, before anything else the
      * claim runs, by {@code meanwhile}: what other relays may commit while a claim is under way.
      */
+    /** Inserts a row of topic {@code t} for each key, in that order, and returns their ids. */
+    private List<Long> insertRows(String... keys) {
+        for (String key : keys) {
+            this.store.insert(event("t", key, "{}"));
+        }
+        return JdbcClient.create(this.store.dataSource())
+                .sql("SELECT id FROM outbox_event ORDER BY id")
+                .query(Long.class)
+                .list();
+    }
+
+    private CycleStore.IdClaim claimIds(Long... ids) {
+        return this.cycles.claimIds(List.of(ids), Long.MAX_VALUE, SLOTS, Duration.ofSeconds(30), false);
+    }
+
     private CycleStore.Claim claimWhile(Runnable meanwhile) {
         DataSource target = this.store.dataSource();
         AtomicBoolean done = new AtomicBoolean();

@@ -211,8 +211,13 @@ abstract class OutboxRelayIntegrationTests {
                         pendingByThread.merge(cycle, 1, Integer::sum);
                         mostThreadsWaiting.accumulateAndGet(pendingByThread.size(), Math::max);
                     }
-                    return super.publish(record)
-                            .thenApplyAsync(
+                    CompletableFuture<?> sent;
+                    try {
+                        sent = super.publish(record);
+                    } catch (RuntimeException ex) {
+                        sent = CompletableFuture.failedFuture(ex);
+                    }
+                    return sent.thenApplyAsync(
                                     acknowledged -> acknowledged,
                                     CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS))
                             .whenComplete((acknowledged, error) -> {
