@@ -164,11 +164,10 @@ final class CycleStore {
     /**
      * Claims, for a relay that reads the database's log of commits, the rows of the given ids that may be published
      * now, in the given order (the order their transactions committed; a key's rows tried before come first of it, see
-     * {@link OutboxDialect#claimIds}), with the bounds of {@link #claim(int, long,
-     * int, Duration, boolean)}. It tells which ids it found: a row it did not find
-     * is gone (published already), waits in the table (for its retry, behind a dead letter, behind an earlier row of
-     * its key that waits), is held by another transaction, or is not visible yet; a row it found but returns no
-     * record for waits for an earlier row of its key, or lies past the byte budget.
+     * {@link OutboxDialect#claimIds}), with the bounds of {@link #claim(int, long, int, Duration, boolean)}. It tells
+     * which ids it found: a row it did not find is gone (published already), waits in the table (for its retry, behind
+     * a dead letter, behind an earlier row of its key that waits), is held by another transaction, or is not visible
+     * yet; a row it found but returns no record for waits for an earlier row of its key, or lies past the byte budget.
      *
      * @param ids the ids the log gave, in commit order
      * @return the claim, and the ids it found
